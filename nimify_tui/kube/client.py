@@ -1,0 +1,310 @@
+"""The Kubernetes connection: configuration and auth from the official client, raw JSON over its transport.
+
+The official ``kubernetes`` client loads the kubeconfig (or in-cluster config), handles TLS, client certificates,
+exec plugins and token refresh. We never build its model objects: every call returns raw bytes that the caller
+decodes with orjson into lean records (see records.py), which is an order of magnitude faster on big lists.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class KubeConfigError(Exception):
+    """The kubeconfig cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class ClusterIdentity:
+    """What the header and the journal show about where we are connected."""
+
+    context: str
+    cluster: str
+    server: str
+    user: str
+    namespace: str
+
+
+class ReadOnlyViolation(KubeError):
+    """A mutating request was attempted by a read-only session; it never left the process."""
+
+
+class KubeClient:
+    """One authenticated connection to an API server, shared by every informer and action.
+
+    Thread-safe: the underlying urllib3 pool is. ``readonly=True`` refuses every mutating request before it is
+    sent (a read-only session must not be able to change the cluster whatever the UI does).
+    """
+
+    def __init__(
+        self,
+        api_client: Any,
+        identity: ClusterIdentity,
+        *,
+        readonly: bool = False,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+    ) -> None:
+        self._api = api_client
+        self.identity = identity
+        self.readonly = readonly
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._lock = threading.Lock()
+        self.sent_mutations = 0
+
+    # --- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        *,
+        namespace: str | None = None,
+        readonly: bool = False,
+    ) -> KubeClient:
+        """Load a kubeconfig (``None``: ``$KUBECONFIG`` or ``~/.kube/config``; in-cluster config as a fallback)."""
+        from kubernetes import config as kconfig
+        from kubernetes.client.api_client import ApiClient
+        from kubernetes.client.configuration import Configuration
+
+        configuration = Configuration()
+        try:
+            contexts, active = kconfig.list_kube_config_contexts(config_file=kubeconfig)
+        except kconfig.ConfigException as exc:
+            if kubeconfig is None and context is None:
+                return cls._in_cluster(namespace=namespace, readonly=readonly, reason=str(exc))
+            raise KubeConfigError(f"kubeconfig {kubeconfig or '$KUBECONFIG'}: {exc}") from exc
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise KubeConfigError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} is not valid: {exc}") from exc
+        chosen = active
+        if context is not None:
+            matches = [c for c in contexts if c.get("name") == context]
+            if not matches:
+                names = ", ".join(sorted(str(c.get("name")) for c in contexts)) or "none"
+                raise KubeConfigError(f"context {context!r} is not in the kubeconfig (contexts: {names})")
+            chosen = matches[0]
+        if not chosen:
+            raise KubeConfigError("the kubeconfig has no current-context; pass --context")
+        try:
+            kconfig.load_kube_config(
+                config_file=kubeconfig, context=chosen["name"], client_configuration=configuration
+            )
+        except (kconfig.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {exc}") from exc
+        configuration.connection_pool_maxsize = 64
+        ctx = chosen.get("context") or {}
+        identity = ClusterIdentity(
+            context=str(chosen["name"]),
+            cluster=str(ctx.get("cluster", "")),
+            server=str(configuration.host),
+            user=str(ctx.get("user", "")),
+            namespace=namespace or str(ctx.get("namespace") or "nimify-system"),
+        )
+        return cls(ApiClient(configuration), identity, readonly=readonly)
+
+    @classmethod
+    def _in_cluster(cls, *, namespace: str | None, readonly: bool, reason: str) -> KubeClient:
+        from kubernetes import config as kconfig
+        from kubernetes.client.api_client import ApiClient
+        from kubernetes.client.configuration import Configuration
+
+        configuration = Configuration()
+        try:
+            kconfig.load_incluster_config(client_configuration=configuration)
+        except kconfig.ConfigException as exc:
+            raise KubeConfigError(f"no usable kubeconfig ({reason}) and not running in a cluster ({exc})") from exc
+        configuration.connection_pool_maxsize = 64
+        identity = ClusterIdentity(
+            context="in-cluster",
+            cluster="in-cluster",
+            server=str(configuration.host),
+            user="serviceaccount",
+            namespace=namespace or "nimify-system",
+        )
+        return cls(ApiClient(configuration), identity, readonly=readonly)
+
+    # --- requests -----------------------------------------------------------------------------------------
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None,
+        body: Any,
+        content_type: str | None,
+        accept: str,
+        timeout: float | tuple[float, float] | None,
+    ) -> Any:
+        if method in MUTATING_METHODS and self.readonly and not path.endswith(
+            "/selfsubjectaccessreviews"
+        ):
+            raise ReadOnlyViolation(0, "ReadOnly", f"read-only session: {method} {path} was not sent")
+        url_path = path
+        if query:
+            url_path += "?" + urlencode({k: _query_value(v) for k, v in query.items() if v is not None})
+        headers: dict[str, str] = {"Accept": accept}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        raw_body: bytes | None = None
+        if body is not None:
+            raw_body = body if isinstance(body, bytes) else orjson.dumps(body)
+            headers.setdefault("Content-Type", JSON)
+        try:
+            _method, url, all_headers, _body, _post = self._api.param_serialize(
+                method=method, resource_path=url_path, header_params=headers, auth_settings=["BearerToken"]
+            )
+            response = self._api.call_api(
+                method,
+                url,
+                header_params=all_headers,
+                body=raw_body,
+                _request_timeout=timeout or (self.connect_timeout, self.read_timeout),
+            )
+        except Exception as exc:  # urllib3 and the client raise many types; each becomes one clear message
+            raise error_from_transport(exc, method, path, self.identity.server) from exc
+        if method in MUTATING_METHODS:
+            with self._lock:
+                self.sent_mutations += 1
+        return response
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        *,
+        content_type: str | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> bytes:
+        """Send one request and return the body bytes; non-2xx answers raise :class:`KubeError`."""
+        response = self._send(method, path, query, body, content_type, JSON, timeout)
+        try:
+            data: bytes = response.read()
+            status = int(response.status)
+        finally:
+            _release(response)
+        if status >= 300:
+            raise error_from_response(status, data, method, path)
+        return data
+
+    def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
+        """GET a path and decode its JSON; garbage raises KubeError with what was received."""
+        data = self.request("GET", path, query)
+        return decode_json(data, path)
+
+    def send_json(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        content_type: str = JSON,
+        query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return decode_json(self.request(method, path, query, body, content_type=content_type), path)
+
+    def stream_lines(
+        self,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        read_timeout: float | None = None,
+        closer: list[Any] | None = None,
+    ) -> Iterator[bytes]:
+        """GET a streaming path (watch, log follow) and yield raw lines as they arrive.
+
+        ``closer``, when given, receives the live response object so another thread can close it to stop the
+        stream at once.
+        """
+        response = self._send(
+            "GET", path, query, None, None, JSON, (self.connect_timeout, read_timeout or self.read_timeout)
+        )
+        raw = getattr(response, "response", response)
+        status = int(response.status)
+        if status >= 300:
+            data = raw.read()
+            _release(response)
+            raise error_from_response(status, data, "GET", path)
+        if closer is not None:
+            closer.append(raw)
+        try:
+            pending = b""
+            for chunk in raw.stream(65536, decode_content=True):
+                pending += chunk
+                if b"\n" not in chunk:
+                    continue
+                *lines, pending = pending.split(b"\n")
+                yield from lines
+            if pending:
+                yield pending
+        except Exception as exc:
+            raise error_from_transport(exc, "GET", path, self.identity.server) from exc
+        finally:
+            _release(response)
+
+    # --- what other HTTP clients (Triton, metrics) need to reach the API server's proxy -------------------------
+    def auth_headers(self) -> dict[str, str]:
+        """The Authorization header the kubeconfig gives (refreshed token for exec/oidc users), if any."""
+        configuration = self._api.configuration
+        headers: dict[str, str] = {}
+        for setting in configuration.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[str(setting["key"]).title()] = str(setting["value"])
+        return headers
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """TLS settings of the kubeconfig (CA, client certificate) for an https API server; None for http."""
+        configuration = self._api.configuration
+        if not str(configuration.host).startswith("https"):
+            return None
+        context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
+        if not configuration.verify_ssl:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if configuration.cert_file:
+            context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
+        return context
+
+    def close(self) -> None:
+        try:
+            self._api.close()
+        except Exception:  # closing a pool that never connected can fail; nothing to report
+            pass
+
+
+def decode_json(data: bytes, what: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        preview = data[:80].decode("utf-8", "replace")
+        raise KubeError(0, "BadResponse", f"{what}: the API server sent data that is not JSON ({preview!r})") from exc
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _release(response: Any) -> None:
+    raw = getattr(response, "response", response)
+    try:
+        raw.release_conn()
+    except Exception:  # the connection may already be closed by the other side
+        pass

@@ -1,0 +1,206 @@
+"""Informers: list, then watch from the list's resourceVersion, into a shared store of lean records.
+
+One informer (a daemon thread) per resource kind and namespace. Bookmarks keep the resourceVersion fresh; an expired
+resourceVersion (410, in the stream or as the HTTP answer) leads to a relist; a broken connection to a reconnect with
+exponential backoff and jitter. Each informer reports its freshness so the UI can mark a pane stale instead of
+freezing.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.errors import KubeError
+from nimify_tui.sources import SourceHealth, Store
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """Where a kind lives in the API."""
+
+    name: str  # the store's key: "pods", "events", ...
+    group_version: str  # "v1", "apps/v1", "networking.k8s.io/v1"
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str | None) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        if self.namespaced and namespace:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+
+KINDS: dict[str, ResourceKind] = {
+    k.name: k
+    for k in (
+        ResourceKind("pods", "v1", "pods"),
+        ResourceKind("events", "v1", "events"),
+        ResourceKind("nodes", "v1", "nodes", namespaced=False),
+        ResourceKind("services", "v1", "services"),
+        ResourceKind("endpoints", "v1", "endpoints"),
+        ResourceKind("pvcs", "v1", "persistentvolumeclaims"),
+        ResourceKind("deployments", "apps/v1", "deployments"),
+        ResourceKind("replicasets", "apps/v1", "replicasets"),
+        ResourceKind("ingresses", "networking.k8s.io/v1", "ingresses"),
+    )
+}
+
+Decoder = Callable[[dict[str, Any]], Any]
+
+
+def object_key(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+class Informer:
+    """Keeps ``store[kind.name]`` in step with one kind in one namespace (or the whole cluster)."""
+
+    WATCH_SECONDS = 240  # the server closes the watch after this; we resume from the last resourceVersion
+    MAX_BACKOFF = 30.0
+
+    def __init__(
+        self,
+        client: KubeClient,
+        kind: ResourceKind,
+        namespace: str | None,
+        store: Store,
+        decode: Decoder,
+        *,
+        watch_seconds: int | None = None,
+    ) -> None:
+        self.client = client
+        self.kind = kind
+        self.namespace = namespace if kind.namespaced else None
+        self.store = store
+        self.decode = decode
+        self.watch_seconds = watch_seconds or self.WATCH_SECONDS
+        self.source = f"{kind.name}/{self.namespace}" if self.namespace else kind.name
+        self._stop = threading.Event()
+        self._live_response: list[Any] = []
+        self._thread = threading.Thread(target=self._run, name=f"informer-{self.source}", daemon=True)
+        self.relists = 0
+        self.resource_version = ""
+
+    def start(self) -> None:
+        self.store.set_health(self.source, SourceHealth("syncing"))
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for response in self._live_response:
+            try:
+                response.close()
+            except Exception:  # already closed by the other side
+                pass
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # --- the loop ---------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        failures = 0
+        need_list = True
+        while not self._stop.is_set():
+            try:
+                if need_list:
+                    self._list()
+                    need_list = False
+                self._watch()
+                failures = 0
+            except _Expired:
+                need_list = True
+            except KubeError as exc:
+                if self._stop.is_set():
+                    return
+                if exc.status == 410:
+                    need_list = True
+                    continue
+                failures += 1
+                need_list = need_list or exc.status != 0
+                self.store.mark_stale(self.source, exc.message)
+                self._stop.wait(self._backoff(failures, exc))
+            except Exception as exc:  # a bug or garbage must not kill the informer silently
+                failures += 1
+                self.store.mark_stale(self.source, f"{type(exc).__name__}: {exc}")
+                need_list = True
+                self._stop.wait(self._backoff(failures, None))
+
+    def _backoff(self, failures: int, exc: KubeError | None) -> float:
+        base = min(self.MAX_BACKOFF, 0.5 * 2 ** min(failures - 1, 6))
+        if exc is not None and exc.status in (401, 403, 404):
+            base = max(base, 5.0)  # will not fix itself quickly; keep trying but slowly
+        return base * random.uniform(0.8, 1.2)
+
+    def _list(self) -> None:
+        body = self.client.get_json(self.kind.path(self.namespace))
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise KubeError(0, "BadResponse", f"list {self.source}: the answer is not a list")
+        items: dict[tuple[str, str], Any] = {}
+        for obj in body["items"]:
+            if isinstance(obj, dict):
+                items[object_key(obj)] = self.decode(obj)
+        self.resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        self.store.replace(self.kind.name, self.namespace, items)
+        self.relists += 1
+        self.store.set_health(self.source, SourceHealth("live", last_ok=time.time()))
+
+    def _watch(self) -> None:
+        query = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersion": self.resource_version,
+            "timeoutSeconds": self.watch_seconds,
+        }
+        self._live_response.clear()
+        lines = self.client.stream_lines(
+            self.kind.path(self.namespace),
+            query,
+            read_timeout=self.watch_seconds + 30,
+            closer=self._live_response,
+        )
+        for line in lines:
+            if self._stop.is_set():
+                return
+            if not line.strip():
+                continue
+            self._apply(line)
+
+    def _apply(self, line: bytes) -> None:
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            self.store.mark_stale(self.source, f"watch {self.source}: a line that is not JSON ({line[:60]!r})")
+            raise _Expired() from None
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        meta = obj.get("metadata") or {}
+        if kind == "ERROR":
+            code = obj.get("code")
+            if code == 410:
+                raise _Expired()
+            raise KubeError(int(code or 0), str(obj.get("reason") or "Error"), str(obj.get("message") or obj))
+        rv = meta.get("resourceVersion")
+        if rv:
+            self.resource_version = str(rv)
+        if kind == "BOOKMARK":
+            self.store.touch(self.source)
+            return
+        key = object_key(obj)
+        if kind == "DELETED":
+            self.store.remove(self.kind.name, key)
+        elif kind in ("ADDED", "MODIFIED"):
+            self.store.upsert(self.kind.name, key, self.decode(obj))
+        self.store.touch(self.source)
+
+
+class _Expired(Exception):
+    """The watch's resourceVersion expired: relist."""

@@ -1,0 +1,102 @@
+"""Starts and stops every source for one cluster: the informers (threads) and the pollers (one asyncio loop).
+
+The UI only reads the :class:`~nimify_tui.sources.Store`; nothing here knows about Textual. The same object serves
+the headless commands and the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nimify_tui.endpoints import Endpoints, resolve_endpoints
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.informer import KINDS, Decoder, Informer
+from nimify_tui.sources import Store
+
+DEFAULT_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
+
+
+@dataclass
+class RuntimeOptions:
+    namespaces: Sequence[str] = DEFAULT_NAMESPACES
+    kinds: Sequence[str] = tuple(KINDS)
+    prometheus_url: str | None = None
+    triton_url: str | None = None
+    nimify_api_url: str | None = None
+    probe_interval: float = 2.0
+    triton_interval: float = 2.0
+    scrape_interval: float = 3.0
+    metrics_api_interval: float = 5.0
+    watch_seconds: int | None = None
+    decoders: dict[str, Decoder] = field(default_factory=dict)
+
+
+class Runtime:
+    """Every live source of one session, writing into one store."""
+
+    def __init__(self, client: KubeClient, options: RuntimeOptions | None = None) -> None:
+        self.client = client
+        self.options = options or RuntimeOptions()
+        self.store = Store()
+        self.endpoints: Endpoints = resolve_endpoints(
+            client.identity.server,
+            triton_url=self.options.triton_url,
+            nimify_api_url=self.options.nimify_api_url,
+            prometheus_url=self.options.prometheus_url,
+        )
+        self.informers: list[Informer] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._tasks: list[asyncio.Future[Any]] = []
+
+    def start(self) -> None:
+        from nimify_tui.kube.records import DECODERS
+
+        decoders = {**DECODERS, **self.options.decoders}
+        for kind_name in self.options.kinds:
+            kind = KINDS[kind_name]
+            namespaces: Sequence[str | None] = self.options.namespaces if kind.namespaced else (None,)
+            for namespace in namespaces:
+                informer = Informer(
+                    self.client,
+                    kind,
+                    namespace,
+                    self.store,
+                    decoders[kind_name],
+                    watch_seconds=self.options.watch_seconds,
+                )
+                informer.start()
+                self.informers.append(informer)
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="pollers", daemon=True)
+        self._loop_thread.start()
+        from nimify_tui.pollers import poller_coroutines
+
+        for make in poller_coroutines(self):
+            self.spawn(make)
+
+    def spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Run a coroutine on the pollers' loop (it is created there, as tritonclient's aio client requires)."""
+        assert self._loop is not None, "start() first"
+        self._tasks.append(asyncio.run_coroutine_threadsafe(make(), self._loop))
+
+    def call_soon(self, coro_factory: Callable[[], Coroutine[Any, Any, Any]]) -> asyncio.Future[Any]:
+        """Run one coroutine on the pollers' loop and return a future the caller may wait on."""
+        assert self._loop is not None, "start() first"
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro_factory(), self._loop))
+
+    def stop(self) -> None:
+        for informer in self.informers:
+            informer.stop()
+        for task in self._tasks:
+            task.cancel()
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+        if self._loop_thread is not None:
+            self._loop_thread.join(timeout=2)
+        self.client.close()
