@@ -1,0 +1,366 @@
+"""Settings: command line > environment (``NIMIFY_TUI_*``) > XDG config TOML > defaults.
+
+The config file is ``$XDG_CONFIG_HOME/nimify-tui/config.toml`` (``~/.config/nimify-tui/config.toml`` when the
+variable is unset), for example::
+
+    namespace = "nimify-system"
+    watched_namespaces = ["nimify-system", "triton-system", "monitoring", "ingress-nginx"]
+    readonly = false
+    record_dir = "~/incidents"
+    prometheus_url = "http://prometheus.example:9090"
+
+    [refresh]            # seconds between polls
+    triton = 2
+    metrics = 5
+
+    [contexts."prod-eu"]
+    readonly = true
+    production = true
+
+Each top-level key (and ``refresh.NAME``) is also read from ``NIMIFY_TUI_KEY`` (``NIMIFY_TUI_REFRESH_NAME``)
+and from the command-line mapping under the key's name (``refresh_NAME``). A URL left unset means the service
+is reached through the API server's service proxy; a kubeconfig left unset means the Kubernetes client's own
+lookup (``KUBECONFIG``, ``~/.kube/config``, in-cluster).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+ENV_PREFIX = "NIMIFY_TUI_"
+DEFAULT_NAMESPACE = "nimify-system"
+DEFAULT_WATCHED_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the one-line message names the source, the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class ContextPolicy:
+    """A context's policy: no mutating actions when read-only; typed confirmations on production."""
+
+    readonly: bool = False
+    production: bool = False
+
+
+@dataclass(frozen=True)
+class RefreshIntervals:
+    """Seconds between polls of each polled source (Kubernetes objects are watched, not polled)."""
+
+    triton: float = 2.0
+    probes: float = 2.0
+    metrics: float = 5.0
+    gpu: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one run. ``watched_namespaces`` always includes ``namespace``."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
+    watched_namespaces: tuple[str, ...] = DEFAULT_WATCHED_NAMESPACES
+    readonly: bool = False
+    record_dir: Path | None = None
+    prometheus_url: str | None = None
+    triton_url: str | None = None
+    nimify_api_url: str | None = None
+    dcgm_url: str | None = None
+    refresh: RefreshIntervals = RefreshIntervals()
+    contexts: Mapping[str, ContextPolicy] = field(default_factory=lambda: MappingProxyType({}))
+
+    def context_policy(self, context_name: str | None) -> ContextPolicy:
+        """The policy of a context; the global ``readonly`` makes every context read-only."""
+        configured = self.contexts.get(context_name, ContextPolicy()) if context_name else ContextPolicy()
+        return ContextPolicy(readonly=self.readonly or configured.readonly, production=configured.production)
+
+
+class _InvalidValue(Exception):
+    """Raised by a value check; the caller knows the source and the key."""
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of setting is checked, and how it is read from an environment variable's text."""
+
+    expected: str
+    check: Callable[[object], object]
+    read_text: Callable[[str], object] = str
+    expected_as_text: str = ""
+
+    def describe(self, from_text: bool) -> str:
+        return (self.expected_as_text or self.expected) if from_text else self.expected
+
+
+def _check_text(value: object) -> str:
+    if isinstance(value, str) and value:
+        return value
+    raise _InvalidValue
+
+
+def _check_path(value: object) -> Path:
+    if isinstance(value, str | os.PathLike) and os.fspath(value):
+        return Path(value).expanduser()
+    raise _InvalidValue
+
+
+_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _check_namespace(value: object) -> str:
+    if isinstance(value, str) and _NAMESPACE_NAME.fullmatch(value):
+        return value
+    raise _InvalidValue
+
+
+def _check_namespaces(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise _InvalidValue
+    return tuple(dict.fromkeys(_check_namespace(item) for item in value))
+
+
+def _read_namespaces(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _check_flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _InvalidValue
+
+
+_FLAG_WORDS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
+    ("0", "false", "no", "off"), False
+)
+
+
+def _read_flag(text: str) -> object:
+    return _FLAG_WORDS.get(text.strip().lower(), text)
+
+
+def _check_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise _InvalidValue
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a malformed port or IPv6 address
+        raise _InvalidValue from None
+    if not valid:
+        raise _InvalidValue
+    return value.rstrip("/")
+
+
+def _check_seconds(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        return float(value)
+    raise _InvalidValue
+
+
+def _read_seconds(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+_TEXT = _Kind("a non-empty string", _check_text)
+_PATH = _Kind("a file path", _check_path)
+_NAMESPACE = _Kind("a namespace name (lowercase letters, digits and '-', at most 63)", _check_namespace)
+_NAMESPACES = _Kind(
+    "a non-empty list of namespace names",
+    _check_namespaces,
+    _read_namespaces,
+    "comma-separated namespace names",
+)
+_FLAG = _Kind("true or false", _check_flag, _read_flag, "true/false, 1/0, yes/no or on/off")
+_URL = _Kind("an http:// or https:// URL", _check_url)
+_SECONDS = _Kind("a positive number of seconds", _check_seconds, _read_seconds)
+
+# Keys as written in the TOML file; "refresh.NAME" lives in the [refresh] table.
+_KEYS: dict[str, _Kind] = {
+    "kubeconfig": _PATH,
+    "context": _TEXT,
+    "namespace": _NAMESPACE,
+    "watched_namespaces": _NAMESPACES,
+    "readonly": _FLAG,
+    "record_dir": _PATH,
+    "prometheus_url": _URL,
+    "triton_url": _URL,
+    "nimify_api_url": _URL,
+    "dcgm_url": _URL,
+    **{f"refresh.{name}": _SECONDS for name in RefreshIntervals.__dataclass_fields__},
+}
+_CONTEXT_KEYS = tuple(ContextPolicy.__dataclass_fields__)
+
+
+def _cli_name(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def _env_name(key: str) -> str:
+    return ENV_PREFIX + _cli_name(key).upper()
+
+
+def _describe_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _invalid(where: str, kind: _Kind, value: object, from_text: bool = False) -> ConfigError:
+    return ConfigError(f"{where}: expected {kind.describe(from_text)}, got {_describe_value(value)}")
+
+
+def _unknown_key(source: str, key: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return ConfigError(f"{source}: unknown key '{key}'{hint}")
+
+
+def xdg_base_dir(env: Mapping[str, str], variable: str, default_under_home: Path) -> Path:
+    """An XDG base directory: ``$variable`` when set to an absolute path, else ``~/default_under_home``."""
+    value = env.get(variable, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / default_under_home
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/nimify-tui/config.toml``."""
+    return xdg_base_dir(env, "XDG_CONFIG_HOME", Path(".config")) / "nimify-tui" / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            document: dict[str, Any] = tomllib.load(file)
+            return document
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _contexts_from_toml(path: Path, table: object) -> dict[str, ContextPolicy]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: key 'contexts': expected a table, got {_describe_value(table)}")
+    contexts = {}
+    for name, section in table.items():
+        where = f'contexts."{name}"'
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: key '{where}': expected a table, got {_describe_value(section)}")
+        flags = {}
+        for key, value in section.items():
+            if key not in _CONTEXT_KEYS:
+                raise _unknown_key(
+                    str(path), f"{where}.{key}", [f"{where}.{known}" for known in _CONTEXT_KEYS]
+                )
+            if not isinstance(value, bool):
+                raise _invalid(f"{path}: key '{where}.{key}'", _FLAG, value)
+            flags[key] = value
+        contexts[name] = ContextPolicy(**flags)
+    return contexts
+
+
+def _values_from_toml(path: Path, document: dict[str, Any]) -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in document.items():
+        if key == "contexts":
+            continue
+        if key == "refresh" and isinstance(value, dict):
+            flat.update({f"refresh.{name}": item for name, item in value.items()})
+        elif key == "refresh":
+            raise ConfigError(f"{path}: key 'refresh': expected a table, got {_describe_value(value)}")
+        else:
+            flat[key] = value
+    values: dict[str, object] = {}
+    for key, value in flat.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            raise _unknown_key(str(path), key, [*_KEYS, "contexts"])
+        try:
+            values[key] = kind.check(value)
+        except _InvalidValue:
+            raise _invalid(f"{path}: key '{key}'", kind, value) from None
+    return values
+
+
+def _values_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for key, kind in _KEYS.items():
+        name = _env_name(key)
+        text = env.get(name, "")
+        if not text:
+            continue
+        try:
+            values[key] = kind.check(kind.read_text(text))
+        except _InvalidValue:
+            raise _invalid(f"environment variable {name}", kind, text, from_text=True) from None
+    return values
+
+
+def _values_from_cli(cli: Mapping[str, object]) -> dict[str, object]:
+    keys_by_cli_name = {_cli_name(key): key for key in _KEYS}
+    values: dict[str, object] = {}
+    for name, value in cli.items():
+        key = keys_by_cli_name.get(name)
+        if key is None:
+            raise ConfigError(f"unknown command-line setting '{name}'")
+        if value is None:
+            continue
+        try:
+            values[key] = _KEYS[key].check(value)
+        except _InvalidValue:
+            raise _invalid(f"option --{name.replace('_', '-')}", _KEYS[key], value) from None
+    return values
+
+
+def load_settings(cli: Mapping[str, object], env: Mapping[str, str], config_path: Path | None) -> Settings:
+    """Resolve the settings of this run.
+
+    ``cli`` maps setting names (``namespace``, ``refresh_triton``, ...) to values given on the command line; a
+    value of None means "not given" (use ``default=None`` for ``--readonly``). ``config_path`` None means the
+    default XDG path, which may be absent; an explicit path must exist.
+    """
+    path = config_path or default_config_path(env)
+    values: dict[str, object] = {}
+    contexts: dict[str, ContextPolicy] = {}
+    if config_path is not None or path.is_file():
+        document = _read_toml(path)
+        values.update(_values_from_toml(path, document))
+        contexts = _contexts_from_toml(path, document.get("contexts", {}))
+    values.update(_values_from_env(env))
+    values.update(_values_from_cli(cli))
+
+    fields: dict[str, Any] = {key: value for key, value in values.items() if not key.startswith("refresh.")}
+    refresh: dict[str, Any] = {
+        key.removeprefix("refresh."): value for key, value in values.items() if key not in fields
+    }
+    namespace = fields.get("namespace", DEFAULT_NAMESPACE)
+    watched = fields.get("watched_namespaces", DEFAULT_WATCHED_NAMESPACES)
+    fields["watched_namespaces"] = watched if namespace in watched else (namespace, *watched)
+    return Settings(**fields, refresh=RefreshIntervals(**refresh), contexts=MappingProxyType(contexts))
