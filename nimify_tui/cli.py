@@ -60,7 +60,11 @@ def _add_sim_options(parser: argparse.ArgumentParser) -> None:
         "--scenario", default="healthy", metavar="NAME", help="outage scenario to start in (see `scenarios`)"
     )
     parser.add_argument(
-        "--pods", type=_non_negative_int, default=0, metavar="N", help="spread N extra pods over extra deployments"
+        "--pods",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="spread N extra pods over extra deployments",
     )
     parser.add_argument(
         "--event-rate", type=_non_negative_float, default=0.0, metavar="R", help="extra events per second"
@@ -86,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the simulated cluster in-process and open the TUI on it")
     _add_sim_options(demo)
     # SUPPRESS: given before the command (`nimify-tui --readonly demo`) the value must survive the subparser
-    demo.add_argument(
-        "--readonly", action="store_true", default=argparse.SUPPRESS, help="remove every mutating action"
-    )
+    demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS, help="remove every mutating action")
     demo.add_argument("--record", metavar="DIR", default=argparse.SUPPRESS, help="write the incident journal into DIR")
 
     sim = sub.add_parser("sim", help="serve the simulated cluster headless on 127.0.0.1 until SIGINT/SIGTERM")
@@ -101,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write a kubeconfig for it (contexts sim-admin and sim-readonly; default: %(default)s)",
     )
     sim.add_argument(
-        "--speed", type=_non_negative_float, default=1.0, metavar="X", help="simulated seconds per real second"
+        "--speed",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second",
     )
 
     sub.add_parser("scenarios", help="list the outage scenarios of the simulated cluster")
@@ -133,7 +139,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         sim = await start_sim(
-            scenario=args.scenario, port=args.port, pods=args.pods, event_rate=args.event_rate, speed=args.speed
+            scenario=args.scenario,
+            port=args.port,
+            pods=args.pods,
+            event_rate=args.event_rate,
+            speed=args.speed,
         )
         out = Path(args.kubeconfig_out)
         write_kubeconfig(sim, out)

@@ -11,11 +11,12 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sources import SourceHealth
+from nimify_tui.sources import SourceHealth, SourceUnavailable
 
 if TYPE_CHECKING:
     import httpx
 
+    from nimify_tui.kube.records import PodRecord
     from nimify_tui.runtime import Runtime
 
 PollFn = Callable[[], Awaitable[None]]
@@ -38,10 +39,6 @@ async def poll_forever(runtime: Runtime, source: str, interval: float, poll: Pol
         await asyncio.sleep(interval)
 
 
-class SourceUnavailable(Exception):
-    """The source does not exist here (no metrics API, no GPU): shown as absent, not as an error."""
-
-
 def _message(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
@@ -61,6 +58,158 @@ def http_client(runtime: Runtime) -> httpx.AsyncClient:
 
 
 def poller_coroutines(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-    from nimify_tui import poll_sources
+    return [
+        lambda: probe_loop(runtime),
+        lambda: triton_loop(runtime),
+        lambda: scrape_loop(runtime),
+        lambda: metrics_api_loop(runtime),
+    ]
 
-    return poll_sources.all_pollers(runtime)
+
+# --- which pods to ask ------------------------------------------------------------------------------------------
+def running_pods(runtime: Runtime, namespace: str | None, app_labels: tuple[str, ...]) -> list[PodRecord]:
+    """Running pods carrying ``app`` (or ``app.kubernetes.io/name``) = one of ``app_labels``."""
+    pods = []
+    for pod in runtime.store.items("pods"):
+        if namespace is not None and pod.namespace != namespace:
+            continue
+        app = pod.labels.get("app") or pod.labels.get("app.kubernetes.io/name") or ""
+        if app in app_labels and pod.phase == "Running" and pod.deleted_at is None:
+            pods.append(pod)
+    return sorted(pods, key=lambda p: p.name)
+
+
+def _hostport(url: str) -> str:
+    return url.split("://", 1)[1]
+
+
+# --- the loops --------------------------------------------------------------------------------------------------
+async def probe_loop(runtime: Runtime) -> None:
+    from nimify_tui.probes import run_probes, runbook_probes
+
+    probes = runbook_probes(runtime.endpoints)
+    async with http_client(runtime) as client:
+
+        async def poll() -> None:
+            runtime.store.put("probes", await run_probes(client, probes))
+
+        await poll_forever(runtime, "probes", runtime.options.probe_interval, poll)
+
+
+async def triton_loop(runtime: Runtime) -> None:
+    from nimify_tui.endpoints import pod_proxy_url
+    from nimify_tui.triton.poller import TritonPoller
+
+    poller = TritonPoller()
+    server = runtime.client.identity.server
+    headers = runtime.client.auth_headers()
+    ssl_context = runtime.client.ssl_context()
+
+    async def poll() -> None:
+        if runtime.options.triton_url:
+            targets = {"triton": _hostport(runtime.endpoints.triton_http.base_url)}
+        else:
+            pods = running_pods(runtime, "triton-system", ("triton-server", "triton"))
+            targets = {p.name: _hostport(pod_proxy_url(server, p.namespace, p.name, 8000)) for p in pods}
+        if not targets:
+            runtime.store.put("triton", None)
+            raise SourceUnavailable("no running triton-server pod")
+        view = await poller.poll(targets, headers, ssl_context)
+        runtime.store.put("triton", view)
+        errors = [s.error for s in view.servers if s.error]
+        if errors and len(errors) == len(view.servers):
+            raise RuntimeError(errors[0])
+
+    await poll_forever(runtime, "triton", runtime.options.triton_interval, poll)
+
+
+async def scrape_loop(runtime: Runtime) -> None:
+    """nimify-api p95/5xx and Triton queue/compute history for the graph; GPUs from DCGM, Triton, NVML."""
+    from nimify_tui.endpoints import pod_proxy_url
+    from nimify_tui.gpu.dcgm import gpus_from_dcgm
+    from nimify_tui.gpu.merge import merge_gpu_readings
+    from nimify_tui.gpu.nvml import read_local_gpus
+    from nimify_tui.gpu.records import GpuReading, GpuRecord
+    from nimify_tui.gpu.triton_gpu import gpus_from_triton
+    from nimify_tui.metrics.poller import LatencyHistory, LatencyPoint, api_interval
+    from nimify_tui.metrics.scrape import Scrape, parse_metrics
+
+    history = LatencyHistory()
+    runtime.store.put("latency", history)
+    previous_api: Scrape | None = None
+    server = runtime.client.identity.server
+    local = await asyncio.to_thread(read_local_gpus)
+
+    async with http_client(runtime) as client:
+
+        async def scrape(url: str) -> Scrape:
+            response = await client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: HTTP {response.status_code}: {response.text[:120]}")
+            return parse_metrics(response.text, time.time())
+
+        async def poll() -> None:
+            nonlocal previous_api
+            readings: list[GpuReading] = [local]
+            api_now: Scrape | None = None
+            problems: list[str] = []
+            try:
+                api_now = await scrape(runtime.endpoints.api_metrics.url("/metrics"))
+            except Exception as exc:  # nimify-api down is a finding, not a crash
+                problems.append(f"nimify-api metrics: {_message(exc)}")
+            dcgm_gpus: list[GpuRecord] = []
+            for pod in running_pods(runtime, None, ("dcgm-exporter", "nvidia-dcgm-exporter")):
+                try:
+                    exporter = await scrape(pod_proxy_url(server, pod.namespace, pod.name, 9400) + "/metrics")
+                    dcgm_gpus.extend(gpus_from_dcgm(exporter, pod.node))
+                except Exception as exc:  # one exporter down must not hide the others
+                    problems.append(f"dcgm {pod.name}: {_message(exc)}")
+            readings.append(GpuReading("dcgm", tuple(dcgm_gpus), None if dcgm_gpus else "no DCGM exporter data"))
+            triton_gpus: list[GpuRecord] = []
+            for pod in running_pods(runtime, "triton-system", ("triton-server", "triton")):
+                try:
+                    metrics = await scrape(pod_proxy_url(server, pod.namespace, pod.name, 8002) + "/metrics")
+                    triton_gpus.extend(gpus_from_triton(metrics, pod.node, pod.name, pod.namespace))
+                except Exception as exc:  # Triton down shows in its own pane
+                    problems.append(f"triton metrics {pod.name}: {_message(exc)}")
+            readings.append(GpuReading("triton", tuple(triton_gpus), None if triton_gpus else "no nv_gpu_* data"))
+            gpu_nodes = [n.name for n in runtime.store.items("nodes") if n.gpu_capacity > 0]
+            runtime.store.put("gpus", merge_gpu_readings(readings, gpu_nodes))
+            point_api = api_interval(previous_api, api_now) if previous_api and api_now else None
+            if api_now is not None:
+                previous_api = api_now
+            triton_view = runtime.store.value("triton")
+            queue_ms = compute_ms = None
+            if triton_view is not None:
+                intervals = [m.interval for m in triton_view.models if m.interval and m.interval.requests]
+                if intervals:
+                    weight = sum(i.requests for i in intervals)
+                    queue_ms = sum((i.avg_queue_us or 0) * i.requests for i in intervals) / weight / 1000
+                    compute_ms = sum((i.avg_compute_us or 0) * i.requests for i in intervals) / weight / 1000
+            history.add(
+                LatencyPoint(
+                    at=time.time(),
+                    api_p95_s=point_api.p95_s if point_api else None,
+                    api_error_ratio=point_api.error_ratio if point_api else None,
+                    api_rps=point_api.rps if point_api else None,
+                    queue_ms=queue_ms,
+                    compute_ms=compute_ms,
+                )
+            )
+            runtime.store.put("latency", history)
+            if api_now is None:
+                raise RuntimeError("; ".join(problems))
+
+        await poll_forever(runtime, "metrics", runtime.options.scrape_interval, poll)
+
+
+async def metrics_api_loop(runtime: Runtime) -> None:
+    from nimify_tui.kube.metrics_api import read_node_metrics, read_pod_metrics
+
+    async def poll() -> None:
+        pods = await asyncio.to_thread(read_pod_metrics, runtime.client, runtime.options.namespaces)
+        nodes = await asyncio.to_thread(read_node_metrics, runtime.client)
+        runtime.store.put("podmetrics", pods)
+        runtime.store.put("nodemetrics", nodes)
+
+    await poll_forever(runtime, "metrics-api", runtime.options.metrics_api_interval, poll)

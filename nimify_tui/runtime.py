@@ -7,6 +7,7 @@ the headless commands and the tests.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class Runtime:
         self.informers: list[Informer] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
-        self._tasks: list[asyncio.Future[Any]] = []
+        self._tasks: list[concurrent.futures.Future[Any]] = []
 
     def start(self) -> None:
         from nimify_tui.kube.records import DECODERS

@@ -15,6 +15,10 @@ from typing import Any, Literal
 HealthState = Literal["syncing", "live", "stale", "unavailable"]
 
 
+class SourceUnavailable(Exception):
+    """The source does not exist here (no metrics API, no GPU): shown as absent, not as an error."""
+
+
 @dataclass(frozen=True)
 class SourceHealth:
     """How fresh one source is. ``error`` is the last problem, kept while stale so the UI can say why."""

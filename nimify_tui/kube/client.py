@@ -7,6 +7,7 @@ decodes with orjson into lean records (see records.py), which is an order of mag
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
@@ -85,7 +86,7 @@ class KubeClient:
 
         configuration = Configuration()
         try:
-            contexts, active = kconfig.list_kube_config_contexts(config_file=kubeconfig)
+            contexts, active = kconfig.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
         except kconfig.ConfigException as exc:
             if kubeconfig is None and context is None:
                 return cls._in_cluster(namespace=namespace, readonly=readonly, reason=str(exc))
@@ -102,9 +103,7 @@ class KubeClient:
         if not chosen:
             raise KubeConfigError("the kubeconfig has no current-context; pass --context")
         try:
-            kconfig.load_kube_config(
-                config_file=kubeconfig, context=chosen["name"], client_configuration=configuration
-            )
+            kconfig.load_kube_config(config_file=kubeconfig, context=chosen["name"], client_configuration=configuration)  # type: ignore[no-untyped-call]
         except (kconfig.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
             raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {exc}") from exc
         configuration.connection_pool_maxsize = 64
@@ -126,7 +125,7 @@ class KubeClient:
 
         configuration = Configuration()
         try:
-            kconfig.load_incluster_config(client_configuration=configuration)
+            kconfig.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except kconfig.ConfigException as exc:
             raise KubeConfigError(f"no usable kubeconfig ({reason}) and not running in a cluster ({exc})") from exc
         configuration.connection_pool_maxsize = 64
@@ -150,9 +149,7 @@ class KubeClient:
         accept: str,
         timeout: float | tuple[float, float] | None,
     ) -> Any:
-        if method in MUTATING_METHODS and self.readonly and not path.endswith(
-            "/selfsubjectaccessreviews"
-        ):
+        if method in MUTATING_METHODS and self.readonly and not path.endswith("/selfsubjectaccessreviews"):
             raise ReadOnlyViolation(0, "ReadOnly", f"read-only session: {method} {path} was not sent")
         url_path = path
         if query:
@@ -282,10 +279,8 @@ class KubeClient:
         return context
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a pool that never connected can fail; nothing to report
             self._api.close()
-        except Exception:  # closing a pool that never connected can fail; nothing to report
-            pass
 
 
 def decode_json(data: bytes, what: str) -> Any:
@@ -304,7 +299,5 @@ def _query_value(value: Any) -> str:
 
 def _release(response: Any) -> None:
     raw = getattr(response, "response", response)
-    try:
+    with contextlib.suppress(Exception):  # the connection may already be closed by the other side
         raw.release_conn()
-    except Exception:  # the connection may already be closed by the other side
-        pass

@@ -8,6 +8,7 @@ freezing.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -97,10 +98,8 @@ class Informer:
     def stop(self) -> None:
         self._stop.set()
         for response in self._live_response:
-            try:
+            with contextlib.suppress(Exception):  # already closed by the other side
                 response.close()
-            except Exception:  # already closed by the other side
-                pass
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -138,7 +137,7 @@ class Informer:
         base = min(self.MAX_BACKOFF, 0.5 * 2 ** min(failures - 1, 6))
         if exc is not None and exc.status in (401, 403, 404):
             base = max(base, 5.0)  # will not fix itself quickly; keep trying but slowly
-        return base * random.uniform(0.8, 1.2)
+        return float(base * random.uniform(0.8, 1.2))
 
     def _list(self) -> None:
         body = self.client.get_json(self.kind.path(self.namespace))

@@ -7,7 +7,7 @@ read as markup.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -84,7 +84,7 @@ class RecordTable(DataTable[Text]):
         position = {id(self.get_cell(key, first_column)): index for index, key in enumerate(order)}
         self.sort(first_column, key=lambda cell: position.get(id(cell), 0))
 
-    def _select(self, key: Hashable) -> None:
+    def _select(self, key: str) -> None:
         try:
             index = self.get_row_index(RowKey(key))
         except Exception:  # the row went away between the diff and here

@@ -1,0 +1,68 @@
+"""metrics.k8s.io: CPU and memory in use per pod and per node (what `kubectl top` shows).
+
+The API is optional (metrics-server may be missing) and may be forbidden: both are reported as "not available"
+with the reason, never as a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.errors import KubeError
+from nimify_tui.kube.quantity import quantity_or_none
+from nimify_tui.sources import SourceUnavailable
+
+METRICS_API = "/apis/metrics.k8s.io/v1beta1"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    cpu_millicores: float
+    memory_bytes: float
+
+
+def _usage(usage: Mapping[str, Any]) -> Usage:
+    cpu = quantity_or_none(usage.get("cpu"))
+    memory = quantity_or_none(usage.get("memory"))
+    return Usage(
+        float(cpu.value * 1000) if cpu is not None else 0.0,
+        float(memory.value) if memory is not None else 0.0,
+    )
+
+
+def _get(client: KubeClient, path: str) -> Any:
+    try:
+        return client.get_json(path)
+    except KubeError as exc:
+        if exc.status == 404:
+            raise SourceUnavailable("metrics not available (metrics.k8s.io is not served: no metrics-server?)") from exc
+        if exc.status == 403:
+            raise SourceUnavailable(f"metrics not available: forbidden ({exc.message})") from exc
+        raise
+
+
+def read_pod_metrics(client: KubeClient, namespaces: Iterable[str]) -> dict[tuple[str, str], Usage]:
+    """Usage per (namespace, pod): the sum over its containers."""
+    result: dict[tuple[str, str], Usage] = {}
+    for namespace in namespaces:
+        body = _get(client, f"{METRICS_API}/namespaces/{namespace}/pods")
+        for item in body.get("items") or []:
+            meta = item.get("metadata") or {}
+            cpu = memory = 0.0
+            for container in item.get("containers") or []:
+                usage = _usage(container.get("usage") or {})
+                cpu += usage.cpu_millicores
+                memory += usage.memory_bytes
+            result[(str(meta.get("namespace", namespace)), str(meta.get("name", "")))] = Usage(cpu, memory)
+    return result
+
+
+def read_node_metrics(client: KubeClient) -> dict[str, Usage]:
+    body = _get(client, f"{METRICS_API}/nodes")
+    return {
+        str((item.get("metadata") or {}).get("name", "")): _usage(item.get("usage") or {})
+        for item in body.get("items") or []
+    }

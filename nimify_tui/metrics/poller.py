@@ -1,0 +1,60 @@
+"""Scrapes nimify-api's /metrics and the DCGM exporters, and keeps the short history the latency graph draws.
+
+nimify-api's p95 comes from the increase of its ``http_request_duration_seconds`` buckets between two scrapes (what
+``histogram_quantile(0.95, rate(..._bucket[interval]))`` computes), so the graph shows the latency of the last few
+seconds, not of the process' whole life.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from nimify_tui.metrics.histogram import bucket_increases, histogram_quantile, increase
+from nimify_tui.metrics.scrape import Scrape
+
+HISTORY_POINTS = 600  # at one point every few seconds: the last half hour or more
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyPoint:
+    at: float
+    api_p95_s: float | None  # nimify-api p95 over the last interval
+    api_error_ratio: float | None  # 5xx / all over the last interval
+    api_rps: float | None
+    queue_ms: float | None  # Triton average queue time per request
+    compute_ms: float | None  # Triton average compute time (input + infer + output)
+
+
+@dataclass
+class LatencyHistory:
+    points: deque[LatencyPoint] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+
+    def add(self, point: LatencyPoint) -> None:
+        self.points.append(point)
+
+    def latest(self) -> LatencyPoint | None:
+        return self.points[-1] if self.points else None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiInterval:
+    p95_s: float | None
+    error_ratio: float | None
+    rps: float | None
+
+
+def api_interval(earlier: Scrape, later: Scrape) -> ApiInterval:
+    """p95, 5xx ratio and request rate of nimify-api between two scrapes of its /metrics."""
+    seconds = later.at - earlier.at
+    buckets = bucket_increases(earlier, later, "http_request_duration_seconds")
+    observed = buckets[-1][1] if buckets else 0.0
+    p95 = histogram_quantile(0.95, buckets) if observed > 0 else None
+    total = increase(earlier, later, "http_requests_total")
+    errors = 0.0
+    for sample in later.select("http_requests_total"):
+        if sample.labels.get("status", "").startswith("5"):
+            errors += increase(earlier, later, "http_requests_total", sample.labels) or 0.0
+    ratio = errors / total if total else None
+    rps = total / seconds if total is not None and seconds > 0 else None
+    return ApiInterval(p95, ratio, rps)

@@ -1,0 +1,86 @@
+"""One triage session's record: the journal folder, its entries, and the secrets that must never reach it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nimify_tui.config import Settings
+from nimify_tui.journal.journal import Journal, JournalError
+from nimify_tui.journal.paths import create_session_dir, sessions_root
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.triage.checks import Finding, State
+
+
+class Session:
+    """Writes the incident journal; a journal that cannot be written never stops the triage (it says why)."""
+
+    def __init__(self, client: KubeClient, settings: Settings, *, record: bool = True) -> None:
+        self.client = client
+        self.settings = settings
+        self.record = record
+        self.journal: Journal | None = None
+        self.folder: Path | None = None
+        self.problem = ""
+        self._shots = 0
+
+    def open(self) -> None:
+        if not self.record:
+            return
+        identity = self.client.identity
+        try:
+            folder = self.settings.record_dir
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            else:
+                folder = create_session_dir(sessions_root(os.environ), identity.context)
+            journal = Journal.open(folder)
+        except (OSError, JournalError) as exc:
+            self.problem = f"not recording: {exc}"
+            return
+        for header in self.client.auth_headers().values():
+            journal.register_secret(header)
+            journal.register_secret(header.split(" ", 1)[-1])
+        journal.start(
+            context=identity.context,
+            server=identity.server,
+            user=identity.user,
+            namespaces=list(self.settings.watched_namespaces),
+            readonly=self.client.readonly,
+            argv=sys.argv,
+        )
+        self.journal = journal
+        self.folder = folder
+
+    def finding(self, finding: Finding, previous: State | None) -> None:
+        if self.journal is not None:
+            self.journal.finding(
+                check=finding.check,
+                state=finding.state,
+                previous=previous,
+                object_name=", ".join(finding.objects) or finding.title,
+                evidence=finding.evidence,
+            )
+
+    def note(self, text: str) -> None:
+        if self.journal is not None:
+            self.journal.note(text)
+
+    def screenshot_path(self, now: float) -> Path | None:
+        if self.folder is None:
+            return None
+        self._shots += 1
+        stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d-%H%M%S")
+        return self.folder / f"screenshot-{stamp}-{self._shots}.svg"
+
+    def screenshot(self, path: Path) -> None:
+        if self.journal is not None:
+            self.journal.screenshot(path)
+
+    def close(self, reason: str) -> None:
+        if self.journal is not None:
+            self.journal.end(reason)
+            self.journal.close()
+            self.journal = None

@@ -1,0 +1,369 @@
+"""The runbook's checks, run continuously over the store: each one pass, fail or unknown, with its evidence.
+
+A check reads only the store (no I/O), so it runs on every refresh. The runbook section it comes from and the fix it
+suggests travel with each finding, so the screen can say "Scenario 1: Pod Crash Loop -> patch memory limit".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord
+from nimify_tui.kube.status import is_faulty, pod_fault
+from nimify_tui.sources import Store
+
+State = Literal["pass", "fail", "unknown"]
+LATENCY_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert
+ERROR_RATIO_THRESHOLD = 0.01  # the runbook's NimifyHighErrorRate alert
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str  # stable id: "pods-crashloop"
+    title: str  # what the operator reads: "Pods crash-looping"
+    state: State
+    evidence: str  # one line: which objects, which numbers
+    runbook: str  # the runbook section: "Scenario 1: Pod Crash Loop"
+    fix: str = ""  # the suggested fix, in words ("raise the memory limit (p on the deployment)")
+    objects: tuple[str, ...] = ()  # "nimify-system/pod/nimify-api-7c9d-abcde", for drill-down
+
+
+def _names(items: Iterable[str], limit: int = 3) -> str:
+    listed = list(items)
+    shown = ", ".join(listed[:limit])
+    return shown + (f" (+{len(listed) - limit} more)" if len(listed) > limit else "")
+
+
+def _probe(store: Store, name: str) -> Any:
+    for result in store.value("probes") or ():
+        if result.name == name:
+            return result
+    return None
+
+
+def check_probe(store: Store, probe_name: str, check: str, title: str, runbook: str, fix: str) -> Finding:
+    result = _probe(store, probe_name)
+    if result is None:
+        return Finding(check, title, "unknown", "not checked yet", runbook)
+    if result.ok:
+        return Finding(
+            check, title, "pass", f"{probe_name}: HTTP {result.status} in {result.latency_ms:.0f} ms", runbook
+        )
+    return Finding(check, title, "fail", f"{probe_name}: {result.error}", runbook, fix)
+
+
+def check_crashloop(pods: Sequence[PodRecord], now: float) -> Finding:
+    runbook = "Scenario 1: Pod Crash Loop"
+    crashing = [p for p in pods if p.status in ("CrashLoopBackOff", "OOMKilled", "Error") or _recent_crash(p, now)]
+    if not crashing:
+        return Finding("pods-crashloop", "Pods crash-looping", "pass", "no pod is restarting", runbook)
+    oom = [p for p in crashing if _last_reason(p) == "OOMKilled" or p.status == "OOMKilled"]
+    evidence = _names(f"{p.name} {p.status} restarts={p.restarts}" for p in crashing)
+    if oom:
+        fix = "memory limit too low (OOMKilled): raise it on the deployment (m), or roll back (u)"
+    else:
+        fix = "read the previous container's logs (p); if a new revision broke it, roll back (u)"
+    return Finding(
+        "pods-crashloop",
+        "Pods crash-looping",
+        "fail",
+        evidence,
+        runbook,
+        fix,
+        tuple(f"{p.namespace}/pod/{p.name}" for p in crashing),
+    )
+
+
+def _last_reason(pod: PodRecord) -> str:
+    found = pod.last_termination()
+    return found[1].reason if found else ""
+
+
+def _recent_crash(pod: PodRecord, now: float) -> bool:
+    return pod.last_restart_at is not None and now - pod.last_restart_at < 120 and pod.ready < pod.total
+
+
+def check_pending(pods: Sequence[PodRecord], events: Sequence[EventRecord]) -> Finding:
+    runbook = "Scenario 2: Resource Exhaustion"
+    pending = [p for p in pods if p.phase == "Pending" and p.deleted_at is None and p.status == "Pending"]
+    if not pending:
+        return Finding("pods-pending", "Pods cannot be scheduled", "pass", "no pod is Pending", runbook)
+    why = {
+        (e.object_namespace, e.object_name): e.message
+        for e in sorted(events, key=lambda e: e.last_seen or 0)
+        if e.reason == "FailedScheduling"
+    }
+    first = pending[0]
+    message = why.get((first.namespace, first.name), "no FailedScheduling event yet")
+    gpu = "nvidia.com/gpu" in message
+    fix = (
+        "not enough GPUs: check the nodes' GPUs (XID errors) and free or add GPU capacity"
+        if gpu
+        else "not enough CPU/memory: scale down non-critical deployments (s on nimify-worker)"
+    )
+    return Finding(
+        "pods-pending",
+        "Pods cannot be scheduled",
+        "fail",
+        f"{_names(p.name for p in pending)} Pending: {message}",
+        "Check GPU resources (Scenario 5)" if gpu else runbook,
+        fix,
+        tuple(f"{p.namespace}/pod/{p.name}" for p in pending),
+    )
+
+
+def check_deployments(deployments: Sequence[DeploymentRecord]) -> Finding:
+    runbook = "Check recent deployments"
+    short = [d for d in deployments if d.desired > 0 and (d.available < d.desired or d.updated < d.desired)]
+    if not short:
+        return Finding("deployments", "Deployments available", "pass", "all deployments fully available", runbook)
+    evidence = _names(f"{d.namespace}/{d.name} {d.available}/{d.desired} available" for d in short)
+    return Finding(
+        "deployments",
+        "Deployments available",
+        "fail",
+        evidence,
+        runbook,
+        "open the deployment (enter) for its rollout history; roll back a bad revision (u)",
+        tuple(f"{d.namespace}/deployment/{d.name}" for d in short),
+    )
+
+
+def check_nodes(nodes: Sequence[NodeRecord]) -> Finding:
+    runbook = "Check Infrastructure"
+    bad: list[str] = []
+    for node in nodes:
+        for condition in node.conditions:
+            if condition.type == "Ready" and condition.status != "True":
+                bad.append(f"{node.name} NotReady")
+            elif condition.type in ("MemoryPressure", "DiskPressure", "PIDPressure") and condition.status == "True":
+                bad.append(f"{node.name} {condition.type}")
+        if node.gpu_capacity and node.gpu_allocatable < node.gpu_capacity:
+            bad.append(f"{node.name} GPUs {node.gpu_allocatable}/{node.gpu_capacity} allocatable")
+    if not nodes:
+        return Finding("nodes", "Nodes healthy", "unknown", "no node seen yet", runbook)
+    if not bad:
+        return Finding("nodes", "Nodes healthy", "pass", f"{len(nodes)} nodes Ready, no pressure", runbook)
+    return Finding(
+        "nodes", "Nodes healthy", "fail", _names(bad), runbook, "open the node (enter) for its GPUs and pods"
+    )
+
+
+def check_gpus(store: Store) -> Finding:
+    runbook = "Check GPU resources"
+    view = store.value("gpus")
+    if view is None:
+        return Finding("gpus", "GPUs healthy", "unknown", "no GPU data yet", runbook)
+    gpus = [gpu for node in view.nodes for gpu in node.gpus]
+    if not gpus:
+        return Finding("gpus", "GPUs healthy", "unknown", view.summary, runbook)
+    xid = [g for g in gpus if g.last_xid]
+    if xid:
+        evidence = _names(f"{g.node} GPU {g.index} XID {g.last_xid}" for g in xid)
+        return Finding(
+            "gpus",
+            "GPUs healthy",
+            "fail",
+            evidence,
+            runbook,
+            "a GPU reported an XID error: drain/replace that node",
+        )
+    return Finding("gpus", "GPUs healthy", "pass", f"{len(gpus)} GPUs, no XID error", runbook)
+
+
+def check_models(store: Store) -> Finding:
+    runbook = "Scenario 5: Dependency Failures"
+    view = store.value("triton")
+    if view is None:
+        return Finding("models", "Triton models ready", "unknown", "Triton not reached yet", runbook)
+    bad = [m for m in view.models if m.state not in ("READY", "")]
+    if not bad and view.models:
+        return Finding("models", "Triton models ready", "pass", f"{len(view.models)} models, all READY", runbook)
+    if not bad:
+        return Finding("models", "Triton models ready", "unknown", "no model in the repository index", runbook)
+    first = bad[0]
+    return Finding(
+        "models",
+        "Triton models ready",
+        "fail",
+        f"{first.name} {first.state}: {first.reason or 'no reason given'}"
+        + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""),
+        runbook,
+        "reload the model (L on the model), or restart Triton (r on triton-server)",
+        tuple(f"triton-system/model/{m.name}" for m in bad),
+    )
+
+
+def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
+    runbook = "Scenario 3: Storage Issues"
+    pvcs = store.items("pvcs")
+    problems = [f"{p.name} {p.phase}" for p in pvcs if p.phase != "Bound"]
+    problems += [f"{p.name} resize {p.resize_status}" for p in pvcs if p.resize_status]
+    full = [
+        e for e in events if "no space left" in e.message.lower() or e.reason in ("FailedMount", "FailedAttachVolume")
+    ]
+    if full:
+        problems.append(f"{full[-1].object_name}: {full[-1].reason}: {full[-1].message}")
+    if not problems:
+        return Finding("storage", "Storage healthy", "pass", f"{len(pvcs)} PVCs Bound", runbook)
+    return Finding(
+        "storage", "Storage healthy", "fail", _names(problems), runbook, "expand the PVC (x on model-storage)"
+    )
+
+
+def check_ingress(store: Store, pods: Sequence[PodRecord], now: float) -> Finding:
+    runbook = "Scenario 4: Network/Ingress Issues"
+    controllers = [p for p in pods if p.namespace == "ingress-nginx"]
+    broken = [p for p in controllers if is_faulty(p, now)]
+    ingresses = store.items("ingresses")
+    no_address = [i.name for i in ingresses if not i.addresses]
+    if not controllers and not ingresses:
+        return Finding("ingress", "Ingress serving", "unknown", "no ingress controller or ingress seen", runbook)
+    if not broken and not no_address:
+        return Finding("ingress", "Ingress serving", "pass", "controller ready, ingresses have addresses", runbook)
+    evidence = [f"{p.name} {pod_fault(p, now)}" for p in broken] + [f"ingress {n} has no address" for n in no_address]
+    return Finding(
+        "ingress",
+        "Ingress serving",
+        "fail",
+        _names(evidence),
+        runbook,
+        "restart the ingress controller (r on nginx-ingress-controller)",
+    )
+
+
+def check_endpoints(store: Store) -> Finding:
+    runbook = "Check Network and Ingress"
+    endpoints = {(e.namespace, e.name): e for e in store.items("endpoints")}
+    wanted = [("nimify-system", "nimify-api"), ("triton-system", "triton-server")]
+    seen = [key for key in wanted if key in endpoints]
+    if not seen:
+        return Finding("endpoints", "Services have endpoints", "unknown", "endpoints not seen yet", runbook)
+    empty = [f"{ns}/{name}" for ns, name in seen if endpoints[(ns, name)].ready_count() == 0]
+    if empty:
+        return Finding(
+            "endpoints",
+            "Services have endpoints",
+            "fail",
+            f"no ready endpoint behind {_names(empty)}",
+            runbook,
+            "the pods behind the service are not ready: see the pods pane",
+        )
+    counts = ", ".join(f"{name} {endpoints[(ns, name)].ready_count()}" for ns, name in seen)
+    return Finding("endpoints", "Services have endpoints", "pass", f"ready endpoints: {counts}", runbook)
+
+
+def check_latency(store: Store) -> Finding:
+    runbook = "Monitoring: NimifyHighLatency / NimifyHighErrorRate"
+    history = store.value("latency")
+    point = history.latest() if history is not None else None
+    if point is None or (point.api_p95_s is None and point.api_error_ratio is None):
+        return Finding("latency", "Latency and errors", "unknown", "no nimify-api traffic measured yet", runbook)
+    parts = []
+    failing = False
+    if point.api_p95_s is not None:
+        parts.append(f"p95 {point.api_p95_s * 1000:.0f} ms")
+        failing = failing or point.api_p95_s > LATENCY_THRESHOLD_S
+    if point.api_error_ratio is not None:
+        parts.append(f"5xx {point.api_error_ratio:.1%}")
+        failing = failing or point.api_error_ratio > ERROR_RATIO_THRESHOLD
+    if point.queue_ms is not None and point.compute_ms is not None:
+        parts.append(f"triton queue {point.queue_ms:.0f} ms / compute {point.compute_ms:.0f} ms")
+    fix = ""
+    if failing and point.queue_ms is not None and point.compute_ms is not None and point.queue_ms > point.compute_ms:
+        fix = "requests wait in Triton's queue: scale triton-server up (s) if GPUs are free"
+    elif failing:
+        fix = "see the models pane and the pods behind nimify-api"
+    return Finding("latency", "Latency and errors", "fail" if failing else "pass", ", ".join(parts), runbook, fix)
+
+
+def run_checks(store: Store, now: float) -> list[Finding]:
+    """Every check, in the runbook's order."""
+    pods: list[PodRecord] = store.items("pods")
+    events: list[EventRecord] = store.items("events")
+    checks: list[Callable[[], Finding]] = [
+        lambda: check_probe(
+            store,
+            "api /health",
+            "api-health",
+            "nimify-api /health",
+            "1. Confirm the outage",
+            "nimify-api does not answer: see its pods and events",
+        ),
+        lambda: check_probe(
+            store,
+            "api /ready",
+            "api-ready",
+            "nimify-api /ready",
+            "1. Confirm the outage",
+            "nimify-api is up but not ready: check Triton and the model",
+        ),
+        lambda: check_probe(
+            store,
+            "triton ready",
+            "triton-ready",
+            "Triton ready",
+            "Scenario 5: Dependency Failures",
+            "Triton is not ready: see the models pane",
+        ),
+        lambda: check_probe(
+            store,
+            "prometheus",
+            "prometheus",
+            "Prometheus healthy",
+            "1. Confirm the outage (monitoring)",
+            "monitoring is down: trust the live panes, not dashboards",
+        ),
+        lambda: check_crashloop(pods, now),
+        lambda: check_pending(pods, events),
+        lambda: check_deployments(store.items("deployments")),
+        lambda: check_endpoints(store),
+        lambda: check_nodes(store.items("nodes")),
+        lambda: check_gpus(store),
+        lambda: check_models(store),
+        lambda: check_storage(store, events),
+        lambda: check_ingress(store, pods, now),
+        lambda: check_latency(store),
+    ]
+    return [check() for check in checks]
+
+
+Overall = Literal["OK", "DEGRADED", "DOWN", "UNKNOWN"]
+_DOWN_CHECKS = frozenset({"api-health", "api-ready"})
+
+
+def overall_state(findings: Sequence[Finding]) -> Overall:
+    failing = {f.check for f in findings if f.state == "fail"}
+    if failing & _DOWN_CHECKS:
+        return "DOWN"
+    if failing:
+        return "DEGRADED"
+    if all(f.state == "unknown" for f in findings):
+        return "UNKNOWN"
+    return "OK"
+
+
+@dataclass
+class FindingTracker:
+    """Remembers each check's last state to report changes and when the first failure was seen."""
+
+    last: dict[str, State]
+    first_failure_at: float | None = None
+
+    @classmethod
+    def new(cls) -> FindingTracker:
+        return cls({})
+
+    def update(self, findings: Sequence[Finding], now: float) -> list[tuple[Finding, State | None]]:
+        """The findings whose state changed (with their previous state; None the first time seen)."""
+        changed: list[tuple[Finding, State | None]] = []
+        for finding in findings:
+            previous = self.last.get(finding.check)
+            if previous != finding.state and not (previous is None and finding.state == "unknown"):
+                changed.append((finding, previous))
+            self.last[finding.check] = finding.state
+            if finding.state == "fail" and self.first_failure_at is None:
+                self.first_failure_at = now
+        return changed

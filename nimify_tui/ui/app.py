@@ -1,0 +1,123 @@
+"""The Textual application: owns the session (runtime, triage, journal) and hands screens what they need."""
+
+from __future__ import annotations
+
+import time
+from importlib.resources import files
+from typing import Any
+
+from textual.binding import Binding
+
+from nimify_tui.config import ContextPolicy, Settings
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.runtime import Runtime, RuntimeOptions
+from nimify_tui.session import Session
+from nimify_tui.triage.checks import Finding, FindingTracker, overall_state, run_checks
+from nimify_tui.ui.navigation import Navigation
+from nimify_tui.ui.panes.header import HeaderInfo
+
+
+class NimifyApp(Navigation):
+    """nimify-tui: the runbook as a live screen."""
+
+    TITLE = "nimify-tui"
+    CSS_PATH = str(files("nimify_tui.styles") / "app.tcss")
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("n", "note", "Note", id="note"),
+        Binding("S", "screenshot_to_journal", "Screenshot", id="screenshot"),
+    ]
+
+    def __init__(
+        self,
+        client: KubeClient,
+        settings: Settings,
+        *,
+        policy: ContextPolicy,
+        scenario: str | None = None,
+        runtime_options: RuntimeOptions | None = None,
+        record_journal: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.policy = policy
+        self.scenario = scenario
+        options = runtime_options or RuntimeOptions(
+            namespaces=settings.watched_namespaces,
+            prometheus_url=settings.prometheus_url,
+            triton_url=settings.triton_url,
+            nimify_api_url=settings.nimify_api_url,
+            probe_interval=settings.refresh.probes,
+            triton_interval=settings.refresh.triton,
+            scrape_interval=settings.refresh.metrics,
+        )
+        self.runtime = Runtime(client, options)
+        self.tracker = FindingTracker.new()
+        self.findings: list[Finding] = []
+        self.namespace_shown = settings.namespace
+        self.session = Session(client, settings, record=record_journal)
+        self._last_triage = 0.0
+
+    def on_mount(self) -> None:
+        self.session.open()
+        self.runtime.start()
+        from nimify_tui.ui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+
+    def on_unmount(self) -> None:
+        self.runtime.stop()
+        self.session.close("quit")
+
+    # --- triage -------------------------------------------------------------------------------------------
+    def triage_now(self, now: float) -> list[Finding]:
+        """Run the runbook checks (at most twice a second) and journal what changed."""
+        if now - self._last_triage >= 0.5 or not self.findings:
+            self._last_triage = now
+            self.findings = run_checks(self.runtime.store, now)
+            for finding, previous in self.tracker.update(self.findings, now):
+                self.session.finding(finding, previous)
+        return self.findings
+
+    def header_info(self) -> HeaderInfo:
+        identity = self.runtime.client.identity
+        return HeaderInfo(
+            context=identity.context,
+            cluster=identity.cluster,
+            namespace=self.namespace_shown,
+            overall=overall_state(self.findings),
+            first_failure_at=self.tracker.first_failure_at,
+            recording=str(self.session.folder) if self.session.folder else None,
+            readonly=self.policy.readonly,
+            scenario=self.scenario,
+        )
+
+    # --- app-wide keys ------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from nimify_tui.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_note(self) -> None:
+        from nimify_tui.ui.screens.note import NoteScreen
+
+        def save(text: str | None) -> None:
+            if text:
+                self.session.note(text)
+                self.notify("Note written to the journal.")
+
+        self.push_screen(NoteScreen(), save)
+
+    def action_screenshot_to_journal(self) -> None:
+        path = self.session.screenshot_path(time.time())
+        if path is None:
+            self.notify("Not recording: no journal folder.", severity="warning")
+            return
+        self.save_screenshot(filename=path.name, path=str(path.parent))
+        self.session.screenshot(path)
+        self.notify(f"Screenshot saved: {path}")
+
+    def notify_error(self, message: str, **kwargs: Any) -> None:
+        self.notify(message, severity="error", timeout=8, markup=False, **kwargs)

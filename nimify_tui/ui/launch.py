@@ -1,0 +1,58 @@
+"""From parsed command-line arguments to a running TUI (on a real cluster or on the embedded simulator)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from nimify_tui.kube.client import KubeClient, KubeConfigError
+
+
+def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
+    from nimify_tui.config import ConfigError, load_settings
+
+    cli: dict[str, object] = {
+        "kubeconfig": args.kubeconfig,
+        "context": args.context,
+        "namespace": args.namespace,
+        "readonly": True if args.readonly else None,
+        "record_dir": args.record,
+        "prometheus_url": args.prometheus_url,
+        "triton_url": args.triton_url,
+    }
+    try:
+        settings = load_settings(cli, os.environ, None)
+    except ConfigError as exc:
+        print(f"nimify-tui: {exc}", file=sys.stderr)
+        return 2
+    with ExitStack() as stack:
+        kubeconfig = str(settings.kubeconfig) if settings.kubeconfig else None
+        context = settings.context
+        if demo:
+            from nimify_tui.sim.kubeconfig import write_kubeconfig
+            from nimify_tui.sim.server import SimThread
+
+            sim = stack.enter_context(SimThread(scenario=args.scenario, pods=args.pods, event_rate=args.event_rate))
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nimify-demo-")))
+            kubeconfig = str(folder / "kubeconfig")
+            write_kubeconfig(sim, Path(kubeconfig))
+            context = "sim-admin"
+        policy = settings.context_policy(context or "")
+        try:
+            client = KubeClient.from_kubeconfig(
+                kubeconfig, context, namespace=settings.namespace, readonly=policy.readonly
+            )
+        except KubeConfigError as exc:
+            print(f"nimify-tui: {exc}", file=sys.stderr)
+            return 2
+        policy = settings.context_policy(client.identity.context)
+        client.readonly = policy.readonly
+        from nimify_tui.ui.app import NimifyApp
+
+        app = NimifyApp(client, settings, policy=policy, scenario=args.scenario if demo else None)
+        app.run()
+        return app.return_code or 0

@@ -1,0 +1,236 @@
+"""Drill-down: from a row to its pod, logs, deployment, node or model, and the `:` resource jump."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+
+from nimify_tui.kube.describe import (
+    describe_deployment,
+    describe_node,
+    describe_pod,
+    object_yaml,
+    rollout_history_lines,
+)
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
+from nimify_tui.kube.status import pod_row
+
+if TYPE_CHECKING:
+    from nimify_tui.runtime import Runtime
+
+JUMPS = {
+    "po": 0, "pod": 0, "pods": 0,
+    "ev": 1, "event": 1, "events": 1,
+    "no": 2, "node": 2, "nodes": 2, "gpu": 2, "gpus": 2,
+    "mo": 3, "model": 3, "models": 3, "triton": 3,
+    "lat": 4, "latency": 4,
+}  # fmt: skip
+
+
+def events_for(runtime: Runtime, namespace: str, kind: str, name: str) -> list[EventRecord]:
+    return [
+        e
+        for e in runtime.store.items("events")
+        if e.object_kind == kind and e.object_name == name and (not namespace or e.object_namespace == namespace)
+    ]
+
+
+def owning_deployment(runtime: Runtime, pod: PodRecord) -> DeploymentRecord | None:
+    """Pod -> its ReplicaSet -> the Deployment that controls it."""
+    if pod.owner_kind != "ReplicaSet":
+        return None
+    rs: ReplicaSetRecord | None = runtime.store.get("replicasets", (pod.namespace, pod.owner_name))
+    if rs is None or rs.owner_kind != "Deployment":
+        return None
+    found: DeploymentRecord | None = runtime.store.get("deployments", (pod.namespace, rs.owner_name))
+    return found
+
+
+class Navigation(App[int]):
+    """The App's drill-down half: every method pushes a screen fed from the runtime."""
+
+    runtime: Runtime
+
+    # --- pods -----------------------------------------------------------------------------------------------
+    def open_pod(self, namespace: str, name: str, tab: str = "describe") -> None:
+        from nimify_tui.ui.screens.pod import PodScreen
+
+        runtime = self.runtime
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+
+        def describe() -> str:
+            pod = runtime.client.get_json(path)
+            return describe_pod(pod, events_for(runtime, namespace, "Pod", name), time.time())
+
+        def yaml_text() -> str:
+            return object_yaml(runtime.client.get_json(path))
+
+        tabs = {"describe": ("Describe", describe), "yaml": ("YAML", yaml_text)}
+        self.push_screen(PodScreen(namespace, name, f"Pod {namespace}/{name}", tabs, tab))
+
+    def pod_containers(self, namespace: str, name: str) -> tuple[list[str], str]:
+        pod: PodRecord | None = self.runtime.store.get("pods", (namespace, name))
+        if pod is None:
+            return [], ""
+        names = [c.name for c in pod.init_containers] + [c.name for c in pod.containers]
+        return names, pod.default_container or (pod.containers[0].name if pod.containers else "")
+
+    def open_logs(self, namespace: str, name: str, *, previous: bool = False) -> None:
+        from nimify_tui.ui.screens.logs import LogsScreen
+
+        containers, default = self.pod_containers(namespace, name)
+        if not default:
+            self.notify(f"Pod {namespace}/{name} is gone.", severity="warning", markup=False)
+            return
+        self.push_screen(LogsScreen(namespace, name, containers, default, previous))
+
+    # --- deployments ----------------------------------------------------------------------------------------
+    def open_deployment(self, namespace: str, name: str) -> None:
+        from nimify_tui.ui.screens.detail import DetailScreen
+
+        runtime = self.runtime
+        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+
+        def owned_replicasets() -> list[ReplicaSetRecord]:
+            return [
+                rs
+                for rs in runtime.store.items("replicasets")
+                if rs.namespace == namespace and rs.owner_kind == "Deployment" and rs.owner_name == name
+            ]
+
+        def describe() -> str:
+            deployment = runtime.client.get_json(path)
+            events = events_for(runtime, namespace, "Deployment", name)
+            return describe_deployment(deployment, owned_replicasets(), events, time.time())
+
+        def history() -> str:
+            return "\n".join(rollout_history_lines(owned_replicasets()))
+
+        def pods() -> str:
+            now = time.time()
+            hashes = {rs.name for rs in owned_replicasets()}
+            rows = [
+                pod_row(p, now)
+                for p in runtime.store.items("pods")
+                if p.namespace == namespace and p.owner_kind == "ReplicaSet" and p.owner_name in hashes
+            ]
+            lines = [f"{'NAME':<50} {'READY':<6} {'STATUS':<20} {'RESTARTS':<14} {'AGE':<8} NODE"]
+            lines += [f"{r.name:<50} {r.ready:<6} {r.status:<20} {r.restarts:<14} {r.age:<8} {r.node}" for r in rows]
+            return "\n".join(lines)
+
+        tabs = {
+            "describe": ("Describe", describe),
+            "history": ("Rollout history", history),
+            "pods": ("Pods", pods),
+            "yaml": ("YAML", lambda: object_yaml(runtime.client.get_json(path))),
+        }
+        self.push_screen(DetailScreen(f"Deployment {namespace}/{name}", tabs))
+
+    # --- nodes ----------------------------------------------------------------------------------------------
+    def open_node(self, name: str) -> None:
+        from nimify_tui.ui.screens.detail import DetailScreen
+
+        runtime = self.runtime
+
+        def describe() -> str:
+            node = runtime.client.get_json(f"/api/v1/nodes/{name}")
+            pods = sorted(f"{p.namespace}/{p.name}  {p.status}" for p in runtime.store.items("pods") if p.node == name)
+            return describe_node(node, pods, time.time())
+
+        def gpus() -> str:
+            view = runtime.store.value("gpus")
+            if view is None:
+                return "no GPU data yet"
+            lines = [f"source: {view.summary}"]
+            for entry in view.nodes:
+                if entry.node != name:
+                    continue
+                lines.append(entry.note)
+                for g in entry.gpus:
+                    lines.append(f"GPU{g.index} {g.name} {g.uuid}")
+                    lines.append(f"  util {g.util_pct}%  mem {g.mem_used_mib}/{g.mem_total_mib} MiB  temp {g.temp_c} C")
+                    lines.append(f"  power {g.power_w}/{g.power_limit_w} W  last XID {g.last_xid or '-'}")
+                    lines.append(f"  pod {g.namespace}/{g.pod} container {g.container}  (from {g.source})")
+            return "\n".join(lines)
+
+        tabs = {"describe": ("Describe", describe), "gpus": ("GPUs", gpus)}
+        self.push_screen(DetailScreen(f"Node {name}", tabs))
+
+    # --- models ---------------------------------------------------------------------------------------------
+    def open_model(self, model: str) -> None:
+        from nimify_tui.ui.screens.detail import DetailScreen
+        from nimify_tui.ui.screens.model_text import model_config_text, model_stats_text
+
+        runtime = self.runtime
+        tabs = {
+            "stats": ("Stats", lambda: model_stats_text(runtime, model)),
+            "config": ("Config", lambda: model_config_text(runtime, model)),
+        }
+        self.push_screen(DetailScreen(f"Triton model {model}", tabs))
+
+    # --- from an event to its object ------------------------------------------------------------------------
+    def open_event_object(self, event_key: str) -> None:
+        namespace, _, name = event_key.partition("/")
+        event: EventRecord | None = self.runtime.store.get("events", (namespace, name))
+        if event is None:
+            return
+        ns = event.object_namespace or namespace
+        if event.object_kind == "Pod":
+            self.open_pod(ns, event.object_name)
+        elif event.object_kind == "Deployment":
+            self.open_deployment(ns, event.object_name)
+        elif event.object_kind == "Node":
+            self.open_node(event.object_name)
+        elif event.object_kind == "ReplicaSet":
+            rs: ReplicaSetRecord | None = self.runtime.store.get("replicasets", (ns, event.object_name))
+            if rs is not None and rs.owner_kind == "Deployment":
+                self.open_deployment(ns, rs.owner_name)
+        else:
+            self.notify(f"No view for {event.object_kind} yet.", markup=False)
+
+    # --- `:` jump ----------------------------------------------------------------------------------------------
+    def jump(self, text: str) -> None:
+        words = text.lstrip(":").split()
+        if not words:
+            return
+        word, rest = words[0].lower(), words[1:]
+        screen = self.main_screen()
+        if word in JUMPS and screen is not None:
+            screen.action_pane(JUMPS[word])
+        elif word in ("ns", "namespace") and screen is not None:
+            target = rest[0] if rest else "all"
+            screen.set_namespace(None if target in ("all", "-A") else target)
+        elif word in ("deploy", "deployment", "deployments", "dp"):
+            self.jump_deployment(rest[0] if rest else None)
+        elif word in ("help", "h", "?"):
+            self.push_screen(_help())
+        else:
+            self.notify(f"Unknown jump {text!r}: try :pods :events :nodes :models :deploy NAME :ns NAME", markup=False)
+
+    def main_screen(self) -> Any:
+        from nimify_tui.ui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def jump_deployment(self, name: str | None) -> None:
+        deployments: list[DeploymentRecord] = self.runtime.store.items("deployments")
+        if name:
+            matches = [d for d in deployments if d.name == name] or [d for d in deployments if name in d.name]
+        else:
+            matches = [d for d in deployments if d.available < d.desired] or deployments
+            matches = [d for d in matches if d.name == "nimify-api"] or matches
+        if not matches:
+            self.notify(f"No deployment matches {name!r}.", severity="warning", markup=False)
+            return
+        self.open_deployment(matches[0].namespace, matches[0].name)
+
+
+def _help() -> Any:
+    from nimify_tui.ui.screens.help import HelpScreen
+
+    return HelpScreen()

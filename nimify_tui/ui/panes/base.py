@@ -1,0 +1,56 @@
+"""What every pane shares: a titled border, a freshness note, and a refresh that is skipped when nothing changed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.containers import Vertical
+
+from nimify_tui.sources import SourceHealth, Store
+from nimify_tui.text import one_line
+
+
+def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bool]:
+    """The border's subtitle and whether the pane's data is stale (some source is not live)."""
+    if not healths:
+        return "", False
+    bad = [h for h in healths if h.state in ("stale", "unavailable")]
+    if bad:
+        worst = bad[0]
+        if worst.state == "unavailable":
+            return f"n/a: {one_line(worst.error or 'not available', 70)}", False
+        ago = f"{now - worst.last_ok:.0f}s old" if worst.last_ok else "never loaded"
+        return f"STALE ({ago}): {one_line(worst.error or '', 70)}", True
+    if any(h.state == "syncing" for h in healths):
+        return "loading…", False
+    return "", False
+
+
+class Pane(Vertical, can_focus=False):
+    """A bordered pane fed from the store. Subclasses name their sources and implement ``update_view``."""
+
+    SOURCES: tuple[str, ...] = ()  # store kinds/values this pane reads; a change in one triggers a redraw
+    HEALTH: tuple[str, ...] = ()  # source names (prefixes) whose freshness the pane shows
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = Text(title)
+        self._seen_versions: tuple[int, ...] = ()
+        self.stale = False
+
+    def refresh_from(self, store: Store, *, force: bool = False) -> None:
+        now = time.time()
+        versions = tuple(store.version(name) for name in self.SOURCES)
+        healths = [h for prefix in self.HEALTH for h in store.health_of(prefix)]
+        note, stale = freshness_note(healths, now)
+        self.border_subtitle = Text(note)  # a Text is shown literally; a str would be read as markup
+        self.set_class(stale, "-stale")
+        self.stale = stale
+        if force or versions != self._seen_versions:
+            self._seen_versions = versions
+            self.update_view(store, now)
+
+    def update_view(self, store: Store, now: float) -> None:
+        raise NotImplementedError

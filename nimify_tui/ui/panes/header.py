@@ -1,0 +1,53 @@
+"""The header: where we are (context, cluster, namespace), how bad it is, since when, and whether we record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from nimify_tui.kube.duration import human_duration
+
+_STATE_STYLE = {"OK": "bold black on green", "DEGRADED": "bold black on yellow", "DOWN": "bold white on red"}
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    context: str
+    cluster: str
+    namespace: str
+    overall: str
+    first_failure_at: float | None
+    recording: str | None  # the journal's folder
+    readonly: bool
+    scenario: str | None
+
+
+def render_header(info: HeaderInfo, now: float) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" nimify-tui ", style="bold reverse")
+    text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
+    if info.first_failure_at is not None:
+        text.append(f" first failure {human_duration(now - info.first_failure_at)} ago", style="red")
+    text.append("  ctx ", style="dim")
+    text.append(info.context)
+    text.append("  cluster ", style="dim")
+    text.append(info.cluster)
+    text.append("  ns ", style="dim")
+    text.append(info.namespace)
+    if info.scenario:
+        text.append(f"  scenario {info.scenario}", style="magenta")
+    if info.readonly:
+        text.append("  READ-ONLY", style="bold cyan")
+    if info.recording:
+        text.append("  ⏺ REC ", style="bold red")
+        text.append(info.recording, style="dim")
+    return text
+
+
+class StatusHeader(Static):
+    DEFAULT_CSS = "StatusHeader { height: 1; background: $panel; }"
+
+    def show(self, info: HeaderInfo, now: float) -> None:
+        self.update(render_header(info, now))

@@ -1,0 +1,70 @@
+"""The latency graph: nimify-api p95 and Triton's queue and compute time over the last minutes, in milliseconds,
+with the runbook's 0.5 s alert threshold drawn."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual_plotext import PlotextPlot
+
+from nimify_tui.metrics.poller import LatencyHistory
+from nimify_tui.sources import Store
+from nimify_tui.triage.checks import LATENCY_THRESHOLD_S
+from nimify_tui.ui.panes.base import Pane
+
+WINDOW_S = 600.0  # the last ten minutes
+
+
+def series(history: LatencyHistory, now: float, attr: str, scale: float) -> tuple[list[float], list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for point in history.points:
+        value = getattr(point, attr)
+        age = point.at - now
+        if value is None or age < -WINDOW_S:
+            continue
+        xs.append(age / 60.0)
+        ys.append(value * scale)
+    return xs, ys
+
+
+class LatencyPane(Pane):
+    SOURCES = ("latency",)
+    HEALTH = ("metrics",)
+
+    def __init__(self) -> None:
+        super().__init__("Latency (ms)", id="latency-pane")
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="latency-plot")
+
+    def update_view(self, store: Store, now: float) -> None:
+        history: LatencyHistory | None = store.value("latency")
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        threshold_ms = LATENCY_THRESHOLD_S * 1000
+        plotted_max = threshold_ms
+        if history is not None:
+            for attr, scale, label, color in (
+                ("api_p95_s", 1000.0, "api p95", "red"),
+                ("queue_ms", 1.0, "triton queue", "orange"),
+                ("compute_ms", 1.0, "triton compute", "cyan"),
+            ):
+                xs, ys = series(history, now, attr, scale)
+                if xs:
+                    plt.plot(xs, ys, label=label, color=color, marker="braille")
+                    plotted_max = max(plotted_max, max(ys))
+        plt.hline(threshold_ms, "red+")
+        plt.xlabel("minutes ago")
+        plt.ylim(0, plotted_max * 1.1)
+        plt.xlim(-WINDOW_S / 60.0, 0)
+        latest = history.latest() if history is not None else None
+        title = "Latency (ms) · alert at 500 ms"
+        if latest is not None and latest.api_p95_s is not None:
+            title += f" · p95 now {latest.api_p95_s * 1000:.0f} ms"
+        if latest is not None and latest.api_error_ratio is not None:
+            title += f" · 5xx {latest.api_error_ratio:.1%}"
+        self.border_title = Text(title)
+        plot.refresh()

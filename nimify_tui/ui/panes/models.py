@@ -1,0 +1,79 @@
+"""Triton models: state and reason, and over the last poll interval req/s, average latency split into queue and
+compute, and failures."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from nimify_tui.sources import Store
+from nimify_tui.triton.poller import ModelState, TritonView
+from nimify_tui.ui.panes.base import Pane
+from nimify_tui.ui.widgets.record_table import RecordTable, Row
+
+MODEL_COLUMNS = ("MODEL", "VER", "STATE", "REQ/S", "AVG ms", "QUEUE ms", "COMPUTE ms", "FAIL", "REASON")
+
+
+def _ms(us: float | None) -> str:
+    return "-" if us is None else f"{us / 1000:.1f}"
+
+
+def model_row(model: ModelState) -> Row:
+    interval = model.interval
+    state = model.state or "(not loaded)"
+    if interval is None:
+        figures = ("-", "-", "-", "-", "-")
+    else:
+        failures = f"{interval.failures}" + (f" {interval.failure_rate:.0%}" if interval.failure_rate else "")
+        figures = (
+            f"{interval.request_rate:.1f}",
+            _ms(interval.avg_request_us),
+            _ms(interval.avg_queue_us),
+            _ms(interval.avg_compute_us),
+            failures,
+        )
+    style = "" if model.state in ("READY", "") else "bold red"
+    if style == "" and interval is not None and interval.failures:
+        style = "yellow"
+    return Row(
+        f"{model.name}/{model.version}",
+        (model.name, model.version or "-", state, *figures, model.reason),
+        style,
+    )
+
+
+def server_summary(view: TritonView) -> str:
+    live = sum(1 for s in view.servers if s.live)
+    ready = sum(1 for s in view.servers if s.ready)
+    total = len(view.servers)
+    text = f"{total} server{'s' if total != 1 else ''}: {live} live, {ready} ready"
+    errors = [s.error for s in view.servers if s.error]
+    return text + (f" · {errors[0]}" if errors else "")
+
+
+class ModelsPane(Pane):
+    SOURCES = ("triton",)
+    HEALTH = ("triton",)
+
+    def __init__(self) -> None:
+        super().__init__("Triton models", id="models-pane")
+
+    def compose(self) -> ComposeResult:
+        yield RecordTable(MODEL_COLUMNS, id="models-table")
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    def update_view(self, store: Store, now: float) -> None:
+        view: TritonView | None = store.value("triton")
+        if view is None:
+            self.table.show_rows([])
+            self.border_title = Text("Triton models · no server")
+            return
+        self.table.show_rows([model_row(m) for m in view.models])
+        self.border_title = Text(f"Triton models · {server_summary(view)}")
+
+    def selected_model(self) -> str | None:
+        key = self.table.selected_key
+        return key.rsplit("/", 1)[0] if key else None

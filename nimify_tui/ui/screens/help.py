@@ -1,0 +1,73 @@
+"""`?`: every key, per screen, taken from the bindings themselves (so the help never drifts from the keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {"slash": "/", "colon": ":", "question_mark": "?", "escape": "esc", "enter": "enter"}
+
+
+def key_label(key: str) -> str:
+    return ", ".join(KEY_NAMES.get(k, k) for k in key.split(","))
+
+
+def bindings_table(title: str, bindings: list[Binding]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for binding in bindings:
+        if binding.description:
+            table.add_row(Text(key_label(binding.key)), Text(binding.description))
+    return table
+
+
+def all_sections() -> list[tuple[str, list[Binding]]]:
+    from nimify_tui.ui.app import NimifyApp
+    from nimify_tui.ui.screens.detail import DetailScreen
+    from nimify_tui.ui.screens.logs import LogsScreen
+    from nimify_tui.ui.screens.main import MainScreen
+    from nimify_tui.ui.screens.pod import PodScreen
+    from nimify_tui.ui.widgets.log_view import LogLines, LogView
+
+    def of(cls: Any) -> list[Binding]:
+        return [b for b in cls.BINDINGS if isinstance(b, Binding)]
+
+    return [
+        ("Everywhere", of(NimifyApp)),
+        ("Main screen (1-5 pick a pane)", of(MainScreen)),
+        ("Pod", of(PodScreen) + of(DetailScreen)),
+        ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%; border: round $accent; background: $panel; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("nimify-tui keys (k9s-compatible where they overlap)", style="bold"))
+            for title, bindings in all_sections():
+                yield Static(bindings_table(title, bindings))
+            yield Static(
+                Text(
+                    "\n:pods :events :nodes :models :latency  jump to a pane\n"
+                    ":deploy [NAME]  a deployment's describe and rollout history\n"
+                    ":ns NAME | :ns all  the namespace of the pods and events panes\n"
+                    "ctrl+p  the command palette",
+                    style="dim",
+                )
+            )

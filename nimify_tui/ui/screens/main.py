@@ -1,0 +1,257 @@
+"""The main screen: header, health strip, runbook checks, and the five live panes."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from nimify_tui.ui.panes.base import Pane
+from nimify_tui.ui.panes.events import EventsPane
+from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.panes.health_strip import HealthStrip
+from nimify_tui.ui.panes.latency import LatencyPane
+from nimify_tui.ui.panes.models import ModelsPane
+from nimify_tui.ui.panes.nodes import NodesPane
+from nimify_tui.ui.panes.pods import PodsPane
+from nimify_tui.ui.panes.runbook import RunbookPane
+
+if TYPE_CHECKING:
+    from nimify_tui.ui.app import NimifyApp
+
+NARROW_WIDTH = 120
+NARROW_HEIGHT = 32
+PANE_ORDER = ("pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-pane")
+
+
+class MainScreen(Screen[None]):
+    """Everything the runbook's first fifteen minutes ask for, live."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "StatusHeader, HealthStrip, RunbookPane, Footer, #prompt"
+
+    BINDINGS = [
+        Binding("enter", "drill", "Open", show=False, id="drill"),
+        Binding("l", "logs", "Logs", id="logs"),
+        Binding("p", "previous_logs", "Prev logs", id="previous-logs"),
+        Binding("d", "describe", "Describe", id="describe"),
+        Binding("y", "yaml", "YAML", id="yaml"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("colon", "jump", "Jump", id="jump"),
+        Binding("w", "warnings_only", "Warnings", id="warnings-only"),
+        Binding("ctrl+z", "faulty_only", "Faulty", id="faulty-only"),
+        Binding("N", "next_namespace", "Namespace", id="next-namespace"),
+        Binding("1", "pane(0)", "Pods", show=False),
+        Binding("2", "pane(1)", "Events", show=False),
+        Binding("3", "pane(2)", "Nodes", show=False),
+        Binding("4", "pane(3)", "Models", show=False),
+        Binding("5", "pane(4)", "Latency", show=False),
+        Binding("z", "zoom", "Zoom", id="zoom"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompt_mode = ""  # "filter" or "jump" while the prompt is open
+        self.active_pane = "pods-pane"
+
+    @property
+    def nimify(self) -> NimifyApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        yield HealthStrip(id="health")
+        yield RunbookPane()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield PodsPane()
+                yield EventsPane()
+            with Vertical(id="right"):
+                yield NodesPane()
+                yield ModelsPane()
+                yield LatencyPane()
+        yield Input(id="prompt", classes="-hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pods-table").focus()
+        self.set_interval(0.5, self.refresh_panes)
+        self.set_interval(2.0, lambda: self.refresh_panes(force=True))
+        self.refresh_panes(force=True)
+
+    # --- refresh ------------------------------------------------------------------------------------------
+    def panes(self) -> list[Pane]:
+        return list(self.query(Pane))
+
+    def refresh_panes(self, force: bool = False) -> None:
+        store = self.nimify.runtime.store
+        for pane in self.panes():
+            pane.refresh_from(store, force=force)
+        now = time.time()
+        self.query_one(HealthStrip).show(store.value("probes") or [])
+        findings = self.nimify.triage_now(now)
+        self.query_one(RunbookPane).show(findings)
+        self.query_one(StatusHeader).show(self.nimify.header_info(), now)
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        if narrow and self.maximized is None:
+            self.maximize(self.query_one(f"#{self.active_pane}", Pane), container=False)
+        elif not narrow and self.maximized is not None and self.has_class("-was-auto"):
+            self.minimize()
+        self.set_class(narrow, "-was-auto")
+
+    # --- selection helpers ----------------------------------------------------------------------------------
+    def focused_pane(self) -> Pane | None:
+        widget = self.focused
+        while widget is not None and not isinstance(widget, Pane):
+            widget = widget.parent  # type: ignore[assignment]
+        return widget
+
+    def selected_pod(self) -> tuple[str, str] | None:
+        pane = self.focused_pane()
+        if isinstance(pane, PodsPane):
+            return pane.selected_pod()
+        return None
+
+    # --- actions --------------------------------------------------------------------------------------------
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_drill()
+
+    def action_drill(self) -> None:
+        pane = self.focused_pane()
+        if isinstance(pane, PodsPane):
+            selected = pane.selected_pod()
+            if selected:
+                self.nimify.open_pod(*selected)
+        elif isinstance(pane, NodesPane):
+            node = pane.selected_node()
+            if node:
+                self.nimify.open_node(node)
+        elif isinstance(pane, ModelsPane):
+            model = pane.selected_model()
+            if model:
+                self.nimify.open_model(model)
+        elif isinstance(pane, EventsPane):
+            key = pane.table.selected_key
+            if key:
+                self.nimify.open_event_object(key)
+
+    def _with_pod(self, tab: str, previous: bool = False) -> None:
+        selected = self.selected_pod()
+        if selected is None:
+            self.notify("Select a pod in the pods pane first (1, then arrows).", severity="warning")
+            return
+        if tab == "logs":
+            self.nimify.open_logs(*selected, previous=previous)
+        else:
+            self.nimify.open_pod(*selected, tab=tab)
+
+    def action_logs(self) -> None:
+        self._with_pod("logs")
+
+    def action_previous_logs(self) -> None:
+        self._with_pod("logs", previous=True)
+
+    def action_describe(self) -> None:
+        self._with_pod("describe")
+
+    def action_yaml(self) -> None:
+        self._with_pod("yaml")
+
+    def action_warnings_only(self) -> None:
+        pane = self.query_one(EventsPane)
+        pane.warnings_only = not pane.warnings_only
+        pane.refresh_from(self.nimify.runtime.store, force=True)
+
+    def action_faulty_only(self) -> None:
+        pane = self.query_one(PodsPane)
+        pane.faulty_only = not pane.faulty_only
+        pane.refresh_from(self.nimify.runtime.store, force=True)
+
+    def action_next_namespace(self) -> None:
+        namespaces: list[str | None] = [*self.nimify.runtime.options.namespaces, None]
+        pods = self.query_one(PodsPane)
+        index = namespaces.index(pods.namespace) if pods.namespace in namespaces else -1
+        self.set_namespace(namespaces[(index + 1) % len(namespaces)])
+
+    def set_namespace(self, namespace: str | None) -> None:
+        for pane in (self.query_one(PodsPane), self.query_one(EventsPane)):
+            pane.namespace = namespace
+            pane.refresh_from(self.nimify.runtime.store, force=True)
+        self.nimify.namespace_shown = namespace or "all"
+
+    def action_pane(self, index: int) -> None:
+        self.active_pane = PANE_ORDER[index]
+        pane = self.query_one(f"#{self.active_pane}", Pane)
+        if self.maximized is not None:
+            self.maximize(pane, container=False)
+        tables = pane.query(DataTable)
+        (tables.first() if tables else pane).focus()
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None and not self.has_class("-narrow"):
+            self.minimize()
+            return
+        pane = self.focused_pane() or self.query_one(f"#{self.active_pane}", Pane)
+        self.maximize(pane, container=False)
+
+    def action_back(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        if not prompt.has_class("-hidden"):
+            self._close_prompt()
+            return
+        pods = self.query_one(PodsPane)
+        if pods.filter_text:
+            pods.filter_text = ""
+            pods.refresh_from(self.nimify.runtime.store, force=True)
+            return
+        if self.maximized is not None and not self.has_class("-narrow"):
+            self.minimize()
+
+    # --- the prompt: `/` filter and `:` jump --------------------------------------------------------------
+    def action_filter(self) -> None:
+        self._open_prompt("filter", "filter pods: regex, !inverts (enter applies, esc clears)")
+
+    def action_jump(self) -> None:
+        self._open_prompt("jump", ":pods :events :nodes :models :latency :deploy [name] :ns NAME|all :help")
+
+    def _open_prompt(self, mode: str, placeholder: str) -> None:
+        prompt = self.query_one("#prompt", Input)
+        self.prompt_mode = mode
+        prompt.placeholder = placeholder
+        prompt.value = self.query_one(PodsPane).filter_text if mode == "filter" else ""
+        prompt.remove_class("-hidden")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.add_class("-hidden")
+        self.prompt_mode = ""
+        self.action_pane(PANE_ORDER.index(self.active_pane))
+
+    @on(Input.Changed, "#prompt")
+    def prompt_changed(self, event: Input.Changed) -> None:
+        if self.prompt_mode == "filter":
+            pods = self.query_one(PodsPane)
+            pods.filter_text = event.value
+            pods.refresh_from(self.nimify.runtime.store, force=True)
+
+    @on(Input.Submitted, "#prompt")
+    def prompt_submitted(self, event: Input.Submitted) -> None:
+        mode = self.prompt_mode
+        self._close_prompt()
+        if mode == "jump":
+            self.nimify.jump(event.value.strip())
+        elif mode == "filter" and self.query_one(PodsPane).filter_note:
+            self.notify(self.query_one(PodsPane).filter_note, severity="warning")

@@ -1,0 +1,38 @@
+"""A pod: describe (containers, states, last termination, limits, probes, conditions, events) and YAML; `l`/`p` open
+its logs, `o` its deployment."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from nimify_tui.ui.navigation import owning_deployment
+from nimify_tui.ui.screens.detail import DetailScreen, Loader
+
+
+class PodScreen(DetailScreen):
+    BINDINGS = [
+        Binding("l", "logs", "Logs", id="pod-logs"),
+        Binding("p", "previous_logs", "Prev logs", id="pod-previous-logs"),
+        Binding("o", "owner", "Deployment", id="pod-owner"),
+    ]
+
+    def __init__(
+        self, namespace: str, name: str, title: str, tabs: dict[str, tuple[str, Loader]], initial: str
+    ) -> None:
+        super().__init__(title, tabs, initial)
+        self.namespace = namespace
+        self.pod_name = name
+
+    def action_logs(self) -> None:
+        self.nimify.open_logs(self.namespace, self.pod_name)
+
+    def action_previous_logs(self) -> None:
+        self.nimify.open_logs(self.namespace, self.pod_name, previous=True)
+
+    def action_owner(self) -> None:
+        pod = self.nimify.runtime.store.get("pods", (self.namespace, self.pod_name))
+        deployment = owning_deployment(self.nimify.runtime, pod) if pod is not None else None
+        if deployment is None:
+            self.notify("This pod is not owned by a deployment.", severity="warning")
+            return
+        self.nimify.open_deployment(deployment.namespace, deployment.name)
