@@ -122,11 +122,10 @@ def _check_scenario(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def cmd_scenarios() -> int:
-    from nimify_tui.sim.scenarios import SCENARIOS
+    from nimify_tui.sim.scenarios import scenario_lines
 
-    width = max(len(name) for name in SCENARIOS)
-    for name, scenario in SCENARIOS.items():
-        print(f"{name:<{width}}  {scenario.summary_line()}")
+    for line in scenario_lines():
+        print(line)
     return 0
 
 

@@ -91,8 +91,9 @@ class KubeClient:
             if kubeconfig is None and context is None:
                 return cls._in_cluster(namespace=namespace, readonly=readonly, reason=str(exc))
             raise KubeConfigError(f"kubeconfig {kubeconfig or '$KUBECONFIG'}: {exc}") from exc
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise KubeConfigError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} is not valid: {exc}") from exc
+        except Exception as exc:  # YAML errors, missing files, wrong shapes: all mean "this file cannot be used"
+            detail = " ".join(str(exc).split())
+            raise KubeConfigError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} is not valid: {detail}") from exc
         chosen = active
         if context is not None:
             matches = [c for c in contexts if c.get("name") == context]
@@ -104,8 +105,9 @@ class KubeClient:
             raise KubeConfigError("the kubeconfig has no current-context; pass --context")
         try:
             kconfig.load_kube_config(config_file=kubeconfig, context=chosen["name"], client_configuration=configuration)  # type: ignore[no-untyped-call]
-        except (kconfig.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
-            raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {exc}") from exc
+        except Exception as exc:  # missing certificate files, bad base64, unknown auth plugin...
+            detail = " ".join(str(exc).split())
+            raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {detail}") from exc
         configuration.connection_pool_maxsize = 64
         ctx = chosen.get("context") or {}
         identity = ClusterIdentity(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.logs import LogRequest, stream_log_lines
@@ -42,7 +42,6 @@ class LogsScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="logs-title")
         yield LogView(id="log-view")
         yield Footer()
 
@@ -62,10 +61,6 @@ class LogsScreen(Screen[None]):
         view = self.query_one(LogView)
         view.clear()
         view.set_title(self.request.describe())
-        self.query_one("#logs-title", Static).update(
-            f"Logs · {self.request.describe()} · p: {'current' if self.request.previous else 'previous'} container"
-            + (" · C: next container" if len(self.containers) > 1 else "")
-        )
         thread = threading.Thread(target=self._pump, args=(self._generation, self.request), daemon=True)
         thread.start()
 

@@ -1,0 +1,286 @@
+"""A bounded store of container log lines, made safe for literal display.
+
+Text is appended in chunks as it streams in; partial lines are joined across chunks and CRLF endings are
+removed. Each complete line is sanitized once, on the way in:
+
+* invalid UTF-8 is decoded with U+FFFD replacement characters;
+* terminal escape sequences (CSI, OSC, DCS/SOS/PM/APC strings and other ESC sequences, in their 7-bit and
+  8-bit forms) are removed, since they carry formatting, not log text;
+* any other control character (C0 except tab, DEL, C1) is replaced by a visible symbol: C0 and DEL by their
+  Unicode control pictures (ESC becomes "␛"), C1 by "�", so nothing disappears silently;
+* tabs are expanded to spaces;
+* a line longer than the cap is cut, and a marker saying so and giving its full length is appended.
+
+A leading RFC 3339 timestamp, as ``kubectl logs --timestamps`` writes it, is split off so that a view can show
+or hide it. Lines are numbered from the first line ever appended; the oldest lines are dropped beyond the cap.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+DEFAULT_MAX_LINES = 200_000
+DEFAULT_MAX_LINE_CHARS = 10_000
+DEFAULT_TAB_SIZE = 8
+CONTEXT_SEPARATOR = "--"
+
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+      (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]          # CSI: colours, cursor, erase
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|$)  # OSC, DCS, SOS, PM, APC strings
+    | \x1b [\x20-\x2f]* [\x30-\x7e]                                   # any other ESC sequence
+    """,
+    re.VERBOSE,
+)
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_VISIBLE_CONTROL = {
+    **{code: 0x2400 + code for code in range(0x20) if code != 0x09},
+    0x7F: 0x2421,
+    **{code: 0xFFFD for code in range(0x80, 0xA0)},
+}
+_TIMESTAMP_PREFIX = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})) "
+)
+_UNSAFE_FILE_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class LogLine(NamedTuple):
+    """One sanitized log line."""
+
+    timestamp: str
+    """The RFC 3339 timestamp split off the front of the line, or "" when there was none."""
+    text: str
+    """The line's text, safe to display literally."""
+
+
+class SearchError(ValueError):
+    """A search pattern that cannot be used."""
+
+
+def sanitize(text: str, tab_size: int = DEFAULT_TAB_SIZE) -> str:
+    """Return `text` with escape sequences removed, control characters made visible and tabs expanded."""
+    if not _CONTROL_CHARACTER.search(text):
+        return text if "\t" not in text else text.expandtabs(tab_size)
+    without_sequences = _ESCAPE_SEQUENCE.sub("", text)
+    return without_sequences.translate(_VISIBLE_CONTROL).expandtabs(tab_size)
+
+
+def cut_marker(total_chars: int) -> str:
+    """The marker appended to a line that was cut, given how many characters it had."""
+    return f" …[line cut: {total_chars:,} characters]"
+
+
+def format_line(line: LogLine, timestamps: bool) -> str:
+    """The line as shown: its text, after its timestamp when `timestamps` is true and it has one."""
+    if timestamps and line.timestamp:
+        return f"{line.timestamp} {line.text}"
+    return line.text
+
+
+def compile_search(query: str, *, regex: bool = False, ignore_case: bool = True) -> re.Pattern[str]:
+    """Compile a search: a plain substring unless `regex` is true; raise `SearchError` if it is unusable."""
+    if not query:
+        raise SearchError("empty search")
+    flags = re.IGNORECASE if ignore_case else 0
+    try:
+        return re.compile(query if regex else re.escape(query), flags)
+    except re.error as error:
+        raise SearchError(f"bad regular expression: {error}") from None
+
+
+def match_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The (start, end) character positions of the non-empty matches of `pattern` in `text`."""
+    return [match.span() for match in pattern.finditer(text) if match.end() > match.start()]
+
+
+def context_rows(match_lines: Sequence[int], radius: int, first: int, end: int) -> list[int | None]:
+    """Rows of a ``grep -C radius`` view: line numbers around each match, None between separate groups.
+
+    `match_lines` is sorted; lines outside [first, end) do not exist and are left out.
+    """
+    rows: list[int | None] = []
+    next_free = first
+    for number in match_lines:
+        start = max(number - radius, next_free)
+        stop = min(number + radius + 1, end)
+        if start >= stop:
+            continue
+        if rows and start > next_free:
+            rows.append(None)
+        rows.extend(range(start, stop))
+        next_free = stop
+    return rows
+
+
+def save_path(folder: Path, title: str, when: datetime) -> Path:
+    """A path in `folder` for saved logs, named after `title` and `when`, that does not exist yet."""
+    label = _UNSAFE_FILE_NAME_CHARACTER.sub("_", title).strip("._-")[:80] or "logs"
+    stem = f"{label}-{when:%Y%m%d-%H%M%S}"
+    candidate = folder / f"{stem}.log"
+    counter = 1
+    while candidate.exists():
+        candidate = folder / f"{stem}-{counter}.log"
+        counter += 1
+    return candidate
+
+
+class LogStore:
+    """Log lines as they stream in, sanitized, at most `max_lines` of them (the oldest are dropped)."""
+
+    def __init__(
+        self,
+        max_lines: int = DEFAULT_MAX_LINES,
+        *,
+        max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+        tab_size: int = DEFAULT_TAB_SIZE,
+        split_timestamps: bool = True,
+    ) -> None:
+        if max_lines < 1 or max_line_chars < 1:
+            raise ValueError("max_lines and max_line_chars must be positive")
+        self.max_lines = max_lines
+        self.max_line_chars = max_line_chars
+        self.tab_size = tab_size
+        self.split_timestamps = split_timestamps
+        self._lines: list[LogLine] = []
+        self._first_number = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+        self._pending_overflow = 0
+
+    @property
+    def first_number(self) -> int:
+        """The number of the oldest line kept (lines are numbered from 0 since the store began)."""
+        return self._first_number
+
+    @property
+    def end_number(self) -> int:
+        """The number the next complete line will get."""
+        return self._first_number + len(self._lines)
+
+    @property
+    def has_partial_line(self) -> bool:
+        """Whether text without a line ending is waiting for the rest of its line."""
+        return bool(self._pending or self._pending_overflow)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def line(self, number: int) -> LogLine:
+        """The line numbered `number`; IndexError if it was dropped or has not arrived."""
+        index = number - self._first_number
+        if index < 0 or index >= len(self._lines):
+            raise IndexError(f"line {number} is not kept")
+        return self._lines[index]
+
+    def append(self, chunk: str | bytes) -> int:
+        """Add streamed text; return how many lines it completed. The end of a partial line waits for more."""
+        if isinstance(chunk, bytes):
+            text = self._decoder.decode(chunk)
+        else:
+            text = self._decoder.decode(b"", final=True) + chunk
+            self._decoder.reset()
+        if "\n" not in text:
+            self._extend_pending(text)
+            return 0
+        pieces = text.split("\n")
+        self._extend_pending(pieces[0])
+        first = self._take_pending()
+        self._extend_pending(pieces[-1])
+        return self._add([first, *((piece, 0) for piece in pieces[1:-1])])
+
+    def append_lines(self, lines: Iterable[str | bytes]) -> int:
+        """Add complete lines (without their line endings); return how many were added."""
+        decoded = ((line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line, 0) for line in lines)
+        return self._add(decoded)
+
+    def flush(self) -> int:
+        """End the stream: turn a waiting partial line into a line. Return 1 if there was one, else 0."""
+        self._extend_pending(self._decoder.decode(b"", final=True))
+        self._decoder.reset()
+        if not self.has_partial_line:
+            return 0
+        return self._add([self._take_pending()])
+
+    def clear(self) -> None:
+        """Forget every line, and any partial line; numbering continues."""
+        self._first_number = self.end_number
+        self._lines.clear()
+        self._decoder.reset()
+        self._pending = ""
+        self._pending_overflow = 0
+
+    def find_lines(self, pattern: re.Pattern[str], start: int | None = None) -> list[int]:
+        """Numbers of the kept lines, from `start` on, whose text has a non-empty match of `pattern`."""
+        begin = 0 if start is None else max(0, start - self._first_number)
+        search = pattern.search
+        first = self._first_number
+        found: list[int] = []
+        for index in range(begin, len(self._lines)):
+            text = self._lines[index].text
+            match = search(text)
+            if match and (match.end() > match.start() or match_spans(pattern, text)):
+                found.append(first + index)
+        return found
+
+    def save(self, path: Path, *, timestamps: bool, rows: Sequence[int | None] | None = None) -> int:
+        """Write lines to a new file at `path`, as shown; return how many lines were written.
+
+        `rows` picks line numbers (None writes a context separator); all kept lines when it is None.
+        The file must not exist already.
+        """
+        if rows is None:
+            texts = (format_line(line, timestamps) for line in self._lines)
+        else:
+            texts = (
+                CONTEXT_SEPARATOR if number is None else format_line(self.line(number), timestamps) for number in rows
+            )
+        written = 0
+        with path.open("x", encoding="utf-8", newline="\n") as output:
+            for text in texts:
+                output.write(text)
+                output.write("\n")
+                written += 1
+        return written
+
+    def _extend_pending(self, text: str) -> None:
+        room = 2 * self.max_line_chars - len(self._pending)
+        if len(text) > room:
+            self._pending_overflow += len(text) - room
+            text = text[:room]
+        self._pending += text
+
+    def _take_pending(self) -> tuple[str, int]:
+        taken = (self._pending, self._pending_overflow)
+        self._pending = ""
+        self._pending_overflow = 0
+        return taken
+
+    def _add(self, raw_lines: Iterable[tuple[str, int]]) -> int:
+        before = len(self._lines)
+        self._lines.extend(self._make_line(raw, overflow) for raw, overflow in raw_lines)
+        added = len(self._lines) - before
+        excess = len(self._lines) - self.max_lines
+        if excess > 0:
+            del self._lines[:excess]
+            self._first_number += excess
+        return added
+
+    def _make_line(self, raw: str, overflow: int) -> LogLine:
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+        timestamp = ""
+        if self.split_timestamps and raw[:1].isdigit():
+            found = _TIMESTAMP_PREFIX.match(raw)
+            if found:
+                timestamp = found.group(1)
+                raw = raw[found.end() :]
+        cap = self.max_line_chars
+        text = sanitize(raw[: 2 * cap], self.tab_size)
+        if len(text) > cap or len(raw) > 2 * cap or overflow:
+            text = text[:cap] + cut_marker(len(raw) + overflow)
+        return LogLine(timestamp, text)
