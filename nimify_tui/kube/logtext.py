@@ -24,25 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from nimify_tui.text import DEFAULT_TAB_SIZE, sanitize
+
 DEFAULT_MAX_LINES = 200_000
 DEFAULT_MAX_LINE_CHARS = 10_000
-DEFAULT_TAB_SIZE = 8
 CONTEXT_SEPARATOR = "--"
 
-_ESCAPE_SEQUENCE = re.compile(
-    r"""
-      (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]          # CSI: colours, cursor, erase
-    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|$)  # OSC, DCS, SOS, PM, APC strings
-    | \x1b [\x20-\x2f]* [\x30-\x7e]                                   # any other ESC sequence
-    """,
-    re.VERBOSE,
-)
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_VISIBLE_CONTROL = {
-    **{code: 0x2400 + code for code in range(0x20) if code != 0x09},
-    0x7F: 0x2421,
-    **{code: 0xFFFD for code in range(0x80, 0xA0)},
-}
 _TIMESTAMP_PREFIX = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})) "
 )
@@ -60,14 +47,6 @@ class LogLine(NamedTuple):
 
 class SearchError(ValueError):
     """A search pattern that cannot be used."""
-
-
-def sanitize(text: str, tab_size: int = DEFAULT_TAB_SIZE) -> str:
-    """Return `text` with escape sequences removed, control characters made visible and tabs expanded."""
-    if not _CONTROL_CHARACTER.search(text):
-        return text if "\t" not in text else text.expandtabs(tab_size)
-    without_sequences = _ESCAPE_SEQUENCE.sub("", text)
-    return without_sequences.translate(_VISIBLE_CONTROL).expandtabs(tab_size)
 
 
 def cut_marker(total_chars: int) -> str:

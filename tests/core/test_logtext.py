@@ -22,9 +22,9 @@ from nimify_tui.kube.logtext import (
     cut_marker,
     format_line,
     match_spans,
-    sanitize,
     save_path,
 )
+from nimify_tui.text import sanitize
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
