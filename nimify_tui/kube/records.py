@@ -1,0 +1,698 @@
+"""Lean, immutable records of Kubernetes objects, built from raw JSON dicts (as ``orjson.loads`` gives them).
+
+Each record keeps only what the panes and the triage checks read; kubectl's derived columns (a pod's STATUS,
+READY and RESTARTS) are computed once here, so a row for a new "now" costs only its ages. Times are seconds
+since the epoch. ``labels`` mappings are the decoded dicts themselves: read them, never change them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from nimify_tui.kube.duration import parse_timestamp
+from nimify_tui.kube.quantity import quantity_or_none
+from nimify_tui.kube.status import node_roles, pod_status, readiness_gates_text, selector_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+_EMPTY: Mapping[str, Any] = {}
+GPU_RESOURCE = "nvidia.com/gpu"
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
+
+
+def _int_or_none(text: object) -> int | None:
+    try:
+        return int(str(text))
+    except ValueError:
+        return None
+
+
+def _controller(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
+    owners: list[Mapping[str, Any]] = metadata.get("ownerReferences") or []
+    return next((owner for owner in owners if owner.get("controller")), _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One status condition (pods, nodes, deployments, PVCs)."""
+
+    type: str
+    status: str
+    reason: str
+    message: str
+    last_transition_time: str
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            obj.get("type") or "",
+            obj.get("status") or "",
+            obj.get("reason") or "",
+            obj.get("message") or "",
+            obj.get("lastTransitionTime") or "",
+        )
+
+    @property
+    def last_transition(self) -> float | None:
+        """When the status last changed (parsed on demand: most conditions are never asked)."""
+        return parse_timestamp(self.last_transition_time)
+
+
+def _conditions(status: Mapping[str, Any]) -> tuple[Condition, ...]:
+    return tuple(Condition.from_raw(c) for c in status.get("conditions") or ())
+
+
+def find_condition(conditions: tuple[Condition, ...], condition_type: str) -> Condition | None:
+    """The last condition of a type, as kubectl reads them; None when there is none."""
+    found = None
+    for condition in conditions:
+        if condition.type == condition_type:
+            found = condition
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Termination:
+    """How a container ended: ``reason`` (OOMKilled, Error, Completed), exit code or signal, and when."""
+
+    reason: str
+    exit_code: int
+    signal: int
+    message: str
+    finished_at: float | None
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            obj.get("reason") or "",
+            obj.get("exitCode") or 0,
+            obj.get("signal") or 0,
+            obj.get("message") or "",
+            parse_timestamp(obj.get("finishedAt")),
+        )
+
+
+class ContainerRecord(NamedTuple):
+    """A container of a pod: its spec's image and resources joined with its status.
+
+    A named tuple rather than a frozen dataclass: one is built for every container of every pod, and with a
+    dataclass here a 5,000-pod list took about 20% longer to convert.
+
+    ``state`` is ``running``, ``waiting``, ``terminated`` or ``""`` before the kubelet reports it;
+    ``state_reason``/``state_message`` are the waiting or terminated reason and message. Requests and limits
+    are the quantity texts of the spec (None when unset).
+    """
+
+    name: str
+    image: str
+    init: bool
+    sidecar: bool
+    ready: bool
+    restart_count: int
+    state: str
+    state_reason: str
+    state_message: str
+    terminated: Termination | None
+    last_termination: Termination | None
+    cpu_request: str | None
+    cpu_limit: str | None
+    memory_request: str | None
+    memory_limit: str | None
+    gpu_request: str | None
+    gpu_limit: str | None
+
+    @classmethod
+    def from_raw(cls, spec: dict[str, Any], status: Mapping[str, Any], init: bool = False) -> Self:
+        """Build from a container spec and its status entry (``{}`` when the kubelet has not reported one)."""
+        resources = spec.get("resources") or _EMPTY
+        requests = resources.get("requests") or _EMPTY
+        limits = resources.get("limits") or _EMPTY
+        state = status.get("state") or _EMPTY
+        state_name, detail = next(iter(state.items()), ("", _EMPTY))
+        detail = detail or _EMPTY
+        terminated = state.get("terminated")
+        last_terminated = (status.get("lastState") or _EMPTY).get("terminated")
+        return cls(
+            spec.get("name") or "",
+            spec.get("image") or "",
+            init,
+            init and spec.get("restartPolicy") == "Always",
+            bool(status.get("ready")),
+            status.get("restartCount") or 0,
+            state_name,
+            detail.get("reason") or "",
+            detail.get("message") or "",
+            None if terminated is None else Termination.from_raw(terminated),
+            None if last_terminated is None else Termination.from_raw(last_terminated),
+            requests.get("cpu"),
+            limits.get("cpu"),
+            requests.get("memory"),
+            limits.get("memory"),
+            requests.get(GPU_RESOURCE),
+            limits.get(GPU_RESOURCE),
+        )
+
+
+def _containers(
+    specs: list[dict[str, Any]] | None, statuses: list[dict[str, Any]] | None, init: bool
+) -> tuple[ContainerRecord, ...]:
+    if not specs:
+        return ()
+    by_name: Mapping[Any, Any] = {status.get("name"): status for status in statuses} if statuses else _EMPTY
+    return tuple([ContainerRecord.from_raw(spec, by_name.get(spec.get("name"), _EMPTY), init) for spec in specs])
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord:
+    """A pod: identity, kubectl's STATUS/READY/RESTARTS, placement, containers, and unmet conditions.
+
+    ``unmet_conditions`` holds only the conditions whose status is not True (``PodScheduled`` with the
+    scheduler's message, ``Ready``...): a healthy pod has none, which keeps big lists cheap.
+    """
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    labels: Mapping[str, str]
+    owner_kind: str
+    owner_name: str
+    created_at: float | None
+    deleted_at: float | None
+    phase: str
+    status: str
+    ready: int
+    total: int
+    restarts: int
+    last_restart_at: float | None
+    message: str
+    ip: str
+    node: str
+    nominated_node: str
+    readiness_gates: str
+    default_container: str
+    containers: tuple[ContainerRecord, ...]
+    init_containers: tuple[ContainerRecord, ...]
+    unmet_conditions: tuple[Condition, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        summary = pod_status(obj)
+        owner = _controller(metadata)
+        pod_ips = status.get("podIPs")
+        specs = spec.get("containers") or []
+        annotations = metadata.get("annotations") or _EMPTY
+        raw_conditions = status.get("conditions") or ()
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            metadata.get("labels") or _EMPTY,
+            owner.get("kind") or "",
+            owner.get("name") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            parse_timestamp(metadata.get("deletionTimestamp")),
+            status.get("phase") or "",
+            summary.reason,
+            summary.ready,
+            summary.total,
+            summary.restarts,
+            summary.last_restart_at,
+            status.get("message") or "",
+            (pod_ips[0].get("ip") if pod_ips else status.get("podIP")) or "",
+            spec.get("nodeName") or "",
+            status.get("nominatedNodeName") or "",
+            readiness_gates_text(spec.get("readinessGates"), raw_conditions),
+            annotations.get(DEFAULT_CONTAINER_ANNOTATION) or ((specs[0].get("name") or "") if specs else ""),
+            _containers(specs, status.get("containerStatuses"), False),
+            _containers(spec.get("initContainers"), status.get("initContainerStatuses"), True),
+            tuple([Condition.from_raw(c) for c in raw_conditions if c.get("status") != "True"]),
+        )
+
+    def last_termination(self) -> tuple[str, Termination] | None:
+        """The newest termination of any container (current state or last state), with the container name."""
+        newest: tuple[str, Termination] | None = None
+        for container in (*self.init_containers, *self.containers):
+            for termination in (container.terminated, container.last_termination):
+                if termination is None:
+                    continue
+                if newest is None or (termination.finished_at or 0.0) > (newest[1].finished_at or 0.0):
+                    newest = (container.name, termination)
+        return newest
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event (core ``v1`` or ``events.k8s.io/v1`` shape); ``last_seen`` and ``count`` follow kubectl."""
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    type: str
+    reason: str
+    message: str
+    object_kind: str
+    object_name: str
+    object_namespace: str
+    field_path: str
+    source: str
+    count: int
+    first_seen: float | None
+    last_seen: float | None
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        regarding = obj.get("involvedObject") or obj.get("regarding") or _EMPTY
+        source = obj.get("source") or obj.get("deprecatedSource") or _EMPTY
+        event_time = parse_timestamp(obj.get("eventTime"))
+        first_seen = parse_timestamp(obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp"))
+        if first_seen is None:
+            first_seen = event_time
+        last_seen = parse_timestamp(obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp"))
+        if last_seen is None:
+            last_seen = first_seen
+        count = obj.get("count") or obj.get("deprecatedCount") or 0
+        series = obj.get("series")
+        if series is not None:
+            last_seen = parse_timestamp(series.get("lastObservedTime"))
+            count = series.get("count") or 0
+        elif count == 0:
+            count = 1  # a singleton event of the new API has no count
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            obj.get("type") or "",
+            obj.get("reason") or "",
+            obj.get("message") or obj.get("note") or "",
+            regarding.get("kind") or "",
+            regarding.get("name") or "",
+            regarding.get("namespace") or "",
+            regarding.get("fieldPath") or "",
+            obj.get("reportingController") or obj.get("reportingComponent") or source.get("component") or "",
+            count,
+            first_seen,
+            last_seen,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """A node: readiness conditions, roles, version, and CPU / memory / GPU capacity and allocatable."""
+
+    name: str
+    uid: str
+    resource_version: str
+    labels: Mapping[str, str]
+    created_at: float | None
+    unschedulable: bool
+    roles: tuple[str, ...]
+    kubelet_version: str
+    internal_ip: str
+    instance_type: str
+    conditions: tuple[Condition, ...]
+    taints: tuple[str, ...]
+    cpu_capacity: str
+    cpu_allocatable: str
+    memory_capacity: str
+    memory_allocatable: str
+    gpu_capacity: int
+    gpu_allocatable: int
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        labels = metadata.get("labels") or _EMPTY
+        capacity = status.get("capacity") or _EMPTY
+        allocatable = status.get("allocatable") or _EMPTY
+        gpu_capacity = quantity_or_none(capacity.get(GPU_RESOURCE))
+        gpu_allocatable = quantity_or_none(allocatable.get(GPU_RESOURCE))
+        internal_ips = [a.get("address") for a in status.get("addresses") or () if a.get("type") == "InternalIP"]
+        taints = tuple(
+            f"{t.get('key')}={t.get('value')}:{t.get('effect')}"
+            if t.get("value")
+            else f"{t.get('key')}:{t.get('effect')}"
+            for t in spec.get("taints") or ()
+        )
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            labels,
+            parse_timestamp(metadata.get("creationTimestamp")),
+            bool(spec.get("unschedulable")),
+            node_roles(labels),
+            (status.get("nodeInfo") or _EMPTY).get("kubeletVersion") or "",
+            internal_ips[0] if internal_ips else "",
+            labels.get("node.kubernetes.io/instance-type") or labels.get("beta.kubernetes.io/instance-type") or "",
+            _conditions(status),
+            taints,
+            capacity.get("cpu") or "",
+            allocatable.get("cpu") or "",
+            capacity.get("memory") or "",
+            allocatable.get("memory") or "",
+            0 if gpu_capacity is None else gpu_capacity.to_int(),
+            0 if gpu_allocatable is None else gpu_allocatable.to_int(),
+        )
+
+
+def _template_containers(spec: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    pod_spec = (spec.get("template") or _EMPTY).get("spec") or _EMPTY
+    containers = pod_spec.get("containers") or ()
+    return tuple(c.get("name") or "" for c in containers), tuple(c.get("image") or "" for c in containers)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """A deployment: replica counts, template containers and images, selector, revision, conditions."""
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    created_at: float | None
+    generation: int
+    observed_generation: int
+    desired: int
+    replicas: int
+    updated: int
+    ready: int
+    available: int
+    unavailable: int
+    containers: tuple[str, ...]
+    images: tuple[str, ...]
+    selector: str
+    match_labels: Mapping[str, str]
+    revision: int | None
+    paused: bool
+    conditions: tuple[Condition, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        selector = spec.get("selector") or _EMPTY
+        containers, images = _template_containers(spec)
+        replicas = spec.get("replicas")
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            metadata.get("generation") or 0,
+            status.get("observedGeneration") or 0,
+            1 if replicas is None else replicas,  # the API server's default
+            status.get("replicas") or 0,
+            status.get("updatedReplicas") or 0,
+            status.get("readyReplicas") or 0,
+            status.get("availableReplicas") or 0,
+            status.get("unavailableReplicas") or 0,
+            containers,
+            images,
+            selector_text(selector),
+            selector.get("matchLabels") or _EMPTY,
+            _int_or_none((metadata.get("annotations") or _EMPTY).get(REVISION_ANNOTATION)),
+            bool(spec.get("paused")),
+            _conditions(status),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSetRecord:
+    """A ReplicaSet as rollout history reads it: revision, change cause, owning deployment, replica counts."""
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    created_at: float | None
+    owner_kind: str
+    owner_name: str
+    owner_uid: str
+    revision: int | None
+    change_cause: str
+    pod_template_hash: str
+    desired: int
+    replicas: int
+    ready: int
+    available: int
+    containers: tuple[str, ...]
+    images: tuple[str, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        annotations = metadata.get("annotations") or _EMPTY
+        owner = _controller(metadata)
+        containers, images = _template_containers(spec)
+        replicas = spec.get("replicas")
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            owner.get("kind") or "",
+            owner.get("name") or "",
+            owner.get("uid") or "",
+            _int_or_none(annotations.get(REVISION_ANNOTATION)),
+            annotations.get(CHANGE_CAUSE_ANNOTATION) or "",
+            (metadata.get("labels") or _EMPTY).get("pod-template-hash") or "",
+            1 if replicas is None else replicas,
+            status.get("replicas") or 0,
+            status.get("readyReplicas") or 0,
+            status.get("availableReplicas") or 0,
+            containers,
+            images,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PVCRecord:
+    """A persistent volume claim: phase, volume, requested and actual size, modes, class, resize state."""
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    created_at: float | None
+    deleted_at: float | None
+    phase: str
+    volume_name: str
+    requested: str
+    capacity: str
+    access_modes: tuple[str, ...]
+    storage_class: str
+    volume_attributes_class: str
+    volume_mode: str
+    resize_status: str
+    conditions: tuple[Condition, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        annotations = metadata.get("annotations") or _EMPTY
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            parse_timestamp(metadata.get("deletionTimestamp")),
+            status.get("phase") or "",
+            spec.get("volumeName") or "",
+            ((spec.get("resources") or _EMPTY).get("requests") or _EMPTY).get("storage") or "",
+            (status.get("capacity") or _EMPTY).get("storage") or "",
+            tuple(status.get("accessModes") or ()),
+            annotations.get("volume.beta.kubernetes.io/storage-class") or spec.get("storageClassName") or "",
+            spec.get("volumeAttributesClassName") or "",
+            spec.get("volumeMode") or "",
+            (status.get("allocatedResourceStatuses") or _EMPTY).get("storage") or "",
+            _conditions(status),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """Service: type, cluster IP, ports as kubectl writes them (``8000/TCP``, ``80:30080/TCP``), selector."""
+
+    name: str
+    namespace: str
+    uid: str
+    resource_version: str
+    created_at: float | None
+    type: str
+    cluster_ip: str
+    external_ips: tuple[str, ...]
+    ports: tuple[str, ...]
+    selector: Mapping[str, str]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        ports = tuple(
+            f"{p.get('port')}:{p['nodePort']}/{p.get('protocol') or 'TCP'}"
+            if p.get("nodePort")
+            else f"{p.get('port')}/{p.get('protocol') or 'TCP'}"
+            for p in spec.get("ports") or ()
+        )
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("uid") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            spec.get("type") or "ClusterIP",
+            spec.get("clusterIP") or "",
+            tuple(spec.get("externalIPs") or ()),
+            ports,
+            spec.get("selector") or _EMPTY,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointAddress:
+    """One address behind a service, with the pod it points at."""
+
+    ip: str
+    node: str
+    pod: str
+    ready: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointsRecord:
+    """The endpoints of a service: ready and not-ready addresses, and the ports."""
+
+    name: str
+    namespace: str
+    resource_version: str
+    created_at: float | None
+    addresses: tuple[EndpointAddress, ...]
+    ports: tuple[int, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        addresses: list[EndpointAddress] = []
+        ports: list[int] = []
+        for subset in obj.get("subsets") or ():
+            for key, ready in (("addresses", True), ("notReadyAddresses", False)):
+                for address in subset.get(key) or ():
+                    target = address.get("targetRef") or _EMPTY
+                    pod = (target.get("name") or "") if target.get("kind") == "Pod" else ""
+                    addresses.append(
+                        EndpointAddress(address.get("ip") or "", address.get("nodeName") or "", pod, ready)
+                    )
+            ports.extend(p.get("port") or 0 for p in subset.get("ports") or ())
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            tuple(addresses),
+            tuple(ports),
+        )
+
+    @property
+    def ready_count(self) -> int:
+        """How many addresses are ready to take traffic."""
+        return sum(1 for address in self.addresses if address.ready)
+
+
+@dataclass(frozen=True, slots=True)
+class IngressBackend:
+    """Where one ingress path sends traffic."""
+
+    host: str
+    path: str
+    service: str
+    port: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngressRecord:
+    """An ingress: class, hosts, load-balancer addresses, TLS, and the service behind each path."""
+
+    name: str
+    namespace: str
+    resource_version: str
+    created_at: float | None
+    ingress_class: str
+    hosts: tuple[str, ...]
+    addresses: tuple[str, ...]
+    tls: bool
+    backends: tuple[IngressBackend, ...]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        annotations = metadata.get("annotations") or _EMPTY
+        backends: list[IngressBackend] = []
+        hosts: list[str] = []
+        for rule in spec.get("rules") or ():
+            host = rule.get("host") or ""
+            if host and host not in hosts:
+                hosts.append(host)
+            for path in (rule.get("http") or _EMPTY).get("paths") or ():
+                backends.append(_backend(host, path.get("path") or "", path.get("backend") or _EMPTY))
+        default = spec.get("defaultBackend") or spec.get("backend")
+        if default:
+            backends.append(_backend("", "", default))
+        load_balancer = (obj.get("status") or _EMPTY).get("loadBalancer") or _EMPTY
+        return cls(
+            metadata.get("name") or "",
+            metadata.get("namespace") or "",
+            metadata.get("resourceVersion") or "",
+            parse_timestamp(metadata.get("creationTimestamp")),
+            spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class") or "",
+            tuple(hosts),
+            tuple(i.get("ip") or i.get("hostname") or "" for i in load_balancer.get("ingress") or ()),
+            bool(spec.get("tls")),
+            tuple(backends),
+        )
+
+
+def _backend(host: str, path: str, backend: Mapping[str, Any]) -> IngressBackend:
+    """A path's backend, v1 shape (``service.name``/``service.port``) or the old one (``serviceName``)."""
+    service = backend.get("service")
+    if service is not None:
+        port = service.get("port") or _EMPTY
+        return IngressBackend(host, path, service.get("name") or "", str(port.get("number") or port.get("name") or ""))
+    return IngressBackend(host, path, backend.get("serviceName") or "", str(backend.get("servicePort") or ""))
+
+
+DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "pods": PodRecord.from_raw,
+    "events": EventRecord.from_raw,
+    "nodes": NodeRecord.from_raw,
+    "services": ServiceRecord.from_raw,
+    "endpoints": EndpointsRecord.from_raw,
+    "pvcs": PVCRecord.from_raw,
+    "deployments": DeploymentRecord.from_raw,
+    "replicasets": ReplicaSetRecord.from_raw,
+    "ingresses": IngressRecord.from_raw,
+}
+"""The record builder of each kind the informers watch, by the informers' kind name."""
