@@ -40,9 +40,9 @@ from nimify_tui.kube.logtext import (
     context_rows,
     format_line,
     match_spans,
-    sanitize,
     save_path,
 )
+from nimify_tui.text import sanitize
 
 if TYPE_CHECKING:
     from typing_extensions import Self
