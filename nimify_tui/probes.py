@@ -87,6 +87,14 @@ def _failed(probe: Probe, url: str, started: float, status: int, error: str) -> 
 
 def _describe_failure(response: httpx.Response) -> str:
     text = response.text.strip().replace("\n", " ")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        said = body.get("message") or body.get("error") or body.get("reason")
+        if isinstance(said, str) and said:
+            text = said  # the API server's Status message, Triton's error, or nimify-api's reason
     if len(text) > 160:
         text = text[:157] + "..."
     return f"HTTP {response.status_code}" + (f": {text}" if text else "")

@@ -7,6 +7,7 @@ the headless commands and the tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -93,11 +94,19 @@ class Runtime:
     def stop(self) -> None:
         for informer in self.informers:
             informer.stop()
-        for task in self._tasks:
-            task.cancel()
         loop = self._loop
-        if loop is not None:
+        if loop is not None and loop.is_running():
+
+            async def cancel_all() -> None:
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)  # let each close its HTTP clients
+
+            with contextlib.suppress(Exception):  # a poller stuck in I/O: the loop stops regardless
+                asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(timeout=3)
             loop.call_soon_threadsafe(loop.stop)
         if self._loop_thread is not None:
             self._loop_thread.join(timeout=2)
+        self._tasks.clear()
         self.client.close()

@@ -241,7 +241,7 @@ def check_endpoints(store: Store) -> Finding:
     seen = [key for key in wanted if key in endpoints]
     if not seen:
         return Finding("endpoints", "Services have endpoints", "unknown", "endpoints not seen yet", runbook)
-    empty = [f"{ns}/{name}" for ns, name in seen if endpoints[(ns, name)].ready_count() == 0]
+    empty = [f"{ns}/{name}" for ns, name in seen if endpoints[(ns, name)].ready_count == 0]
     if empty:
         return Finding(
             "endpoints",
@@ -251,7 +251,7 @@ def check_endpoints(store: Store) -> Finding:
             runbook,
             "the pods behind the service are not ready: see the pods pane",
         )
-    counts = ", ".join(f"{name} {endpoints[(ns, name)].ready_count()}" for ns, name in seen)
+    counts = ", ".join(f"{name} {endpoints[(ns, name)].ready_count}" for ns, name in seen)
     return Finding("endpoints", "Services have endpoints", "pass", f"ready endpoints: {counts}", runbook)
 
 

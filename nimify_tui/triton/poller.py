@@ -116,7 +116,7 @@ def _triton_error(exc: Exception) -> str:
     return f"{status or 'error'}: {message}"[:200]
 
 
-_STATE_RANK = {"UNAVAILABLE": 0, "UNKNOWN": 1, "LOADING": 2, "UNLOADING": 3, "": 4, "READY": 5}
+_STATE_RANK = {"UNAVAILABLE": 0, "UNKNOWN": 1, "LOADING": 2, "UNLOADING": 3, "READY": 5, "": 6}
 
 
 def combine_models(

@@ -29,19 +29,16 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     text.append(" nimify-tui ", style="bold reverse")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
     if info.first_failure_at is not None:
-        text.append(f" first failure {human_duration(now - info.first_failure_at)} ago", style="red")
-    text.append("  ctx ", style="dim")
-    text.append(info.context)
-    text.append("  cluster ", style="dim")
-    text.append(info.cluster)
-    text.append("  ns ", style="dim")
-    text.append(info.namespace)
+        text.append(f" first failure {human_duration(now - info.first_failure_at)} ago ", style="red")
+    for label, value in (("ctx", info.context), ("cluster", info.cluster), ("ns", info.namespace)):
+        text.append(f"  {label} ", style="dim")
+        text.append(value)
     if info.scenario:
         text.append(f"  scenario {info.scenario}", style="magenta")
     if info.readonly:
         text.append("  READ-ONLY", style="bold cyan")
     if info.recording:
-        text.append("  ⏺ REC ", style="bold red")
+        text.append("  ● REC ", style="bold red")
         text.append(info.recording, style="dim")
     return text
 

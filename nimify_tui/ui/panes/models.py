@@ -11,7 +11,7 @@ from nimify_tui.triton.poller import ModelState, TritonView
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.widgets.record_table import RecordTable, Row
 
-MODEL_COLUMNS = ("MODEL", "VER", "STATE", "REQ/S", "AVG ms", "QUEUE ms", "COMPUTE ms", "FAIL", "REASON")
+MODEL_COLUMNS = ("MODEL", "STATE", "REQ/S", "QUEUE ms", "COMPUTE ms", "FAIL", "AVG ms", "VER", "REASON")
 
 
 def _ms(us: float | None) -> str:
@@ -20,26 +20,21 @@ def _ms(us: float | None) -> str:
 
 def model_row(model: ModelState) -> Row:
     interval = model.interval
-    state = model.state or "(not loaded)"
-    if interval is None:
-        figures = ("-", "-", "-", "-", "-")
-    else:
+    figures: tuple[str, ...] = ("-", "-", "-", "-", "-")
+    style = "" if model.state in ("READY", "") else "bold red"
+    if interval is not None:
         failures = f"{interval.failures}" + (f" {interval.failure_rate:.0%}" if interval.failure_rate else "")
         figures = (
             f"{interval.request_rate:.1f}",
-            _ms(interval.avg_request_us),
             _ms(interval.avg_queue_us),
             _ms(interval.avg_compute_us),
             failures,
+            _ms(interval.avg_request_us),
         )
-    style = "" if model.state in ("READY", "") else "bold red"
-    if style == "" and interval is not None and interval.failures:
-        style = "yellow"
-    return Row(
-        f"{model.name}/{model.version}",
-        (model.name, model.version or "-", state, *figures, model.reason),
-        style,
-    )
+        if not style and interval.failures:
+            style = "yellow"
+    cells = (model.name, model.state or "(not loaded)", *figures, model.version or "-", model.reason)
+    return Row(f"{model.name}/{model.version}", cells, style)
 
 
 def server_summary(view: TritonView) -> str:

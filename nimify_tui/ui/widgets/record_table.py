@@ -70,7 +70,7 @@ class RecordTable(DataTable[Text]):
                 new_cells = styled_cells(row)
                 for index, (old, cell) in enumerate(zip(before.cells, row.cells, strict=False)):
                     if old != cell or before.style != row.style:
-                        self.update_cell(row.key, columns[index], new_cells[index])
+                        self.update_cell(row.key, columns[index], new_cells[index], update_width=True)
             self._shown[row.key] = row
         order = [row.key for row in rows]
         if order != self._order:
