@@ -8,6 +8,7 @@ decodes with orjson into lean records (see records.py), which is an order of mag
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
@@ -283,6 +284,21 @@ class KubeClient:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a pool that never connected can fail; nothing to report
             self._api.close()
+
+
+def interrupt_stream(response: Any) -> None:
+    """Stop a streaming response that another thread is blocked reading: shut the socket down under it.
+
+    Closing an (SSL) urllib3 response from another thread waits for the reader; shutting the socket down wakes
+    the reader at once with an error, which it treats as the end of the stream.
+    """
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+            return
+    with contextlib.suppress(Exception):  # already closed by the other side
+        response.close()
 
 
 def decode_json(data: bytes, what: str) -> Any:

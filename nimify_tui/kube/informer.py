@@ -8,7 +8,6 @@ freezing.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.client import KubeClient, interrupt_stream
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.sources import SourceHealth, Store
 
@@ -98,8 +97,7 @@ class Informer:
     def stop(self) -> None:
         self._stop.set()
         for response in self._live_response:
-            with contextlib.suppress(Exception):  # already closed by the other side
-                response.close()
+            interrupt_stream(response)
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)

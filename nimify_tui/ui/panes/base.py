@@ -31,6 +31,7 @@ def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bo
 class Pane(Vertical, can_focus=False):
     """A bordered pane fed from the store. Subclasses name their sources and implement ``update_view``."""
 
+    ALLOW_MAXIMIZE = True
     SOURCES: tuple[str, ...] = ()  # store kinds/values this pane reads; a change in one triggers a redraw
     HEALTH: tuple[str, ...] = ()  # source names (prefixes) whose freshness the pane shows
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from nimify_tui.kube.client import interrupt_stream
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.logs import LogRequest, stream_log_lines
 from nimify_tui.ui.widgets.log_view import LogView
@@ -66,8 +66,7 @@ class LogsScreen(Screen[None]):
 
     def stop_stream(self) -> None:
         for response in self._closer:
-            with contextlib.suppress(Exception):  # already closed
-                response.close()
+            interrupt_stream(response)
         self._closer = []
 
     def _pump(self, generation: int, request: LogRequest) -> None:

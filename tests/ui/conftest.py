@@ -1,0 +1,65 @@
+"""The real TUI against a simulated cluster, driven with Textual's Pilot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from nimify_tui.config import load_settings
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.runtime import RuntimeOptions
+from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.app import NimifyApp
+
+FAST = RuntimeOptions(probe_interval=0.5, triton_interval=0.5, scrape_interval=0.5, metrics_api_interval=1.0)
+
+
+def make_app(
+    sim: SimThread,
+    folder: Path,
+    *,
+    context: str = "sim-admin",
+    record: bool = False,
+    cli: dict[str, object] | None = None,
+    options: RuntimeOptions | None = None,
+) -> NimifyApp:
+    kubeconfig = folder / "kubeconfig"
+    if not kubeconfig.exists():
+        write_kubeconfig(sim, kubeconfig)
+    settings = load_settings({"record_dir": folder / "journal", **(cli or {})}, {}, None)
+    policy = settings.context_policy(context)
+    client = KubeClient.from_kubeconfig(str(kubeconfig), context, readonly=policy.readonly)
+    return NimifyApp(
+        client,
+        settings,
+        policy=policy,
+        scenario=None,
+        runtime_options=options or RuntimeOptions(**{**FAST.__dict__}),
+        record_journal=record,
+    )
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:
+    """Let the app run until ``condition()`` is truthy; fail naming ``what`` after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {timeout_s:g}s (last: {value!r})")
+        await pilot.pause(0.1)
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path) -> Callable[..., NimifyApp]:
+    def build(sim: SimThread, **options: Any) -> NimifyApp:
+        return make_app(sim, tmp_path, **options)
+
+    return build

@@ -1,0 +1,220 @@
+"""The live triage screen against the simulated cluster: every pane, the keys, the drill-downs."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Static, TabbedContent, TextArea
+
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.panes.health_strip import HealthStrip
+from nimify_tui.ui.panes.runbook import RunbookPane
+from nimify_tui.ui.screens.detail import DetailScreen
+from nimify_tui.ui.screens.help import HelpScreen
+from nimify_tui.ui.screens.logs import LogsScreen
+from nimify_tui.ui.screens.main import MainScreen
+from nimify_tui.ui.screens.pod import PodScreen
+from nimify_tui.ui.widgets.log_view import LogView
+
+from .conftest import until
+
+SIZE = (160, 45)
+
+
+def rows(app: NimifyApp, selector: str) -> list[list[str]]:
+    table = app.screen.query_one(selector, DataTable)
+    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def text_of(app: NimifyApp, widget_type: type) -> str:
+    widget = app.screen.query_one(widget_type)
+    return str(widget.content) if hasattr(widget, "content") else str(widget.renderable)
+
+
+@pytest.fixture(scope="module")
+def crashloop_sim() -> Iterator[SimThread]:
+    with SimThread(scenario="crashloop-oom") as sim:
+        yield sim
+
+
+async def test_healthy_cluster_fills_every_pane(healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, MainScreen)
+        pods = await until(pilot, lambda: rows(app, "#pods-table"), "pods")
+        names = [row[0] for row in pods]
+        assert any(name.startswith("nimify-api-") for name in names)
+        assert all(row[2] == "Running" and row[1].split("/")[0] == row[1].split("/")[1] for row in pods)
+        await until(pilot, lambda: rows(app, "#events-table"), "events")
+        nodes = await until(pilot, lambda: [r for r in rows(app, "#nodes-table") if r[0].startswith(" └ GPU")], "GPUs")
+        assert all(row[1] == "ok" for row in nodes)
+        models = await until(
+            pilot, lambda: {r[0]: r for r in rows(app, "#models-table") if r[1] == "READY"}, "ready models"
+        )
+        assert "nimify-model" in models
+        await until(pilot, lambda: len(app.runtime.store.value("probes") or []) == 5, "probes")
+        assert all(result.ok for result in app.runtime.store.value("probes"))
+        strip = text_of(app, HealthStrip)
+        assert "api /health" in strip and "✖" not in strip
+        await until(pilot, lambda: app.header_info().overall == "OK", "overall OK")
+        assert "runbook checks pass" in text_of(app, RunbookPane)
+        assert " OK " in text_of(app, StatusHeader)
+
+
+async def test_crashloop_shows_faulty_pods_first_with_the_fix(
+    crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(crashloop_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        faulty = await until(
+            pilot,
+            lambda: [r for r in rows(app, "#pods-table") if r[2] in ("CrashLoopBackOff", "OOMKilled")],
+            "crash-looping pods",
+        )
+        table_rows = rows(app, "#pods-table")
+        # faulty first: every crashing pod comes before every healthy one
+        first_healthy = next(i for i, r in enumerate(table_rows) if r[2] == "Running" and r[1] == "1/1")
+        assert all(table_rows.index(r) < first_healthy for r in faulty)
+        assert all(r[0].startswith("nimify-api-") for r in faulty)
+        assert any("ago)" in r[3] for r in faulty), "RESTARTS shows kubectl's '(Xs ago)'"
+        runbook = await until(
+            pilot, lambda: "Pods crash-looping" in text_of(app, RunbookPane) and text_of(app, RunbookPane), "finding"
+        )
+        assert "Scenario 1" in runbook and "memory limit" in runbook
+        assert app.header_info().overall in ("DOWN", "DEGRADED")
+        assert app.header_info().first_failure_at is not None
+        warnings = await until(pilot, lambda: [r for r in rows(app, "#events-table") if r[1] == "Warning"], "warnings")
+        assert any(r[2] == "BackOff" for r in warnings)
+
+
+async def test_filter_namespace_and_toggles(crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]) -> None:
+    app = app_factory(crashloop_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(rows(app, "#pods-table")) > 3, "pods")
+        await pilot.press("slash", *"worker", "enter")
+        assert {r[0].split("-")[1] for r in rows(app, "#pods-table")} == {"worker"}
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"!worker", "enter")
+        names = [r[0] for r in rows(app, "#pods-table")]
+        assert names and not any("worker" in n for n in names)
+        await pilot.press("escape")
+        assert any("worker" in r[0] for r in rows(app, "#pods-table"))
+        await pilot.press("ctrl+z")
+        assert all(r[2] != "Running" or r[1] != "1/1" for r in rows(app, "#pods-table"))
+        await pilot.press("ctrl+z")
+        await pilot.press("N")
+        triton = await until(pilot, lambda: rows(app, "#pods-table"), "triton pods")
+        assert all(r[0].startswith("triton-server-") for r in triton)
+        await pilot.press("2", "w")
+        assert all(r[1] == "Warning" for r in rows(app, "#events-table"))
+
+
+async def test_pod_drill_down_describe_yaml_and_previous_logs(
+    crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(crashloop_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            pilot,
+            lambda: any(r[2] in ("CrashLoopBackOff", "OOMKilled") for r in rows(app, "#pods-table")),
+            "crash-looping pod",
+        )
+        await until(pilot, lambda: rows(app, "#pods-table")[0][2] != "Running", "faulty pod first")
+        await pilot.press("1", "enter")
+        assert isinstance(app.screen, PodScreen)
+        describe = app.screen.query_one("#text-describe", TextArea)
+        await until(pilot, lambda: "Containers:" in describe.text, "describe text")
+        assert "OOMKilled" in describe.text and "137" in describe.text
+        assert "memory: 1Gi" in describe.text, "limits shown"
+        assert "Events:" in describe.text and "BackOff" in describe.text
+        await pilot.press("y")  # y on the pod screen is not bound: the YAML tab is reached by the tab bar
+        app.screen.query_one(TabbedContent).active = "yaml"
+        yaml_area = app.screen.query_one("#text-yaml", TextArea)
+        await until(pilot, lambda: "apiVersion: v1" in yaml_area.text, "YAML")
+        await pilot.press("p")
+        assert isinstance(app.screen, LogsScreen)
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: view.log_lines.store.end_number > 0, "previous container's log lines")
+        store = view.log_lines.store
+        text = "\n".join(store.line(n).text for n in range(store.first_number, store.end_number))
+        assert "memory" in text.lower() or "oom" in text.lower() or "killed" in text.lower()
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_logs_follow_current_container(healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: rows(app, "#pods-table"), "pods")
+        await pilot.press("1", "l")
+        assert isinstance(app.screen, LogsScreen)
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: view.log_lines.store.end_number > 0, "log lines")
+        await pilot.press("p")  # a healthy pod has no previous container: the API server's 400 is shown
+        await until(
+            pilot,
+            lambda: any(
+                "previous terminated container" in view.log_lines.store.line(n).text
+                for n in range(view.log_lines.store.first_number, view.log_lines.store.end_number)
+            ),
+            "the 400 message",
+        )
+
+
+async def test_deployment_node_and_model_drill_downs(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: rows(app, "#pods-table") and app.runtime.store.items("replicasets"), "data")
+        await pilot.press("colon", *"deploy nimify-api", "enter")
+        assert isinstance(app.screen, DetailScreen)
+        describe = app.screen.query_one("#text-describe", TextArea)
+        await until(pilot, lambda: "Rollout history:" in describe.text, "deployment describe")
+        assert "REVISION" in describe.text and "CHANGE-CAUSE" in describe.text
+        await pilot.press("escape")
+        await until(pilot, lambda: rows(app, "#nodes-table"), "nodes")
+        await pilot.press("3", "enter")
+        node_text = app.screen.query_one("#text-describe", TextArea)
+        await until(pilot, lambda: "Conditions:" in node_text.text, "node describe")
+        assert "nvidia.com/gpu" in node_text.text
+        await pilot.press("escape")
+        await until(pilot, lambda: any(r[0] == "nimify-model" for r in rows(app, "#models-table")), "models")
+        table = app.screen.query_one("#models-table", DataTable)
+        index = next(i for i, r in enumerate(rows(app, "#models-table")) if r[0] == "nimify-model")
+        await pilot.press("4")
+        table.move_cursor(row=index)
+        await pilot.press("enter")
+        config = app.screen.query_one("#text-config", TextArea)
+        await until(pilot, lambda: '"name"' in config.text, "model config")
+        assert "nimify-model" in config.text
+
+
+async def test_help_lists_the_keys(healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        for static in app.screen.query(Static):
+            console.print(static.content)
+        shown = console.export_text()
+        for word in ("Logs", "Prev logs", "Describe", "Filter", "Jump", "Warnings", "Quit"):
+            assert word in shown
+
+
+async def test_small_terminal_keeps_one_pane_usable(
+    crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(crashloop_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: rows(app, "#pods-table"), "pods")
+        screen = app.screen
+        assert screen.has_class("-narrow")
+        assert screen.maximized is not None and screen.maximized.id == "pods-pane"
+        await pilot.press("2")
+        assert screen.maximized.id == "events-pane"
