@@ -109,7 +109,7 @@ class KubeClient:
         except Exception as exc:  # missing certificate files, bad base64, unknown auth plugin...
             detail = " ".join(str(exc).split())
             raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {detail}") from exc
-        configuration.connection_pool_maxsize = 64
+        _tune(configuration)
         ctx = chosen.get("context") or {}
         identity = ClusterIdentity(
             context=str(chosen["name"]),
@@ -131,7 +131,7 @@ class KubeClient:
             kconfig.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except kconfig.ConfigException as exc:
             raise KubeConfigError(f"no usable kubeconfig ({reason}) and not running in a cluster ({exc})") from exc
-        configuration.connection_pool_maxsize = 64
+        _tune(configuration)
         identity = ClusterIdentity(
             context="in-cluster",
             cluster="in-cluster",
@@ -284,6 +284,12 @@ class KubeClient:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a pool that never connected can fail; nothing to report
             self._api.close()
+
+
+def _tune(configuration: Any) -> None:
+    """One connection per informer stream, and no hidden retries: callers decide when and how often to retry."""
+    configuration.connection_pool_maxsize = 64
+    configuration.retries = False
 
 
 def interrupt_stream(response: Any) -> None:

@@ -66,6 +66,7 @@ class Informer:
 
     WATCH_SECONDS = 240  # the server closes the watch after this; we resume from the last resourceVersion
     MAX_BACKOFF = 30.0
+    MAX_UNREACHABLE_BACKOFF = 5.0
 
     def __init__(
         self,
@@ -132,9 +133,13 @@ class Informer:
                 self._stop.wait(self._backoff(failures, None))
 
     def _backoff(self, failures: int, exc: KubeError | None) -> float:
-        base = min(self.MAX_BACKOFF, 0.5 * 2 ** min(failures - 1, 6))
+        """Exponential with jitter. Unreachable: at most 5 s apart, so the panes recover soon after the API server
+        does; refused credentials will not fix themselves quickly: at least 5 s, up to 30 s."""
+        base = 0.5 * 2 ** min(failures - 1, 6)
         if exc is not None and exc.status in (401, 403, 404):
-            base = max(base, 5.0)  # will not fix itself quickly; keep trying but slowly
+            base = min(max(base, 5.0), self.MAX_BACKOFF)
+        else:
+            base = min(base, self.MAX_UNREACHABLE_BACKOFF)
         return float(base * random.uniform(0.8, 1.2))
 
     def _list(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 
@@ -10,6 +11,8 @@ from textual.containers import Vertical
 
 from nimify_tui.sources import SourceHealth, Store
 from nimify_tui.text import one_line
+
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ /\S*: ")
 
 
 def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bool]:
@@ -22,7 +25,8 @@ def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bo
         if worst.state == "unavailable":
             return f"n/a: {one_line(worst.error or 'not available', 70)}", False
         ago = f"{now - worst.last_ok:.0f}s old" if worst.last_ok else "never loaded"
-        return f"STALE ({ago}): {one_line(worst.error or '', 70)}", True
+        reason = _REQUEST_PREFIX.sub("", worst.error or "")  # "GET /api/v1/...: " says little in a pane
+        return f"STALE ({ago}): {one_line(reason, 90)}", True
     if any(h.state == "syncing" for h in healths):
         return "loading…", False
     return "", False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +66,9 @@ class LogsScreen(Screen[None]):
         thread.start()
 
     def stop_stream(self) -> None:
-        for response in self._closer:
+        closers, self._closer = self._closer, []
+        for response in closers:
             interrupt_stream(response)
-        self._closer = []
 
     def _pump(self, generation: int, request: LogRequest) -> None:
         """Reads the stream in a thread; the UI drains what arrived ten times a second (batches, never per line)."""
@@ -79,12 +80,11 @@ class LogsScreen(Screen[None]):
                     return
                 with self._lock:
                     self._pending.append(line)
-        except KubeError as exc:
-            if generation == self._generation:
-                self.app.call_from_thread(self._failed, generation, exc.message)
-        except Exception as exc:  # a stream we closed ourselves (leaving, switching) ends here too
+        except Exception as exc:  # the API server's 400 for no previous container, or a broken stream
+            message = exc.message if isinstance(exc, KubeError) else f"{type(exc).__name__}: {exc}"
             if generation == self._generation and self._closer is closer and self.is_mounted:
-                self.app.call_from_thread(self._failed, generation, f"{type(exc).__name__}: {exc}")
+                with contextlib.suppress(Exception):  # the app may be exiting under us
+                    self.app.call_from_thread(self._failed, generation, message)
 
     def _drain(self) -> None:
         with self._lock:
