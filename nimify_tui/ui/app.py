@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
+from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from nimify_tui.config import ContextPolicy, Settings
 from nimify_tui.kube.client import KubeClient
@@ -118,6 +122,22 @@ class NimifyApp(Navigation):
         self.save_screenshot(filename=path.name, path=str(path.parent))
         self.session.screenshot(path)
         self.notify(f"Screenshot saved: {path}")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every key of the current screen and of the app, in the command palette too (same list as the footer)."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
+            for binding in bindings:
+                if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
+                    continue
+                seen.add(binding.action)
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    f"key {binding.key}",
+                    partial(self.call_later, self.run_action, action, namespace),
+                )
 
     def notify_error(self, message: str, **kwargs: Any) -> None:
         self.notify(message, severity="error", timeout=8, markup=False, **kwargs)

@@ -131,8 +131,8 @@ async def test_pod_drill_down_describe_yaml_and_previous_logs(
         assert "OOMKilled" in describe.text and "137" in describe.text
         assert "memory: 1Gi" in describe.text, "limits shown"
         assert "Events:" in describe.text and "BackOff" in describe.text
-        await pilot.press("y")  # y on the pod screen is not bound: the YAML tab is reached by the tab bar
-        app.screen.query_one(TabbedContent).active = "yaml"
+        await pilot.press("y")
+        assert app.screen.query_one(TabbedContent).active == "yaml"
         yaml_area = app.screen.query_one("#text-yaml", TextArea)
         await until(pilot, lambda: "apiVersion: v1" in yaml_area.text, "YAML")
         await pilot.press("p")
@@ -205,6 +205,14 @@ async def test_help_lists_the_keys(healthy_sim: SimThread, app_factory: Callable
         shown = console.export_text()
         for word in ("Logs", "Prev logs", "Describe", "Filter", "Jump", "Warnings", "Quit"):
             assert word in shown
+
+
+async def test_command_palette_offers_the_keys(healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for title in ("Logs", "Prev logs", "Describe", "Filter", "Jump", "Warnings", "Faulty", "Note", "Help"):
+            assert title in titles
 
 
 async def test_small_terminal_keeps_one_pane_usable(

@@ -4,6 +4,7 @@ its logs, `o` its deployment."""
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.widgets import TabbedContent
 
 from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.screens.detail import DetailScreen, Loader
@@ -14,6 +15,8 @@ class PodScreen(DetailScreen):
         Binding("l", "logs", "Logs", id="pod-logs"),
         Binding("p", "previous_logs", "Prev logs", id="pod-previous-logs"),
         Binding("o", "owner", "Deployment", id="pod-owner"),
+        Binding("d", "tab('describe')", "Describe", id="pod-describe"),
+        Binding("y", "tab('yaml')", "YAML", id="pod-yaml"),
     ]
 
     def __init__(
@@ -22,6 +25,9 @@ class PodScreen(DetailScreen):
         super().__init__(title, tabs, initial)
         self.namespace = namespace
         self.pod_name = name
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
 
     def action_logs(self) -> None:
         self.nimify.open_logs(self.namespace, self.pod_name)
