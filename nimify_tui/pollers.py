@@ -63,6 +63,7 @@ def poller_coroutines(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any,
         lambda: triton_loop(runtime),
         lambda: scrape_loop(runtime),
         lambda: metrics_api_loop(runtime),
+        *([lambda: alerts_loop(runtime)] if runtime.endpoints.prometheus_given else []),
     ]
 
 
@@ -213,3 +214,17 @@ async def metrics_api_loop(runtime: Runtime) -> None:
         runtime.store.put("nodemetrics", nodes)
 
     await poll_forever(runtime, "metrics-api", runtime.options.metrics_api_interval, poll)
+
+
+async def alerts_loop(runtime: Runtime) -> None:
+    """The runbook's three alert rules, evaluated with PromQL against the Prometheus given on the command line."""
+    from nimify_tui.metrics.alerts import evaluate_alerts
+    from nimify_tui.metrics.prom import PromClient
+
+    async with http_client(runtime) as client:
+        prom = PromClient(client, runtime.endpoints.prometheus.base_url)
+
+        async def poll() -> None:
+            runtime.store.put("alerts", await evaluate_alerts(prom))
+
+        await poll_forever(runtime, "prometheus-alerts", max(runtime.options.scrape_interval, 10.0), poll)

@@ -279,6 +279,25 @@ def check_latency(store: Store) -> Finding:
     return Finding("latency", "Latency and errors", "fail" if failing else "pass", ", ".join(parts), runbook, fix)
 
 
+def check_alerts(store: Store) -> Finding | None:
+    """The runbook's alert rules as Prometheus sees them (only when a Prometheus URL was given)."""
+    statuses = store.value("alerts")
+    if statuses is None:
+        return None
+    runbook = "Prevention: monitoring alerts"
+    firing = [s for s in statuses if s.state.value == "firing"]
+    pending = [s for s in statuses if s.state.value == "pending"]
+    if firing or pending:
+        evidence = _names(f"{s.rule.name} {s.state.value} ({s.detail})" for s in firing + pending)
+        return Finding(
+            "alerts", "Prometheus alerts", "fail", evidence, runbook, "the alert names the symptom: see the panes"
+        )
+    unknown = [s for s in statuses if s.state.value == "unknown"]
+    if unknown and len(unknown) == len(statuses):
+        return Finding("alerts", "Prometheus alerts", "unknown", unknown[0].detail, runbook)
+    return Finding("alerts", "Prometheus alerts", "pass", f"{len(statuses)} runbook alerts quiet", runbook)
+
+
 def run_checks(store: Store, now: float) -> list[Finding]:
     """Every check, in the runbook's order."""
     pods: list[PodRecord] = store.items("pods")
@@ -327,7 +346,9 @@ def run_checks(store: Store, now: float) -> list[Finding]:
         lambda: check_ingress(store, pods, now),
         lambda: check_latency(store),
     ]
-    return [check() for check in checks]
+    findings = [check() for check in checks]
+    alerts = check_alerts(store)
+    return findings + ([alerts] if alerts is not None else [])
 
 
 Overall = Literal["OK", "DEGRADED", "DOWN", "UNKNOWN"]

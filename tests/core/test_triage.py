@@ -1,0 +1,147 @@
+"""The runbook's checks over a store filled with real objects (fixtures) and hand-made readings."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from nimify_tui.kube.records import EventRecord, NodeRecord, PodRecord
+from nimify_tui.metrics.poller import LatencyHistory, LatencyPoint
+from nimify_tui.probes import ProbeResult
+from nimify_tui.sources import Store
+from nimify_tui.triage.checks import FindingTracker, overall_state, run_checks
+from nimify_tui.triton.poller import ModelState, ServerState, TritonView
+
+K8S = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
+
+
+def load(name: str) -> dict:
+    path = K8S / name
+    if not path.exists():
+        pytest.skip("the shared real captures are not available")
+    return json.loads(path.read_text())
+
+
+def by_check(store: Store, now: float | None = None) -> dict:
+    return {f.check: f for f in run_checks(store, now or time.time())}
+
+
+def probe(name: str, ok: bool, status: int = 200, error: str = "") -> ProbeResult:
+    return ProbeResult(name, ok, status, 12.0, error, time.time(), "http://x")
+
+
+def test_oomkilled_pod_from_a_real_capture_suggests_raising_the_memory_limit() -> None:
+    raw = load("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    pod = PodRecord.from_raw(raw)
+    store = Store()
+    store.upsert("pods", (pod.namespace, pod.name), pod)
+    finished = pod.last_termination()
+    assert finished is not None and finished[1].reason == "OOMKilled"
+    now = (finished[1].finished_at or 0) + 30  # half a minute after the OOM kill
+    finding = by_check(store, now)["pods-crashloop"]
+    assert finding.state == "fail"
+    assert pod.name in finding.evidence
+    assert "memory limit" in finding.fix and "OOMKilled" in finding.fix
+    assert finding.runbook == "Scenario 1: Pod Crash Loop"
+
+
+def test_crashloopbackoff_capture_fails_and_points_at_previous_logs() -> None:
+    pod = PodRecord.from_raw(load("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json"))
+    store = Store()
+    store.upsert("pods", (pod.namespace, pod.name), pod)
+    finding = by_check(store)["pods-crashloop"]
+    assert finding.state == "fail" and "CrashLoopBackOff" in finding.evidence
+    assert "previous container" in finding.fix
+
+
+def test_pending_on_gpus_names_the_gpu_cause() -> None:
+    pod = PodRecord.from_raw(
+        {
+            "metadata": {"name": "triton-server-x", "namespace": "triton-system", "uid": "1"},
+            "spec": {"containers": [{"name": "triton", "image": "t"}]},
+            "status": {"phase": "Pending"},
+        }
+    )
+    event = EventRecord.from_raw(
+        {
+            "metadata": {"name": "triton-server-x.1", "namespace": "triton-system"},
+            "involvedObject": {"kind": "Pod", "name": "triton-server-x", "namespace": "triton-system"},
+            "reason": "FailedScheduling",
+            "type": "Warning",
+            "message": "0/4 nodes are available: 2 Insufficient nvidia.com/gpu, 2 node(s) didn't match selector.",
+            "lastTimestamp": "2026-11-28T10:00:00Z",
+            "count": 3,
+        }
+    )
+    store = Store()
+    store.upsert("pods", ("triton-system", pod.name), pod)
+    store.upsert("events", ("triton-system", "triton-server-x.1"), event)
+    finding = by_check(store)["pods-pending"]
+    assert finding.state == "fail"
+    assert "Insufficient nvidia.com/gpu" in finding.evidence and "GPU" in finding.fix
+
+
+def test_node_from_a_real_capture_passes() -> None:
+    node = NodeRecord.from_raw(load("03_node_minikube__k9s_no.json"))
+    store = Store()
+    store.upsert("nodes", ("", node.name), node)
+    assert by_check(store)["nodes"].state == "pass"
+
+
+def test_unavailable_model_and_probes_make_the_service_down() -> None:
+    store = Store()
+    store.put(
+        "probes",
+        [
+            probe("api /health", True),
+            probe("api /ready", False, 503, "model 'nimify-model' is UNAVAILABLE"),
+            probe("triton live", True),
+            probe("triton ready", False, 400),
+            probe("prometheus", True),
+        ],
+    )
+    store.put(
+        "triton",
+        TritonView(
+            (ServerState("triton-server-a", True, False, ""),),
+            (ModelState("nimify-model", "1", "UNAVAILABLE", "CUDA out of memory", None, ("triton-server-a",)),),
+            time.time(),
+        ),
+    )
+    findings = by_check(store)
+    assert findings["models"].state == "fail" and "CUDA out of memory" in findings["models"].evidence
+    assert "reload the model" in findings["models"].fix
+    assert findings["api-ready"].state == "fail" and findings["api-health"].state == "pass"
+    assert overall_state(list(findings.values())) == "DOWN"
+
+
+def test_latency_over_the_runbook_threshold_blames_the_queue_when_it_dominates() -> None:
+    store = Store()
+    history = LatencyHistory()
+    history.add(LatencyPoint(time.time(), 0.72, 0.002, 210.0, 480.0, 14.0))
+    store.put("latency", history)
+    finding = by_check(store)["latency"]
+    assert finding.state == "fail" and "p95 720 ms" in finding.evidence
+    assert "scale triton-server up" in finding.fix
+    history.add(LatencyPoint(time.time(), 0.08, 0.0, 210.0, 3.0, 14.0))
+    assert by_check(store)["latency"].state == "pass"
+
+
+def test_tracker_reports_changes_once_and_remembers_the_first_failure() -> None:
+    store = Store()
+    tracker = FindingTracker.new()
+    store.put("probes", [probe("api /health", True)])
+    first = tracker.update(run_checks(store, 100.0), 100.0)
+    assert any(f.check == "api-health" and previous is None for f, previous in first)
+    assert tracker.first_failure_at is None
+    assert tracker.update(run_checks(store, 101.0), 101.0) == []
+    store.put("probes", [probe("api /health", False, 0, "refused")])
+    changed = tracker.update(run_checks(store, 102.0), 102.0)
+    assert [(f.check, f.state, previous) for f, previous in changed] == [("api-health", "fail", "pass")]
+    assert tracker.first_failure_at == 102.0
+    store.put("probes", [probe("api /health", True)])
+    tracker.update(run_checks(store, 103.0), 103.0)
+    assert tracker.first_failure_at == 102.0, "the first failure stays for the post-mortem"
