@@ -67,9 +67,7 @@ FIELDS: tuple[_Field, ...] = (
     ),
     _Field("DCGM_FI_DEV_PCIE_REPLAY_COUNTER", "counter", "Total number of PCIe retries", lambda g, _: 0),
     _Field("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %)", lambda g, _: round(_util(g))),
-    _Field(
-        "DCGM_FI_DEV_MEM_COPY_UTIL", "gauge", "Memory utilization (in %)", lambda g, _: round(_util(g) * 0.6)
-    ),
+    _Field("DCGM_FI_DEV_MEM_COPY_UTIL", "gauge", "Memory utilization (in %)", lambda g, _: round(_util(g) * 0.6)),
     _Field("DCGM_FI_DEV_ENC_UTIL", "gauge", "Encoder utilization (in %)", lambda g, _: 0),
     _Field("DCGM_FI_DEV_DEC_UTIL", "gauge", "Decoder utilization (in %)", lambda g, _: 0),
     XID_FIELD,
@@ -166,9 +164,7 @@ class DcgmSim:
             if gpu.healthy:
                 self._energy_mj[gpu.uuid] = self._energy(gpu) + gpu.power_w * dt * 1000.0
 
-    async def handle(
-        self, method: str, port: int, path: str, query: dict[str, str], body: bytes
-    ) -> HTTPReply:
+    async def handle(self, method: str, port: int, path: str, query: dict[str, str], body: bytes) -> HTTPReply:
         return self.reply(port, path, node=None)
 
     def reply(self, port: int, path: str, node: str | None) -> HTTPReply:
@@ -200,9 +196,7 @@ class DcgmNodeExporter:
         self._dcgm = dcgm
         self.node_name = node_name
 
-    async def handle(
-        self, method: str, port: int, path: str, query: dict[str, str], body: bytes
-    ) -> HTTPReply:
+    async def handle(self, method: str, port: int, path: str, query: dict[str, str], body: bytes) -> HTTPReply:
         return self._dcgm.reply(port, path, node=self.node_name)
 
     def tick(self, dt: float) -> None:

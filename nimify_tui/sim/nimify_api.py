@@ -109,16 +109,12 @@ class NimifyApiSim:
             self._count("POST", PREDICT, 502, arrivals, BACKEND_ERROR_S)
         else:
             serving = self._triton.serving()
-            rejected = (
-                round(arrivals * serving.rejected_rps / serving.offered_rps) if serving.offered_rps else 0
-            )
+            rejected = round(arrivals * serving.rejected_rps / serving.offered_rps) if serving.offered_rps else 0
             self._count_spread(arrivals - rejected, serving.server_ms / 1000.0 + API_OVERHEAD_S)
             if rejected:
                 self._count("POST", PREDICT, 503, rejected, BACKEND_ERROR_S)
 
-    async def handle(
-        self, method: str, port: int, path: str, query: dict[str, str], body: bytes
-    ) -> HTTPReply:
+    async def handle(self, method: str, port: int, path: str, query: dict[str, str], body: bytes) -> HTTPReply:
         if port not in (HTTP_PORT, METRICS_PORT):
             return connection_refused()
         if path == "/metrics":

@@ -464,9 +464,7 @@ class TritonSim:
             raise TritonSimError(503, "Triton server is unreachable")
         model = self._models[SERVED_MODEL]
         if model.state != READY:
-            raise TritonSimError(
-                400, f"Request for unknown model: '{SERVED_MODEL}' has no available versions"
-            )
+            raise TritonSimError(400, f"Request for unknown model: '{SERVED_MODEL}' has no available versions")
         single = replace(self.serving(), batch_size=1)
         model.stats.record(1, 0, single, self._now_ms())
         outputs = [round(math.tanh(0.5 * value - 0.25), 6) for value in values]
@@ -494,9 +492,7 @@ class TritonSim:
 
     # --- HTTP ------------------------------------------------------------------------------------
 
-    async def handle(
-        self, method: str, port: int, path: str, query: dict[str, str], body: bytes
-    ) -> HTTPReply:
+    async def handle(self, method: str, port: int, path: str, query: dict[str, str], body: bytes) -> HTTPReply:
         if port == METRICS_PORT:
             if path == "/metrics":
                 return HTTPReply(200, self.metrics_text(), CONTENT_TYPE)
@@ -516,9 +512,7 @@ class TritonSim:
 
     def _get(self, parts: list[str]) -> HTTPReply:
         if not parts:
-            return _json_reply(
-                200, {"name": "triton", "version": SERVER_VERSION, "extensions": list(EXTENSIONS)}
-            )
+            return _json_reply(200, {"name": "triton", "version": SERVER_VERSION, "extensions": list(EXTENSIONS)})
         if parts[0] == "health" and len(parts) == 2 and parts[1] in ("live", "ready"):
             ok = parts[1] == "live" or self.models_ready()
             return HTTPReply(200 if ok else 400, b"")
@@ -644,9 +638,7 @@ class TritonSim:
             "Number of successful inference requests, all batch sizes",
             lambda m: m.stats.success.count,
         )
-        out.family(
-            "nv_inference_request_failure", "counter", "Number of failed inference requests, all batch sizes"
-        )
+        out.family("nv_inference_request_failure", "counter", "Number of failed inference requests, all batch sizes")
         for model in loaded:
             for reason in FAILURE_REASONS:
                 labels = [("model", model.spec.name), ("reason", reason), ("version", VERSION)]
@@ -665,13 +657,9 @@ class TritonSim:
             "Model load time in seconds",
             lambda m: m.spec.load_seconds,
         )
-        out.family(
-            "nv_pinned_memory_pool_total_bytes", "gauge", "Pinned memory pool total memory size, in bytes"
-        )
+        out.family("nv_pinned_memory_pool_total_bytes", "gauge", "Pinned memory pool total memory size, in bytes")
         out.sample("nv_pinned_memory_pool_total_bytes", [], _PINNED_POOL_BYTES)
-        out.family(
-            "nv_pinned_memory_pool_used_bytes", "gauge", "Pinned memory pool used memory size, in bytes"
-        )
+        out.family("nv_pinned_memory_pool_used_bytes", "gauge", "Pinned memory pool used memory size, in bytes")
         out.sample("nv_pinned_memory_pool_used_bytes", [], 0)
         self._gpu_metrics(out)
         load = self.serving().served_rps / PER_REPLICA_CAPACITY_RPS

@@ -145,9 +145,7 @@ async def test_gpus_are_reported_with_the_exporters_labels_and_values(served: Se
     assert value(samples, "DCGM_FI_DEV_GPU_TEMP", "GPU-aaaa") == 61
     assert value(samples, "DCGM_FI_DEV_POWER_USAGE", "GPU-aaaa") == 402.5
     assert value(samples, "DCGM_FI_DEV_XID_ERRORS", "GPU-aaaa") == 0
-    assert value(samples, "DCGM_FI_DEV_SM_CLOCK", "GPU-aaaa") > value(
-        samples, "DCGM_FI_DEV_SM_CLOCK", "GPU-bbbb"
-    )
+    assert value(samples, "DCGM_FI_DEV_SM_CLOCK", "GPU-aaaa") > value(samples, "DCGM_FI_DEV_SM_CLOCK", "GPU-bbbb")
     assert 0.0 < value(samples, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "GPU-aaaa") < 1.0
     assert value(samples, "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "GPU-bbbb") == 0.0
 
@@ -159,9 +157,7 @@ async def test_the_text_has_the_shape_of_the_real_captures(served: Served) -> No
     ours = served.dcgm.metrics_text().decode().splitlines()
     held_line = next(line for line in ours if line.startswith("DCGM_FI_DEV_GPU_UTIL{") and "GPU-aaaa" in line)
     names = label_names(held_line)
-    real_plain = next(
-        line for line in plain.read_text().splitlines() if line.startswith("DCGM_FI_DEV_GPU_UTIL{")
-    )
+    real_plain = next(line for line in plain.read_text().splitlines() if line.startswith("DCGM_FI_DEV_GPU_UTIL{"))
     real_k8s = next(line for line in k8s.read_text().splitlines() if not line.startswith("#"))
     assert names[:6] == label_names(real_plain)[:6]  # gpu, UUID, pci_bus_id, device, modelName, Hostname
     assert names[-3:] == label_names(real_k8s)[-3:] == POD_LABELS  # pod attribution comes last
@@ -200,9 +196,7 @@ async def test_energy_grows_with_power_and_is_counted_once(served: Served) -> No
         node_one.tick(1.0)  # the node views share the one clock: ticking them adds nothing
     after = await served.scrape()
     energy = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION_total"  # the parser names counter samples *_total
-    assert (
-        value(after, energy, "GPU-aaaa") - value(before, energy, "GPU-aaaa") == 4_025_000
-    )  # 402.5 W, 10 s, mJ
+    assert value(after, energy, "GPU-aaaa") - value(before, energy, "GPU-aaaa") == 4_025_000  # 402.5 W, 10 s, mJ
     assert value(after, energy, "GPU-bbbb") - value(before, energy, "GPU-bbbb") == 700_000
     assert value(before, energy, "GPU-aaaa") > 0  # GPUs ran before the simulation started
 
@@ -213,9 +207,7 @@ async def test_text_from_the_cluster_is_escaped(served: Served) -> None:
     samples = await served.scrape()
     pods = {s.labels.get("pod") for s in samples if s.labels["UUID"] == "GPU-aaaa"}
     assert pods == {awkward}
-    assert not any(
-        line.startswith("# HELP injected") for line in served.dcgm.metrics_text().decode().splitlines()
-    )
+    assert not any(line.startswith("# HELP injected") for line in served.dcgm.metrics_text().decode().splitlines())
 
 
 async def test_unknown_paths_and_ports(served: Served) -> None:
@@ -230,9 +222,7 @@ def test_prometheus_own_parser_reads_the_metrics() -> None:
     if promtool is None:
         pytest.skip("promtool is not installed")
     text = DcgmSim(PlainWorld(cluster_gpus())).metrics_text()
-    checked = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False
-    )
+    checked = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False)
     # exit status 3 is lint advice only (the exporter's own camelCase labels), 1 would be a parse error
     assert checked.returncode in (0, 3), checked.stderr
     assert b"error while linting" not in checked.stderr

@@ -20,8 +20,7 @@ from nimify_tui.sim.nimify_api import DURATION_BUCKETS, NimifyApiSim
 from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL, TritonSim
 
 FAILED_LOAD = (
-    "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: "
-    "CUDA error: out of memory"
+    "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: CUDA error: out of memory"
 )
 ALERT_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert on p95
 

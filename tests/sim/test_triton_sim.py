@@ -23,8 +23,7 @@ from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL, Triton
 
 REAL_TRITON = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "triton"
 FAILED_LOAD = (
-    "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: "
-    "CUDA error: out of memory"
+    "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: CUDA error: out of memory"
 )
 
 
@@ -63,9 +62,7 @@ def app_for(server: InClusterServer, port: int) -> web.Application:
     async def route(request: web.Request) -> web.Response:
         body = await request.read()
         reply = await server.handle(request.method, port, request.path, dict(request.query), body)
-        return web.Response(
-            status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type}
-        )
+        return web.Response(status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type})
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", route)
@@ -279,9 +276,7 @@ async def test_errors_carry_triton_status_codes(served: Served) -> None:
         async with session.get(f"http://{served.http_url}/v2/models/nimify-reranker/ready") as response:
             assert response.status == 400
             assert "nimify-reranker" in (await response.json())["error"]
-        async with session.post(
-            f"http://{served.http_url}/v2/repository/index", data=b"{not json"
-        ) as response:
+        async with session.post(f"http://{served.http_url}/v2/repository/index", data=b"{not json") as response:
             assert response.status == 400
 
 
@@ -348,9 +343,7 @@ async def test_metrics_parse_and_agree_with_statistics(served: Served) -> None:
     assert after[("nv_gpu_utilization", gpu)] == pytest.approx(0.55)
     assert after[("nv_gpu_memory_used_bytes", gpu)] == 30_000 * 2**20
     assert after[("nv_gpu_power_usage", gpu)] == 410.0
-    assert (
-        after[("nv_energy_consumption_total", gpu)] - before[("nv_energy_consumption_total", gpu)] == 4100.0
-    )
+    assert after[("nv_energy_consumption_total", gpu)] - before[("nv_energy_consumption_total", gpu)] == 4100.0
     assert ("nv_gpu_utilization", (("gpu_uuid", "GPU-2222"),)) not in after  # held by another namespace
     assert 0.0 < after[("nv_cpu_utilization", ())] <= 1.0
     assert after[("nv_cpu_memory_used_bytes", ())] < after[("nv_cpu_memory_total_bytes", ())]
@@ -391,15 +384,11 @@ async def test_statistics_and_index_have_the_shape_of_the_real_captures(served: 
     async with InferenceServerClient(url=served.http_url) as client:
         ours = model_stats(await client.get_inference_statistics(SERVED_MODEL))
         await client.unload_model(SERVED_MODEL)
-        unloaded = [
-            entry for entry in await client.get_model_repository_index() if entry["name"] == SERVED_MODEL
-        ]
+        unloaded = [entry for entry in await client.get_model_repository_index() if entry["name"] == SERVED_MODEL]
     assert set(ours) == set(real_stats)
     assert set(ours["inference_stats"]) == set(real_stats["inference_stats"])
     assert set(ours["batch_stats"][0]) == set(real_stats["batch_stats"][0])
-    real_unloaded = [
-        entry for entry in json.loads(index_capture.read_text()) if entry["state"] == "UNAVAILABLE"
-    ]
+    real_unloaded = [entry for entry in json.loads(index_capture.read_text()) if entry["state"] == "UNAVAILABLE"]
     assert set(unloaded[0]) == set(real_unloaded[0])
     assert unloaded[0]["reason"] == real_unloaded[0]["reason"] == "unloaded"
 

@@ -1,0 +1,107 @@
+"""Shared fixtures: simulated clusters served on loopback, per module or per test, and the real captures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from nimify_tui.sim.server import SimServer, SimThread, start_sim
+
+T = TypeVar("T")
+SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def real_fixtures() -> Path:
+    """The folder of real captures (``real/k8s``, ``real/triton``, ``real/dcgm``); skips when absent."""
+    folder = SHARED_FIXTURES / "real"
+    if not folder.is_dir():
+        pytest.skip("the shared real captures are not available")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def healthy_sim() -> Iterator[SimThread]:
+    """One healthy simulated cluster for a whole test module, at real-time speed; tests must not change it."""
+    with SimThread(scenario="healthy") as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[Callable[..., SimThread]]:
+    """Start simulated clusters in their own threads (``SimThread`` arguments); all stop after the test."""
+    running: list[SimThread] = []
+
+    def start(**options: Any) -> SimThread:
+        sim = SimThread(**options).start()
+        running.append(sim)
+        return sim
+
+    yield start
+    for sim in running:
+        sim.stop()
+
+
+@pytest.fixture
+async def async_sim_factory() -> AsyncIterator[Callable[..., Awaitable[SimServer]]]:
+    """Start simulated clusters in the test's own event loop (``start_sim`` arguments)."""
+    running: list[SimServer] = []
+
+    async def start(**options: Any) -> SimServer:
+        sim = await start_sim(**options)
+        running.append(sim)
+        return sim
+
+    yield start
+    for sim in running:
+        await sim.stop()
+
+
+def _wait_for(condition: Callable[[], T], what: str, timeout_s: float = 20.0) -> T:
+    """Poll ``condition`` from a test thread until it is truthy; fail naming ``what`` after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {timeout_s:g}s (last: {value!r})")
+        time.sleep(0.05)
+
+
+async def _wait_for_async(
+    sim: SimServer, condition: Callable[[], T], what: str, sim_seconds: float, wall_timeout_s: float = 30.0
+) -> T:
+    """Poll ``condition`` at each tick of ``sim``'s clock until it is truthy, within ``sim_seconds`` of
+    simulated time; fail naming ``what`` otherwise."""
+    world = sim.world
+    start = world.now()
+    deadline = time.monotonic() + wall_timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if world.now() - start > sim_seconds or time.monotonic() > deadline:
+            raise AssertionError(
+                f"still waiting for {what} after {world.now() - start:.0f} simulated seconds (last: {value!r})"
+            )
+        await world.pulse.wait(0.5)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """``wait_for(condition, what, timeout_s=20)``: poll from a test thread until ``condition()`` is truthy."""
+    return _wait_for
+
+
+@pytest.fixture
+def wait_for_sim() -> Callable[..., Awaitable[Any]]:
+    """``await wait_for_sim(sim, condition, what, sim_seconds)``: poll at each tick of an in-loop simulator,
+    within ``sim_seconds`` of simulated time."""
+    return _wait_for_async
