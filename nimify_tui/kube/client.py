@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+import urllib3
 
 from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
 
@@ -168,12 +169,16 @@ class KubeClient:
             _method, url, all_headers, _body, _post = self._api.param_serialize(
                 method=method, resource_path=url_path, header_params=headers, auth_settings=["BearerToken"]
             )
-            response = self._api.call_api(
+            connect, read = _timeouts(timeout or (self.connect_timeout, self.read_timeout))
+            # straight to the client's urllib3 pool (its TLS and proxy settings): the REST layer above it would
+            # re-encode our body and turn a JSON patch that is not a list into a strategic merge patch
+            response = self._api.rest_client.pool_manager.request(
                 method,
                 url,
-                header_params=all_headers,
                 body=raw_body,
-                _request_timeout=timeout or (self.connect_timeout, self.read_timeout),
+                headers=all_headers,
+                timeout=urllib3.Timeout(connect=connect, read=read),
+                preload_content=False,
             )
         except Exception as exc:  # urllib3 and the client raise many types; each becomes one clear message
             raise error_from_transport(exc, method, path, self.identity.server) from exc
@@ -195,7 +200,7 @@ class KubeClient:
         """Send one request and return the body bytes; non-2xx answers raise :class:`KubeError`."""
         response = self._send(method, path, query, body, content_type, JSON, timeout)
         try:
-            data: bytes = response.read()
+            data: bytes = response.data
             status = int(response.status)
         finally:
             _release(response)
@@ -313,6 +318,10 @@ def decode_json(data: bytes, what: str) -> Any:
     except orjson.JSONDecodeError as exc:
         preview = data[:80].decode("utf-8", "replace")
         raise KubeError(0, "BadResponse", f"{what}: the API server sent data that is not JSON ({preview!r})") from exc
+
+
+def _timeouts(timeout: float | tuple[float, float]) -> tuple[float, float]:
+    return timeout if isinstance(timeout, tuple) else (timeout, timeout)
 
 
 def _query_value(value: Any) -> str:

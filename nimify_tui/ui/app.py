@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from importlib.resources import files
 from typing import Any
@@ -43,6 +43,7 @@ class NimifyApp(Navigation):
         scenario: str | None = None,
         runtime_options: RuntimeOptions | None = None,
         record_journal: bool = True,
+        start_sources: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -63,10 +64,13 @@ class NimifyApp(Navigation):
         self.namespace_shown = settings.namespace
         self.session = Session(client, settings, record=record_journal)
         self._last_triage = 0.0
+        self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
+        self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
 
     def on_mount(self) -> None:
         self.session.open()
-        self.runtime.start()
+        if self.start_sources:
+            self.runtime.start()
         from nimify_tui.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())

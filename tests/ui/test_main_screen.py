@@ -223,6 +223,8 @@ async def test_small_terminal_keeps_one_pane_usable(
         await until(pilot, lambda: rows(app, "#pods-table"), "pods")
         screen = app.screen
         assert screen.has_class("-narrow")
-        assert screen.maximized is not None and screen.maximized.id == "pods-pane"
+        assert screen.zoomed == "pods-pane"
+        assert screen.query_one("#pods-pane").display and not screen.query_one("#nodes-pane").display
         await pilot.press("2")
-        assert screen.maximized.id == "events-pane"
+        assert screen.zoomed == "events-pane"
+        assert screen.query_one("#events-pane").display and not screen.query_one("#pods-pane").display

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -45,8 +44,7 @@ class Pane(Vertical, can_focus=False):
         self._seen_versions: tuple[int, ...] = ()
         self.stale = False
 
-    def refresh_from(self, store: Store, *, force: bool = False) -> None:
-        now = time.time()
+    def refresh_from(self, store: Store, now: float, *, force: bool = False) -> None:
         versions = tuple(store.version(name) for name in self.SOURCES)
         healths = [h for prefix in self.HEALTH for h in store.health_of(prefix)]
         note, stale = freshness_note(healths, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -34,8 +33,6 @@ PANE_ORDER = ("pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-
 class MainScreen(Screen[None]):
     """Everything the runbook's first fifteen minutes ask for, live."""
 
-    ALLOW_IN_MAXIMIZED_VIEW = "StatusHeader, HealthStrip, RunbookPane, Footer, #prompt"
-
     BINDINGS = [
         Binding("enter", "drill", "Open", show=False, id="drill"),
         Binding("l", "logs", "Logs", id="logs"),
@@ -60,6 +57,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.prompt_mode = ""  # "filter" or "jump" while the prompt is open
         self.active_pane = "pods-pane"
+        self.zoomed: str | None = None  # the one pane shown, when one is
 
     @property
     def nimify(self) -> NimifyApp:
@@ -81,6 +79,9 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.nimify.namespace_shown == "all":
+            for pane in (self.query_one(PodsPane), self.query_one(EventsPane)):
+                pane.namespace = None
         self.query_one("#pods-table").focus()
         self.set_interval(0.5, self.refresh_panes)
         self.set_interval(2.0, lambda: self.refresh_panes(force=True))
@@ -92,9 +93,9 @@ class MainScreen(Screen[None]):
 
     def refresh_panes(self, force: bool = False) -> None:
         store = self.nimify.runtime.store
+        now = self.nimify.clock()
         for pane in self.panes():
-            pane.refresh_from(store, force=force)
-        now = time.time()
+            pane.refresh_from(store, now, force=force)
         self.query_one(HealthStrip).show(store.value("probes") or [])
         findings = self.nimify.triage_now(now)
         self.query_one(RunbookPane).show(findings)
@@ -102,12 +103,20 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
+        was_narrow = self.has_class("-narrow")
         self.set_class(narrow, "-narrow")
-        if narrow and self.maximized is None:
-            self.maximize(self.query_one(f"#{self.active_pane}", Pane), container=False)
-        elif not narrow and self.maximized is not None and self.has_class("-was-auto"):
-            self.minimize()
-        self.set_class(narrow, "-was-auto")
+        if narrow:
+            self.show_only(self.active_pane)
+        elif was_narrow:
+            self.show_only(None)
+
+    def show_only(self, pane_id: str | None) -> None:
+        """One pane fills the body (narrow terminals, zoom); None shows them all again."""
+        self.zoomed = pane_id
+        for pane in self.query(Pane):
+            pane.display = pane_id is None or pane.id == pane_id
+        for column in self.query("#left, #right"):
+            column.display = any(child.display for child in column.query(Pane))
 
     # --- selection helpers ----------------------------------------------------------------------------------
     def focused_pane(self) -> Pane | None:
@@ -172,12 +181,12 @@ class MainScreen(Screen[None]):
     def action_warnings_only(self) -> None:
         pane = self.query_one(EventsPane)
         pane.warnings_only = not pane.warnings_only
-        pane.refresh_from(self.nimify.runtime.store, force=True)
+        pane.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
 
     def action_faulty_only(self) -> None:
         pane = self.query_one(PodsPane)
         pane.faulty_only = not pane.faulty_only
-        pane.refresh_from(self.nimify.runtime.store, force=True)
+        pane.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
 
     def action_next_namespace(self) -> None:
         namespaces: list[str | None] = [*self.nimify.runtime.options.namespaces, None]
@@ -188,23 +197,26 @@ class MainScreen(Screen[None]):
     def set_namespace(self, namespace: str | None) -> None:
         for pane in (self.query_one(PodsPane), self.query_one(EventsPane)):
             pane.namespace = namespace
-            pane.refresh_from(self.nimify.runtime.store, force=True)
+            pane.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
         self.nimify.namespace_shown = namespace or "all"
 
     def action_pane(self, index: int) -> None:
         self.active_pane = PANE_ORDER[index]
         pane = self.query_one(f"#{self.active_pane}", Pane)
-        if self.maximized is not None:
-            self.maximize(pane, container=False)
+        if self.zoomed is not None:
+            self.show_only(self.active_pane)
         tables = pane.query(DataTable)
         (tables.first() if tables else pane).focus()
 
     def action_zoom(self) -> None:
-        if self.maximized is not None and not self.has_class("-narrow"):
-            self.minimize()
+        if self.has_class("-narrow"):
+            return  # one pane at a time already; 1-5 pick it
+        if self.zoomed is not None:
+            self.show_only(None)
             return
         pane = self.focused_pane() or self.query_one(f"#{self.active_pane}", Pane)
-        self.maximize(pane, container=False)
+        self.active_pane = pane.id or self.active_pane
+        self.show_only(self.active_pane)
 
     def action_back(self) -> None:
         prompt = self.query_one("#prompt", Input)
@@ -214,10 +226,10 @@ class MainScreen(Screen[None]):
         pods = self.query_one(PodsPane)
         if pods.filter_text:
             pods.filter_text = ""
-            pods.refresh_from(self.nimify.runtime.store, force=True)
+            pods.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
             return
-        if self.maximized is not None and not self.has_class("-narrow"):
-            self.minimize()
+        if self.zoomed is not None and not self.has_class("-narrow"):
+            self.show_only(None)
 
     # --- the prompt: `/` filter and `:` jump --------------------------------------------------------------
     def action_filter(self) -> None:
@@ -245,7 +257,7 @@ class MainScreen(Screen[None]):
         if self.prompt_mode == "filter":
             pods = self.query_one(PodsPane)
             pods.filter_text = event.value
-            pods.refresh_from(self.nimify.runtime.store, force=True)
+            pods.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
 
     @on(Input.Submitted, "#prompt")
     def prompt_submitted(self, event: Input.Submitted) -> None:

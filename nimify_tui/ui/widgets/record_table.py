@@ -39,9 +39,7 @@ class RecordTable(DataTable[Text]):
         self._shown: dict[str, Row] = {}
         self._order: list[str] = []
         self._position: dict[int, int] = {}
-
-    def on_mount(self) -> None:
-        for name in self._column_names:
+        for name in self._column_names:  # before any row can arrive
             self.add_column(name, key=name)
 
     @property
