@@ -146,9 +146,7 @@ def _check_flag(value: object) -> bool:
     raise _InvalidValue
 
 
-_FLAG_WORDS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
-    ("0", "false", "no", "off"), False
-)
+_FLAG_WORDS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(("0", "false", "no", "off"), False)
 
 
 def _read_flag(text: str) -> object:
@@ -276,9 +274,7 @@ def _contexts_from_toml(path: Path, table: object) -> dict[str, ContextPolicy]:
         flags = {}
         for key, value in section.items():
             if key not in _CONTEXT_KEYS:
-                raise _unknown_key(
-                    str(path), f"{where}.{key}", [f"{where}.{known}" for known in _CONTEXT_KEYS]
-                )
+                raise _unknown_key(str(path), f"{where}.{key}", [f"{where}.{known}" for known in _CONTEXT_KEYS])
             if not isinstance(value, bool):
                 raise _invalid(f"{path}: key '{where}.{key}'", _FLAG, value)
             flags[key] = value

@@ -99,9 +99,7 @@ class Journal:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         except FileExistsError:
-            raise JournalError(
-                f"{path} already exists: each session records into a directory of its own"
-            ) from None
+            raise JournalError(f"{path} already exists: each session records into a directory of its own") from None
         except OSError as exc:
             raise JournalError(f"cannot create {path}: {exc.strerror or exc}") from None
         _fsync_directory(directory)

@@ -54,9 +54,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
 )
 
-_SECRET_OPTION = re.compile(
-    r"--?[\w-]*(?:token|password|passwd|secret|api-?key|credential)[\w-]*", re.IGNORECASE
-)
+_SECRET_OPTION = re.compile(r"--?[\w-]*(?:token|password|passwd|secret|api-?key|credential)[\w-]*", re.IGNORECASE)
 _AUTH_SCHEME_PREFIX = re.compile(r"^(?:bearer|basic)\s+", re.IGNORECASE)
 
 
@@ -118,9 +116,7 @@ class Redactor:
             return self.scrub_mapping(value, secret_payload=secret_payload)
         raise TypeError(f"cannot record a {type(value).__name__} in the journal; convert it to JSON values")
 
-    def scrub_mapping(
-        self, mapping: Mapping[Any, object], *, secret_payload: bool = False
-    ) -> dict[str, JsonValue]:
+    def scrub_mapping(self, mapping: Mapping[Any, object], *, secret_payload: bool = False) -> dict[str, JsonValue]:
         """:meth:`scrub` for a mapping."""
         secret = secret_payload or mapping.get("kind") == "Secret"
         env_entry = _is_secret_env_entry(mapping)

@@ -102,8 +102,7 @@ def test_command_line_beats_environment_beats_file_beats_defaults(tmp_path: Path
     assert settings.refresh == RefreshIntervals(triton=4.0, probes=0.5, metrics=5.0, gpu=5.0)
     assert settings.readonly is True
     assert (
-        load_settings({}, {"NIMIFY_TUI_READONLY": "off"}, write_config(tmp_path, "readonly = true")).readonly
-        is False
+        load_settings({}, {"NIMIFY_TUI_READONLY": "off"}, write_config(tmp_path, "readonly = true")).readonly is False
     )
 
 

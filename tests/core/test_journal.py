@@ -470,14 +470,10 @@ def test_planted_canaries_never_reach_the_file(tmp_path: Path) -> None:
     assert put_body["stringData"] == {"api": REDACTED}
     assert entries[3]["dry_run_diff"] == REDACTED
     assert entries[4]["request"]["body"]["items"][0]["data"]["db-password"] == REDACTED
-    assert entries[5]["request"]["body"] == [
-        {"op": "replace", "path": "/data/db-password", "value": REDACTED}
-    ]
+    assert entries[5]["request"]["body"] == [{"op": "replace", "path": "/data/db-password", "value": REDACTED}]
     assert entries[0]["argv"] == ["nimify-tui", "--token", REDACTED, f"--password={REDACTED}"]
     assert entries[1]["text"] == f"pasted from a chat: {REDACTED}"
-    assert (
-        entries[2]["evidence"] == f"401 for token {REDACTED}; curl -H 'Authorization: {REDACTED}' http://api"
-    )
+    assert entries[2]["evidence"] == f"401 for token {REDACTED}; curl -H 'Authorization: {REDACTED}' http://api"
 
 
 def test_kubeconfig_credentials_are_found_and_never_written(tmp_path: Path) -> None:
