@@ -34,6 +34,8 @@ class Session:
             folder = self.settings.record_dir
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
+                if (folder / "journal.jsonl").exists():  # an earlier session recorded here: keep it, add ours
+                    folder = create_session_dir(folder, identity.context)
             else:
                 folder = create_session_dir(sessions_root(os.environ), identity.context)
             journal = Journal.open(folder)
