@@ -90,6 +90,9 @@ def test_missing_context_names_the_contexts(tmp_path: pytest.TempPathFactory) ->
 
 
 def test_importing_the_cli_does_not_load_textual_or_the_kubernetes_client() -> None:
-    code = "import sys, nimify_tui.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'kubernetes', 'rich')))"
+    code = (
+        "import sys, nimify_tui.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'kubernetes', 'rich')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
