@@ -42,4 +42,4 @@ class HealthStrip(Static):
     """
 
     def show(self, results: Sequence[ProbeResult]) -> None:
-        self.update(render_strip(results, self.size.width or 160))
+        self.update(render_strip(results, 300))  # the Text cuts the line at the edge

@@ -53,4 +53,4 @@ class RunbookPane(Static):
     def show(self, findings: Sequence[Finding]) -> None:
         failing = sum(1 for f in findings if f.state == "fail")
         self.border_title = f"Runbook checks · {failing} failing" if failing else "Runbook checks"
-        self.update(render_findings(findings, max(40, self.size.width - 4), 8))
+        self.update(render_findings(findings, 300, 8))  # the Text cuts each line at the pane's edge
