@@ -101,7 +101,7 @@ async def triton_loop(runtime: Runtime) -> None:
     from nimify_tui.endpoints import pod_proxy_url
     from nimify_tui.triton.poller import TritonPoller
 
-    poller = TritonPoller()
+    poller = TritonPoller(allow_index_post=await asyncio.to_thread(_may_post_through_proxy, runtime))
     server = runtime.client.identity.server
     headers = runtime.client.auth_headers()
     ssl_context = runtime.client.ssl_context()
@@ -122,6 +122,18 @@ async def triton_loop(runtime: Runtime) -> None:
             raise RuntimeError(errors[0])
 
     await poll_forever(runtime, "triton", runtime.options.triton_interval, poll)
+
+
+def _may_post_through_proxy(runtime: Runtime) -> bool:
+    """Triton's repository index is a POST ("create pods/proxy" to the API server): ask before sending one."""
+    if runtime.client.readonly:
+        return False
+    if runtime.options.triton_url:
+        return True  # straight to Triton, not through the API server
+    from nimify_tui.actions.access import AccessCheck, AccessReviewer
+
+    question = AccessCheck("create", "", "pods", "proxy", "triton-system")
+    return AccessReviewer(runtime.client).check(question).allowed
 
 
 async def scrape_loop(runtime: Runtime) -> None:

@@ -66,6 +66,9 @@ class TritonPoller:
     """Keeps the previous statistics of each server to turn cumulative counters into interval figures."""
 
     previous: dict[str, _ServerSnapshot] = field(default_factory=dict)
+    # The repository index is a POST: through the API server it counts as "create services/proxy", which a
+    # read-only session must not send and a read-only role may not. Without it, states come from GETs.
+    allow_index_post: bool = True
 
     async def poll(self, targets: Mapping[str, str], headers: Mapping[str, str], ssl_context: Any) -> TritonView:
         """``targets``: server name -> ``host:port/prefix`` (tritonclient's url form; https when ssl_context)."""
@@ -90,8 +93,8 @@ class TritonPoller:
         try:
             live = await client.is_server_live(headers=hdrs)
             ready = await client.is_server_ready(headers=hdrs) if live else False
-            index = await client.get_model_repository_index(headers=hdrs)
             stats = await client.get_inference_statistics(headers=hdrs)
+            index = await self._index(client, hdrs, stats)
         except InferenceServerException as exc:
             return ServerState(name, None, None, _triton_error(exc)), [], []
         except (OSError, asyncio.TimeoutError) as exc:
@@ -108,6 +111,26 @@ class TritonPoller:
             intervals = model_intervals(before.counters, counters, now - before.at)
         self.previous[name] = _ServerSnapshot(counters, now)
         return ServerState(name, bool(live), bool(ready), ""), list(index or []), intervals
+
+    async def _index(self, client: Any, headers: dict[str, str], stats: Any) -> list[dict[str, Any]]:
+        from tritonclient.utils import InferenceServerException
+
+        if self.allow_index_post:
+            try:
+                return list(await client.get_model_repository_index(headers=headers) or [])
+            except InferenceServerException as exc:
+                if "403" not in str(exc) and "forbidden" not in str(exc).lower():
+                    raise
+                self.allow_index_post = False  # this role may not POST through the proxy: stop asking
+        index: list[dict[str, Any]] = []
+        for entry in (stats or {}).get("model_stats", []) if isinstance(stats, dict) else []:
+            name, version = str(entry.get("name", "")), str(entry.get("version", ""))
+            ready = await client.is_model_ready(name, version, headers=headers)
+            reason = "" if ready else "not ready (read-only: the repository index, a POST, is not asked)"
+            index.append(
+                {"name": name, "version": version, "state": "READY" if ready else "UNAVAILABLE", "reason": reason}
+            )
+        return index
 
 
 def _triton_error(exc: Exception) -> str:

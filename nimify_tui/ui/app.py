@@ -8,10 +8,12 @@ from functools import partial
 from importlib.resources import files
 from typing import Any
 
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from nimify_tui.actions import ActionRunner
 from nimify_tui.config import ContextPolicy, Settings
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.runtime import Runtime, RuntimeOptions
@@ -64,6 +66,8 @@ class NimifyApp(Navigation):
         self.namespace_shown = settings.namespace
         self.session = Session(client, settings, record=record_journal)
         self._last_triage = 0.0
+        self._runner: ActionRunner | None = None
+        self.remedy_refusals: dict[str, str] = {}
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
 
@@ -71,6 +75,8 @@ class NimifyApp(Navigation):
         self.session.open()
         if self.start_sources:
             self.runtime.start()
+            if not self.policy.readonly:
+                self.check_permissions()
         from nimify_tui.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
@@ -142,6 +148,50 @@ class NimifyApp(Navigation):
                     f"key {binding.key}",
                     partial(self.call_later, self.run_action, action, namespace),
                 )
+
+    # --- remediation -------------------------------------------------------------------------------------
+    def action_runner(self) -> ActionRunner:
+        if self._runner is None:
+            self._runner = ActionRunner(self.runtime.client, self.session.journal, self.policy)
+        return self._runner
+
+    def remedy_refusal(self, remedy: str) -> str | None:
+        """Why a remediation key is disabled (None: offered). Read-only removes them all, without asking anyone."""
+        if self.policy.readonly or self.runtime.client.readonly:
+            return "read-only session"
+        return self.remedy_refusals.get(remedy)
+
+    @work(thread=True, group="permissions")
+    def check_permissions(self) -> None:
+        """Ask the API server (SelfSubjectAccessReview) once per remediation; disabled keys say why."""
+        from nimify_tui.actions import AccessCheck
+
+        namespace = self.settings.namespace
+        questions = {
+            "scale": AccessCheck("patch", "apps", "deployments", "scale", namespace),
+            "resources": AccessCheck("patch", "apps", "deployments", "", namespace),
+            "undo": AccessCheck("patch", "apps", "deployments", "", namespace),
+            "restart": AccessCheck("patch", "apps", "deployments", "", namespace),
+            "delete": AccessCheck("delete", "", "pods", "", namespace),
+            "expand": AccessCheck("patch", "", "persistentvolumeclaims", "", namespace),
+            "configmap": AccessCheck("update", "", "configmaps", "", namespace),
+            "load": AccessCheck("create", "", "services", "proxy", "triton-system"),
+            "unload": AccessCheck("create", "", "services", "proxy", "triton-system"),
+        }
+        reviewer = self.action_runner().reviewer
+        refusals = {}
+        for remedy, question in questions.items():
+            answer = reviewer.check(question)
+            if not answer.allowed:
+                refusals[remedy] = answer.reason
+        self.call_from_thread(self._permissions_known, refusals)
+
+    def _permissions_known(self, refusals: dict[str, str]) -> None:
+        self.remedy_refusals = refusals
+        self.refresh_bindings()
+        if refusals:
+            keys = ", ".join(sorted(refusals))
+            self.notify(f"Disabled (not allowed): {keys}. {next(iter(refusals.values()))}", markup=False)
 
     def notify_error(self, message: str, **kwargs: Any) -> None:
         self.notify(message, severity="error", timeout=8, markup=False, **kwargs)

@@ -12,6 +12,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
+from nimify_tui.kube.records import PodRecord
+from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.events import EventsPane
 from nimify_tui.ui.panes.header import StatusHeader
@@ -21,6 +23,7 @@ from nimify_tui.ui.panes.models import ModelsPane
 from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.panes.runbook import RunbookPane
+from nimify_tui.ui.remediation import REMEDIES, open_remedy
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
@@ -50,6 +53,15 @@ class MainScreen(Screen[None]):
         Binding("4", "pane(3)", "Models", show=False),
         Binding("5", "pane(4)", "Latency", show=False),
         Binding("z", "zoom", "Zoom", id="zoom"),
+        Binding("s", "remedy('scale')", "Scale", id="scale"),
+        Binding("m", "remedy('resources')", "Limits", id="resources"),
+        Binding("u", "remedy('undo')", "Undo rollout", id="undo"),
+        Binding("r", "remedy('restart')", "Restart", id="restart"),
+        Binding("ctrl+d", "remedy('delete')", "Delete pod", id="delete"),
+        Binding("x", "remedy('expand')", "Expand PVC", id="expand"),
+        Binding("e", "remedy('configmap')", "Edit config", id="configmap"),
+        Binding("L", "remedy('load')", "Load model", id="load"),
+        Binding("U", "remedy('unload')", "Unload model", id="unload"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -230,6 +242,55 @@ class MainScreen(Screen[None]):
             return
         if self.zoomed is not None and not self.has_class("-narrow"):
             self.show_only(None)
+
+    # --- remediation: the runbook's fixes, each through the guarded modal ---------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mutating keys are shown disabled (dimmed) when the session may not use them."""
+        if action == "remedy" and parameters:
+            return None if self.nimify.remedy_refusal(str(parameters[0])) else True
+        return True
+
+    def action_remedy(self, remedy: str) -> None:
+        refusal = self.nimify.remedy_refusal(remedy)
+        if refusal:
+            self.notify(f"Not available: {refusal}", severity="warning", markup=False)
+            return
+        target = REMEDIES[remedy].target
+        if target == "deployment":
+            selected = self.selected_pod_record()
+            deployment = owning_deployment(self.nimify.runtime, selected) if selected is not None else None
+            if selected is None or deployment is None:
+                self.notify("Select a pod of the deployment in the pods pane first.", severity="warning")
+                return
+            open_remedy(
+                self.nimify, remedy, deployment.namespace, deployment.name, container=selected.default_container
+            )
+        elif target == "pod":
+            pod = self.selected_pod_record()
+            if pod is None:
+                self.notify("Select a pod in the pods pane first.", severity="warning")
+                return
+            open_remedy(self.nimify, remedy, pod.namespace, pod.name)
+        elif target == "model":
+            model = self.query_one(ModelsPane).selected_model()
+            if not model:
+                self.notify("Select a model in the models pane first (4).", severity="warning")
+                return
+            open_remedy(self.nimify, remedy, "triton-system", model)
+        elif target == "pvc":
+            namespace = self.query_one(PodsPane).namespace or self.nimify.settings.namespace
+            claims = [p.name for p in self.nimify.runtime.store.items("pvcs") if p.namespace == namespace]
+            if not claims:
+                self.notify(f"No PVC in {namespace}.", severity="warning", markup=False)
+                return
+            name = "model-storage" if "model-storage" in claims else sorted(claims)[0]
+            open_remedy(self.nimify, remedy, namespace, name)
+        else:
+            open_remedy(self.nimify, remedy, self.nimify.settings.namespace, "nimify-config")
+
+    def selected_pod_record(self) -> PodRecord | None:
+        selected = self.query_one(PodsPane).selected_pod()
+        return self.nimify.runtime.store.get("pods", selected) if selected else None
 
     # --- the prompt: `/` filter and `:` jump --------------------------------------------------------------
     def action_filter(self) -> None:

@@ -1,0 +1,183 @@
+"""The guarded actions from the keyboard, against the simulator: dry run, diff, confirmation, the real call, the
+journal; and read-only sessions that cannot send a mutating request whatever is pressed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static
+
+from nimify_tui.journal.journal import read_journal
+from nimify_tui.sim.scenarios import health_problems
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.main import MainScreen
+
+from .conftest import until
+
+SIZE = (160, 45)
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+REMEDY_KEYS = ("s", "m", "u", "r", "ctrl+d", "x", "e", "L", "U")
+
+
+def mutations(sim: SimThread) -> list[str]:
+    """Changes to Kubernetes objects (permission reviews and POSTs through the proxies to Triton's read-only
+    repository index are requests, not changes)."""
+    return [
+        f"{r.method} {r.path}"
+        for r in sim.request_log
+        if r.method in MUTATING and not r.path.endswith("selfsubjectaccessreviews") and "/proxy/" not in r.path
+    ]
+
+
+def select_pod(app: NimifyApp, prefix: str, status: str | None = None) -> str:
+    table = app.screen.query_one("#pods-table", DataTable)
+    for index in range(table.row_count):
+        row = table.get_row_at(index)
+        if row[0].plain.startswith(prefix) and (status is None or row[2].plain == status):
+            table.move_cursor(row=index)
+            return row[0].plain
+    raise AssertionError(f"no pod {prefix!r} in the pods pane")
+
+
+def status_text(screen: ActionScreen) -> str:
+    return str(screen.query_one("#action-status", Static).content)
+
+
+def journal_entries(folder: Path) -> list[dict[str, object]]:
+    return [entry for path in folder.rglob("journal.jsonl") for entry in read_journal(path)]
+
+
+async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp], tmp_path: Path
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom", speed=20.0)
+    app = app_factory(sim, record=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            pilot, lambda: any(r for r in app.runtime.store.items("pods") if r.status == "CrashLoopBackOff"), "crash"
+        )
+        await pilot.pause(0.6)
+        select_pod(app, "nimify-api-")
+        await pilot.press("m")
+        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "action modal")
+        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        memory = dict(screen._fields)["limits.memory"]
+        assert isinstance(memory, Input) and memory.value == "1Gi"
+        memory.value = "2Gi"
+        before = len(mutations(sim))
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "the dry run's diff", timeout_s=15)
+        diff = str(screen.query_one("#action-diff-text", Static).content)
+        assert "1Gi" in diff and "2Gi" in diff and "memory" in diff
+        dry = mutations(sim)[before:]
+        assert dry and all(
+            "dryRun=All" in "&".join(f"{k}={v}" for k, v in r.query.items())
+            for r in sim.request_log[-len(dry) :]
+            if r.method in MUTATING and not r.path.endswith("selfsubjectaccessreviews")
+        )
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        await until(pilot, lambda: "successfully rolled out" in status_text(screen), "rollout followed", timeout_s=30)
+        await until(pilot, lambda: not health_problems(sim.world), "the world healthy again", timeout_s=30)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+    actions = [e for e in journal_entries(tmp_path) if e["kind"] == "action"]
+    assert actions and actions[-1]["result"] == "ok" and actions[-1]["target"]["name"] == "nimify-api"  # type: ignore[index]
+    request = actions[-1]["request"]
+    assert request["method"] == "PATCH" and "2Gi" in str(request["body"])  # type: ignore[index]
+    assert "1Gi" in str(actions[-1]["dry_run_diff"])
+
+
+async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp], tmp_path: Path
+) -> None:
+    sim = sim_factory(scenario="healthy")
+    app = app_factory(sim, record=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await pilot.pause(0.6)
+        victim = select_pod(app, "nimify-worker-")
+        await pilot.press("ctrl+d")
+        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
+        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
+        typed = screen.query_one("#action-typed", Input)
+        assert typed.has_class("-shown") and typed.has_focus
+        before = mutations(sim)
+        await pilot.press(*"wrong-name", "enter")
+        assert screen.state == "confirming" and "not" in status_text(screen)
+        assert mutations(sim) == before, "a wrong name sends nothing"
+        await pilot.press("escape")  # cancel: journaled, nothing sent
+        assert isinstance(app.screen, MainScreen)
+        await until(
+            pilot, lambda: any(e.get("result") == "cancelled" for e in journal_entries(tmp_path)), "cancel journaled"
+        )
+        assert mutations(sim) == before
+        select_pod(app, victim)
+        await pilot.press("ctrl+d")
+        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal again")
+        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
+        await pilot.press(*victim, "enter")
+        await until(pilot, lambda: screen.state == "done", "deleted", timeout_s=15)
+        assert any(m.startswith("DELETE") and m.endswith(f"/pods/{victim}") for m in mutations(sim))
+
+
+async def test_readonly_flag_sends_no_mutating_request_whatever_is_pressed(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim, cli={"readonly": True})
+    before = len(healthy_sim.request_log)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        select_pod(app, "nimify-api-")
+        for pane in ("1", "4", "1"):
+            await pilot.press(pane)
+            for key in REMEDY_KEYS:
+                await pilot.press(key)
+                assert isinstance(app.screen, MainScreen), f"{key} opened nothing"
+        assert app.screen.check_action("remedy", ("scale",)) is None, "shown disabled"
+    sent = [r for r in healthy_sim.request_log[before:] if r.method in MUTATING]
+    assert sent == [], "not even a permission review leaves a read-only session"
+
+
+async def test_sim_readonly_context_disables_the_keys_with_the_reason(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim, context="sim-readonly")
+    before = len(healthy_sim.request_log)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.remedy_refusals) == 9, "the API server's answers")
+        assert all("not allowed" in reason or "RBAC" in reason for reason in app.remedy_refusals.values())
+        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        select_pod(app, "nimify-api-")
+        for key in REMEDY_KEYS:
+            await pilot.press(key)
+            assert isinstance(app.screen, MainScreen)
+    sent = [f"{r.method} {r.path}" for r in healthy_sim.request_log[before:] if r.method in MUTATING]
+    assert sent and all(s.endswith("/selfsubjectaccessreviews") for s in sent)
+
+
+async def test_note_and_screenshot_go_to_the_journal_without_the_token(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp], tmp_path: Path
+) -> None:
+    app = app_factory(healthy_sim, record=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session.folder is not None, "recording")
+        await pilot.press("n")
+        await pilot.press(*f"suspect the config change {healthy_sim.admin_token}", "enter")
+        await pilot.press("S")
+        await until(pilot, lambda: list(tmp_path.rglob("screenshot-*.svg")), "the screenshot file")
+    entries = journal_entries(tmp_path)
+    kinds = [e["kind"] for e in entries]
+    assert kinds[0] == "session_start" and kinds[-1] == "session_end"
+    assert "note" in kinds and "screenshot" in kinds
+    text = "".join(path.read_text() for path in tmp_path.rglob("journal.jsonl"))
+    assert healthy_sim.admin_token not in text, "the kubeconfig's token never reaches the journal"
+    note = next(e for e in entries if e["kind"] == "note")
+    assert "suspect the config change" in str(note["text"])
