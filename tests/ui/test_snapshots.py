@@ -49,8 +49,9 @@ def interval(rate: float, queue_us: float, compute_us: float, failures: int = 0)
 class FrozenApp(NimifyApp):
     """The real app and screen, fed from a fixed store instead of live sources."""
 
-    def on_mount(self) -> None:  # runs after NimifyApp.on_mount (Textual calls both), which started nothing
-        self.clock = lambda: NOW
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = lambda: NOW  # frozen before anything is drawn
         self.namespace_shown = "all"  # the captures come from several namespaces
         store = self.runtime.store
         for kind, path in (
