@@ -51,7 +51,7 @@ def check_probe(store: Store, probe_name: str, check: str, title: str, runbook: 
         return Finding(
             check, title, "pass", f"{probe_name}: HTTP {result.status} in {result.latency_ms:.0f} ms", runbook
         )
-    return Finding(check, title, "fail", f"{probe_name}: {result.error}", runbook, fix)
+    return Finding(check, title, "fail", f"{probe_name}: {result.error or f'HTTP {result.status}'}", runbook, fix)
 
 
 def check_crashloop(pods: Sequence[PodRecord], now: float) -> Finding:

@@ -29,7 +29,7 @@ def render_strip(results: Sequence[ProbeResult], width: int) -> Text:
     failing = [r for r in results if not r.ok]
     if failing:
         text.append("\n")
-        errors = "  ".join(f"{r.name}: {r.error}" for r in failing)
+        errors = "  ".join(f"{r.name}: {r.error or f'HTTP {r.status}'}" for r in failing)
         text.append(one_line(errors, max(20, width - 2)), style="red")
     return text
 
