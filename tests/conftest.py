@@ -12,6 +12,8 @@ import pytest
 
 from nimify_tui.sim.server import SimServer, SimThread, start_sim
 
+from .waiting import wait_for as poll_until
+
 T = TypeVar("T")
 SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 
@@ -62,18 +64,6 @@ async def async_sim_factory() -> AsyncIterator[Callable[..., Awaitable[SimServer
         await sim.stop()
 
 
-def _wait_for(condition: Callable[[], T], what: str, timeout_s: float = 20.0) -> T:
-    """Poll ``condition`` from a test thread until it is truthy; fail naming ``what`` after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {timeout_s:g}s (last: {value!r})")
-        time.sleep(0.05)
-
-
 async def _wait_for_async(
     sim: SimServer, condition: Callable[[], T], what: str, sim_seconds: float, wall_timeout_s: float = 30.0
 ) -> T:
@@ -97,7 +87,7 @@ async def _wait_for_async(
 @pytest.fixture
 def wait_for() -> Callable[..., Any]:
     """``wait_for(condition, what, timeout_s=20)``: poll from a test thread until ``condition()`` is truthy."""
-    return _wait_for
+    return poll_until
 
 
 @pytest.fixture

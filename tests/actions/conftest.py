@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,22 +16,12 @@ from nimify_tui.sim.kubeconfig import write_kubeconfig
 from nimify_tui.sim.scenarios import health_problems
 from nimify_tui.sim.server import SimThread
 
+from ..waiting import wait_for as wait_until
+
 T = TypeVar("T")
 SPEED = 30.0  # simulated seconds per wall-clock second: a rollout takes well under a second
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-
-
-def wait_until(condition: Callable[[], T], what: str, timeout_s: float = 30.0) -> T:
-    """Poll ``condition`` until it gives something truthy; fail with ``what`` after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"after {timeout_s:g}s still waiting for {what} (last: {value!r})")
-        time.sleep(0.05)
 
 
 class Cluster:

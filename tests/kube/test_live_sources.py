@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +19,10 @@ from nimify_tui.sim.server import SimThread
 from nimify_tui.sources import Store
 
 from ..faulty_proxy import FaultyProxy, faulty_proxy, write_proxy_kubeconfig
+from ..waiting import wait_for as wait
 
 OUTAGE_S = 20.0
 FAST = dict(probe_interval=0.3, triton_interval=0.3, scrape_interval=0.3, metrics_api_interval=0.3)
-
-
-def wait(condition: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {timeout_s:g}s (last: {value!r})")
-        time.sleep(0.05)
 
 
 def admin_client(sim: SimThread, folder: Path, context: str = "sim-admin") -> KubeClient:

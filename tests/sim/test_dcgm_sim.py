@@ -11,12 +11,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import test_utils, web
+from aiohttp import test_utils
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from nimify_tui.sim.contract import InClusterServer, SimGPU, Traffic
 from nimify_tui.sim.dcgm import DcgmSim
+
+from ..in_cluster_http import app_for
 
 REAL_DCGM = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "dcgm"
 BASE_LABELS = ["gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname", "DCGM_FI_DRIVER_VERSION"]
@@ -40,20 +42,6 @@ class PlainWorld:
 
     def ready_pods(self, namespace: str, app: str) -> list[str]:
         return []
-
-
-def app_for(server: InClusterServer, port: int) -> web.Application:
-    """An aiohttp app that hands every request to ``server`` as if it came through the proxy to ``port``."""
-
-    async def route(request: web.Request) -> web.Response:
-        body = await request.read()
-        reply = await server.handle(request.method, port, request.path, dict(request.query), body)
-        headers = {"Content-Type": reply.content_type}
-        return web.Response(status=reply.status, body=reply.body, headers=headers)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", route)
-    return app
 
 
 def cluster_gpus() -> list[SimGPU]:

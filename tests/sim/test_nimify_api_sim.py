@@ -11,13 +11,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import test_utils, web
+from aiohttp import test_utils
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.http.aio import InferenceServerClient
 
-from nimify_tui.sim.contract import InClusterServer, SimGPU, Traffic
+from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import DURATION_BUCKETS, NimifyApiSim
 from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL, TritonSim
+
+from ..in_cluster_http import app_for
 
 FAILED_LOAD = (
     "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: CUDA error: out of memory"
@@ -45,20 +47,6 @@ class PlainWorld:
 
     def ready_pods(self, namespace: str, app: str) -> list[str]:
         return []
-
-
-def app_for(server: InClusterServer, port: int) -> web.Application:
-    """An aiohttp app that hands every request to ``server`` as if it came through the proxy to ``port``."""
-
-    async def route(request: web.Request) -> web.Response:
-        body = await request.read()
-        reply = await server.handle(request.method, port, request.path, dict(request.query), body)
-        headers = {"Content-Type": reply.content_type}
-        return web.Response(status=reply.status, body=reply.body, headers=headers)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", route)
-    return app
 
 
 @dataclass

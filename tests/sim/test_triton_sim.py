@@ -13,13 +13,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import test_utils, web
+from aiohttp import test_utils
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.http.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
-from nimify_tui.sim.contract import InClusterServer, SimGPU, Traffic
+from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL, TritonSim, TritonSimError
+
+from ..in_cluster_http import app_for
 
 REAL_TRITON = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "triton"
 FAILED_LOAD = (
@@ -54,19 +56,6 @@ def advance(world: PlainWorld, sim: TritonSim, seconds: int) -> None:
     for _ in range(seconds):
         world.clock += 1.0
         sim.tick(1.0)
-
-
-def app_for(server: InClusterServer, port: int) -> web.Application:
-    """An aiohttp app that hands every request to ``server`` as if it came through the proxy to ``port``."""
-
-    async def route(request: web.Request) -> web.Response:
-        body = await request.read()
-        reply = await server.handle(request.method, port, request.path, dict(request.query), body)
-        return web.Response(status=reply.status, body=reply.body, headers={"Content-Type": reply.content_type})
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", route)
-    return app
 
 
 @dataclass
