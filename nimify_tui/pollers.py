@@ -158,7 +158,9 @@ async def scrape_loop(runtime: Runtime) -> None:
         async def scrape(url: str) -> Scrape:
             response = await client.get(url)
             if response.status_code != 200:
-                raise RuntimeError(f"{url}: HTTP {response.status_code}: {response.text[:120]}")
+                from nimify_tui.probes import describe_failure
+
+                raise RuntimeError(describe_failure(response))
             return parse_metrics(response.text, time.time())
 
         async def poll() -> None:

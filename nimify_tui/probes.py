@@ -72,7 +72,7 @@ async def run_probe(client: httpx.AsyncClient, probe: Probe, timeout: float = 3.
         return _failed(probe, url, started, 0, f"{type(exc).__name__}: {exc}"[:200])
     latency = (time.perf_counter() - started) * 1000
     ok = 200 <= response.status_code < 300
-    error = "" if ok else _describe_failure(response)
+    error = "" if ok else describe_failure(response)
     return ProbeResult(probe.name, ok, response.status_code, latency, error, time.time(), url)
 
 
@@ -85,7 +85,7 @@ def _failed(probe: Probe, url: str, started: float, status: int, error: str) -> 
     return ProbeResult(probe.name, False, status, latency, error, time.time(), url)
 
 
-def _describe_failure(response: httpx.Response) -> str:
+def describe_failure(response: httpx.Response) -> str:
     text = response.text.strip().replace("\n", " ")
     try:
         body = response.json()

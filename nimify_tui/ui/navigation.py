@@ -88,7 +88,7 @@ class Navigation(App[int]):
 
     # --- deployments ----------------------------------------------------------------------------------------
     def open_deployment(self, namespace: str, name: str) -> None:
-        from nimify_tui.ui.screens.detail import DetailScreen
+        from nimify_tui.ui.screens.deployment import DeploymentScreen
 
         runtime = self.runtime
         path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
@@ -126,7 +126,7 @@ class Navigation(App[int]):
             "pods": ("Pods", pods),
             "yaml": ("YAML", lambda: object_yaml(runtime.client.get_json(path))),
         }
-        self.push_screen(DetailScreen(f"Deployment {namespace}/{name}", tabs))
+        self.push_screen(DeploymentScreen(namespace, name, tabs))
 
     # --- nodes ----------------------------------------------------------------------------------------------
     def open_node(self, name: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding, BindingType
+
 from nimify_tui.actions import (
     plan_configmap_edit,
     plan_delete_pod,
@@ -39,6 +41,23 @@ REMEDIES: dict[str, Remedy] = {
     "load": Remedy("L", "Load model", "model"),
     "unload": Remedy("U", "Unload model", "model"),
 }
+
+
+DEPLOYMENT_BINDINGS: list[BindingType] = [
+    Binding("s", "remedy('scale')", "Scale"),
+    Binding("m", "remedy('resources')", "Limits"),
+    Binding("u", "remedy('undo')", "Undo rollout"),
+    Binding("r", "remedy('restart')", "Restart"),
+]
+
+
+def offer(app: NimifyApp, remedy: str, namespace: str, name: str, *, container: str | None = None) -> None:
+    """Open the remedy unless the session may not use it (then say why)."""
+    refusal = app.remedy_refusal(remedy)
+    if refusal:
+        app.notify(f"Not available: {refusal}", severity="warning", markup=False)
+        return
+    open_remedy(app, remedy, namespace, name, container=container)
 
 
 def open_remedy(app: NimifyApp, remedy: str, namespace: str, name: str, *, container: str | None = None) -> None:

@@ -181,3 +181,25 @@ async def test_note_and_screenshot_go_to_the_journal_without_the_token(
     assert healthy_sim.admin_token not in text, "the kubeconfig's token never reaches the journal"
     note = next(e for e in entries if e["kind"] == "note")
     assert "suspect the config change" in str(note["text"])
+
+
+async def test_scale_the_worker_down_from_the_deployment_screen(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="resource-exhaustion", speed=20.0)
+    app = app_factory(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.runtime.store.get("deployments", ("nimify-system", "nimify-worker")), "worker")
+        await pilot.press("colon", *"deploy nimify-worker", "enter")
+        await pilot.press("s")
+        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
+        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        replicas = dict(screen._fields)["replicas"]
+        assert isinstance(replicas, Input) and int(replicas.value) > 1
+        replicas.value = "1"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
+        assert "replicas" in str(screen.query_one("#action-diff-text", Static).content)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "scaled", timeout_s=15)
+        await until(pilot, lambda: not health_problems(sim.world), "healthy again", timeout_s=40)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
@@ -39,7 +40,9 @@ def render_header(info: HeaderInfo, now: float) -> Text:
         text.append("  READ-ONLY", style="bold cyan")
     if info.recording:
         text.append("  ● REC ", style="bold red")
-        text.append(info.recording, style="dim")
+        home = str(Path.home())
+        shown = "~" + info.recording[len(home) :] if info.recording.startswith(home + "/") else info.recording
+        text.append(shown, style="dim")
     return text
 
 

@@ -121,7 +121,7 @@ class ActionScreen(ModalScreen[None]):
             if parameter.multiline:
                 field = TextArea(parameter.value, id=f"param-{len(self._fields)}", soft_wrap=False)
             else:
-                field = Input(parameter.value, id=f"param-{len(self._fields)}", select_on_focus=False)
+                field = Input(parameter.value, id=f"param-{len(self._fields)}", select_on_focus=False, compact=True)
             self._fields.append((parameter.name, field))
             params.mount(field)
         self.state = "editing"
