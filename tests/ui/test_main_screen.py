@@ -228,3 +228,16 @@ async def test_small_terminal_keeps_one_pane_usable(
         await pilot.press("2")
         assert screen.zoomed == "events-pane"
         assert screen.query_one("#events-pane").display and not screen.query_one("#pods-pane").display
+
+
+async def test_a_big_terminal_shows_at_least_25_pods(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="healthy", pods=60)
+    app = app_factory(sim)
+    async with app.run_test(size=(250, 120)) as pilot:
+        await pilot.press("N", "N", "N", "N")  # nimify-system -> ... -> all namespaces
+        table = app.screen.query_one("#pods-table", DataTable)
+        await until(pilot, lambda: table.row_count >= 60, "all pods listed")
+        visible = table.scrollable_content_region.height - 1  # less the header row
+        assert visible >= 25, f"only {visible} pod rows fit"

@@ -114,7 +114,7 @@ def gpu_row(gpu: GpuRecord) -> Row:
 
 class NodesPane(Pane):
     SOURCES = ("nodes", "pods", "nodemetrics", "gpus")
-    HEALTH = ("nodes",)
+    HEALTH = ("nodes", "metrics-api")
 
     def __init__(self) -> None:
         super().__init__("Nodes & GPUs", id="nodes-pane")

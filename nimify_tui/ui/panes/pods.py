@@ -105,7 +105,7 @@ def pod_rows(
 
 class PodsPane(Pane):
     SOURCES = ("pods", "podmetrics", "gpus")
-    HEALTH = ("pods",)
+    HEALTH = ("pods", "metrics-api")  # CPU/MEM say "n/a"; the border says why
 
     def __init__(self) -> None:
         super().__init__("Pods", id="pods-pane")
