@@ -81,6 +81,13 @@ async def start_sim(
     return SimServer(world, api, runner, urls, tokens, certificates.ca_pem)
 
 
+async def _cancel_leftovers() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class SimThread:
     """A simulated cluster served from its own thread and event loop (a context manager).
 
@@ -123,6 +130,8 @@ class SimThread:
             asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result()
             self._server = None
         if self._thread.is_alive():
+            # handlers of streams still open (watches, log follows) end here, not with the loop under them
+            asyncio.run_coroutine_threadsafe(_cancel_leftovers(), self._loop).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
         self._loop.close()
