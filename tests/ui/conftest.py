@@ -28,11 +28,16 @@ def make_app(
     record: bool = False,
     cli: dict[str, object] | None = None,
     options: RuntimeOptions | None = None,
+    config_toml: str | None = None,
 ) -> NimifyApp:
     kubeconfig = folder / "kubeconfig"
     if not kubeconfig.exists():
         write_kubeconfig(sim, kubeconfig)
-    settings = load_settings({"record_dir": folder / "journal", **(cli or {})}, {}, None)
+    config_path = None
+    if config_toml is not None:
+        config_path = folder / "config.toml"
+        config_path.write_text(config_toml)
+    settings = load_settings({"record_dir": folder / "journal", **(cli or {})}, {}, config_path)
     policy = settings.context_policy(context)
     client = KubeClient.from_kubeconfig(str(kubeconfig), context, readonly=policy.readonly)
     return NimifyApp(

@@ -203,3 +203,27 @@ async def test_scale_the_worker_down_from_the_deployment_screen(
         await pilot.press("y")
         await until(pilot, lambda: screen.state == "done", "scaled", timeout_s=15)
         await until(pilot, lambda: not health_problems(sim.world), "healthy again", timeout_s=40)
+
+
+async def test_a_production_context_asks_for_the_name_even_to_scale(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await pilot.pause(0.6)
+        select_pod(app, "nimify-worker-")
+        await pilot.press("s")
+        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
+        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        replicas = dict(screen._fields)["replicas"]
+        assert isinstance(replicas, Input)
+        replicas.value = str(int(replicas.value) + 1)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
+        assert screen.query_one("#action-typed", Input).has_class("-shown")
+        assert "production context" in status_text(screen)
+        before = mutations(healthy_sim)
+        await pilot.press("y")  # a plain yes is not enough here: it is typed into the name field
+        assert screen.state == "confirming" and mutations(healthy_sim) == before
+        await pilot.press("escape")
