@@ -149,9 +149,10 @@ async def scrape_loop(runtime: Runtime) -> None:
 
     history = LatencyHistory()
     runtime.store.put("latency", history)
-    previous_api: Scrape | None = None
+    previous_api: dict[str, Scrape] = {}  # per nimify-api process: its counters are its own
     server = runtime.client.identity.server
     local = await asyncio.to_thread(read_local_gpus)
+    api_namespace = runtime.options.namespaces[0] if runtime.options.namespaces else "nimify-system"
 
     async with http_client(runtime) as client:
 
@@ -163,15 +164,24 @@ async def scrape_loop(runtime: Runtime) -> None:
                 raise RuntimeError(describe_failure(response))
             return parse_metrics(response.text, time.time())
 
+        def api_targets() -> dict[str, str]:
+            if runtime.options.nimify_api_url:
+                return {"nimify-api": runtime.endpoints.api_metrics.url("/metrics")}
+            pods = running_pods(runtime, api_namespace, ("nimify-api",))
+            return {p.name: pod_proxy_url(server, p.namespace, p.name, 9090) + "/metrics" for p in pods}
+
         async def poll() -> None:
-            nonlocal previous_api
             readings: list[GpuReading] = [local]
-            api_now: Scrape | None = None
             problems: list[str] = []
-            try:
-                api_now = await scrape(runtime.endpoints.api_metrics.url("/metrics"))
-            except Exception as exc:  # nimify-api down is a finding, not a crash
-                problems.append(f"nimify-api metrics: {_message(exc)}")
+            api_now: dict[str, Scrape] = {}
+            for name, url in api_targets().items():
+                try:
+                    api_now[name] = await scrape(url)
+                except Exception as exc:  # one replica down must not hide the others
+                    problems.append(f"nimify-api metrics {name}: {_message(exc)}")
+            pairs = [(previous_api[name], now) for name, now in api_now.items() if name in previous_api]
+            previous_api.clear()
+            previous_api.update(api_now)
             dcgm_gpus: list[GpuRecord] = []
             for pod in running_pods(runtime, None, ("dcgm-exporter", "nvidia-dcgm-exporter")):
                 try:
@@ -190,9 +200,7 @@ async def scrape_loop(runtime: Runtime) -> None:
             readings.append(GpuReading("triton", tuple(triton_gpus), None if triton_gpus else "no nv_gpu_* data"))
             gpu_nodes = [n.name for n in runtime.store.items("nodes") if n.gpu_capacity > 0]
             runtime.store.put("gpus", merge_gpu_readings(readings, gpu_nodes))
-            point_api = api_interval(previous_api, api_now) if previous_api and api_now else None
-            if api_now is not None:
-                previous_api = api_now
+            point_api = api_interval(pairs) if pairs else None
             triton_view = runtime.store.value("triton")
             queue_ms = compute_ms = None
             if triton_view is not None:
@@ -212,8 +220,8 @@ async def scrape_loop(runtime: Runtime) -> None:
                 )
             )
             runtime.store.put("latency", history)
-            if api_now is None:
-                raise RuntimeError("; ".join(problems))
+            if not api_now:
+                raise RuntimeError("; ".join(problems) or "no running nimify-api pod to scrape")
 
         await poll_forever(runtime, "metrics", runtime.options.scrape_interval, poll)
 

@@ -8,6 +8,7 @@ seconds, not of the process' whole life.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nimify_tui.metrics.histogram import bucket_increases, histogram_quantile, increase
@@ -44,17 +45,28 @@ class ApiInterval:
     rps: float | None
 
 
-def api_interval(earlier: Scrape, later: Scrape) -> ApiInterval:
-    """p95, 5xx ratio and request rate of nimify-api between two scrapes of its /metrics."""
-    seconds = later.at - earlier.at
-    buckets = bucket_increases(earlier, later, "http_request_duration_seconds")
+def api_interval(pairs: Sequence[tuple[Scrape, Scrape]]) -> ApiInterval:
+    """p95, 5xx ratio and request rate of nimify-api over the last interval, from (earlier, later) scrapes of each
+    replica: each process' counters give its own increases, which add up (never deltas across two processes)."""
+    by_bound: dict[float, float] = {}
+    total = errors = 0.0
+    seconds = 0.0
+    seen = False
+    for earlier, later in pairs:
+        seconds = max(seconds, later.at - earlier.at)
+        for bound, count in bucket_increases(earlier, later, "http_request_duration_seconds"):
+            by_bound[bound] = by_bound.get(bound, 0.0) + count
+        increase_all = increase(earlier, later, "http_requests_total")
+        if increase_all is None:
+            continue
+        seen = True
+        total += increase_all
+        for sample in later.select("http_requests_total"):
+            if sample.labels.get("status", "").startswith("5"):
+                errors += increase(earlier, later, "http_requests_total", sample.labels) or 0.0
+    buckets = sorted(by_bound.items())
     observed = buckets[-1][1] if buckets else 0.0
     p95 = histogram_quantile(0.95, buckets) if observed > 0 else None
-    total = increase(earlier, later, "http_requests_total")
-    errors = 0.0
-    for sample in later.select("http_requests_total"):
-        if sample.labels.get("status", "").startswith("5"):
-            errors += increase(earlier, later, "http_requests_total", sample.labels) or 0.0
     ratio = errors / total if total else None
-    rps = total / seconds if total is not None and seconds > 0 else None
+    rps = total / seconds if seen and seconds > 0 else None
     return ApiInterval(p95, ratio, rps)

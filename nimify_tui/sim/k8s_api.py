@@ -679,7 +679,11 @@ class KubeApi:
             run = found
             declared = [p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports") or []]
             port = int(port_text) if port_text.isdigit() else (declared[0] if declared else 80)
-        server = self.world.http_server(run.namespace, run.app, run.node or "")
+        server = (
+            self.world.pod_server(run.namespace, run.app, run.node or "")
+            if target.res.kind == "Pod"
+            else self.world.http_server(run.namespace, run.app, run.node or "")
+        )
         if server is None or run.phase != "Running" or not any(c.state == "running" for c in run.containers):
             raise ApiError(
                 503,

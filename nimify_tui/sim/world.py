@@ -43,6 +43,7 @@ from nimify_tui.sim.k8s_workloads import (
     workload,
 )
 from nimify_tui.sim.nimify_api import NimifyApiSim
+from nimify_tui.sim.pod_share import PodShare
 from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, TritonSim
 
 Obj = dict[str, Any]
@@ -410,6 +411,16 @@ class World:
             (MONITORING_NAMESPACE, "prometheus"): self.prometheus,
         }
         return servers.get((namespace, app))
+
+    def pod_server(self, namespace: str, app: str, node: str) -> InClusterServer | None:
+        """The server behind one pod (the pod proxy): its share of the fleet's counters, not all of them."""
+        server = self.http_server(namespace, app, node)
+        if server is None or (namespace, app) not in (
+            (API_NAMESPACE, "nimify-api"),
+            (TRITON_NAMESPACE, "triton-server"),
+        ):
+            return server
+        return PodShare(server, lambda: len(self.ready_pods(namespace, app)), scale_metrics=app == "nimify-api")
 
     def container_started(self, run: PodRun, c: ContainerRun, quiet: bool) -> None:
         """Track which Triton processes run: when every one of them was replaced, Triton restarted."""

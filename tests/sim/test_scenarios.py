@@ -308,3 +308,22 @@ async def test_latency_spike_fixed_by_scaling_triton_up(cluster: Any, wait_for_s
     await _scale(http, "triton-system", "triton-server", 6)
     await _becomes_healthy(sim, wait_for_sim)
     assert sim.world.load() < 0.8
+
+
+def test_each_triton_pod_serves_its_share_of_the_fleets_counters(sim_factory: Any) -> None:
+    """Summed over the pod proxies, the statistics equal the fleet's (not the fleet's once per pod)."""
+    sim = sim_factory(scenario="latency-spike", speed=5.0)
+    headers = {"Authorization": f"Bearer {sim.admin_token}"}
+    with httpx.Client(base_url=sim.url, headers=headers, timeout=10) as http:
+        pods = http.get("/api/v1/namespaces/triton-system/pods", params={"labelSelector": "app=triton-server"}).json()
+        names = [p["metadata"]["name"] for p in pods["items"] if p["status"].get("phase") == "Running"]
+        assert len(names) >= 2
+
+        def success(path: str) -> int:
+            stats = http.get(path + "/v2/models/nimify-model/stats").json()
+            return int(stats["model_stats"][0]["inference_stats"]["success"]["count"])
+
+        per_pod = sum(success(f"/api/v1/namespaces/triton-system/pods/{name}:8000/proxy") for name in names)
+        fleet = success("/api/v1/namespaces/triton-system/services/triton-server:8000/proxy")  # asked after
+        assert per_pod <= fleet, "summing the pods must not count the fleet once per pod"
+        assert per_pod >= 0.8 * fleet
