@@ -151,7 +151,7 @@ def save(app: NimifyApp, out: Path, name: str) -> Path:
     return written
 
 
-async def take_shots(app: NimifyApp, sim: SimThread, session: Session, out: Path) -> list[Path]:
+async def take_shots(app: NimifyApp, session: Session, out: Path) -> list[Path]:
     written: list[Path] = []
     async with app.run_test(size=session.size) as pilot:
         await wait_until(pilot, lambda: main_screen_filled(app), f"the main screen of {session.scenario}")
@@ -171,8 +171,6 @@ async def take_shots(app: NimifyApp, sim: SimThread, session: Session, out: Path
             await wait_for_log_lines(pilot, app)
             await pilot.pause()
             written.append(save(app, out, "logs-previous.svg"))
-        # The simulator goes first: once its end of the watch streams is closed, the app's shutdown is quick.
-        await asyncio.to_thread(sim.stop)
     return written
 
 
@@ -188,7 +186,7 @@ def run_session(session: Session, out: Path) -> list[Path]:
             client = KubeClient.from_kubeconfig(str(kubeconfig), "sim-admin")
             policy = settings.context_policy("sim-admin")
             app = NimifyApp(client, settings, policy=policy, scenario=session.scenario, record_journal=False)
-            return asyncio.run(take_shots(app, sim, session, out))
+            return asyncio.run(take_shots(app, session, out))
 
 
 def build_parser() -> argparse.ArgumentParser:
