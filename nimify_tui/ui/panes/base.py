@@ -42,13 +42,17 @@ class Pane(Vertical, can_focus=False):
         super().__init__(id=id, classes="pane")
         self.border_title = Text(title)
         self._seen_versions: tuple[int, ...] = ()
+        self._note = ""
+        self._title = title
         self.stale = False
 
     def refresh_from(self, store: Store, now: float, *, force: bool = False) -> None:
         versions = tuple(store.version(name) for name in self.SOURCES)
         healths = [h for prefix in self.HEALTH for h in store.health_of(prefix)]
         note, stale = freshness_note(healths, now)
-        self.border_subtitle = Text(note)  # a Text is shown literally; a str would be read as markup
+        if note != self._note:  # setting a border text repaints the pane: only when it changed
+            self._note = note
+            self.border_subtitle = Text(note)  # a Text is shown literally; a str would be read as markup
         self.set_class(stale, "-stale")
         self.stale = stale
         if force or versions != self._seen_versions:
@@ -57,3 +61,9 @@ class Pane(Vertical, can_focus=False):
 
     def update_view(self, store: Store, now: float) -> None:
         raise NotImplementedError
+
+    def set_title(self, title: str) -> None:
+        """The border title, repainted only when it changed (it is recomputed on every refresh)."""
+        if title != self._title:
+            self._title = title
+            self.border_title = Text(title)

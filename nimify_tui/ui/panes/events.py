@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
 from textual.app import ComposeResult
 
 from nimify_tui.kube.records import EventRecord
@@ -73,4 +72,4 @@ class EventsPane(Pane):
         warnings = sum(1 for r in rows if r.style)
         scope = self.namespace or "all namespaces"
         title = f"Events · {scope} · {len(rows)}" + (f", {warnings} warnings" if warnings else "")
-        self.border_title = Text(title + (" (warnings only)" if self.warnings_only else ""))
+        self.set_title(title + (" (warnings only)" if self.warnings_only else ""))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import Static
 
 from nimify_tui.kube.duration import human_duration
+from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
 _STATE_STYLE = {"OK": "bold black on green", "DEGRADED": "bold black on yellow", "DOWN": "bold white on red"}
 
@@ -46,8 +46,8 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     return text
 
 
-class StatusHeader(Static):
+class StatusHeader(QuietStatic):
     DEFAULT_CSS = "StatusHeader { height: 1; background: $panel; }"
 
     def show(self, info: HeaderInfo, now: float) -> None:
-        self.update(render_header(info, now))
+        self.show_text(render_header(info, now))

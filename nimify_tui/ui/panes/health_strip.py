@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widgets import Static
 
 from nimify_tui.probes import ProbeResult
 from nimify_tui.text import one_line
+from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
 
 def render_strip(results: Sequence[ProbeResult], width: int) -> Text:
@@ -34,7 +34,7 @@ def render_strip(results: Sequence[ProbeResult], width: int) -> Text:
     return text
 
 
-class HealthStrip(Static):
+class HealthStrip(QuietStatic):
     """One line of probe chips; a second line with the errors while any is red."""
 
     DEFAULT_CSS = """
@@ -42,4 +42,4 @@ class HealthStrip(Static):
     """
 
     def show(self, results: Sequence[ProbeResult]) -> None:
-        self.update(render_strip(results, 300))  # the Text cuts the line at the edge
+        self.show_text(render_strip(results, 300))  # the Text cuts the line at the edge

@@ -3,7 +3,6 @@ with the runbook's 0.5 s alert threshold drawn."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual_plotext import PlotextPlot
 
@@ -59,12 +58,13 @@ class LatencyPane(Pane):
         plt.hline(threshold_ms, "red+")
         plt.xlabel("minutes ago")
         plt.ylim(0, plotted_max * 1.1)
-        plt.xlim(-WINDOW_S / 60.0, 0)
+        oldest = min((p.at for p in history.points), default=now) if history is not None else now
+        plt.xlim(max(-WINDOW_S, oldest - now) / 60.0, 0)  # the minutes there are data for, up to ten
         latest = history.latest() if history is not None else None
         title = "Latency (ms) · alert at 500 ms"
         if latest is not None and latest.api_p95_s is not None:
             title += f" · p95 now {latest.api_p95_s * 1000:.0f} ms"
         if latest is not None and latest.api_error_ratio is not None:
             title += f" · 5xx {latest.api_error_ratio:.1%}"
-        self.border_title = Text(title)
+        self.set_title(title)
         plot.refresh()

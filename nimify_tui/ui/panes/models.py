@@ -3,7 +3,6 @@ compute, and failures."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 
 from nimify_tui.sources import Store
@@ -64,10 +63,10 @@ class ModelsPane(Pane):
         view: TritonView | None = store.value("triton")
         if view is None:
             self.table.show_rows([])
-            self.border_title = Text("Triton models · no server")
+            self.set_title("Triton models · no server")
             return
         self.table.show_rows([model_row(m) for m in view.models])
-        self.border_title = Text(f"Triton models · {server_summary(view)}")
+        self.set_title(f"Triton models · {server_summary(view)}")
 
     def selected_model(self) -> str | None:
         key = self.table.selected_key

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from rich.text import Text
 from textual.app import ComposeResult
 
 from nimify_tui.gpu.merge import GpuView
@@ -87,7 +86,7 @@ def node_rows(
                 "bold red" if bad else "bold",
             )
         )
-        for g in gpus_by_node.get(node.name, ()):
+        for g in sorted(gpus_by_node.get(node.name, ()), key=lambda g: (g.index is None, g.index or 0, g.uuid)):
             rows.append(gpu_row(g))
     return rows
 
@@ -131,7 +130,7 @@ class NodesPane(Pane):
         rows = node_rows(store.items("nodes"), store.items("pods"), store.value("nodemetrics"), gpus)
         self.table.show_rows(rows)
         summary = f" · {gpus.summary}" if gpus is not None and gpus.summary else ""
-        self.border_title = Text(f"Nodes & GPUs · {sum(1 for r in rows if r.key.startswith('node/'))}{summary}")
+        self.set_title(f"Nodes & GPUs · {sum(1 for r in rows if r.key.startswith('node/'))}{summary}")
 
     def selected_node(self) -> str | None:
         key = self.table.selected_key

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from rich.text import Text
 from textual.app import ComposeResult
 
 from nimify_tui.gpu.records import GpuRecord
@@ -150,7 +149,7 @@ class PodsPane(Pane):
         if self.faulty_only:
             extras.append("faulty only")
         title = f"Pods · {scope} · {len(rows)}" + (f", {faulty} faulty" if faulty else "")
-        self.border_title = Text(title + (f" ({', '.join(extras)})" if extras else ""))
+        self.set_title(title + (f" ({', '.join(extras)})" if extras else ""))
 
     def selected_pod(self) -> tuple[str, str] | None:
         key = self.table.selected_key

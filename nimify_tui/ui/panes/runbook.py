@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widgets import Static
 
 from nimify_tui.text import one_line
 from nimify_tui.triage.checks import Finding
+from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
 _MARK = {"fail": ("✖", "bold red"), "pass": ("✔", "green"), "unknown": ("?", "dim")}
 
@@ -43,7 +43,7 @@ def render_findings(findings: Sequence[Finding], width: int, max_lines: int) -> 
     return text
 
 
-class RunbookPane(Static):
+class RunbookPane(QuietStatic):
     """Shows what is wrong, in the runbook's words, and what to do."""
 
     def __init__(self) -> None:
@@ -52,5 +52,7 @@ class RunbookPane(Static):
 
     def show(self, findings: Sequence[Finding]) -> None:
         failing = sum(1 for f in findings if f.state == "fail")
-        self.border_title = f"Runbook checks · {failing} failing" if failing else "Runbook checks"
-        self.update(render_findings(findings, 300, 8))  # the Text cuts each line at the pane's edge
+        title = f"Runbook checks · {failing} failing" if failing else "Runbook checks"
+        if title != self.border_title:
+            self.border_title = title
+        self.show_text(render_findings(findings, 300, 8))  # the Text cuts each line at the pane's edge

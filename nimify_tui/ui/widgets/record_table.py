@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from nimify_tui.text import literal
 
@@ -68,7 +68,10 @@ class RecordTable(DataTable[Text]):
                 new_cells = styled_cells(row)
                 for index, (old, cell) in enumerate(zip(before.cells, row.cells, strict=False)):
                     if old != cell or before.style != row.style:
-                        self.update_cell(row.key, columns[index], new_cells[index], update_width=True)
+                        column = columns[index]
+                        # re-measuring a column costs a pass over all its cells: only when this cell outgrows it
+                        grows = new_cells[index].cell_len > self.columns[ColumnKey(column)].content_width
+                        self.update_cell(row.key, column, new_cells[index], update_width=grows)
             self._shown[row.key] = row
         order = [row.key for row in rows]
         if order != self._order:
