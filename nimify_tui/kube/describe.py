@@ -19,8 +19,8 @@ from nimify_tui.text import literal
 _EMPTY: Mapping[str, Any] = {}
 
 
-def _kv(lines: list[str], indent: int, key: str, value: object) -> None:
-    lines.append(f"{' ' * indent}{key + ':':<22}{literal(str(value)) if value not in (None, '') else '<none>'}")
+def _kv(lines: list[str], indent: int, key: str, value: object, width: int = 22) -> None:
+    lines.append(f"{' ' * indent}{key + ':':<{width}}{literal(str(value)) if value not in (None, '') else '<none>'}")
 
 
 def _labels(mapping: Mapping[str, Any] | None) -> str:
@@ -33,15 +33,16 @@ def _state_lines(lines: list[str], title: str, state: Mapping[str, Any], now: fl
     if not state:
         return
     kind, detail = next(iter(state.items()))
-    lines.append(f"    {title + ':':<20}{kind.capitalize()}")
+    lines.append(f"    {title + ':':<22}{kind.capitalize()}")
     detail = detail or {}
-    for key in ("reason", "message", "exitCode", "signal"):
+    labels = {"reason": "Reason", "message": "Message", "exitCode": "Exit Code", "signal": "Signal"}
+    for key, label in labels.items():  # kubectl describe's names; values line up with the fields above
         if detail.get(key) not in (None, ""):
-            _kv(lines, 6, key[0].upper() + key[1:], detail[key])
-    for key in ("startedAt", "finishedAt"):
+            _kv(lines, 6, label, detail[key], width=20)
+    for key, label in (("startedAt", "Started"), ("finishedAt", "Finished")):
         stamp = parse_timestamp(detail.get(key))
         if stamp is not None:
-            _kv(lines, 6, key[0].upper() + key[1:], f"{detail[key]} ({age(stamp, now)} ago)")
+            _kv(lines, 6, label, f"{detail[key]} ({age(stamp, now)} ago)", width=20)
 
 
 def _probe(probe: Mapping[str, Any] | None) -> str:
