@@ -59,6 +59,7 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
         await until(
             pilot, lambda: any(r for r in app.runtime.store.items("pods") if r.status == "CrashLoopBackOff"), "crash"
         )
+        await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
         await pilot.pause(0.6)
         select_pod(app, "nimify-api-")
         await pilot.press("m")
@@ -211,6 +212,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
     app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
         await pilot.pause(0.6)
         select_pod(app, "nimify-worker-")
         await pilot.press("s")

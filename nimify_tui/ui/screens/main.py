@@ -130,6 +130,12 @@ class MainScreen(Screen[None]):
         for column in self.query("#left, #right"):
             column.display = any(child.display for child in column.query(Pane))
 
+    def on_descendant_focus(self) -> None:
+        """Mark the pane holding the focus (a class on two panes, not a restyle of the whole screen)."""
+        focused = self.focused_pane()
+        for pane in self.query(Pane):
+            pane.set_class(pane is focused, "-active")
+
     # --- selection helpers ----------------------------------------------------------------------------------
     def focused_pane(self) -> Pane | None:
         widget = self.focused
