@@ -265,8 +265,16 @@ class MainScreen(Screen[None]):
         if target == "deployment":
             selected = self.selected_pod_record()
             deployment = owning_deployment(self.nimify.runtime, selected) if selected is not None else None
-            if selected is None or deployment is None:
+            if selected is None:
                 self.notify("Select a pod of the deployment in the pods pane first.", severity="warning")
+                return
+            if deployment is None:
+                why = (
+                    f"{selected.name} is not run by a deployment ({selected.owner_kind or 'no owner'})"
+                    if selected.owner_kind != "ReplicaSet"
+                    else f"the ReplicaSet {selected.owner_name} is not loaded yet: try again in a moment"
+                )
+                self.notify(why, severity="warning", markup=False)
                 return
             open_remedy(
                 self.nimify, remedy, deployment.namespace, deployment.name, container=selected.default_container
