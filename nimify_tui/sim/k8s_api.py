@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from nimify_tui.sim import k8s_auth, k8s_patch, k8s_protobuf, objects
+from nimify_tui.sim import k8s_auth, k8s_patch, k8s_protobuf, k8s_tables, objects
 from nimify_tui.sim.k8s_resources import (
     SERVER_VERSION,
     ResourceType,
@@ -264,13 +264,27 @@ class KubeApi:
             raise _not_found(target.res, target.name)
         return obj
 
+    def _as_table(self, request: web.Request, res: ResourceType, found: list[Obj], **options: Any) -> Obj | None:
+        """``found`` as a Table when the request's Accept header asks for one, else None."""
+        version = k8s_tables.table_version(request.headers.get("Accept", ""))
+        if not version:
+            return None
+        include = request.query.get("includeObject", "Metadata")
+        return k8s_tables.table(res.kind, found, self.world.now(), version=version, include_object=include, **options)
+
     async def _get(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
-        return _json(self._stored(target))
+        obj = self._stored(target)
+        meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+        return _json(self._as_table(request, target.res, [obj], list_meta=meta) or obj)
 
     async def _list(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
         res = target.res
         predicate = self._predicate(request, res)
         found = self.world.store.list(res.key, target.namespace or None)
+        rv_meta = {"resourceVersion": str(self.world.store.resource_version)}
+        shown = self._as_table(request, res, [obj for obj in found if predicate(obj)], list_meta=rv_meta)
+        if shown is not None:
+            return _json(shown)
         items = [{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} for obj in found if predicate(obj)]
         body = {
             "kind": res.list_kind,
@@ -301,7 +315,14 @@ class KubeApi:
             in_namespace = not namespace or obj["metadata"].get("namespace") == namespace
             return in_namespace and predicate(obj)
 
+        first_row = [True]
+
         async def send(event_type: str, obj: Obj) -> None:
+            if event_type in ("ADDED", "MODIFIED", "DELETED"):
+                meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                shown = self._as_table(request, res, [obj], with_columns=first_row[0], list_meta=meta)
+                if shown is not None:
+                    obj, first_row[0] = shown, False
             await response.write(orjson.dumps({"type": event_type, "object": obj}) + b"\n")
 
         def bookmark(rv: int, initial_end: bool = False) -> Obj:
