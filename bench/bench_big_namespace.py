@@ -279,10 +279,11 @@ def diff_child(kubeconfig: str) -> None:
     emit(asyncio.run(run()))
 
 
-def run_child(arguments: list[str]) -> dict[str, Any]:
-    command = [sys.executable, __file__, *arguments]
+def run_child(arguments: list[str], timeout_s: float = 900, script: str = __file__) -> dict[str, Any]:
+    """Run ``script`` with ``arguments`` in a fresh interpreter and return the figures it printed as JSON."""
+    command = [sys.executable, script, *arguments]
     env = checkout_environment()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"the run failed (exit {done.returncode}): {done.stderr[-3000:]}")

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_big_namespace import LoopWatch, checkout_environment, emit, start_sim, stop_sim
+from bench_big_namespace import run_child as run_script
 
 NAMESPACE = "nimify-system"
 KEYS = ("down", "up", "slash", "escape", "2", "1")
@@ -221,17 +222,7 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
 
 
 def run_child(arguments: list[str], timeout_s: float) -> dict[str, Any]:
-    command = [sys.executable, __file__, *arguments]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout_s, check=False, env=checkout_environment()
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"the run failed (exit {done.returncode}): {done.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(lines[-1])
-    if figures.get("problem"):
-        print(f"  run problem: {figures['problem']}", flush=True)
-    return figures
+    return run_script(arguments, timeout_s, __file__)
 
 
 FIGURES = (
