@@ -80,6 +80,14 @@ def running_pods(runtime: Runtime, namespace: str | None, app_labels: tuple[str,
     return sorted(pods, key=lambda p: p.name)
 
 
+async def pods_listed(runtime: Runtime, timeout_s: float = 5.0) -> None:
+    """The pollers that ask pods one by one need the first pod list: wait for it (briefly) rather than spend a
+    whole interval finding no pod to ask."""
+    deadline = time.monotonic() + timeout_s
+    while runtime.store.version("pods") == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
 def _hostport(url: str) -> str:
     return url.split("://", 1)[1]
 
@@ -102,6 +110,7 @@ async def triton_loop(runtime: Runtime) -> None:
     from nimify_tui.triton.poller import TritonPoller
 
     poller = TritonPoller(allow_index_post=await asyncio.to_thread(_may_post_through_proxy, runtime))
+    await pods_listed(runtime)
     server = runtime.client.identity.server
     headers = runtime.client.auth_headers()
     ssl_context = runtime.client.ssl_context()
@@ -152,6 +161,7 @@ async def scrape_loop(runtime: Runtime) -> None:
     previous_api: dict[str, Scrape] = {}  # per nimify-api process: its counters are its own
     server = runtime.client.identity.server
     local = await asyncio.to_thread(read_local_gpus)
+    await pods_listed(runtime)
     api_namespace = runtime.options.namespaces[0] if runtime.options.namespaces else "nimify-system"
 
     async with http_client(runtime) as client:
