@@ -37,7 +37,7 @@ class Store:
         self._items: dict[str, dict[tuple[str, str], Any]] = {}
         self._versions: dict[str, int] = {}
         self._health: dict[str, SourceHealth] = {}
-        self._health_version = 0
+        self._changes = 0  # any record, value or freshness change
         self._extras: dict[str, Any] = {}
 
     # --- records --------------------------------------------------------------------------------------------
@@ -77,6 +77,7 @@ class Store:
 
     def _bump(self, kind: str) -> None:
         self._versions[kind] = self._versions.get(kind, 0) + 1
+        self._changes += 1
 
     # --- single values (probe results, Triton, GPUs, metrics) ------------------------------------------------
     def put(self, name: str, value: Any) -> None:
@@ -94,7 +95,7 @@ class Store:
             previous = self._health.get(source)
             since = previous.since if previous is not None and previous.state == health.state else time.time()
             self._health[source] = replace(health, since=since)
-            self._health_version += 1
+            self._changes += 1
 
     def touch(self, source: str) -> None:
         """The source heard from its server just now."""
@@ -103,7 +104,7 @@ class Store:
             now = time.time()
             if previous is None or previous.state != "live":
                 self._health[source] = SourceHealth("live", last_ok=now, since=now)
-                self._health_version += 1
+                self._changes += 1
             else:
                 self._health[source] = replace(previous, last_ok=now)
 
@@ -114,7 +115,7 @@ class Store:
             last_ok = previous.last_ok if previous is not None else None
             since = previous.since if previous is not None and previous.state == "stale" else now
             self._health[source] = SourceHealth("stale", last_ok=last_ok, error=error, since=since)
-            self._health_version += 1
+            self._changes += 1
 
     def health(self) -> dict[str, SourceHealth]:
         with self._lock:
@@ -126,6 +127,7 @@ class Store:
             return [h for name, h in self._health.items() if name == prefix or name.startswith(prefix + "/")]
 
     @property
-    def health_version(self) -> int:
+    def changes(self) -> int:
+        """Grows with every change of anything in the store: a reader can skip work when it has not moved."""
         with self._lock:
-            return self._health_version
+            return self._changes

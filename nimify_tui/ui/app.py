@@ -22,6 +22,8 @@ from nimify_tui.triage.checks import Finding, FindingTracker, overall_state, run
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
 
+TRIAGE_EVERY_S = 2.0  # "restarted lately", "first failure" age: checks that move with the clock alone
+
 
 class NimifyApp(Navigation):
     """nimify-tui: the runbook as a live screen."""
@@ -66,6 +68,7 @@ class NimifyApp(Navigation):
         self.namespace_shown = settings.namespace
         self.session = Session(client, settings, record=record_journal)
         self._last_triage = 0.0
+        self._triaged_changes = -1
         self._runner: ActionRunner | None = None
         self.remedy_refusals: dict[str, str] = {}
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
@@ -87,9 +90,12 @@ class NimifyApp(Navigation):
 
     # --- triage -------------------------------------------------------------------------------------------
     def triage_now(self, now: float) -> list[Finding]:
-        """Run the runbook checks (at most twice a second) and journal what changed."""
-        if now - self._last_triage >= 0.5 or not self.findings:
+        """Run the runbook checks when the store changed (and every few seconds, as some depend on the time) and
+        journal what changed."""
+        changes = self.runtime.store.changes
+        if changes != self._triaged_changes or now - self._last_triage >= TRIAGE_EVERY_S or not self.findings:
             self._last_triage = now
+            self._triaged_changes = changes
             self.findings = run_checks(self.runtime.store, now)
             for finding, previous in self.tracker.update(self.findings, now):
                 self.session.finding(finding, previous)
