@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from nimify_tui.journal.journal import read_journal
 from nimify_tui.sim.scenarios import health_problems
@@ -14,6 +14,7 @@ from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.main import MainScreen
+from nimify_tui.ui.widgets.record_table import RecordTable
 
 from .conftest import until
 
@@ -33,12 +34,12 @@ def mutations(sim: SimThread) -> list[str]:
 
 
 def select_pod(app: NimifyApp, prefix: str, status: str | None = None) -> str:
-    table = app.screen.query_one("#pods-table", DataTable)
+    table = app.screen.query_one("#pods-table", RecordTable)
     for index in range(table.row_count):
         row = table.get_row_at(index)
-        if row[0].plain.startswith(prefix) and (status is None or row[2].plain == status):
+        if row[0].startswith(prefix) and (status is None or row[2] == status):
             table.move_cursor(row=index)
-            return row[0].plain
+            return row[0]
     raise AssertionError(f"no pod {prefix!r} in the pods pane")
 
 
@@ -94,7 +95,7 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
     sim = sim_factory(scenario="healthy")
     app = app_factory(sim, record=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         await pilot.pause(0.6)
         victim = select_pod(app, "nimify-worker-")
         await pilot.press("ctrl+d")
@@ -131,7 +132,7 @@ async def test_readonly_flag_sends_no_mutating_request_whatever_is_pressed(
     app = app_factory(healthy_sim, cli={"readonly": True})
     before = len(healthy_sim.request_log)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         select_pod(app, "nimify-api-")
         for pane in ("1", "4", "1"):
             await pilot.press(pane)
@@ -151,7 +152,7 @@ async def test_sim_readonly_context_disables_the_keys_with_the_reason(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.remedy_refusals) == 9, "the API server's answers")
         assert all("not allowed" in reason or "RBAC" in reason for reason in app.remedy_refusals.values())
-        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         select_pod(app, "nimify-api-")
         for key in REMEDY_KEYS:
             await pilot.press(key)
@@ -207,7 +208,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
 ) -> None:
     app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one("#pods-table", DataTable).row_count, "pods")
+        await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
         await pilot.pause(0.6)
         select_pod(app, "nimify-worker-")

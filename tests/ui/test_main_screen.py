@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Static, TabbedContent, TextArea
+from textual.widgets import Static, TabbedContent, TextArea
 
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -20,6 +20,7 @@ from nimify_tui.ui.screens.logs import LogsScreen
 from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.pod import PodScreen
 from nimify_tui.ui.widgets.log_view import LogView
+from nimify_tui.ui.widgets.record_table import RecordTable
 
 from .conftest import until
 
@@ -27,8 +28,8 @@ SIZE = (160, 45)
 
 
 def rows(app: NimifyApp, selector: str) -> list[list[str]]:
-    table = app.screen.query_one(selector, DataTable)
-    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    table = app.screen.query_one(selector, RecordTable)
+    return [list(table.get_row_at(i)) for i in range(table.row_count)]
 
 
 def text_of(app: NimifyApp, widget_type: type) -> str:
@@ -184,7 +185,7 @@ async def test_deployment_node_and_model_drill_downs(
         assert "nvidia.com/gpu" in node_text.text
         await pilot.press("escape")
         await until(pilot, lambda: any(r[0] == "nimify-model" for r in rows(app, "#models-table")), "models")
-        table = app.screen.query_one("#models-table", DataTable)
+        table = app.screen.query_one("#models-table", RecordTable)
         index = next(i for i, r in enumerate(rows(app, "#models-table")) if r[0] == "nimify-model")
         await pilot.press("4")
         table.move_cursor(row=index)
@@ -237,7 +238,7 @@ async def test_a_big_terminal_shows_at_least_25_pods(
     app = app_factory(sim)
     async with app.run_test(size=(250, 120)) as pilot:
         await pilot.press("N", "N", "N", "N")  # nimify-system -> ... -> all namespaces
-        table = app.screen.query_one("#pods-table", DataTable)
+        table = app.screen.query_one("#pods-table", RecordTable)
         await until(pilot, lambda: table.row_count >= 60, "all pods listed")
         visible = table.scrollable_content_region.height - 1  # less the header row
         assert visible >= 25, f"only {visible} pod rows fit"

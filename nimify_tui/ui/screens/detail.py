@@ -10,10 +10,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import literal
+from nimify_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
@@ -45,7 +46,7 @@ class DetailScreen(Screen[None]):
             for tab_id, (label, _) in self.tabs.items():
                 with TabPane(label, id=tab_id):
                     yield TextArea("loading…", read_only=True, id=f"text-{tab_id}", soft_wrap=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for tab_id in self.tabs:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from nimify_tui.kube.client import interrupt_stream
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.logs import LogRequest, stream_log_lines
+from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class LogsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield LogView(id="log-view")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self._drain)

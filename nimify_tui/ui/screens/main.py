@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Input
 
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.ui.navigation import owning_deployment
@@ -24,6 +24,8 @@ from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.remediation import REMEDIES, open_remedy
+from nimify_tui.ui.widgets.key_footer import KeyFooter
+from nimify_tui.ui.widgets.record_table import RecordTable
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
@@ -88,7 +90,7 @@ class MainScreen(Screen[None]):
                 yield ModelsPane()
                 yield LatencyPane()
         yield Input(id="prompt", classes="-hidden")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.nimify.namespace_shown == "all":
@@ -150,8 +152,8 @@ class MainScreen(Screen[None]):
         return None
 
     # --- actions --------------------------------------------------------------------------------------------
-    @on(DataTable.RowSelected)
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RecordTable.RowSelected)
+    def row_selected(self, event: RecordTable.RowSelected) -> None:
         event.stop()
         self.action_drill()
 
@@ -223,7 +225,7 @@ class MainScreen(Screen[None]):
         pane = self.query_one(f"#{self.active_pane}", Pane)
         if self.zoomed is not None:
             self.show_only(self.active_pane)
-        tables = pane.query(DataTable)
+        tables = pane.query(RecordTable)
         (tables.first() if tables else pane).focus()
 
     def action_zoom(self) -> None:

@@ -1,0 +1,130 @@
+"""The key footer: one line of the keys that work here, redrawn only when that list changes.
+
+Textual's Footer rebuilds a widget per key whenever the bindings may have changed (every focus move), which
+restyles and lays out the screen: 300-500 ms per key press with busy tables. This footer is one widget that
+renders one line of text; a focus move that leaves the keys as they were costs nothing, and one that changes
+them repaints a single line. Keys the session may not use are dimmed; a click on a key presses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.screen import Screen
+from textual.widget import Widget
+
+
+@dataclass(frozen=True, slots=True)
+class FooterKey:
+    """One key as the footer shows it."""
+
+    key: str
+    display: str
+    description: str
+    enabled: bool
+
+
+class KeyFooter(Widget, can_focus=False):
+    """The shown bindings of the current screen, on one line at the bottom."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"key-footer--key", "key-footer--description"}
+
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-footer--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        & > .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys: tuple[FooterKey, ...] = ()
+        self._spans: list[tuple[int, int, FooterKey]] = []  # x range of each key on the line
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if not self.is_attached or screen is not self.screen:
+            return
+        keys = self.shown_keys()
+        if keys != self.keys:
+            self.keys = keys
+            self.refresh()
+
+    def shown_keys(self) -> tuple[FooterKey, ...]:
+        """The keys to show, one per action, in the order the screen gives them."""
+        keys: list[FooterKey] = []
+        seen: set[str] = set()
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.action in seen or not (binding.show or binding.key == self._palette_key()):
+                continue
+            seen.add(binding.action)
+            keys.append(FooterKey(binding.key, self.app.get_key_display(binding), binding.description, enabled))
+        return tuple(keys)
+
+    def _palette_key(self) -> str | None:
+        return self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+
+    def render(self) -> Text:
+        """The keys from the left; help and the command palette kept visible at the right."""
+        key_style = self.get_component_rich_style("key-footer--key")
+        description_style = self.get_component_rich_style("key-footer--description")
+        pinned_keys = {"question_mark", self._palette_key()}
+        left = [item for item in self.keys if item.key not in pinned_keys]
+        right = [item for item in self.keys if item.key in pinned_keys]
+
+        def assemble(items: list[FooterKey]) -> Text:
+            text = Text(no_wrap=True, end="")
+            for item in items:
+                dim = Style(dim=True) if not item.enabled else Style()
+                text.append(f" {item.display} ", key_style + dim)
+                text.append(f"{item.description} ", description_style + dim)
+            return text
+
+        width = self.size.width
+        pinned = assemble(right)
+        line = assemble(left)
+        room = max(0, width - pinned.cell_len)
+        if line.cell_len > room:
+            line.truncate(max(0, room - 2))
+            line.append("… ", description_style)
+        line.pad_right(room - line.cell_len)
+        self._spans = self._key_spans(left, 0, room) + self._key_spans(right, line.cell_len, width)
+        line.append_text(pinned)
+        return line
+
+    @staticmethod
+    def _key_spans(items: list[FooterKey], start: int, limit: int) -> list[tuple[int, int, FooterKey]]:
+        spans = []
+        for item in items:
+            end = start + len(item.display) + len(item.description) + 3
+            spans.append((start, min(end, limit), item))
+            start = end
+        return spans
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, item in self._spans:
+            if start <= event.x < end:
+                event.stop()
+                if item.enabled:
+                    self.app.simulate_key(item.key)
+                else:
+                    self.app.bell()
+                return

@@ -1,0 +1,179 @@
+"""RecordTable and KeyFooter on their own, in a small app: what is drawn, the cursor, keys and clicks."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.geometry import Region
+from textual.widget import Widget
+
+from nimify_tui.ui.widgets.key_footer import KeyFooter
+from nimify_tui.ui.widgets.record_table import RecordTable, Row
+
+
+def rows(count: int, *, prefix: str = "pod", restarts: str = "0") -> list[Row]:
+    return [Row(f"ns/{prefix}-{i:04d}", (f"{prefix}-{i:04d}", "Running", restarts)) for i in range(count)]
+
+
+def drawn(widget: Widget) -> list[str]:
+    """The lines the widget draws now, as text."""
+    width, height = widget.size
+    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
+
+
+class TableApp(App[None]):
+    BINDINGS = [
+        Binding("question_mark", "help_key", "Help"),
+        Binding("b", "bell", "Bell"),
+        Binding("t", "toggle_allowed", "Toggle"),
+        Binding("x", "guarded", "Guarded"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected: list[str] = []
+        self.pressed: list[str] = []
+        self.allowed = True
+
+    def compose(self) -> ComposeResult:
+        yield RecordTable(("NAME", "STATUS", "RESTARTS"), id="table")
+        yield KeyFooter()
+
+    def on_record_table_row_selected(self, event: RecordTable.RowSelected) -> None:
+        self.selected.append(event.key)
+
+    def action_help_key(self) -> None:
+        self.pressed.append("?")
+
+    def action_guarded(self) -> None:
+        self.pressed.append("x")
+
+    def action_toggle_allowed(self) -> None:
+        self.allowed = not self.allowed
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "guarded" and not self.allowed else True
+
+
+async def test_rows_are_drawn_with_aligned_columns_and_only_the_visible_ones() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows(5000))
+        await pilot.pause()
+        lines = drawn(table)
+        assert lines[0].startswith(" NAME      STATUS   RESTARTS ")
+        assert lines[1].startswith(" pod-0000  Running  0 ")
+        assert table.row_count == 5000 and table.virtual_size.height == 5001
+        assert "pod-0009" in lines[10] and not any("pod-0010" in line for line in lines)
+
+
+async def test_cursor_stays_on_its_row_when_rows_move_or_change() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.focus()
+        table.show_rows(rows(50))
+        await pilot.press("down", "down", "down")
+        assert table.selected_key == "ns/pod-0003"
+        shown = rows(50)
+        faulty = Row("ns/crash", ("crash", "CrashLoopBackOff", "7 (1m ago)"), "bold red")
+        table.show_rows([faulty, *shown])
+        assert table.selected_key == "ns/pod-0003" and table.cursor_row == 4
+        table.show_rows([faulty, *rows(50, restarts="1")])  # every row changes, its key stays
+        assert table.selected_key == "ns/pod-0003"
+        table.show_rows([faulty])  # the row went away: the cursor stays within the rows
+        assert table.cursor_row == 0 and table.selected_key == "ns/crash"
+        table.show_rows([])
+        assert table.selected_key is None and table.row_count == 0
+
+
+async def test_a_wider_cell_widens_its_column() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows(3))
+        await pilot.pause()
+        before = drawn(table)[1]
+        table.show_rows([Row("ns/pod-0000", ("pod-0000", "ImagePullBackOff", "0")), *rows(3)[1:]])
+        await pilot.pause()
+        lines = drawn(table)
+        assert before.startswith(" pod-0000  Running  0 ")
+        assert lines[0].startswith(" NAME      STATUS            RESTARTS ")
+        assert lines[2].startswith(" pod-0001  Running           0 ")
+
+
+async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.focus()
+        table.show_rows(rows(200))
+        await pilot.press("pagedown")
+        assert table.cursor_row > 5
+        await pilot.press("G")
+        await pilot.pause()
+        assert table.cursor_row == 199
+        assert any("pod-0199" in line for line in drawn(table)), "the last row is scrolled into view"
+        await pilot.press("g")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        await pilot.press("j", "j", "k")
+        assert table.cursor_row == 1
+        await pilot.press("enter")
+        assert app.selected == ["ns/pod-0001"]
+
+
+async def test_click_moves_the_cursor_and_a_second_click_opens_the_row() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows(20))
+        await pilot.click(RecordTable, offset=(3, 3))  # line 0 is the header: line 3 is the third row
+        assert table.cursor_row == 2 and app.selected == []
+        await pilot.click(RecordTable, offset=(3, 3))
+        assert app.selected == ["ns/pod-0002"]
+        await pilot.click(RecordTable, offset=(3, 0))  # the header selects nothing
+        assert table.cursor_row == 2 and app.selected == ["ns/pod-0002"]
+
+
+async def test_cells_are_shown_literally() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows([Row("k", ("[bold red]x[/]", "a\x1b[31mb\x07c", "line\nbreak"))])
+        await pilot.pause()
+        line = drawn(table)[1]
+        assert "[bold red]x[/]" in line and "ab␇c" in line and "line␊break" in line
+        assert table.get_row_at(0) == ("[bold red]x[/]", "ab␇c", "line␊break")
+
+
+async def test_footer_shows_the_keys_dims_refused_ones_and_clicks_press_them() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        footer = app.query_one(KeyFooter)
+        await pilot.pause()
+        text = drawn(app.query_one(KeyFooter))[0]
+        assert " b Bell " in text and " x Guarded " in text
+        assert text.rstrip().endswith("? Help  ^p palette"), "help and the palette stay at the right"
+        assert {key.key: key.enabled for key in footer.keys}["x"] is True
+        await pilot.press("t")
+        await pilot.pause()
+        assert {key.key: key.enabled for key in footer.keys}["x"] is False, "a refused key is dimmed"
+        column = text.index(" x Guarded ") + 2
+        await pilot.click(KeyFooter, offset=(column, 0))
+        assert app.pressed == [], "a dimmed key does nothing"
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.click(KeyFooter, offset=(column, 0))
+        await pilot.click(KeyFooter, offset=(text.index("? Help") + 1, 0))
+        assert app.pressed == ["x", "?"]
+
+
+async def test_footer_cuts_what_does_not_fit_but_keeps_help() -> None:
+    app = TableApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        await pilot.pause()
+        text = drawn(app.query_one(KeyFooter))[0]
+        assert "…" in text and "? Help" in text
