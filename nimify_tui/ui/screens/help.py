@@ -36,6 +36,7 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.screens.pod import PodScreen
     from nimify_tui.ui.widgets.log_view import LogLines, LogView
+    from nimify_tui.ui.widgets.record_table import RecordTable
 
     def of(cls: Any) -> list[Binding]:
         return [b for b in cls.BINDINGS if isinstance(b, Binding)]
@@ -43,6 +44,7 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     return [
         ("Everywhere", of(NimifyApp)),
         ("Main screen (1-5 pick a pane)", of(MainScreen)),
+        ("Tables (pods, events, nodes, models)", of(RecordTable)),
         ("Pod", of(PodScreen) + of(DetailScreen)),
         ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
     ]
