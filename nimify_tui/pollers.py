@@ -7,11 +7,12 @@ armed only after the last finished), and a failure marks that source stale with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sources import SourceHealth, SourceUnavailable
+from nimify_tui.sources import SourceHealth, SourceUnavailable, Store
 
 if TYPE_CHECKING:
     import httpx
@@ -58,9 +59,21 @@ def http_client(runtime: Runtime) -> httpx.AsyncClient:
 
 
 def poller_coroutines(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    return [*first_pollers(runtime), *later_pollers(runtime)]
+
+
+FIRST_POLLED = ("triton",)  # the sources of first_pollers
+
+
+def first_pollers(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    """What a table of the main screen shows (the models), started with the runtime."""
+    return [lambda: triton_loop(runtime)]
+
+
+def later_pollers(runtime: Runtime) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    """The others, started once the first sources have their first data."""
     return [
         lambda: probe_loop(runtime),
-        lambda: triton_loop(runtime),
         lambda: scrape_loop(runtime),
         lambda: metrics_api_loop(runtime),
         *([lambda: alerts_loop(runtime)] if runtime.endpoints.prometheus_given else []),
@@ -80,12 +93,25 @@ def running_pods(runtime: Runtime, namespace: str | None, app_labels: tuple[str,
     return sorted(pods, key=lambda p: p.name)
 
 
-async def pods_listed(runtime: Runtime, timeout_s: float = 5.0) -> None:
-    """The pollers that ask pods one by one need the first pod list: wait for it (briefly) rather than spend a
-    whole interval finding no pod to ask."""
+async def sources_loaded(store: Store, prefixes: Sequence[str], timeout_s: float) -> None:
+    """Wait (at most ``timeout_s``) until every source named by one of ``prefixes`` ("pods" covers
+    "pods/nimify-system", ...) exists and has its first data, or failed to get it (stale or unavailable)."""
     deadline = time.monotonic() + timeout_s
-    while runtime.store.version("pods") == 0 and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    while not have_loaded(store, prefixes) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
+def have_loaded(store: Store, prefixes: Sequence[str]) -> bool:
+    """Every source named by one of ``prefixes`` exists and is past its first load (live, stale or unavailable)."""
+    healths = [store.health_of(prefix) for prefix in prefixes]
+    return all(sources and all(h.state != "syncing" for h in sources) for sources in healths)
+
+
+async def pods_listed(runtime: Runtime, timeout_s: float = 5.0) -> None:
+    """The pollers that ask pods one by one need the first pod lists: wait for them (briefly) rather than spend a
+    whole interval finding no pod to ask. Every namespace's list, not the first one: the Triton pods are in
+    their own namespace."""
+    await sources_loaded(runtime.store, ("pods",), timeout_s)
 
 
 def _hostport(url: str) -> str:
@@ -107,10 +133,17 @@ async def probe_loop(runtime: Runtime) -> None:
 
 async def triton_loop(runtime: Runtime) -> None:
     from nimify_tui.endpoints import pod_proxy_url
-    from nimify_tui.triton.poller import TritonPoller
+    from nimify_tui.triton.poller import TritonPoller, load_client
 
-    poller = TritonPoller(allow_index_post=await asyncio.to_thread(_may_post_through_proxy, runtime))
+    # three waits at once, not one after the other: the access review (a round trip), tritonclient's import and
+    # the first pod lists. Both worker threads are started now, before the other pollers' first steps run.
+    loop = asyncio.get_running_loop()
+    review = loop.run_in_executor(None, _may_post_through_proxy, runtime)
+    client_loaded = loop.run_in_executor(None, load_client)
     await pods_listed(runtime)
+    with contextlib.suppress(Exception):  # a broken install: the poll's own import says so, as a stale source
+        await client_loaded
+    poller = TritonPoller(allow_index_post=await review)
     server = runtime.client.identity.server
     headers = runtime.client.auth_headers()
     ssl_context = runtime.client.ssl_context()

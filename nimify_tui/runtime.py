@@ -17,7 +17,7 @@ from typing import Any
 from nimify_tui.endpoints import Endpoints, resolve_endpoints
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.informer import KINDS, Decoder, Informer
-from nimify_tui.sources import Store
+from nimify_tui.sources import SourceHealth, Store
 
 DEFAULT_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
 
@@ -35,6 +35,9 @@ class RuntimeOptions:
     metrics_api_interval: float = 5.0
     watch_seconds: int | None = None
     decoders: dict[str, Decoder] = field(default_factory=dict)
+    # the kinds started first (what the main screen's tables show); the others wait for their first lists
+    first_kinds: Sequence[str] = ("pods", "events", "nodes")
+    first_sources_wait_s: float = 1.5
 
 
 class Runtime:
@@ -56,7 +59,12 @@ class Runtime:
         self._tasks: list[concurrent.futures.Future[Any]] = []
 
     def start(self) -> None:
+        """Start every source, in two steps: first what the main screen's tables show (the Triton poller, then
+        the pods, events and nodes informers), the rest once those have their first data or after
+        ``first_sources_wait_s``. Started all at once, the dozens of informer threads and the other pollers would
+        share one interpreter lock with the first ones and the UI's first frame, and slow them all down."""
         from nimify_tui.kube.records import DECODERS
+        from nimify_tui.pollers import FIRST_POLLED, first_pollers, later_pollers, sources_loaded
 
         decoders = {**DECODERS, **self.options.decoders}
         for kind_name in self.options.kinds:
@@ -71,15 +79,27 @@ class Runtime:
                     decoders[kind_name],
                     watch_seconds=self.options.watch_seconds,
                 )
-                informer.start()
+                self.store.set_health(informer.source, SourceHealth("syncing"))  # "loading", not absent
                 self.informers.append(informer)
+        first = [i for i in self.informers if i.kind.name in self.options.first_kinds]
+        later = [i for i in self.informers if i.kind.name not in self.options.first_kinds]
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="pollers", daemon=True)
         self._loop_thread.start()
-        from nimify_tui.pollers import poller_coroutines
-
-        for make in poller_coroutines(self):
+        for make in first_pollers(self):  # its client import and access review need no list: it goes first
             self.spawn(make)
+        for informer in first:
+            informer.start()
+        first_sources = (*{i.kind.name for i in first}, *FIRST_POLLED)
+
+        async def start_the_rest() -> None:
+            await sources_loaded(self.store, first_sources, self.options.first_sources_wait_s)
+            for informer in later:
+                informer.start()
+            for make in later_pollers(self):
+                self.spawn(make)
+
+        self.spawn(start_the_rest)
 
     def spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run a coroutine on the pollers' loop (it is created there, as tritonclient's aio client requires)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from nimify_tui.triton.latency import ModelCounters, ModelInterval, counters_from_stats, model_intervals
@@ -69,6 +70,7 @@ class TritonPoller:
     # The repository index is a POST: through the API server it counts as "create services/proxy", which a
     # read-only session must not send and a read-only role may not. Without it, states come from GETs.
     allow_index_post: bool = True
+    _asked: set[str] = field(default_factory=set, repr=False)  # servers polled at least once
 
     async def poll(self, targets: Mapping[str, str], headers: Mapping[str, str], ssl_context: Any) -> TritonView:
         """``targets``: server name -> ``host:port/prefix`` (tritonclient's url form; https when ssl_context)."""
@@ -80,6 +82,7 @@ class TritonPoller:
         intervals_by_server = {result[0].name: result[2] for result in results}
         for gone in set(self.previous) - set(targets):
             del self.previous[gone]
+        self._asked &= set(targets)
         return TritonView(servers, combine_models(index_by_server, intervals_by_server), time.time())
 
     async def _poll_server(
@@ -90,11 +93,20 @@ class TritonPoller:
 
         client = InferenceServerClient(url, ssl=ssl_context is not None, ssl_context=ssl_context, conn_timeout=5.0)
         hdrs = dict(headers)
+        # A server's first poll asks everything at once (a connection each): the models table is waiting for it.
+        # Later polls ask one after the other on one kept-alive connection: fewer connections through the proxy.
+        at_once = name not in self._asked
+        self._asked.add(name)
         try:
-            live = await client.is_server_live(headers=hdrs)
-            ready = await client.is_server_ready(headers=hdrs) if live else False
-            stats = await client.get_inference_statistics(headers=hdrs)
-            index = await self._index(client, hdrs, stats)
+            live, ready, stats, index = await _ask(
+                at_once,
+                lambda: client.is_server_live(headers=hdrs),
+                lambda: client.is_server_ready(headers=hdrs),
+                lambda: client.get_inference_statistics(headers=hdrs),
+                lambda: self._repository_index(client, hdrs),
+            )
+            if index is None:  # the index may not be asked (read-only): states from the statistics' models
+                index = await self._index_from_stats(client, hdrs, stats, at_once)
         except InferenceServerException as exc:
             return ServerState(name, None, None, _triton_error(exc)), [], []
         except (OSError, asyncio.TimeoutError) as exc:
@@ -110,27 +122,56 @@ class TritonPoller:
         if before is not None and now > before.at:
             intervals = model_intervals(before.counters, counters, now - before.at)
         self.previous[name] = _ServerSnapshot(counters, now)
-        return ServerState(name, bool(live), bool(ready), ""), list(index or []), intervals
+        return ServerState(name, bool(live), bool(live) and bool(ready), ""), list(index or []), intervals
 
-    async def _index(self, client: Any, headers: dict[str, str], stats: Any) -> list[dict[str, Any]]:
+    async def _repository_index(self, client: Any, headers: dict[str, str]) -> list[dict[str, Any]] | None:
+        """The repository index (a POST), or None where it may not be asked."""
         from tritonclient.utils import InferenceServerException
 
-        if self.allow_index_post:
-            try:
-                return list(await client.get_model_repository_index(headers=headers) or [])
-            except InferenceServerException as exc:
-                if "403" not in str(exc) and "forbidden" not in str(exc).lower():
-                    raise
-                self.allow_index_post = False  # this role may not POST through the proxy: stop asking
+        if not self.allow_index_post:
+            return None
+        try:
+            return list(await client.get_model_repository_index(headers=headers) or [])
+        except InferenceServerException as exc:
+            if "403" not in str(exc) and "forbidden" not in str(exc).lower():
+                raise
+            self.allow_index_post = False  # this role may not POST through the proxy: stop asking
+            return None
+
+    async def _index_from_stats(
+        self, client: Any, headers: dict[str, str], stats: Any, at_once: bool
+    ) -> list[dict[str, Any]]:
+        entries = (stats or {}).get("model_stats", []) if isinstance(stats, dict) else []
+        models = [(str(entry.get("name", "")), str(entry.get("version", ""))) for entry in entries]
+        readiness = await _ask(
+            at_once, *(partial(client.is_model_ready, name, version, headers=headers) for name, version in models)
+        )
         index: list[dict[str, Any]] = []
-        for entry in (stats or {}).get("model_stats", []) if isinstance(stats, dict) else []:
-            name, version = str(entry.get("name", "")), str(entry.get("version", ""))
-            ready = await client.is_model_ready(name, version, headers=headers)
+        for (name, version), ready in zip(models, readiness, strict=True):
             reason = "" if ready else "not ready (read-only: the repository index, a POST, is not asked)"
             index.append(
                 {"name": name, "version": version, "state": "READY" if ready else "UNAVAILABLE", "reason": reason}
             )
         return index
+
+
+def load_client() -> None:
+    """Import tritonclient's asyncio client (numpy, gevent, aiohttp: a few hundred ms): the first poll calls it in a
+    worker thread, while it waits for its access review and the pod list, rather than in its own first round."""
+    import tritonclient.http.aio
+    import tritonclient.utils  # noqa: F401
+
+
+async def _ask(at_once: bool, *calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """The calls' results, asked at once or one after the other; at once, the first failure is raised when all
+    have ended (none is left running)."""
+    if not at_once:
+        return [await call() for call in calls]
+    results = await asyncio.gather(*(call() for call in calls), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 def _triton_error(exc: Exception) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input
 
 from nimify_tui.kube.records import PodRecord
@@ -30,6 +33,11 @@ from nimify_tui.ui.widgets.record_table import RecordTable
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
+# Until the first data of the tables is in, each source's first load is shown as soon as it lands rather than at
+# the next refresh (every 0.5 s): checked this often, for at most that long.
+FIRST_LOAD_SOURCES = ("pods", "events", "nodes", "triton")
+FIRST_LOAD_CHECK_S = 0.02
+FIRST_LOAD_WATCH_S = 15.0
 NARROW_WIDTH = 120
 NARROW_HEIGHT = 32
 PANE_ORDER = ("pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-pane")
@@ -72,6 +80,9 @@ class MainScreen(Screen[None]):
         self.prompt_mode = ""  # "filter" or "jump" while the prompt is open
         self.active_pane = "pods-pane"
         self.zoomed: str | None = None  # the one pane shown, when one is
+        self._first_loads: tuple[int, ...] = ()
+        self._first_load_until = 0.0
+        self._first_load_timer: Timer | None = None
 
     @property
     def nimify(self) -> NimifyApp:
@@ -100,6 +111,29 @@ class MainScreen(Screen[None]):
         self.set_interval(0.5, self.refresh_panes)
         self.set_interval(2.0, lambda: self.refresh_panes(force=True))
         self.refresh_panes(force=True)
+        if self.nimify.start_sources:
+            self._first_load_until = time.monotonic() + FIRST_LOAD_WATCH_S
+            self._first_load_timer = self.set_interval(FIRST_LOAD_CHECK_S, self._show_first_loads)
+
+    def _show_first_loads(self) -> None:
+        """Refresh as soon as a source of the tables has its first data (or failed to get it)."""
+        if time.monotonic() > self._first_load_until:
+            self._stop_first_loads()
+            return
+        if not self.is_current:
+            return  # a dialog is on top: shown once this screen is back
+        sources = [self.nimify.runtime.store.health_of(prefix) for prefix in FIRST_LOAD_SOURCES]
+        loaded = tuple(sum(health.state != "syncing" for health in healths) for healths in sources)
+        if loaded != self._first_loads:
+            self._first_loads = loaded
+            self.refresh_panes()
+        if all(healths and count == len(healths) for healths, count in zip(sources, loaded, strict=True)):
+            self._stop_first_loads()
+
+    def _stop_first_loads(self) -> None:
+        if self._first_load_timer is not None:
+            self._first_load_timer.stop()
+            self._first_load_timer = None
 
     # --- refresh ------------------------------------------------------------------------------------------
     def panes(self) -> list[Pane]:
@@ -108,12 +142,15 @@ class MainScreen(Screen[None]):
     def refresh_panes(self, force: bool = False) -> None:
         store = self.nimify.runtime.store
         now = self.nimify.clock()
-        for pane in self.panes():
-            pane.refresh_from(store, now, force=force)
-        self.query_one(HealthStrip).show(store.value("probes") or [])
-        findings = self.nimify.triage_now(now)
-        self.query_one(RunbookPane).show(findings)
-        self.query_one(StatusHeader).show(self.nimify.header_info(), now)
+        try:
+            for pane in self.panes():
+                pane.refresh_from(store, now, force=force)
+            self.query_one(HealthStrip).show(store.value("probes") or [])
+            findings = self.nimify.triage_now(now)
+            self.query_one(RunbookPane).show(findings)
+            self.query_one(StatusHeader).show(self.nimify.header_info(), now)
+        except NoMatches:  # a timer fired while the screen is being taken down
+            return
 
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT

@@ -1,0 +1,149 @@
+"""How the runtime starts: the main screen's sources first, and the Triton poller's first round still asks before it
+POSTs through the API server's proxy (or never POSTs, read-only)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.pollers import have_loaded, sources_loaded
+from nimify_tui.runtime import Runtime, RuntimeOptions
+from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.sim.server import SimThread
+from nimify_tui.sources import SourceHealth, Store
+from nimify_tui.triton.poller import TritonView
+
+from ..waiting import wait_for as wait
+
+NAMESPACES = ("nimify-system", "triton-system")
+INDEX = "/v2/repository/index"
+REVIEWS = "/selfsubjectaccessreviews"
+
+
+def client_for(sim: SimThread, folder: Path, context: str = "sim-admin", *, readonly: bool = False) -> KubeClient:
+    path = folder / f"kubeconfig-{context}"
+    write_kubeconfig(sim, path)
+    return KubeClient.from_kubeconfig(str(path), context, readonly=readonly)
+
+
+def settle_and_stop(runtime: Runtime) -> None:
+    """Stop once every poller has had its first round (stopped while it connects, httpx leaves a warning)."""
+    try:
+        wait(lambda: have_loaded(runtime.store, ("probes", "metrics", "metrics-api")), "the pollers' first round")
+    finally:
+        runtime.stop()
+
+
+def models_polled(runtime: Runtime) -> TritonView | None:
+    view = runtime.store.value("triton")
+    return view if isinstance(view, TritonView) and view.models else None
+
+
+def test_first_poll_reviews_access_before_posting_the_index(healthy_sim: SimThread, tmp_path: Path) -> None:
+    before = len(healthy_sim.request_log)
+    options = RuntimeOptions(kinds=("pods",), namespaces=NAMESPACES, triton_interval=0.2)
+    runtime = Runtime(client_for(healthy_sim, tmp_path), options)
+    runtime.start()
+    try:
+        first = wait(lambda: models_polled(runtime), "the first Triton poll")
+        # the next polls ask one request after the other: the same answers
+        later = wait(lambda: (view := models_polled(runtime)) and view.checked_at > first.checked_at and view, "more")
+    finally:
+        settle_and_stop(runtime)
+    posts = [r.path for r in healthy_sim.request_log[before:] if r.method == "POST"]
+    reviews = [i for i, path in enumerate(posts) if path.endswith(REVIEWS)]
+    indexes = [i for i, path in enumerate(posts) if path.endswith(INDEX)]
+    assert reviews and indexes, posts
+    assert reviews[0] < indexes[0], f"the index was POSTed before the access review: {posts}"
+    for view in (first, later):
+        assert any(model.state == "READY" for model in view.models), view.models
+        assert view.servers and all(server.live and server.ready for server in view.servers), view.servers
+
+
+def test_readonly_first_poll_posts_nothing(healthy_sim: SimThread, tmp_path: Path) -> None:
+    before = len(healthy_sim.request_log)
+    client = client_for(healthy_sim, tmp_path, readonly=True)
+    runtime = Runtime(client, RuntimeOptions(kinds=("pods",), namespaces=NAMESPACES))
+    runtime.start()
+    try:
+        view = wait(lambda: models_polled(runtime), "the first Triton poll")
+    finally:
+        settle_and_stop(runtime)
+    sent = [f"{r.method} {r.path}" for r in healthy_sim.request_log[before:] if r.method != "GET"]
+    assert sent == [] and client.sent_mutations == 0
+    assert {model.state for model in view.models} <= {"READY", "UNAVAILABLE"}
+
+
+def test_refused_review_means_no_index_post(healthy_sim: SimThread, tmp_path: Path) -> None:
+    before = len(healthy_sim.request_log)
+    runtime = Runtime(
+        client_for(healthy_sim, tmp_path, "sim-readonly"), RuntimeOptions(kinds=("pods",), namespaces=NAMESPACES)
+    )
+    runtime.start()
+    try:
+        wait(lambda: models_polled(runtime), "the first Triton poll")
+    finally:
+        settle_and_stop(runtime)
+    posts = [r.path for r in healthy_sim.request_log[before:] if r.method == "POST"]
+    assert posts and all(path.endswith(REVIEWS) for path in posts), posts
+
+
+FIRST = ("pods", "events", "nodes", "triton")
+
+
+class NotingStore(Store):
+    """Notes the state of every source when the first of the later sources starts (a poller's source appears, or
+    an informer's has its first list)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.when_later_started: dict[str, str] | None = None
+
+    def set_health(self, source: str, health: SourceHealth) -> None:
+        later = source.split("/")[0] not in FIRST
+        if later and self.when_later_started is None and (health.state != "syncing" or "/" not in source):
+            self.when_later_started = {name: h.state for name, h in self.health().items()}
+        super().set_health(source, health)
+
+
+def test_the_main_screen_sources_start_first(healthy_sim: SimThread, tmp_path: Path) -> None:
+    options: dict[str, Any] = {"namespaces": NAMESPACES, "first_sources_wait_s": 60.0}
+    runtime = Runtime(client_for(healthy_sim, tmp_path), RuntimeOptions(**options))
+    store = runtime.store = NotingStore()
+    runtime.start()
+    try:
+        wait(lambda: store.when_later_started, "the later sources to start")
+        wait(lambda: store.health().get("deployments/nimify-system", SourceHealth("syncing")).state == "live", "")
+        wait(lambda: "probes" in store.health(), "the probes")
+    finally:
+        settle_and_stop(runtime)
+    states = store.when_later_started or {}
+    first = {name: state for name, state in states.items() if name.split("/")[0] in FIRST}
+    assert len(first) == 2 * len(NAMESPACES) + 2 and set(first.values()) == {"live"}, states
+    later = {name: state for name, state in states.items() if name.split("/")[0] not in FIRST}
+    assert later and set(later.values()) == {"syncing"}, "shown as loading until they start"
+
+
+def test_loaded_means_every_source_of_each_kind_past_its_first_load() -> None:
+    store = Store()
+    assert not have_loaded(store, ("pods",)), "no pods source yet: not loaded"
+    for namespace in ("a", "b"):
+        store.set_health(f"pods/{namespace}", SourceHealth("syncing"))
+    store.set_health("pods/a", SourceHealth("live"))
+    assert not have_loaded(store, ("pods",))
+    store.mark_stale("pods/b", "refused")  # failed counts as done: the poll says what it found
+    assert have_loaded(store, ("pods",))
+    assert not have_loaded(store, ("pods", "triton"))
+    store.set_health("triton", SourceHealth("unavailable", error="no running triton-server pod"))
+    assert have_loaded(store, ("pods", "triton"))
+
+
+async def test_sources_loaded_returns_once_loaded_or_after_its_timeout() -> None:
+    store = Store()
+    store.set_health("pods/a", SourceHealth("syncing"))
+    await asyncio.wait_for(sources_loaded(store, ("pods",), 0.1), 5.0)  # gives up
+    waiting = asyncio.ensure_future(sources_loaded(store, ("pods",), 60.0))
+    store.set_health("pods/a", SourceHealth("live"))
+    await asyncio.wait_for(waiting, 5.0)
