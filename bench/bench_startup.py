@@ -1,11 +1,12 @@
 """Benchmark: cold start of ``nimify-tui demo`` until every table of the main screen has rows.
 
-Each run is a fresh Python process that does what ``nimify-tui demo`` does (the simulator in-process, a
-kubeconfig for it, the app) but opens the app headless with ``run_test`` and notes the wall-clock time of each
-step, measured from just before the process was spawned:
+Each run is a fresh Python process that does what ``nimify-tui demo`` does (the simulator started as a child
+process, the app's modules imported meanwhile, the app on the kubeconfig the simulator writes) but opens the app
+headless with ``run_test`` and notes the wall-clock time of each step, measured from just before the process
+was spawned:
 
-  imports      nimify_tui's CLI, the app module and the simulator imported
-  sim up       the simulated cluster serves its API
+  imports      nimify_tui's CLI, the app module and the kubeconfig loader imported (the simulator starting)
+  sim up       the simulated cluster serves its API and its kubeconfig is written
   runtime      the app is mounted and starts its informers and pollers
   first paint  the first frame of the main screen (Textual's Ready event)
   first list   the first pod list is in the store
@@ -48,14 +49,19 @@ def child(scenario: str) -> None:
     import asyncio
 
     from nimify_tui import cli  # noqa: F401  (imported as the console script does)
+    from nimify_tui.sim.process import SimProcess
+
+    folder = Path(tempfile.mkdtemp(prefix="nimify-bench-"))
+    sim = SimProcess(folder, scenario=scenario).start()  # first, as the demo does: it starts while we import
+
     from nimify_tui.config import load_settings
     from nimify_tui.kube.client import KubeClient
-    from nimify_tui.sim.kubeconfig import write_kubeconfig
-    from nimify_tui.sim.server import SimThread
     from nimify_tui.ui.app import NimifyApp
+    from nimify_tui.ui.launch import preload_while_waiting
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.widgets.record_table import RecordTable
 
+    preload_while_waiting()
     stamps: dict[str, float] = {"imports": time.time()}
 
     class TimedApp(NimifyApp):
@@ -85,10 +91,9 @@ def child(scenario: str) -> None:
                     raise TimeoutError(f"tables still empty after {WAIT_TIMEOUT_S:.0f}s")
                 await asyncio.sleep(0.002)
 
-    with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp, SimThread(scenario=scenario) as sim:
+    try:
+        kubeconfig = sim.wait_ready()
         stamps["sim up"] = time.time()
-        folder = Path(tmp)
-        kubeconfig = write_kubeconfig(sim, folder / "kubeconfig")
         config = folder / "config.toml"
         config.write_text("")
         settings = load_settings({}, {}, config)
@@ -103,6 +108,9 @@ def child(scenario: str) -> None:
 
         app.runtime.start = timed_start  # type: ignore[method-assign]
         asyncio.run(watch(app))
+    finally:
+        sim.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(stamps), flush=True)
 
 

@@ -11,9 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from nimify_tui import __version__
+
+if TYPE_CHECKING:
+    import asyncio
 
 PROG = "nimify-tui"
 
@@ -87,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--triton-url", metavar="URL", help="Triton HTTP URL (default: through the API server proxy)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    demo = sub.add_parser("demo", help="start the simulated cluster in-process and open the TUI on it")
+    demo = sub.add_parser("demo", help="start the simulated cluster (a child process) and open the TUI on it")
     _add_sim_options(demo)
     # SUPPRESS: given before the command (`nimify-tui --readonly demo`) the value must survive the subparser
     demo.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS, help="remove every mutating action")
@@ -102,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="nimify-sim.kubeconfig",
         help="where to write a kubeconfig for it (contexts sim-admin and sim-readonly; default: %(default)s)",
     )
+    sim.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)  # the demo's child
     sim.add_argument(
         "--speed",
         type=_non_negative_float,
@@ -127,6 +131,16 @@ def cmd_scenarios() -> int:
     for line in scenario_lines():
         print(line)
     return 0
+
+
+async def _stop_when_orphaned(stop: asyncio.Event, every_s: float = 0.5) -> None:
+    """The demo's simulator ends with the demo, even one killed without a chance to stop it."""
+    import asyncio
+
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(every_s)
+    stop.set()
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -158,7 +172,10 @@ def cmd_sim(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        orphan_watch = loop.create_task(_stop_when_orphaned(stop)) if args.exit_with_parent else None
         await stop.wait()
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         print("nimify-tui sim: stopping", flush=True)
         await sim.stop()
 

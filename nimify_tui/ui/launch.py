@@ -12,6 +12,13 @@ from pathlib import Path
 from nimify_tui.kube.client import KubeClient, KubeConfigError
 
 
+def preload_while_waiting() -> None:
+    """Import the app and the kubeconfig loader (most of a cold start) while the simulated cluster starts."""
+    import kubernetes.config  # noqa: F401
+
+    import nimify_tui.ui.app  # noqa: F401
+
+
 def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
     from nimify_tui.config import ConfigError, load_settings
 
@@ -33,13 +40,18 @@ def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
         kubeconfig = str(settings.kubeconfig) if settings.kubeconfig else None
         context = settings.context
         if demo:
-            from nimify_tui.sim.kubeconfig import write_kubeconfig
-            from nimify_tui.sim.server import SimThread
+            from nimify_tui.sim.process import SimProcess, SimStartError
 
-            sim = stack.enter_context(SimThread(scenario=args.scenario, pods=args.pods, event_rate=args.event_rate))
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nimify-demo-")))
-            kubeconfig = str(folder / "kubeconfig")
-            write_kubeconfig(sim, Path(kubeconfig))
+            sim = stack.enter_context(
+                SimProcess(folder, scenario=args.scenario, pods=args.pods, event_rate=args.event_rate)
+            )
+            preload_while_waiting()
+            try:
+                kubeconfig = str(sim.wait_ready())
+            except SimStartError as exc:
+                print(f"nimify-tui demo: the simulated cluster did not start: {exc}", file=sys.stderr)
+                return 1
             context = "sim-admin"
         policy = settings.context_policy(context or "")
         try:

@@ -1,0 +1,87 @@
+"""`nimify-tui demo` as an operator starts it: in a real terminal (tmux), then quit with `q`.
+
+The demo starts its simulated cluster as a child process; this checks the whole path: the screen fills with the
+scenario's symptoms, `q` quits with status 0, and no simulator is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..waiting import wait_for
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self) -> None:
+        self.socket = f"nimify-test-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "demo")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    session = Tmux()
+    yield session
+    subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True, check=False)
+
+
+def simulators_under(folder: Path) -> list[str]:
+    """Command lines of running simulator processes whose files are in ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (proc / "status").read_text()
+        except OSError:
+            continue
+        if "nimify_tui sim" in command and str(folder) in command and "State:\tZ" not in state:
+            found.append(command)
+    return found
+
+
+def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> None:
+    env = {
+        "TMPDIR": str(tmp_path),  # the demo's folder (kubeconfig, the simulator's log) goes here
+        "XDG_STATE_HOME": str(tmp_path / "state"),  # and its journal
+        "TERM": "xterm-256color",
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    # COLUMNS and LINES (set in this process by Textual's test harness) would override the terminal's size
+    exports = " ".join(f"{name}={value!r}" for name, value in env.items())
+    demo = f"{sys.executable} -m nimify_tui demo --scenario crashloop-oom"
+    command = f"env -u COLUMNS -u LINES {exports} {demo}; echo DEMO-EXITED $?; sleep 600"
+    tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
+    wanted = ("scenario crashloop-oom", "CrashLoopBackOff", "Pods crash-looping", "nimify-model", "READY")
+    seen = [""]
+
+    def screen_shows_all() -> bool:
+        seen[0] = tmux.screen()
+        return all(text in seen[0] for text in wanted)
+
+    try:
+        wait_for(screen_shows_all, "the crash loop, its runbook check and the models", timeout_s=60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe screen:\n{seen[0]}") from None
+    assert simulators_under(tmp_path), "the simulator runs as a child process while the demo is open"
+    tmux.run("send-keys", "-t", "demo", "q")
+    wait_for(lambda: "DEMO-EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
+    assert simulators_under(tmp_path) == [], "no simulator is left running after the demo"
