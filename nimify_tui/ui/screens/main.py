@@ -11,8 +11,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input
 
 from nimify_tui.kube.records import PodRecord
@@ -74,6 +76,10 @@ class MainScreen(Screen[None]):
         Binding("U", "remedy('unload')", "Unload model", id="unload"),
         Binding("escape", "back", "Back", show=False),
     ]
+
+    # Textual's Screen repaints itself whole whenever the focus moves; the widgets that gain and lose the focus
+    # restyle and repaint themselves anyway, so this screen does without that repaint (tens of ms per key).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self) -> None:
         super().__init__()
