@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -111,6 +111,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._widths: list[int] = list(self._header.widths)
         self._row_styles: dict[str, Style] = {}
+        self._base_style = Style()
         self.cursor_row = 0
         self._update_virtual_size()
 
@@ -272,10 +273,14 @@ class RecordTable(ScrollView, can_focus=True):
             parts.append(pad + cell + " " * (width - cell_width) + pad)
         return "".join(parts)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style = self.rich_style  # worked out from the ancestors on each call: once per pass, not per line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._base_style
         if y == 0:
             shown, style = self._header, base + self.get_component_rich_style("record-table--header")
         else:
