@@ -97,7 +97,10 @@ async def test_filter_namespace_and_toggles(crashloop_sim: SimThread, app_factor
     app = app_factory(crashloop_sim)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(rows(app, "#pods-table")) > 3, "pods")
-        await pilot.press("slash", *"worker", "enter")
+        active = lambda: [pane.id for pane in app.screen.query(".pane.-active")]  # noqa: E731
+        await pilot.press("slash")
+        assert active() == ["pods-pane"], "the pane the prompt filters stays marked while it is open"
+        await pilot.press(*"worker", "enter")
         assert {r[0].split("-")[1] for r in rows(app, "#pods-table")} == {"worker"}
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"!worker", "enter")
         names = [r[0] for r in rows(app, "#pods-table")]
@@ -112,6 +115,7 @@ async def test_filter_namespace_and_toggles(crashloop_sim: SimThread, app_factor
         assert all(r[0].startswith("triton-server-") for r in triton)
         await pilot.press("2", "w")
         assert all(r[1] == "Warning" for r in rows(app, "#events-table"))
+        assert active() == ["events-pane"]
 
 
 async def test_pod_drill_down_describe_yaml_and_previous_logs(

@@ -37,11 +37,14 @@ class Pane(Vertical, can_focus=False):
     ALLOW_MAXIMIZE = True
     SOURCES: tuple[str, ...] = ()  # store kinds/values this pane reads; a change in one triggers a redraw
     HEALTH: tuple[str, ...] = ()  # source names (prefixes) whose freshness the pane shows
+    # a forced refresh (ages move with the clock) redraws a pane whose data did not change at most this often
+    CLOCK_REDRAW_S = 0.0
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = Text(title)
         self._seen_versions: tuple[int, ...] = ()
+        self._drawn_at = float("-inf")
         self._note = ""
         self._title = title
         self.stale = False
@@ -55,8 +58,10 @@ class Pane(Vertical, can_focus=False):
             self.border_subtitle = Text(note)  # a Text is shown literally; a str would be read as markup
         self.set_class(stale, "-stale")
         self.stale = stale
-        if force or versions != self._seen_versions:
+        clock_due = force and now - self._drawn_at >= self.CLOCK_REDRAW_S
+        if clock_due or versions != self._seen_versions:
             self._seen_versions = versions
+            self._drawn_at = now
             self.update_view(store, now)
 
     def update_view(self, store: Store, now: float) -> None:
