@@ -47,7 +47,9 @@ SIZE = (160, 45)
 def child(scenario: str) -> None:
     """One cold start; prints the wall-clock time of each step as JSON (after the app has closed)."""
     import asyncio
+    import gc
 
+    gc.disable()  # as run_tui does: the main screen enables it again once the first data is in
     from nimify_tui import cli  # noqa: F401  (imported as the console script does)
     from nimify_tui.sim.process import SimProcess
 

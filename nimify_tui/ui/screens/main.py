@@ -143,7 +143,9 @@ class MainScreen(Screen[None]):
             self._first_load_timer = None
             # Everything made so far (modules, widgets, the first lists) lives for the session: out of the cycle
             # collector's sight, a full collection scans what came since instead of everything (100+ ms pauses).
+            # The launcher turned the collector off for the start: it runs from now on.
             gc.freeze()
+            gc.enable()
 
     # --- refresh ------------------------------------------------------------------------------------------
     def panes(self) -> list[Pane]:
