@@ -116,6 +116,10 @@ async def test_filter_namespace_and_toggles(crashloop_sim: SimThread, app_factor
         await pilot.press("2", "w")
         assert all(r[1] == "Warning" for r in rows(app, "#events-table"))
         assert active() == ["events-pane"]
+        await pilot.press("slash")
+        assert active() == ["pods-pane"], "the filter brings the pods pane it filters"
+        await pilot.press("escape")
+        assert app.screen.focused is not None and app.screen.focused.id == "pods-table"
 
 
 async def test_pod_drill_down_describe_yaml_and_previous_logs(

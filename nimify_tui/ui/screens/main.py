@@ -365,6 +365,8 @@ class MainScreen(Screen[None]):
 
     # --- the prompt: `/` filter and `:` jump --------------------------------------------------------------
     def action_filter(self) -> None:
+        if self.active_pane != "pods-pane":  # the filter is the pods pane's: show what it filters
+            self.action_pane(PANE_ORDER.index("pods-pane"))
         self._open_prompt("filter", "filter pods: regex, !inverts (enter applies, esc clears)")
 
     def action_jump(self) -> None:
