@@ -281,7 +281,7 @@ class MainScreen(Screen[None]):
             self.show_only(self.active_pane)
         self._mark_active(pane)  # now, in the same frame as the focus, not when the focus event comes back
         tables = pane.query(RecordTable)
-        (tables.first() if tables else pane).focus()
+        self.set_focus(tables.first() if tables else pane)  # now: Widget.focus() would wait for a later message
 
     def action_zoom(self) -> None:
         if self.has_class("-narrow"):
