@@ -35,7 +35,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nimify_tui.ui.app import NimifyApp
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "nimify-system"
@@ -152,14 +155,24 @@ def emit(result: dict[str, Any]) -> None:
     os._exit(0)
 
 
+def bench_app(kubeconfig: str, folder: Path) -> NimifyApp:
+    """The app on the simulator as the admin, with default settings (an empty config file) and no journal."""
+    from nimify_tui.config import load_settings
+    from nimify_tui.kube.client import KubeClient
+    from nimify_tui.ui.app import NimifyApp
+
+    config = folder / "config.toml"
+    config.write_text("")
+    settings = load_settings({}, {}, config)
+    client = KubeClient.from_kubeconfig(kubeconfig, "sim-admin")
+    return NimifyApp(client, settings, policy=settings.context_policy("sim-admin"), record_journal=False)
+
+
 def app_child(kubeconfig: str, expect: int, stall_cap_s: float, profile: str | None) -> None:
     """One run of the app; writes its figures as one JSON line and ends the process (see ``emit``)."""
     import asyncio
     import cProfile
 
-    from nimify_tui.config import load_settings
-    from nimify_tui.kube.client import KubeClient
-    from nimify_tui.ui.app import NimifyApp
     from nimify_tui.ui.widgets.record_table import RecordTable
 
     result: dict[str, Any] = {"rss_before_mb": memory_mb("VmRSS")}
@@ -204,11 +217,7 @@ def app_child(kubeconfig: str, expect: int, stall_cap_s: float, profile: str | N
             finish()
 
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        settings = load_settings({}, {}, config)
-        client = KubeClient.from_kubeconfig(kubeconfig, "sim-admin")
-        app = NimifyApp(client, settings, policy=settings.context_policy("sim-admin"), record_journal=False)
+        app = bench_app(kubeconfig, Path(tmp))
         start_runtime = app.runtime.start
 
         def timed_start() -> None:

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_big_namespace import LoopWatch, checkout_environment, emit, start_sim, stop_sim
+from bench_big_namespace import LoopWatch, bench_app, checkout_environment, emit, start_sim, stop_sim
 from bench_big_namespace import run_child as run_script
 
 NAMESPACE = "nimify-system"
@@ -102,8 +102,6 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
     from textual import events
     from textual.widgets import Input
 
-    from nimify_tui.config import load_settings
-    from nimify_tui.kube.client import KubeClient
     from nimify_tui.ui.app import NimifyApp
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.widgets.record_table import RecordTable
@@ -211,11 +209,7 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
             finish()
 
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        settings = load_settings({}, {}, config)
-        client = KubeClient.from_kubeconfig(kubeconfig, "sim-admin")
-        app = NimifyApp(client, settings, policy=settings.context_policy("sim-admin"), record_journal=False)
+        app = bench_app(kubeconfig, Path(tmp))
         if profiler is not None:
             profiler.enable()
         asyncio.run(run(app))

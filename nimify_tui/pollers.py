@@ -97,14 +97,8 @@ async def sources_loaded(store: Store, prefixes: Sequence[str], timeout_s: float
     """Wait (at most ``timeout_s``) until every source named by one of ``prefixes`` ("pods" covers
     "pods/nimify-system", ...) exists and has its first data, or failed to get it (stale or unavailable)."""
     deadline = time.monotonic() + timeout_s
-    while not have_loaded(store, prefixes) and time.monotonic() < deadline:
+    while not store.have_loaded(prefixes) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-
-
-def have_loaded(store: Store, prefixes: Sequence[str]) -> bool:
-    """Every source named by one of ``prefixes`` exists and is past its first load (live, stale or unavailable)."""
-    healths = [store.health_of(prefix) for prefix in prefixes]
-    return all(sources and all(h.state != "syncing" for h in sources) for sources in healths)
 
 
 async def pods_listed(runtime: Runtime, timeout_s: float = 5.0) -> None:

@@ -54,6 +54,11 @@ class Runtime:
             prometheus_url=self.options.prometheus_url,
         )
         self.informers: list[Informer] = []
+        from nimify_tui.pollers import FIRST_POLLED
+
+        # what the main screen's tables show: started first; the rest waits until these have loaded
+        first_kinds = [kind for kind in self.options.first_kinds if kind in self.options.kinds]
+        self.first_sources: tuple[str, ...] = (*first_kinds, *FIRST_POLLED)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._tasks: list[concurrent.futures.Future[Any]] = []
@@ -64,7 +69,7 @@ class Runtime:
         ``first_sources_wait_s``. Started all at once, the dozens of informer threads and the other pollers would
         share one interpreter lock with the first ones and the UI's first frame, and slow them all down."""
         from nimify_tui.kube.records import DECODERS
-        from nimify_tui.pollers import FIRST_POLLED, first_pollers, later_pollers, sources_loaded
+        from nimify_tui.pollers import first_pollers, later_pollers, sources_loaded
 
         decoders = {**DECODERS, **self.options.decoders}
         for kind_name in self.options.kinds:
@@ -90,10 +95,9 @@ class Runtime:
             self.spawn(make)
         for informer in first:
             informer.start()
-        first_sources = (*{i.kind.name for i in first}, *FIRST_POLLED)
 
         async def start_the_rest() -> None:
-            await sources_loaded(self.store, first_sources, self.options.first_sources_wait_s)
+            await sources_loaded(self.store, self.first_sources, self.options.first_sources_wait_s)
             for informer in later:
                 informer.start()
             for make in later_pollers(self):

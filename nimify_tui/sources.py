@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -27,6 +27,11 @@ class SourceHealth:
     last_ok: float | None = None
     error: str | None = None
     since: float = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        """Past its first load: it has data, or failed to get it (stale, unavailable)."""
+        return self.state != "syncing"
 
 
 class Store:
@@ -125,6 +130,11 @@ class Store:
         """Health of every source whose name starts with ``prefix`` ("pods" covers "pods/nimify-system", ...)."""
         with self._lock:
             return [h for name, h in self._health.items() if name == prefix or name.startswith(prefix + "/")]
+
+    def have_loaded(self, prefixes: Sequence[str]) -> bool:
+        """Every source named by one of ``prefixes`` exists and is past its first load."""
+        healths = [self.health_of(prefix) for prefix in prefixes]
+        return all(sources and all(h.loaded for h in sources) for sources in healths)
 
     @property
     def changes(self) -> int:

@@ -113,7 +113,7 @@ async def select_pod(pilot: Pilot[int], app: NimifyApp, key: str) -> None:
     """Focus the pods pane (key 1) and put its cursor on the pod ``key``, as the arrow keys would."""
     await pilot.press("1")
     table = app.screen.query_one("#pods-table", RecordTable)
-    table.move_cursor(row=table.get_row_index(key), animate=False)
+    table.move_cursor(row=table.get_row_index(key))
     await pilot.pause()
     if table.selected_key != key:
         raise RuntimeError(f"could not select {key} in the pods pane")

@@ -59,8 +59,8 @@ class SimProcess:
             *extra_args,
         ]
         self._process: subprocess.Popen[str] | None = None
-        self._ready = threading.Event()
-        self._lines: list[str] = []
+        self._answered = threading.Event()  # it said it serves, or it ended
+        self._serving = False
 
     @property
     def pid(self) -> int | None:
@@ -85,20 +85,20 @@ class SimProcess:
     def _read_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
         for line in self._process.stdout:  # read to the end, so that the child never blocks on a full pipe
-            if len(self._lines) < 50:
-                self._lines.append(line.rstrip("\n"))
             if line.startswith(READY_PREFIX):
-                self._ready.set()
-        self._ready.set()  # it ended: wait_ready looks at why
+                self._serving = True
+                self._answered.set()
+        self._answered.set()  # it ended: wait_ready looks at why
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> Path:
         """The kubeconfig once the child serves; SimStartError if it ended or took longer than ``timeout_s``."""
         if self._process is None:
             raise SimStartError("not started")
-        if not self._ready.wait(timeout_s):
+        if not self._answered.wait(timeout_s):
             self.stop()
             raise SimStartError(f"no answer after {timeout_s:.0f} s{self._error_tail()}")
-        if self._process.poll() is not None and not any(line.startswith(READY_PREFIX) for line in self._lines):
+        if not self._serving:
+            self._process.wait()
             raise SimStartError(f"it exited with status {self._process.returncode}{self._error_tail()}")
         return self.kubeconfig
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.pollers import have_loaded, sources_loaded
+from nimify_tui.pollers import sources_loaded
 from nimify_tui.runtime import Runtime, RuntimeOptions
 from nimify_tui.sim.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
@@ -31,7 +31,7 @@ def client_for(sim: SimThread, folder: Path, context: str = "sim-admin", *, read
 def settle_and_stop(runtime: Runtime) -> None:
     """Stop once every poller has had its first round (stopped while it connects, httpx leaves a warning)."""
     try:
-        wait(lambda: have_loaded(runtime.store, ("probes", "metrics", "metrics-api")), "the pollers' first round")
+        wait(lambda: runtime.store.have_loaded(("probes", "metrics", "metrics-api")), "the pollers' first round")
     finally:
         runtime.stop()
 
@@ -128,16 +128,16 @@ def test_the_main_screen_sources_start_first(healthy_sim: SimThread, tmp_path: P
 
 def test_loaded_means_every_source_of_each_kind_past_its_first_load() -> None:
     store = Store()
-    assert not have_loaded(store, ("pods",)), "no pods source yet: not loaded"
+    assert not store.have_loaded(("pods",)), "no pods source yet: not loaded"
     for namespace in ("a", "b"):
         store.set_health(f"pods/{namespace}", SourceHealth("syncing"))
     store.set_health("pods/a", SourceHealth("live"))
-    assert not have_loaded(store, ("pods",))
+    assert not store.have_loaded(("pods",))
     store.mark_stale("pods/b", "refused")  # failed counts as done: the poll says what it found
-    assert have_loaded(store, ("pods",))
-    assert not have_loaded(store, ("pods", "triton"))
+    assert store.have_loaded(("pods",))
+    assert not store.have_loaded(("pods", "triton"))
     store.set_health("triton", SourceHealth("unavailable", error="no running triton-server pod"))
-    assert have_loaded(store, ("pods", "triton"))
+    assert store.have_loaded(("pods", "triton"))
 
 
 async def test_sources_loaded_returns_once_loaded_or_after_its_timeout() -> None:

@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from nimify_tui.sources import SourceHealth, Store
 from nimify_tui.text import one_line
+from nimify_tui.ui.widgets.record_table import RecordTable
 
 _REQUEST_PREFIX = re.compile(r"^[A-Z]+ /\S*: ")
 
@@ -72,3 +74,16 @@ class Pane(Vertical, can_focus=False):
         if title != self._title:
             self._title = title
             self.border_title = Text(title)
+
+
+class TablePane(Pane):
+    """A pane holding one ``RecordTable`` of ``COLUMNS``, with the id ``<name>-table`` for ``<name>-pane``."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield RecordTable(self.COLUMNS, id=(self.id or "").replace("-pane", "-table"))
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.app import ComposeResult
-
 from nimify_tui.kube.records import EventRecord
 from nimify_tui.kube.status import event_row, event_sort_key
 from nimify_tui.sources import Store
-from nimify_tui.ui.panes.base import Pane
-from nimify_tui.ui.widgets.record_table import RecordTable, Row
+from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.widgets.record_table import Row
 
 EVENT_COLUMNS = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE")
 MAX_EVENT_ROWS = 500
@@ -50,7 +48,8 @@ def event_rows(
     return rows
 
 
-class EventsPane(Pane):
+class EventsPane(TablePane):
+    COLUMNS = EVENT_COLUMNS
     SOURCES = ("events",)
     HEALTH = ("events",)
 
@@ -58,13 +57,6 @@ class EventsPane(Pane):
         super().__init__("Events", id="events-pane")
         self.namespace: str | None = "nimify-system"
         self.warnings_only = False
-
-    def compose(self) -> ComposeResult:
-        yield RecordTable(EVENT_COLUMNS, id="events-table")
-
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
 
     def update_view(self, store: Store, now: float) -> None:
         rows = event_rows(store.items("events"), now, namespace=self.namespace, warnings_only=self.warnings_only)

@@ -3,12 +3,10 @@ compute, and failures."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-
 from nimify_tui.sources import Store
 from nimify_tui.triton.poller import ModelState, TritonView
-from nimify_tui.ui.panes.base import Pane
-from nimify_tui.ui.widgets.record_table import RecordTable, Row
+from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.widgets.record_table import Row
 
 MODEL_COLUMNS = ("MODEL", "STATE", "REQ/S", "QUEUE ms", "COMPUTE ms", "FAIL", "AVG ms", "VER", "REASON")
 
@@ -45,19 +43,13 @@ def server_summary(view: TritonView) -> str:
     return text + (f" · {errors[0]}" if errors else "")
 
 
-class ModelsPane(Pane):
+class ModelsPane(TablePane):
+    COLUMNS = MODEL_COLUMNS
     SOURCES = ("triton",)
     HEALTH = ("triton",)
 
     def __init__(self) -> None:
         super().__init__("Triton models", id="models-pane")
-
-    def compose(self) -> ComposeResult:
-        yield RecordTable(MODEL_COLUMNS, id="models-table")
-
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
 
     def update_view(self, store: Store, now: float) -> None:
         view: TritonView | None = store.value("triton")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from textual.app import ComposeResult
-
 from nimify_tui.gpu.merge import GpuView
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
@@ -14,8 +12,8 @@ from nimify_tui.kube.quantity import quantity_or_none
 from nimify_tui.kube.records import NodeRecord, PodRecord
 from nimify_tui.kube.status import node_status
 from nimify_tui.sources import Store
-from nimify_tui.ui.panes.base import Pane
-from nimify_tui.ui.widgets.record_table import RecordTable, Row
+from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.widgets.record_table import Row
 
 NODE_COLUMNS = ("NODE / GPU", "STATUS", "CPU", "MEM", "GPU", "DETAIL")
 PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
@@ -111,19 +109,13 @@ def gpu_row(gpu: GpuRecord) -> Row:
     )
 
 
-class NodesPane(Pane):
+class NodesPane(TablePane):
+    COLUMNS = NODE_COLUMNS
     SOURCES = ("nodes", "pods", "nodemetrics", "gpus")
     HEALTH = ("nodes", "metrics-api")
 
     def __init__(self) -> None:
         super().__init__("Nodes & GPUs", id="nodes-pane")
-
-    def compose(self) -> ComposeResult:
-        yield RecordTable(NODE_COLUMNS, id="nodes-table")
-
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
 
     def update_view(self, store: Store, now: float) -> None:
         gpus: GpuView | None = store.value("gpus")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from textual.app import ComposeResult
-
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.kube.status import pod_fault, pod_row
 from nimify_tui.sources import Store
-from nimify_tui.ui.panes.base import Pane
-from nimify_tui.ui.widgets.record_table import RecordTable, Row
+from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.widgets.record_table import Row
 
 POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "CPU", "MEM", "GPU")
 
@@ -102,7 +100,8 @@ def pod_rows(
     return [row for _, _, row in rows]
 
 
-class PodsPane(Pane):
+class PodsPane(TablePane):
+    COLUMNS = POD_COLUMNS
     SOURCES = ("pods", "podmetrics", "gpus")
     HEALTH = ("pods", "metrics-api")  # CPU/MEM say "n/a"; the border says why
 
@@ -112,13 +111,6 @@ class PodsPane(Pane):
         self.filter_text = ""
         self.faulty_only = False
         self.filter_note = ""
-
-    def compose(self) -> ComposeResult:
-        yield RecordTable(POD_COLUMNS, id="pods-table")
-
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one(RecordTable)
 
     def update_view(self, store: Store, now: float) -> None:
         pattern, inverted, self.filter_note = compile_filter(self.filter_text)

@@ -36,9 +36,8 @@ from nimify_tui.ui.widgets.record_table import RecordTable
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
-# Until the first data of the tables is in, each source's first load is shown as soon as it lands rather than at
-# the next refresh (every 0.5 s): checked this often, for at most that long.
-FIRST_LOAD_SOURCES = ("pods", "events", "nodes", "triton")
+# Until the first data of the tables is in (the runtime's first sources), each source's first load is shown as soon
+# as it lands rather than at the next refresh (every 0.5 s): checked this often, for at most that long.
 FIRST_LOAD_CHECK_S = 0.02
 FIRST_LOAD_WATCH_S = 15.0
 NARROW_WIDTH = 120
@@ -129,12 +128,13 @@ class MainScreen(Screen[None]):
             return
         if not self.is_current:
             return  # a dialog is on top: shown once this screen is back
-        sources = [self.nimify.runtime.store.health_of(prefix) for prefix in FIRST_LOAD_SOURCES]
-        loaded = tuple(sum(health.state != "syncing" for health in healths) for healths in sources)
+        store = self.nimify.runtime.store
+        first = self.nimify.runtime.first_sources
+        loaded = tuple(sum(health.loaded for health in store.health_of(prefix)) for prefix in first)
         if loaded != self._first_loads:
             self._first_loads = loaded
             self.refresh_panes()
-        if all(healths and count == len(healths) for healths, count in zip(sources, loaded, strict=True)):
+        if store.have_loaded(first):
             self._stop_first_loads()
 
     def _stop_first_loads(self) -> None:

@@ -90,34 +90,32 @@ class KeyFooter(Widget, can_focus=False):
         left = [item for item in self.keys if item.key not in pinned_keys]
         right = [item for item in self.keys if item.key in pinned_keys]
 
-        def assemble(items: list[FooterKey]) -> Text:
+        def assemble(items: list[FooterKey]) -> tuple[Text, list[tuple[int, int, FooterKey]]]:
+            """The keys as text, and where each one stands in it."""
             text = Text(no_wrap=True, end="")
+            spans = []
             for item in items:
                 dim = Style(dim=True) if not item.enabled else Style()
+                begin = text.cell_len
                 text.append(f" {item.display} ", key_style + dim)
                 text.append(f"{item.description} ", description_style + dim)
-            return text
+                spans.append((begin, text.cell_len, item))
+            return text, spans
 
         width = self.size.width
-        pinned = assemble(right)
-        line = assemble(left)
-        room = max(0, width - pinned.cell_len)
+        pinned, pinned_spans = assemble(right)
+        line, line_spans = assemble(left)
+        room = visible = max(0, width - pinned.cell_len)
         if line.cell_len > room:
-            line.truncate(max(0, room - 2))
+            visible = max(0, room - 2)
+            line.truncate(visible)
             line.append("… ", description_style)
         line.pad_right(room - line.cell_len)
-        self._spans = self._key_spans(left, 0, room) + self._key_spans(right, line.cell_len, width)
+        offset = line.cell_len
+        self._spans = [(begin, min(end, visible), item) for begin, end, item in line_spans if begin < visible]
+        self._spans += [(begin + offset, end + offset, item) for begin, end, item in pinned_spans]
         line.append_text(pinned)
         return line
-
-    @staticmethod
-    def _key_spans(items: list[FooterKey], start: int, limit: int) -> list[tuple[int, int, FooterKey]]:
-        spans = []
-        for item in items:
-            end = start + len(item.display) + len(item.description) + 3
-            spans.append((start, min(end, limit), item))
-            start = end
-        return spans
 
     def on_click(self, event: events.Click) -> None:
         for start, end, item in self._spans:

@@ -121,10 +121,6 @@ class RecordTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
-    def column_names(self) -> tuple[str, ...]:
-        return self._column_names
-
-    @property
     def selected_key(self) -> str | None:
         if not self._rows:
             return None
@@ -186,9 +182,8 @@ class RecordTable(ScrollView, can_focus=True):
         return sum(width + 2 * CELL_PADDING for width in self._widths)
 
     # --- cursor ------------------------------------------------------------------------------------------
-    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
         """Put the cursor on ``row`` (clamped to the rows shown)."""
-        del animate  # the cursor jumps; kept for DataTable's signature
         old = self.cursor_row
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
         if self.cursor_row != old:
