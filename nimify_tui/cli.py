@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import asyncio
 
 PROG = "nimify-tui"
+ORPHAN_GRACE_S = 5.0  # an orphaned simulator that has not stopped cleanly by then exits anyway
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,14 +134,27 @@ def cmd_scenarios() -> int:
     return 0
 
 
-async def _stop_when_orphaned(stop: asyncio.Event, every_s: float = 0.5) -> None:
-    """The demo's simulator ends with the demo, even one killed without a chance to stop it."""
-    import asyncio
+def _watch_for_orphaning(loop: asyncio.AbstractEventLoop, stop: asyncio.Event, every_s: float = 0.5) -> None:
+    """The demo's simulator ends with the demo, even one killed without a chance to stop it.
+
+    A thread, not a task, so that a busy or stuck event loop cannot keep an orphan alive: once the parent is gone
+    the loop is asked to stop cleanly, and if it has not ended a few seconds later the process exits anyway.
+    """
+    import threading
+    import time
 
     parent = os.getppid()
-    while os.getppid() == parent:
-        await asyncio.sleep(every_s)
-    stop.set()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the parent read our output: writing there now fails with EPIPE
+        loop.call_soon_threadsafe(stop.set)
+        time.sleep(ORPHAN_GRACE_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -172,10 +186,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        orphan_watch = loop.create_task(_stop_when_orphaned(stop)) if args.exit_with_parent else None
+        if args.exit_with_parent:
+            _watch_for_orphaning(loop, stop)
         await stop.wait()
-        if orphan_watch is not None:
-            orphan_watch.cancel()
         print("nimify-tui sim: stopping", flush=True)
         await sim.stop()
 

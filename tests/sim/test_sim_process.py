@@ -72,6 +72,7 @@ def test_it_ends_when_the_demo_is_killed(tmp_path: Path) -> None:
         demo.send_signal(signal.SIGKILL)
         demo.wait()
         wait_for(lambda: not alive(child), "the orphaned simulator to stop", timeout_s=15)
+        assert "cannot serve" not in (tmp_path / "sim.log").read_text(), "it stopped cleanly, not on a failed write"
     finally:
         if demo.poll() is None:
             demo.kill()
