@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="nimify-sim.kubeconfig",
         help="where to write a kubeconfig for it (contexts sim-admin and sim-readonly; default: %(default)s)",
     )
-    sim.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)  # the demo's child
+    # the demo's child: the demo's pid, so that even a demo that died before this process started is noticed
+    sim.add_argument("--exit-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)
     sim.add_argument(
         "--speed",
         type=_non_negative_float,
@@ -134,22 +135,33 @@ def cmd_scenarios() -> int:
     return 0
 
 
-def _watch_for_orphaning(loop: asyncio.AbstractEventLoop, stop: asyncio.Event, every_s: float = 0.5) -> None:
+def _watch_for_orphaning(
+    parent: int, loop: asyncio.AbstractEventLoop, stop: asyncio.Event, every_s: float = 0.5
+) -> None:
     """The demo's simulator ends with the demo, even one killed without a chance to stop it.
 
-    A thread, not a task, so that a busy or stuck event loop cannot keep an orphan alive: once the parent is gone
-    the loop is asked to stop cleanly, and if it has not ended a few seconds later the process exits anyway.
+    Two signs that the demo is gone, either one enough: this process's parent is no longer ``parent`` (the demo
+    gave its pid, so a demo gone before this process looked is noticed too), or the pipe the
+    demo read our output from has lost its reader. A thread, not a task, so that a busy or stuck event loop cannot
+    keep an orphan alive: the loop is asked to stop cleanly, and if it has not ended a few seconds later the
+    process exits anyway.
     """
+    import select
+    import stat
     import threading
     import time
 
-    parent = os.getppid()
+    out = sys.stdout.fileno()
+    reader_gone = select.poll()
+    to_pipe = stat.S_ISFIFO(os.fstat(out).st_mode)
+    if to_pipe:
+        reader_gone.register(out, select.POLLERR | select.POLLHUP)  # a pipe's writer sees POLLERR once unread
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every_s)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the parent read our output: writing there now fails with EPIPE
+        while os.getppid() == parent and not reader_gone.poll(every_s * 1000):
+            pass
+        if to_pipe:  # nobody may read our output any more: writing there would fail with EPIPE
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out)
         loop.call_soon_threadsafe(stop.set)
         time.sleep(ORPHAN_GRACE_S)
         os._exit(0)
@@ -165,6 +177,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from nimify_tui.sim.server import start_sim
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if args.exit_with_parent is not None:
+            _watch_for_orphaning(args.exit_with_parent, loop, stop)
         sim = await start_sim(
             scenario=args.scenario,
             port=args.port,
@@ -174,20 +192,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
         )
         out = Path(args.kubeconfig_out)
         write_kubeconfig(sim, out)
-        print(f"nimify-tui sim: scenario {args.scenario!r} serving on {sim.url}", flush=True)
-        print(f"  kubernetes API : {sim.url}", flush=True)
-        print(f"  kubeconfig     : {out.resolve()} (contexts sim-admin, sim-readonly)", flush=True)
         triton = "/api/v1/namespaces/triton-system/services/triton-server:8000/proxy"
         api = "/api/v1/namespaces/nimify-system/services/nimify-api:8000/proxy"
-        print(f"  triton (proxy) : {sim.url}{triton}/v2/health/ready", flush=True)
-        print(f"  nimify-api     : {sim.url}{api}/health", flush=True)
-        print(f"  try: kubectl --kubeconfig {out} get pods -n nimify-system", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if args.exit_with_parent:
-            _watch_for_orphaning(loop, stop)
+        banner = (
+            f"nimify-tui sim: scenario {args.scenario!r} serving on {sim.url}\n"
+            f"  kubernetes API : {sim.url}\n"
+            f"  kubeconfig     : {out.resolve()} (contexts sim-admin, sim-readonly)\n"
+            f"  triton (proxy) : {sim.url}{triton}/v2/health/ready\n"
+            f"  nimify-api     : {sim.url}{api}/health\n"
+            f"  try: kubectl --kubeconfig {out} get pods -n nimify-system"
+        )
+        sys.stdout.write(banner + "\n")  # one write: whoever reads the first line can stop reading at once
+        sys.stdout.flush()
         await stop.wait()
         print("nimify-tui sim: stopping", flush=True)
         await sim.stop()

@@ -11,6 +11,7 @@ This module imports nothing of the simulator: it only starts the command.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -56,6 +57,7 @@ class SimProcess:
             "--kubeconfig-out",
             str(self.kubeconfig),
             "--exit-with-parent",
+            str(os.getpid()),
             *extra_args,
         ]
         self._process: subprocess.Popen[str] | None = None

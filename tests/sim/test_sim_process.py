@@ -76,3 +76,64 @@ def test_it_ends_when_the_demo_is_killed(tmp_path: Path) -> None:
     finally:
         if demo.poll() is None:
             demo.kill()
+
+
+def sim_command(tmp_path: Path) -> list[str]:
+    """``nimify-tui sim`` as the demo starts it, less the demo's pid, which the caller appends."""
+    kubeconfig = tmp_path / "kubeconfig"
+    return [sys.executable, "-m", "nimify_tui", "sim", "--kubeconfig-out", str(kubeconfig), "--exit-with-parent"]
+
+
+def test_it_ends_when_nobody_reads_its_output(tmp_path: Path) -> None:
+    """The parent is still there but has closed the pipe it read the child's output from: the child stops cleanly."""
+    with (tmp_path / "sim.log").open("w") as errors:
+        command = [*sim_command(tmp_path), str(os.getpid())]
+        sim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+    try:
+        assert sim.stdout is not None
+        assert sim.stdout.readline().startswith("nimify-tui sim: scenario 'healthy' serving on http://127.0.0.1:")
+        sim.stdout.close()
+        assert sim.wait(timeout=15) == 0
+        assert (tmp_path / "sim.log").read_text() == "", "no error on the way out"
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+
+
+def test_it_ends_when_its_parent_dies_even_with_its_output_in_a_file(tmp_path: Path) -> None:
+    """No pipe to lose its reader: the child sees that it was handed to another parent, and stops."""
+    output = tmp_path / "sim.out"
+    script = textwrap.dedent(
+        f"""
+        import os, subprocess, time
+        with open({str(output)!r}, "w") as out:
+            sim = subprocess.Popen({sim_command(tmp_path)!r} + [str(os.getpid())], stdout=out, stderr=subprocess.STDOUT)
+        print(sim.pid, flush=True)
+        time.sleep(120)
+        """
+    )
+    demo = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert demo.stdout is not None
+        child = int(demo.stdout.readline())
+        wait_for(lambda: "serving on" in output.read_text(), "the simulator to serve")
+        demo.send_signal(signal.SIGKILL)
+        demo.wait()
+        wait_for(lambda: not alive(child), f"the orphaned simulator to stop; it wrote {output.read_text()!r}", 15)
+        assert output.read_text().rstrip().endswith("nimify-tui sim: stopping"), "it stopped cleanly"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+
+
+def test_it_ends_when_the_demo_was_gone_before_it_looked(tmp_path: Path) -> None:
+    """The demo gives its pid: a child whose parent is already someone else stops at once, whenever it starts."""
+    not_the_parent = str(os.getpid() + 1_000_000)
+    with (tmp_path / "sim.out").open("w") as out:
+        sim = subprocess.Popen([*sim_command(tmp_path), not_the_parent], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert sim.wait(timeout=15) == 0
+        assert (tmp_path / "sim.out").read_text().rstrip().endswith("nimify-tui sim: stopping")
+    finally:
+        if sim.poll() is None:
+            sim.kill()
