@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from nimify_tui.journal.journal import read_journal
@@ -33,14 +35,17 @@ def mutations(sim: SimThread) -> list[str]:
     return [f"{r.method} {r.path}" for r in sim.request_log if r.method in MUTATING and is_change(r.path)]
 
 
-def select_pod(app: NimifyApp, prefix: str, status: str | None = None) -> str:
+async def select_pod(pilot: Pilot[Any], app: NimifyApp, prefix: str) -> str:
+    """Put the pods pane's cursor on the first pod named ``prefix``..., once the pane shows one."""
     table = app.screen.query_one("#pods-table", RecordTable)
-    for index in range(table.row_count):
-        row = table.get_row_at(index)
-        if row[0].startswith(prefix) and (status is None or row[2] == status):
-            table.move_cursor(row=index)
-            return row[0]
-    raise AssertionError(f"no pod {prefix!r} in the pods pane")
+
+    def shown() -> int | None:
+        names = [table.get_row_at(index)[0] for index in range(table.row_count)]
+        return next((index + 1 for index, name in enumerate(names) if name.startswith(prefix)), None)
+
+    index = await until(pilot, shown, f"a pod {prefix!r} in the pods pane") - 1
+    table.move_cursor(row=index)
+    return table.get_row_at(index)[0]
 
 
 def status_text(screen: ActionScreen) -> str:
@@ -61,8 +66,7 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
             pilot, lambda: any(r for r in app.runtime.store.items("pods") if r.status == "CrashLoopBackOff"), "crash"
         )
         await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
-        await pilot.pause(0.6)
-        select_pod(app, "nimify-api-")
+        await select_pod(pilot, app, "nimify-api-")
         await pilot.press("m")
         screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "action modal")
         await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
@@ -96,8 +100,7 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
     app = app_factory(sim, record=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        await pilot.pause(0.6)
-        victim = select_pod(app, "nimify-worker-")
+        victim = await select_pod(pilot, app, "nimify-worker-")
         await pilot.press("ctrl+d")
         screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
         await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
@@ -115,7 +118,7 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
             pilot, lambda: any(e.get("result") == "cancelled" for e in journal_entries(tmp_path)), "cancel journaled"
         )
         assert mutations(sim) == before
-        select_pod(app, victim)
+        await select_pod(pilot, app, victim)
         await pilot.press("ctrl+d")
         screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal again")
         await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
@@ -133,7 +136,7 @@ async def test_readonly_flag_sends_no_mutating_request_whatever_is_pressed(
     before = len(healthy_sim.request_log)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        select_pod(app, "nimify-api-")
+        await select_pod(pilot, app, "nimify-api-")
         for pane in ("1", "4", "1"):
             await pilot.press(pane)
             for key in REMEDY_KEYS:
@@ -153,7 +156,7 @@ async def test_sim_readonly_context_disables_the_keys_with_the_reason(
         await until(pilot, lambda: len(app.remedy_refusals) == 9, "the API server's answers")
         assert all("not allowed" in reason or "RBAC" in reason for reason in app.remedy_refusals.values())
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        select_pod(app, "nimify-api-")
+        await select_pod(pilot, app, "nimify-api-")
         for key in REMEDY_KEYS:
             await pilot.press(key)
             assert isinstance(app.screen, MainScreen)
@@ -210,8 +213,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
-        await pilot.pause(0.6)
-        select_pod(app, "nimify-worker-")
+        await select_pod(pilot, app, "nimify-worker-")
         await pilot.press("s")
         screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
         await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
