@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,25 @@ def test_a_child_that_cannot_start_says_why(tmp_path: Path) -> None:
         sim.wait_ready()
 
 
+def kill_the_demo_and_wait_for_its_child(script: str, serving: Callable[[], bool] = lambda: True) -> None:
+    """Run ``script`` as the demo (it prints its simulator's pid), SIGKILL it once ``serving()``, and wait for the
+    orphaned simulator to stop by itself."""
+    demo = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert demo.stdout is not None
+        child = int(demo.stdout.readline())
+        wait_for(lambda: alive(child) and serving(), "the simulator to serve")
+        demo.send_signal(signal.SIGKILL)
+        demo.wait()
+        wait_for(lambda: not alive(child), "the orphaned simulator to stop", timeout_s=15)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+
+
 def test_it_ends_when_the_demo_is_killed(tmp_path: Path) -> None:
     """A demo killed with SIGKILL cannot stop its child: the child notices it was orphaned and stops itself."""
-    script = textwrap.dedent(
+    kill_the_demo_and_wait_for_its_child(
         f"""
         import sys, time
         from pathlib import Path
@@ -64,18 +81,7 @@ def test_it_ends_when_the_demo_is_killed(tmp_path: Path) -> None:
         time.sleep(120)
         """
     )
-    demo = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert demo.stdout is not None
-        child = int(demo.stdout.readline())
-        assert alive(child)
-        demo.send_signal(signal.SIGKILL)
-        demo.wait()
-        wait_for(lambda: not alive(child), "the orphaned simulator to stop", timeout_s=15)
-        assert "cannot serve" not in (tmp_path / "sim.log").read_text(), "it stopped cleanly, not on a failed write"
-    finally:
-        if demo.poll() is None:
-            demo.kill()
+    assert "cannot serve" not in (tmp_path / "sim.log").read_text(), "it stopped cleanly, not on a failed write"
 
 
 def sim_command(tmp_path: Path) -> list[str]:
@@ -103,27 +109,17 @@ def test_it_ends_when_nobody_reads_its_output(tmp_path: Path) -> None:
 def test_it_ends_when_its_parent_dies_even_with_its_output_in_a_file(tmp_path: Path) -> None:
     """No pipe to lose its reader: the child sees that it was handed to another parent, and stops."""
     output = tmp_path / "sim.out"
-    script = textwrap.dedent(
+    kill_the_demo_and_wait_for_its_child(
         f"""
         import os, subprocess, time
         with open({str(output)!r}, "w") as out:
             sim = subprocess.Popen({sim_command(tmp_path)!r} + [str(os.getpid())], stdout=out, stderr=subprocess.STDOUT)
         print(sim.pid, flush=True)
         time.sleep(120)
-        """
+        """,
+        serving=lambda: "serving on" in output.read_text(),
     )
-    demo = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert demo.stdout is not None
-        child = int(demo.stdout.readline())
-        wait_for(lambda: "serving on" in output.read_text(), "the simulator to serve")
-        demo.send_signal(signal.SIGKILL)
-        demo.wait()
-        wait_for(lambda: not alive(child), f"the orphaned simulator to stop; it wrote {output.read_text()!r}", 15)
-        assert output.read_text().rstrip().endswith("nimify-tui sim: stopping"), "it stopped cleanly"
-    finally:
-        if demo.poll() is None:
-            demo.kill()
+    assert output.read_text().rstrip().endswith("nimify-tui sim: stopping"), "it stopped cleanly"
 
 
 def test_it_ends_when_the_demo_was_gone_before_it_looked(tmp_path: Path) -> None:
