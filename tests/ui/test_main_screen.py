@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from rich.console import Console
+from textual.geometry import Region
 from textual.widgets import Static, TabbedContent, TextArea
 
+from nimify_tui.probes import ProbeResult
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import StatusHeader
-from nimify_tui.ui.panes.health_strip import HealthStrip
+from nimify_tui.ui.panes.health_strip import HealthStrip, render_strip
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.screens.detail import DetailScreen
 from nimify_tui.ui.screens.help import HelpScreen
@@ -250,3 +253,44 @@ async def test_a_big_terminal_shows_at_least_25_pods(
         await until(pilot, lambda: table.row_count >= 60, "all pods listed")
         visible = table.scrollable_content_region.height - 1  # less the header row
         assert visible >= 25, f"only {visible} pod rows fit"
+
+
+def drawn_lines(app: NimifyApp, widget_type: type) -> list[str]:
+    """The widget's lines as drawn on the screen (border and padding included)."""
+    widget = app.screen.query_one(widget_type)
+    width, height = widget.region.size
+    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
+
+
+async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
+    crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(crashloop_sim, cli={"readonly": True})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "Pods crash-looping" in text_of(app, RunbookPane), "the crash loop's check")
+        (header,) = drawn_lines(app, StatusHeader)
+        assert re.match(r" nimify-tui  [A-Z]+  READ-ONLY ", header) and header.endswith("…"), "read-only, never cut"
+        await until(pilot, lambda: "✖ api /ready" in "".join(drawn_lines(app, HealthStrip)), "the red probes")
+        chips, errors = drawn_lines(app, HealthStrip)
+        assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
+        assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
+        assert errors.strip().startswith("api /health: HTTP 503")
+        checks = [line.strip("│ ") for line in drawn_lines(app, RunbookPane)[1:-1]]
+        assert checks[0].startswith("✖ nimify-api /health: ") and checks[0].endswith("…"), "cut, not wrapped"
+        assert checks[1].startswith("→ ") and "see its pods and events" in checks[1]
+        assert checks[2].startswith("✖ nimify-api /ready: ")
+    async with app_factory(crashloop_sim).run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: "prometheus" in "".join(drawn_lines(pilot.app, HealthStrip)), "every probe named")
+
+
+def test_the_probe_chips_give_way_to_the_width() -> None:
+    def probe(name: str, status: int = 200) -> ProbeResult:
+        error = "" if status == 200 else "refused"
+        return ProbeResult(name, status == 200, status, 12.0, error, 0.0, "http://probe")
+
+    names = ("api /health", "api /ready", "triton live", "triton ready", "prometheus")
+    healthy = [probe(name) for name in names]
+    assert render_strip(healthy, 160).plain == "  ".join(f"● {name} 12ms" for name in names)
+    assert render_strip(healthy, 78).plain == "  ".join(f"● {name}" for name in names), "names before latencies"
+    one_red = [probe(names[0], 0), *healthy[1:]]
+    assert render_strip(one_red, 30).plain == "✖ api /health down  ● 4 ok\napi /health: refused"

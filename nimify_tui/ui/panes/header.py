@@ -29,6 +29,8 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" nimify-tui ", style="bold reverse")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
+    if info.readonly:  # before anything a narrow terminal could cut
+        text.append(" READ-ONLY ", style="bold cyan")
     if info.first_failure_at is not None:
         text.append(f" first failure {human_duration(now - info.first_failure_at)} ago ", style="red")
     for label, value in (("ctx", info.context), ("cluster", info.cluster), ("ns", info.namespace)):
@@ -36,8 +38,6 @@ def render_header(info: HeaderInfo, now: float) -> Text:
         text.append(value)
     if info.scenario:
         text.append(f"  scenario {info.scenario}", style="magenta")
-    if info.readonly:
-        text.append("  READ-ONLY", style="bold cyan")
     if info.recording:
         text.append("  ● REC ", style="bold red")
         home = str(Path.home())

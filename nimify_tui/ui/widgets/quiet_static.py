@@ -12,24 +12,16 @@ from textual.widgets import Static
 
 
 class QuietStatic(Static):
+    """Shows one ``Text`` of whole lines: each is cut at the edge with an ellipsis, never wrapped."""
+
+    DEFAULT_CSS = "QuietStatic { text-wrap: nowrap; text-overflow: ellipsis; }"
+
     _shown: Text | None = None
     _lines: int = -1
 
     def show_text(self, text: Text) -> None:
         if text != self._shown:
             self._shown = text
-            lines = self._lines_needed(text)
-            self.update(text, layout=lines < 0 or lines != self._lines)
+            lines = text.plain.count("\n") + 1  # none is wrapped, so whatever the width
+            self.update(text, layout=lines != self._lines)
             self._lines = lines
-
-    def _lines_needed(self, text: Text) -> int:
-        """How many lines ``text`` takes at the current width (-1 before the widget has a size)."""
-        width = self.content_region.width
-        if width <= 0:
-            return -1
-        if text.no_wrap:
-            return text.plain.count("\n") + 1
-        return len(text.wrap(self.app.console, width))
-
-    def on_resize(self) -> None:
-        self._lines = -1  # the next text is laid out at the new width
