@@ -141,10 +141,9 @@ def _watch_for_orphaning(
     """The demo's simulator ends with the demo, even one killed without a chance to stop it.
 
     Two signs that the demo is gone, either one enough: this process's parent is no longer ``parent`` (the demo
-    gave its pid, so a demo gone before this process looked is noticed too), or the pipe the
-    demo read our output from has lost its reader. A thread, not a task, so that a busy or stuck event loop cannot
-    keep an orphan alive: the loop is asked to stop cleanly, and if it has not ended a few seconds later the
-    process exits anyway.
+    gave its pid, so a demo gone before this process looked is noticed too), or the pipe the demo read our output
+    from has lost its reader. A thread, not a task, so that a busy or stuck event loop cannot keep an orphan alive:
+    the loop is asked to stop cleanly, and if it has not ended a few seconds later the process exits anyway.
     """
     import select
     import stat

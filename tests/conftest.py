@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,13 +19,23 @@ T = TypeVar("T")
 SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 
 
-@pytest.fixture(scope="session")
-def real_fixtures() -> Path:
-    """The folder of real captures (``real/k8s``, ``real/triton``, ``real/dcgm``); skips when absent."""
+def real_captures() -> Path:
+    """The folder of real captures (``real/k8s``, ``real/triton``, ``real/dcgm``); skips the test when absent."""
     folder = SHARED_FIXTURES / "real"
     if not folder.is_dir():
         pytest.skip("the shared real captures are not available")
     return folder
+
+
+def real_k8s_object(name: str) -> dict[str, Any]:
+    """One real Kubernetes object from ``real/k8s``, as JSON."""
+    loaded: dict[str, Any] = json.loads((real_captures() / "k8s" / name).read_text())
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def real_fixtures() -> Path:
+    return real_captures()
 
 
 @pytest.fixture(scope="module")

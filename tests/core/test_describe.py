@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
-
-import pytest
 
 from nimify_tui.kube.describe import describe_pod, object_yaml, rollout_history_lines
 from nimify_tui.kube.records import EventRecord, ReplicaSetRecord
 
-K8S = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
-
-
-def fixture(name: str) -> dict:
-    path = K8S / name
-    if not path.exists():
-        pytest.skip("the shared real captures are not available")
-    return json.loads(path.read_text())
+from ..conftest import real_k8s_object
 
 
 def test_describe_answers_why_the_container_last_died() -> None:
-    pod = fixture("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    pod = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
     event = EventRecord.from_raw(
         {
             "metadata": {"name": "e1", "namespace": pod["metadata"]["namespace"]},
@@ -49,7 +38,7 @@ def test_describe_answers_why_the_container_last_died() -> None:
 
 
 def test_rollout_history_lists_revisions_in_order_with_their_change_cause() -> None:
-    rs = fixture("06_replicaset_revision__k9s_rs.json")
+    rs = real_k8s_object("06_replicaset_revision__k9s_rs.json")
     record = ReplicaSetRecord.from_raw(rs)
     lines = rollout_history_lines([record])
     assert lines[0].split()[:2] == ["REVISION", "CHANGE-CAUSE"]
@@ -58,7 +47,7 @@ def test_rollout_history_lists_revisions_in_order_with_their_change_cause() -> N
 
 
 def test_yaml_leaves_out_managed_fields() -> None:
-    pod = fixture("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    pod = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
     pod["metadata"]["managedFields"] = [{"manager": "kubectl"}]
     text = object_yaml(pod)
     assert "managedFields" not in text and "apiVersion: v1" in text

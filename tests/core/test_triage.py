@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
-
-import pytest
 
 from nimify_tui.kube.records import EventRecord, NodeRecord, PodRecord
 from nimify_tui.metrics.poller import LatencyHistory, LatencyPoint
@@ -15,14 +11,7 @@ from nimify_tui.sources import Store
 from nimify_tui.triage.checks import FindingTracker, overall_state, run_checks
 from nimify_tui.triton.poller import ModelState, ServerState, TritonView
 
-K8S = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
-
-
-def load(name: str) -> dict:
-    path = K8S / name
-    if not path.exists():
-        pytest.skip("the shared real captures are not available")
-    return json.loads(path.read_text())
+from ..conftest import real_k8s_object
 
 
 def by_check(store: Store, now: float | None = None) -> dict:
@@ -34,7 +23,7 @@ def probe(name: str, ok: bool, status: int = 200, error: str = "") -> ProbeResul
 
 
 def test_oomkilled_pod_from_a_real_capture_suggests_raising_the_memory_limit() -> None:
-    raw = load("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    raw = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
     pod = PodRecord.from_raw(raw)
     store = Store()
     store.upsert("pods", (pod.namespace, pod.name), pod)
@@ -49,7 +38,7 @@ def test_oomkilled_pod_from_a_real_capture_suggests_raising_the_memory_limit() -
 
 
 def test_crashloopbackoff_capture_fails_and_points_at_previous_logs() -> None:
-    pod = PodRecord.from_raw(load("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json"))
+    pod = PodRecord.from_raw(real_k8s_object("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json"))
     store = Store()
     store.upsert("pods", (pod.namespace, pod.name), pod)
     finding = by_check(store)["pods-crashloop"]
@@ -85,7 +74,7 @@ def test_pending_on_gpus_names_the_gpu_cause() -> None:
 
 
 def test_node_from_a_real_capture_passes() -> None:
-    node = NodeRecord.from_raw(load("03_node_minikube__k9s_no.json"))
+    node = NodeRecord.from_raw(real_k8s_object("03_node_minikube__k9s_no.json"))
     store = Store()
     store.upsert("nodes", ("", node.name), node)
     assert by_check(store)["nodes"].state == "pass"

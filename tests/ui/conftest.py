@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
@@ -48,6 +50,12 @@ def make_app(
         runtime_options=options or RuntimeOptions(**{**FAST.__dict__}),
         record_journal=record,
     )
+
+
+def drawn(widget: Widget) -> list[str]:
+    """The lines the widget draws now, as text (border and padding included)."""
+    width, height = widget.region.size
+    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:

@@ -48,6 +48,14 @@ async def select_pod(pilot: Pilot[Any], app: NimifyApp, prefix: str) -> str:
     return table.get_row_at(index)[0]
 
 
+async def open_action(pilot: Pilot[Any], app: NimifyApp, key: str) -> ActionScreen:
+    """Press ``key`` and wait until its action's modal asks for the parameters."""
+    await pilot.press(key)
+    screen: ActionScreen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "the modal")
+    await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+    return screen
+
+
 def status_text(screen: ActionScreen) -> str:
     return str(screen.query_one("#action-status", Static).content)
 
@@ -67,9 +75,7 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
         )
         await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
         await select_pod(pilot, app, "nimify-api-")
-        await pilot.press("m")
-        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "action modal")
-        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        screen = await open_action(pilot, app, "m")
         memory = dict(screen._fields)["limits.memory"]
         assert isinstance(memory, Input) and memory.value == "1Gi"
         memory.value = "2Gi"
@@ -101,9 +107,7 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         victim = await select_pod(pilot, app, "nimify-worker-")
-        await pilot.press("ctrl+d")
-        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
-        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        screen = await open_action(pilot, app, "ctrl+d")
         await pilot.press("ctrl+r")
         await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
         typed = screen.query_one("#action-typed", Input)
@@ -119,9 +123,7 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
         )
         assert mutations(sim) == before
         await select_pod(pilot, app, victim)
-        await pilot.press("ctrl+d")
-        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal again")
-        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        screen = await open_action(pilot, app, "ctrl+d")
         await pilot.press("ctrl+r")
         await until(pilot, lambda: screen.state == "confirming", "dry run", timeout_s=15)
         await pilot.press(*victim, "enter")
@@ -192,9 +194,7 @@ async def test_scale_the_worker_down_from_the_deployment_screen(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.runtime.store.get("deployments", ("nimify-system", "nimify-worker")), "worker")
         await pilot.press("colon", *"deploy nimify-worker", "enter")
-        await pilot.press("s")
-        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
-        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]
         assert isinstance(replicas, Input) and int(replicas.value) > 1
         replicas.value = "1"
@@ -214,9 +214,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
         await select_pod(pilot, app, "nimify-worker-")
-        await pilot.press("s")
-        screen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "modal")
-        await until(pilot, lambda: screen.state == "editing", "parameters", timeout_s=15)
+        screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]
         assert isinstance(replicas, Input)
         replicas.value = str(int(replicas.value) + 1)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from rich.console import Console
-from textual.geometry import Region
 from textual.widgets import Static, TabbedContent, TextArea
 
 from nimify_tui.probes import ProbeResult
@@ -25,7 +24,7 @@ from nimify_tui.ui.screens.pod import PodScreen
 from nimify_tui.ui.widgets.log_view import LogView
 from nimify_tui.ui.widgets.record_table import RecordTable
 
-from .conftest import until
+from .conftest import drawn, until
 
 SIZE = (160, 45)
 
@@ -255,32 +254,27 @@ async def test_a_big_terminal_shows_at_least_25_pods(
         assert visible >= 25, f"only {visible} pod rows fit"
 
 
-def drawn_lines(app: NimifyApp, widget_type: type) -> list[str]:
-    """The widget's lines as drawn on the screen (border and padding included)."""
-    widget = app.screen.query_one(widget_type)
-    width, height = widget.region.size
-    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
-
-
 async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
     crashloop_sim: SimThread, app_factory: Callable[..., NimifyApp]
 ) -> None:
     app = app_factory(crashloop_sim, cli={"readonly": True})
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "Pods crash-looping" in text_of(app, RunbookPane), "the crash loop's check")
-        (header,) = drawn_lines(app, StatusHeader)
+        strip = app.screen.query_one(HealthStrip)
+        (header,) = drawn(app.screen.query_one(StatusHeader))
         assert re.match(r" nimify-tui  [A-Z]+  READ-ONLY ", header) and header.endswith("…"), "read-only, never cut"
-        await until(pilot, lambda: "✖ api /ready" in "".join(drawn_lines(app, HealthStrip)), "the red probes")
-        chips, errors = drawn_lines(app, HealthStrip)
+        await until(pilot, lambda: "✖ api /ready" in "".join(drawn(strip)), "the red probes")
+        chips, errors = drawn(strip)
         assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
         assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
         assert errors.strip().startswith("api /health: HTTP 503")
-        checks = [line.strip("│ ") for line in drawn_lines(app, RunbookPane)[1:-1]]
+        checks = [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]]
         assert checks[0].startswith("✖ nimify-api /health: ") and checks[0].endswith("…"), "cut, not wrapped"
         assert checks[1].startswith("→ ") and "see its pods and events" in checks[1]
         assert checks[2].startswith("✖ nimify-api /ready: ")
     async with app_factory(crashloop_sim).run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: "prometheus" in "".join(drawn_lines(pilot.app, HealthStrip)), "every probe named")
+        wide = pilot.app.screen.query_one(HealthStrip)
+        await until(pilot, lambda: "prometheus" in "".join(drawn(wide)), "every probe named")
 
 
 def test_the_probe_chips_give_way_to_the_width() -> None:

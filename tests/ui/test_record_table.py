@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.geometry import Region
-from textual.widget import Widget
 
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.record_table import RecordTable, Row
 
+from .conftest import drawn
+
 
 def rows(count: int, *, prefix: str = "pod", restarts: str = "0") -> list[Row]:
     return [Row(f"ns/{prefix}-{i:04d}", (f"{prefix}-{i:04d}", "Running", restarts)) for i in range(count)]
-
-
-def drawn(widget: Widget) -> list[str]:
-    """The lines the widget draws now, as text."""
-    width, height = widget.size
-    return [strip.text for strip in widget.render_lines(Region(0, 0, width, height))]
 
 
 class TableApp(App[None]):

@@ -26,7 +26,7 @@ class HeaderInfo:
 
 
 def render_header(info: HeaderInfo, now: float) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     text.append(" nimify-tui ", style="bold reverse")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
     if info.readonly:  # before anything a narrow terminal could cut

@@ -37,7 +37,7 @@ def _chips(results: Sequence[ProbeResult], width: int) -> list[Text]:
 
 def render_strip(results: Sequence[ProbeResult], width: int) -> Text:
     """The probes on one line of ``width`` cells and, while any is red, a second line that says why."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     if not results:
         text.append("probes: waiting for the first check…", style="dim")
         return text

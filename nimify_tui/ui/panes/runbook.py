@@ -14,7 +14,7 @@ _MARK = {"fail": ("✖", "bold red"), "pass": ("✔", "green"), "unknown": ("?",
 
 
 def render_findings(findings: Sequence[Finding], width: int, max_lines: int) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = Text()
     failing = [f for f in findings if f.state == "fail"]
     if not failing:
         passed = sum(1 for f in findings if f.state == "pass")
@@ -55,4 +55,4 @@ class RunbookPane(QuietStatic):
         title = f"Runbook checks · {failing} failing" if failing else "Runbook checks"
         if title != self.border_title:
             self.border_title = title
-        self.show_text(render_findings(findings, 300, 8))  # the Text cuts each line at the pane's edge
+        self.show_text(render_findings(findings, 300, 8))  # QuietStatic cuts each line at the pane's edge
