@@ -172,7 +172,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from nimify_tui.sim.kubeconfig import write_kubeconfig
+    from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
     from nimify_tui.sim.server import start_sim
 
     async def serve() -> None:

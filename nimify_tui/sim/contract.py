@@ -1,8 +1,9 @@
 """What the simulated in-cluster services (Triton, nimify-api, DCGM) need from the simulated world.
 
-The Kubernetes side (``world.py``) implements :class:`WorldView`; the services in ``triton.py``,
+The Kubernetes side (``k8s/world.py``) implements :class:`WorldView`; the services in ``triton/``,
 ``nimify_api.py`` and ``dcgm.py`` only read through it, so each side can be built and tested alone.
-The simulator shares no code with the client side of the package (kube/, triton/, metrics/, triage/).
+The simulator shares no code with the client side of the package (``nimify_tui.kube``, ``nimify_tui.triton``,
+``nimify_tui.metrics``, ...): import-linter contracts in pyproject.toml keep the two apart.
 """
 
 from __future__ import annotations

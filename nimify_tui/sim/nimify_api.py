@@ -14,7 +14,9 @@ from statistics import NormalDist
 
 from nimify_tui.sim.contract import HTTPReply, WorldView
 from nimify_tui.sim.promtext import CONTENT_TYPE, PromTextWriter
-from nimify_tui.sim.triton import READY, SERVED_MODEL, VERSION, TritonSim, connection_refused
+from nimify_tui.sim.triton.http import connection_refused
+from nimify_tui.sim.triton.models import READY, SERVED_MODEL, VERSION
+from nimify_tui.sim.triton.server import TritonSim
 
 HTTP_PORT = 8000
 METRICS_PORT = 9090

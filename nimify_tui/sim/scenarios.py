@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nimify_tui.sim import objects
-from nimify_tui.sim.k8s_layout import (
+from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.layout import (
     API_IMAGE,
     API_NAMESPACE,
     INGRESS_NAMESPACE,
@@ -19,9 +19,9 @@ from nimify_tui.sim.k8s_layout import (
     TRITON_NAMESPACE,
     api_template,
 )
-from nimify_tui.sim.k8s_workloads import gpu_lost_lines, triton_load_failed_lines
-from nimify_tui.sim.triton import SERVED_MODEL
-from nimify_tui.sim.world import World
+from nimify_tui.sim.k8s.workloads import gpu_lost_lines, triton_load_failed_lines
+from nimify_tui.sim.k8s.world import World
+from nimify_tui.sim.triton.models import SERVED_MODEL
 
 SATURATED_LOAD = 0.8  # offered load over Triton capacity beyond which queueing dominates
 BAD_RELEASE = "1.9.0"

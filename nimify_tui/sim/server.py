@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from nimify_tui.sim.k8s_api import KubeApi, RequestRecord
-from nimify_tui.sim.k8s_auth import ADMIN_USER, READONLY_USER
-from nimify_tui.sim.k8s_tls import make_certificates
+from nimify_tui.sim.k8s.api import KubeApi, RequestRecord
+from nimify_tui.sim.k8s.auth import ADMIN_USER, READONLY_USER
+from nimify_tui.sim.k8s.tls import make_certificates
+from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.scenarios import build_world
-from nimify_tui.sim.world import World
 
 T = TypeVar("T")
 

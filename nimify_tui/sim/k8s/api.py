@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from nimify_tui.sim import k8s_auth, k8s_patch, k8s_protobuf, k8s_tables, objects
-from nimify_tui.sim.k8s_resources import (
+from nimify_tui.sim.k8s import auth, objects, patch, protobuf, tables
+from nimify_tui.sim.k8s.resources import (
     SERVER_VERSION,
     ResourceType,
     api_group,
@@ -26,10 +26,10 @@ from nimify_tui.sim.k8s_resources import (
     openapi_v3_document,
     openapi_v3_index,
 )
-from nimify_tui.sim.k8s_selectors import SelectorError, parse_field_selector, parse_label_selector
-from nimify_tui.sim.k8s_store import Change, Obj, clone
-from nimify_tui.sim.k8s_validation import apply_defaults, invalid_message, validate
-from nimify_tui.sim.world import World
+from nimify_tui.sim.k8s.selectors import SelectorError, parse_field_selector, parse_label_selector
+from nimify_tui.sim.k8s.store import Change, Obj, clone
+from nimify_tui.sim.k8s.validation import apply_defaults, invalid_message, validate
+from nimify_tui.sim.k8s.world import World
 
 _log = logging.getLogger(__name__)
 JSON = "application/json"
@@ -214,10 +214,10 @@ class KubeApi:
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if res.namespaced and target.name and not target.namespace and res.stored:
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
-        auth = k8s_auth.Request(verb, res.group, res.plural, target.subresource, target.namespace, target.name)
-        if not k8s_auth.allowed(user, auth):
+        asked = auth.Request(verb, res.group, res.plural, target.subresource, target.namespace, target.name)
+        if not auth.allowed(user, asked):
             details = {"name": target.name, "group": res.group, "kind": res.plural}
-            raise ApiError(403, "Forbidden", k8s_auth.forbidden_message(user, auth), details)
+            raise ApiError(403, "Forbidden", auth.forbidden_message(user, asked), details)
         handler = self._handler(target, verb)
         return await handler(request, user, target)
 
@@ -266,11 +266,11 @@ class KubeApi:
 
     def _as_table(self, request: web.Request, res: ResourceType, found: list[Obj], **options: Any) -> Obj | None:
         """``found`` as a Table when the request's Accept header asks for one, else None."""
-        version = k8s_tables.table_version(request.headers.get("Accept", ""))
+        version = tables.table_version(request.headers.get("Accept", ""))
         if not version:
             return None
         include = request.query.get("includeObject", "Metadata")
-        return k8s_tables.table(res.kind, found, self.world.now(), version=version, include_object=include, **options)
+        return tables.table(res.kind, found, self.world.now(), version=version, include_object=include, **options)
 
     async def _get(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
         obj = self._stored(target)
@@ -369,10 +369,10 @@ class KubeApi:
     # --- writing --------------------------------------------------------------------------------
 
     async def _body(self, request: web.Request) -> Any:
-        if request.content_type == k8s_protobuf.PROTOBUF:
+        if request.content_type == protobuf.PROTOBUF:
             try:
-                return k8s_protobuf.decode(await request.read())
-            except k8s_protobuf.ProtobufError as err:
+                return protobuf.decode(await request.read())
+            except protobuf.ProtobufError as err:
                 raise ApiError(
                     415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {err}"
                 ) from err
@@ -452,26 +452,26 @@ class KubeApi:
 
     def _apply_patch(self, request: web.Request, raw: bytes, old: Obj) -> Any:
         kind = request.content_type
-        if kind == k8s_patch.APPLY_PATCH:
+        if kind == patch.APPLY_PATCH:
             raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {kind}")
-        if kind not in (k8s_patch.JSON_PATCH, k8s_patch.MERGE_PATCH, k8s_patch.STRATEGIC_MERGE_PATCH):
+        if kind not in (patch.JSON_PATCH, patch.MERGE_PATCH, patch.STRATEGIC_MERGE_PATCH):
             raise ApiError(
                 415,
                 "UnsupportedMediaType",
                 f"the body of the request was in an unknown format - accepted media types include: "
-                f"{k8s_patch.JSON_PATCH}, {k8s_patch.MERGE_PATCH}, {k8s_patch.STRATEGIC_MERGE_PATCH}",
+                f"{patch.JSON_PATCH}, {patch.MERGE_PATCH}, {patch.STRATEGIC_MERGE_PATCH}",
             )
         try:
-            patch = orjson.loads(raw)
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
             raise ApiError(400, "BadRequest", f"error decoding patch: {err}") from err
         try:
-            if kind == k8s_patch.JSON_PATCH:
-                return k8s_patch.json_patch(old, patch)
-            if kind == k8s_patch.MERGE_PATCH:
-                return k8s_patch.merge_patch(old, patch)
-            return k8s_patch.strategic_merge_patch(old, patch)
-        except k8s_patch.PatchError as err:
+            if kind == patch.JSON_PATCH:
+                return patch.json_patch(old, body)
+            if kind == patch.MERGE_PATCH:
+                return patch.merge_patch(old, body)
+            return patch.strategic_merge_patch(old, body)
+        except patch.PatchError as err:
             raise ApiError(422, "Invalid", str(err)) from err
 
     async def _update(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
@@ -755,8 +755,8 @@ class KubeApi:
         if not isinstance(body, dict):
             raise ApiError(400, "BadRequest", "the body of the request is not a review")
         if target.res.kind == "SelfSubjectAccessReview":
-            return _json(k8s_auth.access_review(user, body), 201)
-        return _json(k8s_auth.rules_review(user, body), 201)
+            return _json(auth.access_review(user, body), 201)
+        return _json(auth.rules_review(user, body), 201)
 
 
 def _watch_type(change: Change, matches: Callable[[Obj | None], bool]) -> str:

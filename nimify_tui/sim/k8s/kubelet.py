@@ -1,110 +1,26 @@
-"""Pods over time: the scheduler's placement and the kubelet's container lifecycle.
+"""The kubelet: runs the containers of the pods bound to nodes, and writes the pods' status.
 
-A :class:`PodRun` is the simulation state of one pod; its ``status`` in the store is rendered from it.
 Container steps (pull, create, start, readiness, crash, back-off, restart) are timers on the world's
 clock, each tagged with the container instance (``epoch``) it belongs to, so stale ones do nothing.
+Where a container's process ends (OOM, a bad configuration) the world decides as it starts (its :class:`Fate`).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sim import objects
-from nimify_tui.sim.contract import SimGPU
-from nimify_tui.sim.k8s_quantity import byte_count, cpu_millis
-from nimify_tui.sim.k8s_workloads import ContainerLog, LogContext, workload
+from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.pods import GPU_RESOURCE, Condition, ContainerRun, Fate, PodRun, pod_requests, pod_status
+from nimify_tui.sim.k8s.quantity import byte_count
+from nimify_tui.sim.k8s.workloads import ContainerLog, LogContext, workload
 
 if TYPE_CHECKING:
-    from nimify_tui.sim.world import World
+    from nimify_tui.sim.k8s.world import World
 
 Obj = dict[str, Any]
-GPU_RESOURCE = "nvidia.com/gpu"
 MAX_BACKOFF_S = 300.0
 BACKOFF_RESET_S = 600.0  # a container that ran this long starts its back-off afresh
-SCHEDULER = "default-scheduler"
-SCHEDULE_RETRY_S = 15.0
 MOUNT_RETRY_S = 16.0
-
-
-@dataclass(frozen=True)
-class Fate:
-    """How a container instance ends, decided when it starts: after ``after_s`` it exits."""
-
-    after_s: float
-    reason: str  # OOMKilled, Error
-    exit_code: int
-    lines: Callable[[float], list[str]]
-
-
-@dataclass
-class Condition:
-    status: str
-    since: float
-    reason: str = ""
-    message: str = ""
-
-
-@dataclass
-class ContainerRun:
-    name: str
-    image: str
-    memory_limit: int | None  # bytes
-    state: str = "waiting"  # waiting, running, terminated
-    reason: str = "ContainerCreating"
-    message: str = ""
-    started_at: float | None = None
-    finished_at: float | None = None
-    exit_code: int = 0
-    ready: bool = False
-    restart_count: int = 0
-    last_terminated: Obj | None = None
-    container_id: str = ""
-    epoch: int = 0
-    failures: int = 0
-    log: ContainerLog = field(default_factory=ContainerLog)
-    previous_log: ContainerLog | None = None
-
-
-@dataclass
-class PodRun:
-    namespace: str
-    name: str
-    uid: str
-    app: str
-    created: float
-    containers: list[ContainerRun]
-    requests: dict[str, int]  # cpu in millicores, memory in bytes, GPUs in units
-    owner_uid: str | None = None
-    node: str | None = None
-    ip: str = ""
-    host_ip: str = ""
-    start_time: float | None = None
-    phase: str = "Pending"
-    reason: str = ""  # status.reason (Evicted)
-    message: str = ""
-    conditions: dict[str, Condition] = field(default_factory=dict)
-    gpus: list[SimGPU] = field(default_factory=list)
-    deletion_at: float | None = None
-    holds_resources: bool = False  # counted in its node's requested resources
-    next_schedule_at: float = 0.0
-    wedged: bool = False  # running but never passes its readiness probe
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.namespace, self.name
-
-    @property
-    def active(self) -> bool:
-        """Counted by its controller: not being deleted and not finished."""
-        return self.deletion_at is None and self.phase not in ("Failed", "Succeeded")
-
-    @property
-    def ready(self) -> bool:
-        return self.active and self.phase == "Running" and all(c.ready for c in self.containers)
 
 
 def go_duration(seconds: float) -> str:
@@ -119,40 +35,8 @@ def go_duration(seconds: float) -> str:
     return f"{hours}h{minutes}m{secs}s"
 
 
-def pod_requests(spec: Obj) -> dict[str, int]:
-    totals = {"cpu": 0, "memory": 0, GPU_RESOURCE: 0}
-    for c in spec.get("containers") or []:
-        resources = c.get("resources") or {}
-        requests = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
-        totals["cpu"] += cpu_millis(requests.get("cpu", 0))
-        totals["memory"] += byte_count(requests.get("memory", 0))
-        totals[GPU_RESOURCE] += int(byte_count(requests.get(GPU_RESOURCE, 0)))
-    return totals
-
-
-@functools.lru_cache(maxsize=256)
-def _image_id(image: str) -> str:
-    repo = image.rpartition(":")[0] if ":" in image.rpartition("/")[2] else image
-    return f"{repo}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
-
-
-def _taint_text(taint: Obj) -> str:
-    return f"{{{taint['key']}: {taint.get('value', '')}}}"
-
-
-def _tolerates(tolerations: list[Obj], taint: Obj) -> bool:
-    for tol in tolerations:
-        if tol.get("effect") and tol["effect"] != taint.get("effect"):
-            continue
-        if tol.get("operator") == "Exists" and (not tol.get("key") or tol["key"] == taint["key"]):
-            return True
-        if tol.get("key") == taint["key"] and tol.get("value", "") == taint.get("value", ""):
-            return True
-    return False
-
-
 class Kubelet:
-    """Places pods on nodes and runs their containers."""
+    """Keeps every pod's simulation state, runs the containers of bound pods, and writes the pods' status."""
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -161,9 +45,7 @@ class Kubelet:
         self._dirty: set[tuple[str, str]] = set()
         self._node_images: dict[str, set[str]] = {}
         self._next_ip: dict[str, int] = {}
-        self.capacity_changed = True
         self.version = 0  # bumped whenever a pod is added, removed or its status written
-        self._requested: dict[str, dict[str, int]] = {}  # node -> resources requested by its pods
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
@@ -182,20 +64,18 @@ class Kubelet:
         )
         self.runs[run.key] = run
         self._by_app.setdefault((run.namespace, run.app), {})[run.name] = run
-        self.capacity_changed = True
+        self.world.scheduler.capacity_changed = True
         self.version += 1
         if running_since is not None:
-            node_name = (
-                spec.get("nodeName") or self._place(run, spec, self.world.store.list("nodes"), self._requested)[0]
-            )
+            node_name = spec.get("nodeName") or self.world.scheduler.place(run, spec, self.world.store.list("nodes"))[0]
             if node_name is None:
                 raise ValueError(f"no node has room for {run.namespace}/{run.name}")
-            self._bind(run, node_name, quiet=True, at=running_since)
+            self.world.scheduler.bind(run, node_name, quiet=True, at=running_since)
             for c in run.containers:
                 self._node_images.setdefault(node_name, set()).add(c.image)
                 self._start(run, c, at=running_since, quiet=True)
         elif spec.get("nodeName"):
-            self._bind(run, spec["nodeName"])
+            self.world.scheduler.bind(run, spec["nodeName"])
         self._dirty.add(run.key)
         return run
 
@@ -218,7 +98,7 @@ class Kubelet:
             stored = self.world.store.get("pods", *key)
             if run is None or stored is None:
                 continue
-            status = self._status(run, stored["spec"])
+            status = pod_status(run, stored["spec"])
             meta = stored["metadata"]
             if run.deletion_at is not None and "deletionTimestamp" not in meta:
                 grace = max(0, round(run.deletion_at - self.world.now()))
@@ -234,142 +114,32 @@ class Kubelet:
                 self.world.store.put("pods", {**stored, "metadata": meta, "spec": spec, "status": status})
                 self.version += 1
 
-    # --- scheduling -----------------------------------------------------------------------------
+    # --- admission ------------------------------------------------------------------------------
 
-    def schedule_pending(self) -> None:
-        now = self.world.now()
-        pending = [r for r in self.runs.values() if r.node is None and r.active]
-        if not pending:
-            self.capacity_changed = False
-            return
-        retry_all = self.capacity_changed
-        self.capacity_changed = False
-        nodes = self.world.store.list("nodes")
-        for run in sorted(pending, key=lambda r: (r.created, r.name)):
-            if not retry_all and now < run.next_schedule_at:
-                continue
-            stored = self.world.store.get("pods", *run.key)
-            if stored is None:
-                continue
-            chosen, message = self._place(run, stored["spec"], nodes, self._requested)
-            if chosen is None:
-                run.next_schedule_at = now + SCHEDULE_RETRY_S
-                run.conditions["PodScheduled"] = Condition("False", now, "Unschedulable", message)
-                self.world.record_event(stored, "Warning", "FailedScheduling", message, SCHEDULER)
-                self.mark(run)
-                continue
-            self._bind(run, chosen)
+    def admit(self, run: PodRun, at: float, quiet: bool) -> None:
+        """The pod was bound to its node at ``at``: its addresses, start time, conditions and GPUs.
 
-    def _hold(self, run: PodRun, sign: int) -> None:
-        """Count (+1) or stop counting (-1) a pod's requests against its node."""
-        if run.node is None or run.holds_resources == (sign > 0):
-            return
-        run.holds_resources = sign > 0
-        totals = self._requested.setdefault(run.node, {})
-        for resource, amount in run.requests.items():
-            totals[resource] = totals.get(resource, 0) + sign * amount
-        if sign < 0:
-            self.capacity_changed = True
-
-    def _place(
-        self, run: PodRun, spec: Obj, nodes: list[Obj], used: dict[str, dict[str, int]]
-    ) -> tuple[str | None, str]:
-        reasons: dict[str, int] = {}
-        not_helpful = 0
-        best: tuple[float, str] | None = None
-        tolerations = spec.get("tolerations") or []
-        selector = spec.get("nodeSelector") or {}
-        for node in nodes:
-            name = node["metadata"]["name"]
-            failed = self.node_filter(node, tolerations, selector)
-            if failed:
-                reasons[failed] = reasons.get(failed, 0) + 1
-                not_helpful += 1
-                continue
-            allocatable = self.world.allocatable(node)
-            node_used = used.get(name, {})
-            short = [
-                f"Insufficient {resource}"
-                for resource, amount in run.requests.items()
-                if amount and node_used.get(resource, 0) + amount > allocatable.get(resource, 0)
-            ]
-            if short:
-                for reason in short:
-                    reasons[reason] = reasons.get(reason, 0) + 1
-                continue
-            load = sum(
-                (node_used.get(resource, 0) + run.requests[resource]) / allocatable[resource]
-                for resource in ("cpu", "memory")
-                if allocatable.get(resource)
-            )
-            if best is None or load < best[0]:
-                best = (load, name)
-        if best is not None:
-            return best[1], ""
-        total = len(nodes)
-        listed = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
-        preemption = []
-        if total - not_helpful:
-            preemption.append(f"{total - not_helpful} No preemption victims found for incoming pod")
-        if not_helpful:
-            preemption.append(f"{not_helpful} Preemption is not helpful for scheduling")
-        return None, (
-            f"0/{total} nodes are available: {listed}. preemption: 0/{total} nodes are available: "
-            f"{', '.join(sorted(preemption))}."
-        )
-
-    @staticmethod
-    def node_filter(node: Obj, tolerations: list[Obj], selector: dict[str, str], daemon: bool = False) -> str:
-        """The first scheduler filter a node fails, as the scheduler words it; "" when it passes.
-
-        Daemon pods tolerate cordoned nodes, as DaemonSet pods do."""
-        if node["spec"].get("unschedulable") and not daemon:
-            return "node(s) were unschedulable"
-        taints = list(node["spec"].get("taints") or [])
-        ready = next((c for c in node["status"].get("conditions", []) if c["type"] == "Ready"), None)
-        if ready is None or ready["status"] != "True":
-            taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
-        for taint in taints:
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint):
-                return f"node(s) had untolerated taint {_taint_text(taint)}"
-        labels = node["metadata"].get("labels") or {}
-        if any(labels.get(key) != value for key, value in selector.items()):
-            return "node(s) didn't match Pod's node affinity/selector"
-        return ""
-
-    def _bind(self, run: PodRun, node_name: str, quiet: bool = False, at: float | None = None) -> None:
-        now = self.world.now() if at is None else at
-        run.node = node_name
-        self._hold(run, +1)
+        Its containers start after a moment; ``quiet``: the caller starts them, running since ``at``."""
+        node_name = run.node
+        assert node_name is not None
         node = self.world.store.get("nodes", "", node_name)
         run.host_ip = next(
             (a["address"] for a in (node or {}).get("status", {}).get("addresses", []) if a["type"] == "InternalIP"),
             "",
         )
         run.ip = self._allocate_ip(node_name, node)
-        run.start_time = now
-        run.conditions["PodScheduled"] = Condition("True", now)
-        run.conditions["PodReadyToStartContainers"] = Condition("True" if quiet else "False", now)
-        run.conditions["Initialized"] = Condition("True", now)
-        self._set_ready(run, now)
+        run.start_time = at
+        run.conditions["PodReadyToStartContainers"] = Condition("True" if quiet else "False", at)
+        run.conditions["Initialized"] = Condition("True", at)
+        run.refresh_ready(at)
         if run.requests.get(GPU_RESOURCE):
             free = [g for g in self.world.gpus_on(node_name) if g.healthy and g.pod is None]
             for gpu in free[: run.requests[GPU_RESOURCE]]:
                 gpu.pod, gpu.namespace, gpu.container = run.name, run.namespace, run.containers[0].name
                 run.gpus.append(gpu)
         self.mark(run)
-        if quiet:
-            return
-        stored = self.world.store.get("pods", *run.key)
-        if stored is not None:
-            self.world.record_event(
-                stored,
-                "Normal",
-                "Scheduled",
-                f"Successfully assigned {run.namespace}/{run.name} to {node_name}",
-                SCHEDULER,
-            )
-        self.world.after(0.4, lambda: self._begin(run))
+        if not quiet:
+            self.world.after(0.4, lambda: self._begin(run))
 
     def _allocate_ip(self, node_name: str, node: Obj | None) -> str:
         cidr = (node or {}).get("spec", {}).get("podCIDR", "10.244.0.0/24")
@@ -489,7 +259,7 @@ class Kubelet:
                 self.world.at(max(now, ready_at), lambda: self._become_ready(run, c, epoch))
         if work.periodic is not None:
             self.world.at(max(now, at + work.period_s), lambda: self._periodic(run, c, epoch))
-        self._set_ready(run, ready_at if c.ready else at)
+        run.refresh_ready(ready_at if c.ready else at)
         self.mark(run)
 
     def refate(self, run: PodRun, c: ContainerRun) -> None:
@@ -507,7 +277,7 @@ class Kubelet:
             self._probe_failing(run, c, epoch)
             return
         c.ready = True
-        self._set_ready(run, self.world.now())
+        run.refresh_ready(self.world.now())
         self.mark(run)
 
     def wedge(self, run: PodRun) -> None:
@@ -530,7 +300,7 @@ class Kubelet:
             return
         if c.ready:
             c.ready = False
-            self._set_ready(run, self.world.now())
+            run.refresh_ready(self.world.now())
             self.mark(run)
         self.world.record_event(
             stored,
@@ -588,7 +358,7 @@ class Kubelet:
                     "kubelet",
                     run.node,
                 )
-        self._set_ready(run, now)
+        run.refresh_ready(now)
         self.mark(run)
         delay = 0.0 if c.failures == 1 else min(10.0 * 2 ** (c.failures - 2), MAX_BACKOFF_S)
         if delay == 0.0:
@@ -626,19 +396,6 @@ class Kubelet:
         c.previous_log, c.log = c.log, ContainerLog()
         self._pull_then_start(run, c)
 
-    def _set_ready(self, run: PodRun, now: float) -> None:
-        unready = [c.name for c in run.containers if not c.ready]
-        status = "False" if unready or not run.active else "True"
-        reason = "ContainersNotReady" if status == "False" else ""
-        message = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
-        if run.phase in ("Failed", "Succeeded"):
-            reason, message = "PodFailed" if run.phase == "Failed" else "PodCompleted", ""
-        for ctype in ("Ready", "ContainersReady"):
-            old = run.conditions.get(ctype)
-            if old is None or old.status != status or old.message != message:
-                since = old.since if old is not None and old.status == status else now
-                run.conditions[ctype] = Condition(status, since, reason, message)
-
     # --- deletion and eviction ------------------------------------------------------------------
 
     def delete(self, run: PodRun, grace: float) -> None:
@@ -663,7 +420,7 @@ class Kubelet:
                     run.node,
                     f"spec.containers{{{c.name}}}",
                 )
-        self._set_ready(run, now)
+        run.refresh_ready(now)
         self.mark(run)
         self.world.at(run.deletion_at, lambda: self.remove(run))
 
@@ -673,8 +430,8 @@ class Kubelet:
         del self.runs[run.key]
         self._by_app.get((run.namespace, run.app), {}).pop(run.name, None)
         self._release_gpus(run)
-        self._hold(run, -1)
-        self.capacity_changed = True
+        self.world.scheduler.release(run)
+        self.world.scheduler.capacity_changed = True
         self.version += 1
         self.world.store.delete("pods", *run.key)
 
@@ -689,8 +446,8 @@ class Kubelet:
                 c.state, c.ready, c.reason, c.exit_code = "terminated", False, "Error", 137
                 c.finished_at = now
         self._release_gpus(run)
-        self._hold(run, -1)
-        self._set_ready(run, now)
+        self.world.scheduler.release(run)
+        run.refresh_ready(now)
         self.mark(run)
         if stored is not None:
             self.world.record_event(stored, "Warning", "Evicted", message, "kubelet", run.node)
@@ -699,76 +456,6 @@ class Kubelet:
         for gpu in run.gpus:
             gpu.pod = gpu.namespace = gpu.container = None
         run.gpus = []
-
-    # --- status ---------------------------------------------------------------------------------
-
-    def _status(self, run: PodRun, spec: Obj) -> Obj:
-        status: Obj = {"phase": run.phase, "qosClass": objects.qos_class(spec)}
-        order = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
-        conditions = []
-        for ctype in order:
-            cond = run.conditions.get(ctype)
-            if cond is None:
-                continue
-            entry: Obj = {
-                "type": ctype,
-                "status": cond.status,
-                "lastProbeTime": None,
-                "lastTransitionTime": objects.rfc3339(cond.since),
-            }
-            if cond.reason:
-                entry["reason"] = cond.reason
-            if cond.message:
-                entry["message"] = cond.message
-            conditions.append(entry)
-        status["conditions"] = conditions
-        if run.reason:
-            status["reason"], status["message"] = run.reason, run.message
-        if run.node is None:
-            return status
-        status["hostIP"] = run.host_ip
-        status["hostIPs"] = [{"ip": run.host_ip}]
-        if run.phase == "Running" or any(c.started_at is not None for c in run.containers):
-            status["podIP"] = run.ip
-            status["podIPs"] = [{"ip": run.ip}]
-        if run.start_time is not None:
-            status["startTime"] = objects.rfc3339(run.start_time)
-        status["containerStatuses"] = [self._container_status(c) for c in run.containers]
-        return status
-
-    @staticmethod
-    def _container_status(c: ContainerRun) -> Obj:
-        state: Obj
-        if c.state == "running" and c.started_at is not None:
-            state = {"running": {"startedAt": objects.rfc3339(c.started_at)}}
-        elif c.state == "terminated":
-            state = {
-                "terminated": {
-                    "exitCode": c.exit_code,
-                    "reason": c.reason,
-                    "startedAt": objects.rfc3339(c.started_at or 0),
-                    "finishedAt": objects.rfc3339(c.finished_at or 0),
-                    "containerID": c.container_id,
-                }
-            }
-        else:
-            waiting: Obj = {"reason": c.reason}
-            if c.message:
-                waiting["message"] = c.message
-            state = {"waiting": waiting}
-        entry: Obj = {
-            "name": c.name,
-            "image": c.image,
-            "imageID": _image_id(c.image) if c.container_id else "",
-            "ready": c.ready,
-            "restartCount": c.restart_count,
-            "started": c.state == "running",
-            "state": state,
-            "lastState": {"terminated": dict(c.last_terminated)} if c.last_terminated else {},
-        }
-        if c.container_id:
-            entry["containerID"] = c.container_id
-        return entry
 
     # --- readings -------------------------------------------------------------------------------
 

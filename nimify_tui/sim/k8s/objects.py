@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from nimify_tui.sim.k8s_quantity import format_bytes
+from nimify_tui.sim.k8s.quantity import format_bytes
 
 Obj = dict[str, Any]
 

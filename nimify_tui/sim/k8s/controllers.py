@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sim import objects
-from nimify_tui.sim.k8s_kubelet import PodRun
-from nimify_tui.sim.k8s_quantity import byte_count, cpu_millis, format_bytes, format_millis
-from nimify_tui.sim.k8s_selectors import labels_match
+from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.pods import PodRun
+from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_bytes, format_millis
+from nimify_tui.sim.k8s.scheduler import node_filter
+from nimify_tui.sim.k8s.selectors import labels_match
 
 if TYPE_CHECKING:
-    from nimify_tui.sim.world import World
+    from nimify_tui.sim.k8s.world import World
 
 Obj = dict[str, Any]
 DEPLOYMENTS = "deployments.apps"
@@ -95,7 +96,7 @@ class Controllers:
             self._sync_replicaset(rs, owned.get(rs["metadata"]["uid"], []))
         for ds in self.world.store.list(DAEMONSETS):
             self._sync_daemonset(ds, owned.get(ds["metadata"]["uid"], []))
-        self.world.kubelet.schedule_pending()
+        self.world.scheduler.schedule_pending()
         self.world.kubelet.flush()
         owned = self._pods_by_owner()
         for rs in self.world.store.list(REPLICASETS):
@@ -354,7 +355,7 @@ class Controllers:
         eligible = [
             node["metadata"]["name"]
             for node in self.world.store.list("nodes")
-            if not self.world.kubelet.node_filter(node, tolerations, selector, daemon=True)
+            if not node_filter(node, tolerations, selector, daemon=True)
         ]
         active = [run for run in pods if run.active]
         on_node = {run.node: run for run in active}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nimify_tui.sim.objects import parse_time
+from nimify_tui.sim.k8s.objects import parse_time
 
 Obj = dict[str, Any]
 NONE = "<none>"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nimify_tui.sim import objects
-from nimify_tui.sim.k8s_quantity import QUANTITY_ERROR, byte_count, cpu_millis, is_quantity
+from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.quantity import QUANTITY_ERROR, byte_count, cpu_millis, is_quantity
 
 Obj = dict[str, Any]
 

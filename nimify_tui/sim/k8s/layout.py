@@ -7,11 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sim import objects
 from nimify_tui.sim.contract import SimGPU
+from nimify_tui.sim.k8s import objects
 
 if TYPE_CHECKING:
-    from nimify_tui.sim.world import World
+    from nimify_tui.sim.k8s.world import World
 
 Obj = dict[str, Any]
 DAY = 86_400.0

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nimify_tui.sim import objects
 from nimify_tui.sim.contract import HTTPReply, InClusterServer, SimGPU, Traffic
 from nimify_tui.sim.dcgm import DcgmSim
-from nimify_tui.sim.k8s_controllers import Controllers
-from nimify_tui.sim.k8s_kubelet import GPU_RESOURCE, ContainerRun, Fate, Kubelet, PodRun
-from nimify_tui.sim.k8s_layout import (
+from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.controllers import Controllers
+from nimify_tui.sim.k8s.kubelet import Kubelet
+from nimify_tui.sim.k8s.layout import (
     API_NAMESPACE,
     INGRESS_NAMESPACE,
     MODEL_STORAGE,
@@ -32,9 +32,11 @@ from nimify_tui.sim.k8s_layout import (
     TRITON_NAMESPACE,
     build_cluster,
 )
-from nimify_tui.sim.k8s_quantity import byte_count, cpu_millis, format_cpu_nanos, format_memory_ki
-from nimify_tui.sim.k8s_store import ObjectStore, Pulse
-from nimify_tui.sim.k8s_workloads import (
+from nimify_tui.sim.k8s.pods import GPU_RESOURCE, ContainerRun, Fate, PodRun
+from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_cpu_nanos, format_memory_ki
+from nimify_tui.sim.k8s.scheduler import Scheduler
+from nimify_tui.sim.k8s.store import ObjectStore, Pulse
+from nimify_tui.sim.k8s.workloads import (
     MIB,
     bad_config_lines,
     nginx_wedged_lines,
@@ -44,7 +46,8 @@ from nimify_tui.sim.k8s_workloads import (
 )
 from nimify_tui.sim.nimify_api import NimifyApiSim
 from nimify_tui.sim.pod_share import PodShare
-from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, TritonSim
+from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
+from nimify_tui.sim.triton.server import TritonSim
 
 Obj = dict[str, Any]
 TICK_S = 0.25  # wall seconds between clock ticks
@@ -108,6 +111,7 @@ class World:
         self._triton_generation: set[str] = set()
         self._next_lease = self._now + LEASE_RENEW_S
         self._next_node_status = self._now + NODE_STATUS_S
+        self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.controllers = Controllers(self)
         self.triton = TritonSim(self)
@@ -351,7 +355,7 @@ class World:
         healthy = sum(1 for g in self.gpus_on(gpu.node) if g.healthy)
         status = {**node["status"], "allocatable": {**node["status"]["allocatable"], GPU_RESOURCE: str(healthy)}}
         self.store.put("nodes", {**node, "status": status})
-        self.kubelet.capacity_changed = True
+        self.scheduler.capacity_changed = True
 
     def _update_gpus(self, dt: float) -> None:
         """Utilization, memory, temperature and power follow the load on the GPUs Triton serves from."""
