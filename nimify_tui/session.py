@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nimify_tui.config import Settings
+from nimify_tui.journal.credentials import connection_credentials
 from nimify_tui.journal.journal import Journal, JournalError
 from nimify_tui.journal.paths import create_session_dir, sessions_root
 from nimify_tui.kube.client import KubeClient
@@ -42,9 +43,8 @@ class Session:
         except (OSError, JournalError) as exc:
             self.problem = f"not recording: {exc}"
             return
-        for header in self.client.auth_headers().values():
-            journal.register_secret(header)
-            journal.register_secret(header.split(" ", 1)[-1])
+        for credential in connection_credentials(self.client):
+            journal.register_secret(credential)
         journal.start(
             context=identity.context,
             server=identity.server,

@@ -8,10 +8,11 @@ decodes with orjson into lean records (see records.py), which is an order of mag
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ import orjson
 import urllib3
 
 from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
+from nimify_tui.kube.lines import LineSplitter
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -62,9 +64,11 @@ class KubeClient:
         readonly: bool = False,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        kubeconfig_files: Sequence[str] = (),
     ) -> None:
         self._api = api_client
         self.identity = identity
+        self.kubeconfig_files = tuple(kubeconfig_files)  # the files the configuration came from; none in a cluster
         self.readonly = readonly
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -119,7 +123,8 @@ class KubeClient:
             user=str(ctx.get("user", "")),
             namespace=namespace or str(ctx.get("namespace") or "nimify-system"),
         )
-        return cls(ApiClient(configuration), identity, readonly=readonly)
+        files = _kubeconfig_files(kubeconfig or kconfig.KUBE_CONFIG_DEFAULT_LOCATION)
+        return cls(ApiClient(configuration), identity, readonly=readonly, kubeconfig_files=files)
 
     @classmethod
     def _in_cluster(cls, *, namespace: str | None, readonly: bool, reason: str) -> KubeClient:
@@ -231,11 +236,13 @@ class KubeClient:
         *,
         read_timeout: float | None = None,
         closer: list[Any] | None = None,
+        max_line_chars: int | None = None,
     ) -> Iterator[bytes]:
         """GET a streaming path (watch, log follow) and yield raw lines as they arrive.
 
         ``closer``, when given, receives the live response object so another thread can close it to stop the
-        stream at once.
+        stream at once. ``max_line_chars``, when given, cuts longer lines as :class:`LineSplitter` says: the
+        rest of such a line is dropped as it arrives, so memory stays bounded whatever the server sends.
         """
         response = self._send(
             "GET", path, query, None, None, JSON, (self.connect_timeout, read_timeout or self.read_timeout)
@@ -248,16 +255,11 @@ class KubeClient:
             raise error_from_response(status, data, "GET", path)
         if closer is not None:
             closer.append(raw)
+        splitter = LineSplitter(max_line_chars)
         try:
-            pending = b""
             for chunk in raw.stream(65536, decode_content=True):
-                pending += chunk
-                if b"\n" not in chunk:
-                    continue
-                *lines, pending = pending.split(b"\n")
-                yield from lines
-            if pending:
-                yield pending
+                yield from splitter.feed(chunk)
+            yield from splitter.finish()
         except Exception as exc:
             raise error_from_transport(exc, "GET", path, self.identity.server) from exc
         finally:
@@ -272,6 +274,15 @@ class KubeClient:
             if setting.get("in") == "header" and setting.get("value"):
                 headers[str(setting["key"]).title()] = str(setting["value"])
         return headers
+
+    def client_certificate_files(self) -> tuple[str, ...]:
+        """The files of the client certificate and key this connection presents, if it presents one.
+
+        The kubeconfig names them, or the Kubernetes client wrote them from its ``client-*-data`` fields or from
+        what its exec plugin returned.
+        """
+        configuration = self._api.configuration
+        return tuple(str(path) for path in (configuration.cert_file, configuration.key_file) if path)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """TLS settings of the kubeconfig (CA, client certificate) for an https API server; None for http."""
@@ -289,6 +300,12 @@ class KubeClient:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a pool that never connected can fail; nothing to report
             self._api.close()
+
+
+def _kubeconfig_files(source: str) -> tuple[str, ...]:
+    """The files the Kubernetes client reads for ``source``: a path, or several joined as in ``$KUBECONFIG``."""
+    paths = (os.path.expanduser(path) for path in source.split(os.pathsep) if path)
+    return tuple(path for path in paths if os.path.exists(path))
 
 
 def _tune(configuration: Any) -> None:

@@ -1,4 +1,8 @@
-"""Container logs: the query kubectl sends, and a stream of raw lines (current or previous container)."""
+"""Container logs: the query kubectl sends, and a stream of raw lines (current or previous container).
+
+A line longer than the log store keeps is cut as it arrives, with the store's marker: a container that writes
+megabytes without a line ending cannot grow the reader's memory.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.logtext import DEFAULT_MAX_LINE_CHARS
 
 FOLLOW_READ_TIMEOUT = 3600.0  # a quiet container may print nothing for a long time
 
@@ -50,4 +55,6 @@ def stream_log_lines(client: KubeClient, request: LogRequest, closer: list[Any] 
     as a KubeError with that message.
     """
     read_timeout = FOLLOW_READ_TIMEOUT if request.follow and not request.previous else None
-    return client.stream_lines(request.path, request.query(), read_timeout=read_timeout, closer=closer)
+    return client.stream_lines(
+        request.path, request.query(), read_timeout=read_timeout, closer=closer, max_line_chars=DEFAULT_MAX_LINE_CHARS
+    )
