@@ -8,63 +8,33 @@ is the model's state now and the state asked for.
 from __future__ import annotations
 
 import dataclasses
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-import httpx
-import orjson
-
-from nimify_tui.actions.access import AccessCheck
 from nimify_tui.actions.diff import FieldChange
 from nimify_tui.actions.plan import Action, ActionError, Outcome, Parameter, ParameterError, Preview, Request, Target
-from nimify_tui.endpoints import service_proxy_url
+from nimify_tui.kube.access import AccessCheck
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.text import one_line
+from nimify_tui.triton import client as triton
+from nimify_tui.triton.client import (
+    DEFAULT_TIMEOUT_S,
+    TRITON_HTTP_PORT,
+    TRITON_NAMESPACE,
+    TRITON_SERVICE,
+    TritonCall,
+    TritonClient,
+    TritonEndpoint,
+    TritonError,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-TRITON_NAMESPACE = "triton-system"
-TRITON_SERVICE = "triton-server"
-TRITON_HTTP_PORT = 8000
+T = TypeVar("T")
 READY = "READY"
 UNAVAILABLE = "UNAVAILABLE"
-
-
-@dataclass(frozen=True)
-class TritonEndpoint:
-    """Where Triton's HTTP API is, and how to authenticate there."""
-
-    base_url: str
-    via_proxy: bool
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    verify: ssl.SSLContext | bool = field(default=True, repr=False)
-
-    @classmethod
-    def through_api_server(
-        cls,
-        client: KubeClient,
-        namespace: str = TRITON_NAMESPACE,
-        service: str = TRITON_SERVICE,
-        port: int = TRITON_HTTP_PORT,
-    ) -> TritonEndpoint:
-        url = service_proxy_url(client.identity.server, namespace, service, port)
-        return cls(url, True, client.auth_headers(), client.ssl_context() or True)
-
-    @classmethod
-    def direct(cls, url: str) -> TritonEndpoint:
-        return cls(url.rstrip("/"), False)
-
-    def http_client(self, timeout_s: float) -> httpx.Client:
-        return httpx.Client(
-            headers=dict(self.headers),
-            verify=self.verify,
-            timeout=httpx.Timeout(timeout_s, connect=5.0),
-            trust_env=False,
-        )
 
 
 @dataclass(frozen=True)
@@ -80,64 +50,30 @@ class ModelState:
         return f"{state} ({one_line(self.reason, 80)})" if self.reason else state
 
 
-def _error_text(response: httpx.Response) -> str:
-    """Triton's ``{"error": ...}``, the API server's Status message, or the start of the body."""
+def _ask_triton(endpoint: TritonEndpoint, call: TritonCall[T], timeout_s: float) -> T:
+    """One call, its failure an :class:`ActionError` with the client's message."""
     try:
-        body: Any = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict) and (body.get("error") or body.get("message")):
-        text = str(body.get("error") or body.get("message"))
-    else:
-        text = response.text[:200].strip() or response.reason_phrase
-    return one_line(f"{text} (HTTP {response.status_code})")
+        with TritonClient(endpoint, timeout_s) as client:
+            return client.call(call)
+    except TritonError as exc:
+        raise ActionError(str(exc)) from None
 
 
-def _send(endpoint: TritonEndpoint, method: str, path: str, body: bytes | None, timeout_s: float) -> httpx.Response:
-    url = endpoint.base_url + path
-    try:
-        with endpoint.http_client(timeout_s) as http:
-            return http.request(method, url, content=body)
-    except httpx.TimeoutException:
-        raise ActionError(f"Triton at {endpoint.base_url} did not answer within {timeout_s:g}s") from None
-    except httpx.HTTPError as exc:
-        reason = one_line(str(exc) or type(exc).__name__)
-        raise ActionError(f"cannot reach Triton at {endpoint.base_url}: {reason}") from None
-
-
-def _post(endpoint: TritonEndpoint, path: str, body: bytes, timeout_s: float) -> httpx.Response:
-    response = _send(endpoint, "POST", path, body, timeout_s)
-    if response.status_code >= 300:
-        raise ActionError(f"Triton refused POST {path}: {_error_text(response)}")
-    return response
-
-
-def readiness(endpoint: TritonEndpoint, model: str, timeout_s: float = 10.0) -> str:
+def readiness(endpoint: TritonEndpoint, model: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
     """``ready``, ``not ready`` or ``unknown (why)``, from ``GET /v2/models/M/ready`` (a read, unlike the index)."""
     try:
-        response = _send(endpoint, "GET", f"/v2/models/{quote(model, safe='')}/ready", None, timeout_s)
+        ready = _ask_triton(endpoint, triton.model_ready(model), timeout_s)
     except ActionError as exc:
         return f"unknown ({exc})"
-    if response.status_code == 200:
-        return "ready"
-    if response.status_code in (400, 404):
-        return "not ready"
-    return f"unknown ({_error_text(response)})"
+    return "ready" if ready else "not ready"
 
 
-def repository_index(endpoint: TritonEndpoint, timeout_s: float = 10.0) -> list[ModelState]:
+def repository_index(endpoint: TritonEndpoint, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[ModelState]:
     """Every model of the repository with its state (``POST /v2/repository/index``)."""
-    response = _post(endpoint, "/v2/repository/index", b"{}", timeout_s)
-    try:
-        entries = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        raise ActionError("Triton's repository index is not JSON") from None
-    if not isinstance(entries, list):
-        raise ActionError("Triton's repository index is not a list")
+    entries = _ask_triton(endpoint, triton.repository_index(), timeout_s)
     return [
         ModelState(str(entry.get("name") or ""), str(entry.get("state") or ""), str(entry.get("reason") or ""))
         for entry in entries
-        if isinstance(entry, dict)
     ]
 
 
@@ -179,11 +115,12 @@ class _ModelAction(Action):
         name = f"{TRITON_SERVICE}:{TRITON_HTTP_PORT}"
         return (AccessCheck("create", "", "services", "proxy", TRITON_NAMESPACE, name),)
 
-    def _path(self) -> str:
-        return f"/v2/repository/models/{quote(self.model, safe='')}/{self._word()}"
+    def _repository_call(self) -> TritonCall[None]:
+        return triton.load_model(self.model) if self.wanted_state == READY else triton.unload_model(self.model)
 
     def request(self) -> Request:
-        return Request("POST", self.endpoint.base_url + self._path())
+        call = self._repository_call()
+        return Request(call.method, self.endpoint.url(call.path), call.body)
 
     def _state(self) -> ModelState:
         models = repository_index(self.endpoint)
@@ -202,9 +139,10 @@ class _ModelAction(Action):
         return Preview(before, after, (change,), "", note)
 
     def execute(self) -> Outcome:
+        call = self._repository_call()
         if self.client.readonly:
-            raise ActionError(f"read-only session: POST {self._path()} was not sent")
-        _post(self.endpoint, self._path(), b"", self.timeout_s)
+            raise ActionError(f"read-only session: {call.method} {call.path} was not sent")
+        _ask_triton(self.endpoint, call, self.timeout_s)
         after = self._state()
         return Outcome(f"Triton model {self.model}: {self._word()}ed, now {after}", after)
 

@@ -1,18 +1,15 @@
 """Per-model Triton latency and throughput over an interval, from two snapshots of cumulative counters.
 
-Counters come either from ``GET /v2/models/stats`` (durations in ns) or from the ``nv_inference_*`` metrics
-(durations in us). Counters that went down (server restart, model reload) or a model absent from the earlier
-snapshot count from zero. Old servers without ``cache_*``, ``memory_usage`` or failure reasons are fine.
+Counters come from ``GET /v2/models/stats`` (durations in ns), asked of each Triton server on its own. Counters that
+went down (server restart, model reload) or a model absent from the earlier snapshot count from zero. Old servers
+without ``cache_*``, ``memory_usage`` or failure reasons are fine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from nimify_tui.metrics.scrape import Scrape
+from typing import Any
 
 ModelKey = tuple[str, str]
 """(model name, version) as Triton reports them."""
@@ -32,17 +29,6 @@ _COUNTERS = (
     "compute_output_ns",
     "cache_hit_count",
     "cache_miss_count",
-)
-_METRICS = (
-    "nv_inference_count",
-    "nv_inference_exec_count",
-    "nv_inference_request_success",
-    "nv_inference_request_failure",
-    "nv_inference_request_duration_us",
-    "nv_inference_queue_duration_us",
-    "nv_inference_compute_input_duration_us",
-    "nv_inference_compute_infer_duration_us",
-    "nv_inference_compute_output_duration_us",
 )
 
 
@@ -99,44 +85,6 @@ def counters_from_stats(stats: Mapping[str, Any]) -> dict[ModelKey, ModelCounter
             compute_output_ns=_stat(inference, "compute_output", "ns"),
             cache_hit_count=_stat(inference, "cache_hit", "count") if has_cache else None,
             cache_miss_count=_stat(inference, "cache_miss", "count") if has_cache else None,
-        )
-    return counters
-
-
-def _metric(scrape: Scrape, metric: str, labels: Mapping[str, str]) -> int | None:
-    value = scrape.total(metric, labels)
-    return None if value is None else round(value)
-
-
-def counters_from_metrics(scrape: Scrape) -> dict[ModelKey, ModelCounters]:
-    """Counters from Triton's ``/metrics`` (port 8002), summing a model's series (per GPU, per reason)."""
-    keys = {
-        (sample.labels.get("model", ""), sample.labels.get("version", ""))
-        for sample in scrape.select("nv_inference_request_success")
-    }
-    counters: dict[ModelKey, ModelCounters] = {}
-    for name, version in sorted(keys):
-        labels = {"model": name, "version": version}
-        values = {metric: _metric(scrape, metric, labels) or 0 for metric in _METRICS}
-        cache_hits = _metric(scrape, "nv_cache_num_hits_per_model", labels)
-        success = values["nv_inference_request_success"]
-        counters[(name, version)] = ModelCounters(
-            name=name,
-            version=version,
-            inference_count=values["nv_inference_count"],
-            execution_count=values["nv_inference_exec_count"],
-            success_count=success,
-            success_ns=values["nv_inference_request_duration_us"] * 1000,
-            fail_count=values["nv_inference_request_failure"],
-            queue_count=success,  # queue time covers every successful request, cached or not
-            queue_ns=values["nv_inference_queue_duration_us"] * 1000,
-            compute_count=success - (cache_hits or 0),
-            compute_input_ns=values["nv_inference_compute_input_duration_us"] * 1000,
-            compute_infer_ns=values["nv_inference_compute_infer_duration_us"] * 1000,
-            compute_output_ns=values["nv_inference_compute_output_duration_us"] * 1000,
-            cache_hit_count=cache_hits,
-            cache_miss_count=_metric(scrape, "nv_cache_num_misses_per_model", labels),
-            pending=_metric(scrape, "nv_inference_pending_request_count", labels),
         )
     return counters
 

@@ -12,9 +12,23 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from nimify_tui.triton.client import (
+    DEFAULT_TIMEOUT_S,
+    AsyncTritonClient,
+    TritonEndpoint,
+    TritonError,
+    model_ready,
+    model_statistics,
+    repository_index,
+    server_live,
+    server_ready,
+)
 from nimify_tui.triton.latency import ModelCounters, ModelInterval, counters_from_stats, model_intervals
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 ModelKey = tuple[str, str]
 
@@ -64,19 +78,22 @@ class _ServerSnapshot:
 
 @dataclass
 class TritonPoller:
-    """Keeps the previous statistics of each server to turn cumulative counters into interval figures."""
+    """Keeps the previous statistics of each server to turn cumulative counters into interval figures, and a
+    client per server whose connections are kept from one poll to the next. Close it (``aclose``, or ``async
+    with``) when done."""
 
     previous: dict[str, _ServerSnapshot] = field(default_factory=dict)
-    # The repository index is a POST: through the API server it counts as "create services/proxy", which a
-    # read-only session must not send and a read-only role may not. Without it, states come from GETs.
+    # The repository index is a POST: through the API server it counts as "create pods/proxy", which a read-only
+    # session must not send and a read-only role may not. Without it, states come from GETs.
     allow_index_post: bool = True
+    timeout_s: float = DEFAULT_TIMEOUT_S
     _asked: set[str] = field(default_factory=set, repr=False)  # servers polled at least once
+    _clients: dict[str, AsyncTritonClient] = field(default_factory=dict, repr=False)
 
-    async def poll(self, targets: Mapping[str, str], headers: Mapping[str, str], ssl_context: Any) -> TritonView:
-        """``targets``: server name -> ``host:port/prefix`` (tritonclient's url form; https when ssl_context)."""
-        results = await asyncio.gather(
-            *(self._poll_server(name, url, headers, ssl_context) for name, url in targets.items())
-        )
+    async def poll(self, targets: Mapping[str, TritonEndpoint]) -> TritonView:
+        """Ask every server at once; ``targets``: server name (the pod, or "triton") -> its endpoint."""
+        await self._keep_clients(targets)
+        results = await asyncio.gather(*(self._poll_server(name, self._clients[name]) for name in targets))
         servers = tuple(result[0] for result in results)
         index_by_server = {result[0].name: result[1] for result in results}
         intervals_by_server = {result[0].name: result[2] for result in results}
@@ -85,14 +102,29 @@ class TritonPoller:
         self._asked &= set(targets)
         return TritonView(servers, combine_models(index_by_server, intervals_by_server), time.time())
 
-    async def _poll_server(
-        self, name: str, url: str, headers: Mapping[str, str], ssl_context: Any
-    ) -> tuple[ServerState, list[dict[str, Any]], list[ModelInterval]]:
-        from tritonclient.http.aio import InferenceServerClient
-        from tritonclient.utils import InferenceServerException
+    async def _keep_clients(self, targets: Mapping[str, TritonEndpoint]) -> None:
+        """A client for each target: kept while its endpoint stays the same, closed when it changes or goes."""
+        for name in list(self._clients):
+            if self._clients[name].endpoint != targets.get(name):
+                await self._clients.pop(name).aclose()
+        for name, endpoint in targets.items():
+            if name not in self._clients:
+                self._clients[name] = AsyncTritonClient(endpoint, self.timeout_s)
 
-        client = InferenceServerClient(url, ssl=ssl_context is not None, ssl_context=ssl_context, conn_timeout=5.0)
-        hdrs = dict(headers)
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _poll_server(
+        self, name: str, client: AsyncTritonClient
+    ) -> tuple[ServerState, list[dict[str, Any]], list[ModelInterval]]:
         # A server's first poll asks everything at once (a connection each): the models table is waiting for it.
         # Later polls ask one after the other on one kept-alive connection: fewer connections through the proxy.
         at_once = name not in self._asked
@@ -100,52 +132,42 @@ class TritonPoller:
         try:
             live, ready, stats, index = await _ask(
                 at_once,
-                lambda: client.is_server_live(headers=hdrs),
-                lambda: client.is_server_ready(headers=hdrs),
-                lambda: client.get_inference_statistics(headers=hdrs),
-                lambda: self._repository_index(client, hdrs),
+                lambda: client.call(server_live()),
+                lambda: client.call(server_ready()),
+                lambda: client.call(model_statistics()),
+                lambda: self._repository_index(client),
             )
             if index is None:  # the index may not be asked (read-only): states from the statistics' models
-                index = await self._index_from_stats(client, hdrs, stats, at_once)
-        except InferenceServerException as exc:
-            return ServerState(name, None, None, _triton_error(exc)), [], []
-        except (OSError, asyncio.TimeoutError) as exc:
-            return ServerState(name, None, None, f"unreachable: {type(exc).__name__}: {exc}"[:200]), [], []
-        except Exception as exc:  # aiohttp raises its own ClientError family; one message for all
-            return ServerState(name, None, None, f"{type(exc).__name__}: {exc}"[:200]), [], []
-        finally:
-            await client.close()
+                index = await self._index_from_stats(client, stats, at_once)
+        except TritonError as exc:
+            return ServerState(name, None, None, str(exc)), [], []
         now = time.time()
-        counters = counters_from_stats(stats if isinstance(stats, dict) else {})
+        counters = counters_from_stats(stats)
         before = self.previous.get(name)
         intervals: list[ModelInterval] = []
         if before is not None and now > before.at:
             intervals = model_intervals(before.counters, counters, now - before.at)
         self.previous[name] = _ServerSnapshot(counters, now)
-        return ServerState(name, bool(live), bool(live) and bool(ready), ""), list(index or []), intervals
+        return ServerState(name, live, live and ready, ""), index, intervals
 
-    async def _repository_index(self, client: Any, headers: dict[str, str]) -> list[dict[str, Any]] | None:
+    async def _repository_index(self, client: AsyncTritonClient) -> list[dict[str, Any]] | None:
         """The repository index (a POST), or None where it may not be asked."""
-        from tritonclient.utils import InferenceServerException
-
         if not self.allow_index_post:
             return None
         try:
-            return list(await client.get_model_repository_index(headers=headers) or [])
-        except InferenceServerException as exc:
-            if "403" not in str(exc) and "forbidden" not in str(exc).lower():
+            return await client.call(repository_index())
+        except TritonError as exc:
+            if exc.status != 403:
                 raise
             self.allow_index_post = False  # this role may not POST through the proxy: stop asking
             return None
 
     async def _index_from_stats(
-        self, client: Any, headers: dict[str, str], stats: Any, at_once: bool
+        self, client: AsyncTritonClient, stats: Mapping[str, Any], at_once: bool
     ) -> list[dict[str, Any]]:
-        entries = (stats or {}).get("model_stats", []) if isinstance(stats, dict) else []
+        entries = [entry for entry in stats.get("model_stats") or () if isinstance(entry, dict)]
         models = [(str(entry.get("name", "")), str(entry.get("version", ""))) for entry in entries]
-        readiness = await _ask(
-            at_once, *(partial(client.is_model_ready, name, version, headers=headers) for name, version in models)
-        )
+        readiness = await _ask(at_once, *(partial(client.call, model_ready(name, version)) for name, version in models))
         index: list[dict[str, Any]] = []
         for (name, version), ready in zip(models, readiness, strict=True):
             reason = "" if ready else "not ready (read-only: the repository index, a POST, is not asked)"
@@ -153,13 +175,6 @@ class TritonPoller:
                 {"name": name, "version": version, "state": "READY" if ready else "UNAVAILABLE", "reason": reason}
             )
         return index
-
-
-def load_client() -> None:
-    """Import tritonclient's asyncio client (numpy, gevent, aiohttp: a few hundred ms): the first poll calls it in a
-    worker thread, while it waits for its access review and the pod list, rather than in its own first round."""
-    import tritonclient.http.aio
-    import tritonclient.utils  # noqa: F401
 
 
 async def _ask(at_once: bool, *calls: Callable[[], Awaitable[Any]]) -> list[Any]:
@@ -172,12 +187,6 @@ async def _ask(at_once: bool, *calls: Callable[[], Awaitable[Any]]) -> list[Any]
         if isinstance(result, BaseException):
             raise result
     return results
-
-
-def _triton_error(exc: Exception) -> str:
-    status = getattr(exc, "status", lambda: None)()
-    message = getattr(exc, "message", lambda: str(exc))()
-    return f"{status or 'error'}: {message}"[:200]
 
 
 _STATE_RANK = {"UNAVAILABLE": 0, "UNKNOWN": 1, "LOADING": 2, "UNLOADING": 3, "READY": 5, "": 6}

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from nimify_tui.metrics.scrape import parse_metrics
 from nimify_tui.triton.latency import (
-    counters_from_metrics,
     counters_from_stats,
     model_interval,
     model_intervals,
 )
 
-TRITON_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "triton"
+from ..conftest import real_json, real_text
 
 
 def real(name: str) -> Any:
-    path = TRITON_FIXTURES / name
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
-    return orjson.loads(path.read_bytes()) if name.endswith(".json") else path.read_text()
+    return real_json(f"triton/{name}") if name.endswith(".json") else real_text(f"triton/{name}")
 
 
 def scaled(stats: dict[str, Any], factor: float) -> Any:
@@ -147,50 +140,3 @@ def test_the_interval_must_be_positive() -> None:
     counters = counters_from_stats(real("triton_stats_sample.json"))
     with pytest.raises(ValueError):
         model_intervals(counters, counters, seconds=0.0)
-
-
-# -- from /metrics -------------------------------------------------------------------------------------------
-
-
-def test_counters_from_triton_25_metrics() -> None:
-    scrape = parse_metrics(real("triton_metrics_sample.txt"), at=0.0)
-    counters = counters_from_metrics(scrape)[("echo", "1")]
-    assert (counters.success_count, counters.fail_count, counters.inference_count) == (200, 0, 200)
-    assert counters.success_ns == 173393 * 1000
-    assert counters.pending == 0
-    interval = model_interval(None, counters, seconds=20.0)
-    assert interval.avg_request_us == pytest.approx(173393 / 200)
-    assert interval.avg_queue_us == pytest.approx(12588 / 200)
-    assert interval.avg_compute_us == pytest.approx((8956 + 125599 + 25171) / 200)
-    assert interval.request_rate == pytest.approx(10.0)
-
-
-def test_counters_from_triton_22_metrics_with_float_values_and_no_reasons() -> None:
-    scrape = parse_metrics(real("triton_metrics_sample_gpu_22.07.txt"), at=0.0)
-    counters = counters_from_metrics(scrape)
-    assert sorted(counters) == [("ExaTrk", "1"), ("add_sub", "1"), ("particlenet_PT", "1")]
-    add_sub = model_interval(None, counters[("add_sub", "1")], seconds=1.0)
-    assert add_sub.avg_request_us == pytest.approx(50890 / 15)
-    assert add_sub.cache_hit_rate is None  # the old per-model cache counters are all zero
-    assert counters[("add_sub", "1")].cache_hit_count == 0
-    idle = model_interval(None, counters[("ExaTrk", "1")], seconds=1.0)
-    assert (idle.requests, idle.avg_request_us) == (0, None)
-
-
-def test_metrics_series_of_one_model_are_summed() -> None:
-    text = """\
-# TYPE nv_inference_request_success counter
-nv_inference_request_success{model="m",version="1",gpu_uuid="GPU-a"} 30
-nv_inference_request_success{model="m",version="1",gpu_uuid="GPU-b"} 10
-# TYPE nv_inference_request_failure counter
-nv_inference_request_failure{model="m",reason="REJECTED",version="1"} 4
-nv_inference_request_failure{model="m",reason="BACKEND",version="1"} 1
-# TYPE nv_inference_queue_duration_us counter
-nv_inference_queue_duration_us{model="m",version="1",gpu_uuid="GPU-a"} 3000
-nv_inference_queue_duration_us{model="m",version="1",gpu_uuid="GPU-b"} 1000
-"""
-    [counters] = counters_from_metrics(parse_metrics(text, at=0.0)).values()
-    assert (counters.success_count, counters.fail_count, counters.queue_ns) == (40, 5, 4_000_000)
-    interval = model_interval(None, counters, seconds=1.0)
-    assert interval.failure_rate == pytest.approx(5 / 45)
-    assert interval.avg_queue_us == pytest.approx(100.0)

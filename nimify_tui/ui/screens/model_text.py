@@ -1,65 +1,18 @@
-"""Text for the Triton model drill-down: its config (from Triton) and its statistics (from the last polls)."""
+"""The Triton model drill-down's tabs, from the runtime: the config asked from Triton, the statistics of the polls."""
 
 from __future__ import annotations
 
-import orjson
-
-from nimify_tui.runtime import Runtime
-from nimify_tui.triton.poller import TritonView
+from nimify_tui.live.keys import TRITON
+from nimify_tui.live.runtime import Runtime
+from nimify_tui.triton import model_text
+from nimify_tui.triton.client import TritonClient, TritonEndpoint
 
 
 def model_config_text(runtime: Runtime, model: str) -> str:
-    endpoint = runtime.endpoints.triton_http
-    if endpoint.via_proxy:
-        path = endpoint.base_url.removeprefix(runtime.client.identity.server.rstrip("/"))
-        body = runtime.client.get_json(f"{path}/v2/models/{model}/config")
-    else:
-        import httpx
-
-        response = httpx.get(endpoint.url(f"/v2/models/{model}/config"), timeout=5.0)
-        response.raise_for_status()
-        body = response.json()
-    return orjson.dumps(body, option=orjson.OPT_INDENT_2).decode()
+    endpoint = TritonEndpoint.of(runtime.endpoints.triton_http, runtime.client)
+    with TritonClient(endpoint) as client:
+        return model_text.model_config_text(client, model)
 
 
 def model_stats_text(runtime: Runtime, model: str) -> str:
-    view: TritonView | None = runtime.store.value("triton")
-    if view is None:
-        return "Triton has not been reached yet."
-    lines = []
-    for state in view.models:
-        if state.name != model:
-            continue
-        lines.append(f"{state.name} version {state.version or '-'}: {state.state or 'never loaded'}")
-        if state.reason:
-            lines.append(f"  reason: {state.reason}")
-        lines.append(f"  served by: {', '.join(state.servers) or '-'}")
-        interval = state.interval
-        if interval is None:
-            lines.append("  no statistics over the last interval yet")
-            continue
-        lines.append(f"  over the last {interval.seconds:.1f} s" + (" (counters were reset)" if interval.reset else ""))
-        lines.append(f"  requests/s      {interval.request_rate:.2f}   inferences/s {interval.inference_rate:.2f}")
-        lines.append(
-            f"  failures        {interval.failures}"
-            + (f" ({interval.failure_rate:.1%})" if interval.failure_rate else "")
-        )
-        for label, value in (
-            ("avg request", interval.avg_request_us),
-            ("  queue", interval.avg_queue_us),
-            ("  compute input", interval.avg_compute_input_us),
-            ("  compute infer", interval.avg_compute_infer_us),
-            ("  compute output", interval.avg_compute_output_us),
-        ):
-            lines.append(f"  {label:<16}{'-' if value is None else f'{value / 1000:.2f} ms'}")
-        if interval.queue_share is not None:
-            verdict = "waiting in the queue (saturated)" if interval.queue_share > 0.5 else "computing (model-bound)"
-            lines.append(f"  queue share     {interval.queue_share:.0%}: time is spent {verdict}")
-        if interval.avg_batch_size is not None:
-            lines.append(f"  avg batch size  {interval.avg_batch_size:.2f}")
-        if interval.pending is not None:
-            lines.append(f"  pending         {interval.pending}")
-    servers = [f"{s.name}: live={s.live} ready={s.ready} {s.error}" for s in view.servers]
-    return (
-        "\n".join(lines or [f"{model}: not in the repository index"]) + "\n\nTriton servers:\n  " + "\n  ".join(servers)
-    )
+    return model_text.model_stats_text(runtime.store.value(TRITON), model)
