@@ -17,6 +17,10 @@ variable is unset), for example::
     readonly = true
     production = true
 
+    [keymap]             # binding id = key(s), in place of the default (the ids are listed in the help, ?)
+    scale = "S"
+    logs = "ctrl+l,l"
+
 Each top-level key (and ``refresh.NAME``) is also read from ``NIMIFY_TUI_KEY`` (``NIMIFY_TUI_REFRESH_NAME``)
 and from the command-line mapping under the key's name (``refresh_NAME``). A URL left unset means the service
 is reached through the API server's service proxy; a kubeconfig left unset means the Kubernetes client's own
@@ -30,7 +34,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -70,6 +74,20 @@ class RefreshIntervals:
 
 
 @dataclass(frozen=True)
+class Keymap:
+    """The ``[keymap]`` table: binding id -> the key, or comma-separated keys, used in place of its default."""
+
+    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    source: str = ""  # the config file it was read from
+
+    def check_ids(self, binding_ids: Collection[str]) -> None:
+        """Raise :class:`ConfigError` for an id that no binding has (the UI knows its bindings' ids)."""
+        for binding_id in self.keys:
+            if binding_id not in binding_ids:
+                raise _unknown_key(self.source, f"keymap.{binding_id}", [f"keymap.{known}" for known in binding_ids])
+
+
+@dataclass(frozen=True)
 class Settings:
     """The resolved settings of one run. ``watched_namespaces`` always includes ``namespace``."""
 
@@ -85,6 +103,7 @@ class Settings:
     dcgm_url: str | None = None
     refresh: RefreshIntervals = RefreshIntervals()
     contexts: Mapping[str, ContextPolicy] = field(default_factory=lambda: MappingProxyType({}))
+    keymap: Keymap = Keymap()
 
     def context_policy(self, context_name: str | None) -> ContextPolicy:
         """The policy of a context; the global ``readonly`` makes every context read-only."""
@@ -207,6 +226,11 @@ _KEYS: dict[str, _Kind] = {
     **{f"refresh.{name}": _SECONDS for name in RefreshIntervals.__dataclass_fields__},
 }
 _CONTEXT_KEYS = tuple(ContextPolicy.__dataclass_fields__)
+_TABLES = ("contexts", "keymap")  # read on their own, not from the environment or the command line
+
+# A key as Textual names it: modifiers, then one character ("S", "?") or a key's name ("f5", "pageup", "slash").
+_KEY = re.compile(r"((ctrl|shift|alt|meta|super|hyper)\+)*([a-z][a-z0-9_]*|[^\s,])")
+_KEYS_EXPECTED = 'a key or comma-separated keys (e.g. "S", "ctrl+l", "f5", "ctrl+l,l")'
 
 
 def _cli_name(key: str) -> str:
@@ -282,10 +306,24 @@ def _contexts_from_toml(path: Path, table: object) -> dict[str, ContextPolicy]:
     return contexts
 
 
+def _keymap_from_toml(path: Path, table: object) -> Keymap:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: key 'keymap': expected a table, got {_describe_value(table)}")
+    keymap: dict[str, str] = {}
+    for binding_id, keys in table.items():
+        parts = [part.strip() for part in keys.split(",")] if isinstance(keys, str) else [""]
+        if not all(_KEY.fullmatch(part) for part in parts):
+            raise ConfigError(
+                f"{path}: key 'keymap.{binding_id}': expected {_KEYS_EXPECTED}, got {_describe_value(keys)}"
+            )
+        keymap[binding_id] = ",".join(parts)
+    return Keymap(MappingProxyType(keymap), str(path))
+
+
 def _values_from_toml(path: Path, document: dict[str, Any]) -> dict[str, object]:
     flat: dict[str, object] = {}
     for key, value in document.items():
-        if key == "contexts":
+        if key in _TABLES:
             continue
         if key == "refresh" and isinstance(value, dict):
             flat.update({f"refresh.{name}": item for name, item in value.items()})
@@ -297,7 +335,7 @@ def _values_from_toml(path: Path, document: dict[str, Any]) -> dict[str, object]
     for key, value in flat.items():
         kind = _KEYS.get(key)
         if kind is None:
-            raise _unknown_key(str(path), key, [*_KEYS, "contexts"])
+            raise _unknown_key(str(path), key, [*_KEYS, *_TABLES])
         try:
             values[key] = kind.check(value)
         except _InvalidValue:
@@ -345,10 +383,12 @@ def load_settings(cli: Mapping[str, object], env: Mapping[str, str], config_path
     path = config_path or default_config_path(env)
     values: dict[str, object] = {}
     contexts: dict[str, ContextPolicy] = {}
+    keymap = Keymap()
     if config_path is not None or path.is_file():
         document = _read_toml(path)
         values.update(_values_from_toml(path, document))
         contexts = _contexts_from_toml(path, document.get("contexts", {}))
+        keymap = _keymap_from_toml(path, document.get("keymap", {}))
     values.update(_values_from_env(env))
     values.update(_values_from_cli(cli))
 
@@ -359,4 +399,4 @@ def load_settings(cli: Mapping[str, object], env: Mapping[str, str], config_path
     namespace = fields.get("namespace", DEFAULT_NAMESPACE)
     watched = fields.get("watched_namespaces", DEFAULT_WATCHED_NAMESPACES)
     fields["watched_namespaces"] = watched if namespace in watched else (namespace, *watched)
-    return Settings(**fields, refresh=RefreshIntervals(**refresh), contexts=MappingProxyType(contexts))
+    return Settings(**fields, refresh=RefreshIntervals(**refresh), contexts=MappingProxyType(contexts), keymap=keymap)

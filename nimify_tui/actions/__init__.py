@@ -4,7 +4,6 @@ The core of the actions: no Textual here. The UI plans an action (``plan_*``), l
 parameters, and runs it through :class:`ActionRunner` from a worker thread.
 """
 
-from nimify_tui.actions.access import AccessCheck, AccessReviewer, Permission
 from nimify_tui.actions.kube_actions import (
     ConfigMapEditAction,
     DeletePodAction,
@@ -27,6 +26,7 @@ from nimify_tui.actions.plan import Action, ActionError, Outcome, Parameter, Par
 from nimify_tui.actions.rollout import Revision, follow_rollout, rollout_history, rollout_status
 from nimify_tui.actions.runner import ActionRunner, Confirmation, Prepared
 from nimify_tui.actions.triton_actions import LoadModelAction, UnloadModelAction, plan_model_action
+from nimify_tui.kube.access import AccessCheck, AccessReviewer, Permission
 
 __all__ = [
     "AccessCheck",

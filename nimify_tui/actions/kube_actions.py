@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import yaml
 
-from nimify_tui.actions.access import AccessCheck
 from nimify_tui.actions.diff import BlockTextDumper, FieldChange, object_changes, yaml_diff
 from nimify_tui.actions.plan import (
     ActionError,
@@ -43,6 +42,7 @@ from nimify_tui.actions.rollout import (
     history_of,
     plan_undo,
 )
+from nimify_tui.kube.access import AccessCheck
 from nimify_tui.kube.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, KubeClient
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import one_line

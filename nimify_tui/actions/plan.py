@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
-from nimify_tui.actions.access import AccessCheck
 from nimify_tui.actions.diff import FieldChange, changes_text, object_changes, yaml_diff
+from nimify_tui.kube.access import AccessCheck
 from nimify_tui.kube.client import KubeClient, decode_json
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.quantity import Quantity, QuantityError, parse_quantity

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nimify_tui.actions.access import READ_ONLY_REASON, AccessReviewer, Permission
 from nimify_tui.actions.plan import Action, ActionError, Outcome, Preview, Request, explain_kube_error
 from nimify_tui.config import ContextPolicy
 from nimify_tui.journal.journal import ActionResult, Journal
+from nimify_tui.kube.access import READ_ONLY_REASON, AccessReviewer, Permission
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import one_line

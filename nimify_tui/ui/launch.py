@@ -38,6 +38,10 @@ def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
     }
     try:
         settings = load_settings(cli, os.environ, None)
+        if settings.keymap.keys:
+            from nimify_tui.ui.screens.help import binding_ids
+
+            settings.keymap.check_ids(binding_ids())
     except ConfigError as exc:
         print(f"nimify-tui: {exc}", file=sys.stderr)
         return 2

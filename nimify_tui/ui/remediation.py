@@ -1,88 +1,41 @@
-"""Which object each remediation key acts on, and how its action is planned (the runbook's fixes as keys)."""
+"""The runbook's fixes as keys: bindings made from the remedy table, and the guarded dialog they open."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
-from nimify_tui.actions import (
-    plan_configmap_edit,
-    plan_delete_pod,
-    plan_expand_volume,
-    plan_model_action,
-    plan_resources,
-    plan_restart,
-    plan_rollout_undo,
-    plan_scale,
-)
-from nimify_tui.ui.screens.action import ActionScreen, Planner
+from nimify_tui.actions.registry import REMEDY_BY_ID, PlanExtras, TargetKind, remedies_for
+from nimify_tui.ui.screens.action import ActionScreen
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
 
-@dataclass(frozen=True)
-class Remedy:
-    key: str
-    title: str  # what the footer and the help say
-    target: str  # what it needs selected: "deployment", "pod", "model", "pvc", "configmap"
+def remedy_bindings(*targets: TargetKind) -> list[BindingType]:
+    """The keys of the remedies acting on these kinds of object (all of them when none is named); each binding's
+    id is the remedy's, so that the ``[keymap]`` of the config file rebinds it."""
+    return [
+        Binding(remedy.key, f"remedy('{remedy.id}')", remedy.title, id=remedy.id) for remedy in remedies_for(*targets)
+    ]
 
 
-REMEDIES: dict[str, Remedy] = {
-    "scale": Remedy("s", "Scale", "deployment"),
-    "resources": Remedy("m", "Limits", "deployment"),
-    "undo": Remedy("u", "Undo rollout", "deployment"),
-    "restart": Remedy("r", "Restart", "deployment"),
-    "delete": Remedy("ctrl+d", "Delete pod", "pod"),
-    "expand": Remedy("x", "Expand PVC", "pvc"),
-    "configmap": Remedy("e", "Edit config", "configmap"),
-    "load": Remedy("L", "Load model", "model"),
-    "unload": Remedy("U", "Unload model", "model"),
-}
+DEPLOYMENT_BINDINGS = remedy_bindings("deployment")
 
 
-DEPLOYMENT_BINDINGS: list[BindingType] = [
-    Binding("s", "remedy('scale')", "Scale"),
-    Binding("m", "remedy('resources')", "Limits"),
-    Binding("u", "remedy('undo')", "Undo rollout"),
-    Binding("r", "remedy('restart')", "Restart"),
-]
-
-
-def offer(app: NimifyApp, remedy: str, namespace: str, name: str, *, container: str | None = None) -> None:
-    """Open the remedy unless the session may not use it (then say why)."""
-    refusal = app.remedy_refusal(remedy)
+def offer(app: NimifyApp, remedy_id: str, namespace: str, name: str, *, container: str | None = None) -> None:
+    """Open the remedy's guarded dialog on ``namespace/name`` (the model's name for a model) unless the session may
+    not use it in that namespace, then say why. A namespace not asked about yet is asked first, in a worker."""
+    if not app.permissions_known(namespace):
+        app.check_permissions((namespace,), then=partial(offer, app, remedy_id, namespace, name, container=container))
+        return
+    refusal = app.remedy_refusal(remedy_id, namespace)
     if refusal:
         app.notify(f"Not available: {refusal}", severity="warning", markup=False)
         return
-    open_remedy(app, remedy, namespace, name, container=container)
-
-
-def open_remedy(app: NimifyApp, remedy: str, namespace: str, name: str, *, container: str | None = None) -> None:
-    """Push the guarded modal for ``remedy`` on ``namespace/name`` (the model name for load/unload)."""
-    client = app.runtime.client
-    triton_url = app.settings.triton_url
-    planners: dict[str, tuple[str, Planner]] = {
-        "scale": (f"Scale deployment {namespace}/{name}", lambda: plan_scale(client, namespace, name)),
-        "resources": (
-            f"Patch resources of deployment {namespace}/{name}",
-            lambda: plan_resources(client, namespace, name, container),
-        ),
-        "undo": (f"Roll back deployment {namespace}/{name}", lambda: plan_rollout_undo(client, namespace, name)),
-        "restart": (f"Restart deployment {namespace}/{name}", lambda: plan_restart(client, namespace, name)),
-        "delete": (f"Delete pod {namespace}/{name}", lambda: plan_delete_pod(client, namespace, name)),
-        "expand": (f"Expand PVC {namespace}/{name}", lambda: plan_expand_volume(client, namespace, name)),
-        "configmap": (f"Edit configmap {namespace}/{name}", lambda: plan_configmap_edit(client, namespace, name)),
-        "load": (
-            f"Load Triton model {name}",
-            lambda: plan_model_action(client, name, load=True, triton_url=triton_url),
-        ),
-        "unload": (
-            f"Unload Triton model {name}",
-            lambda: plan_model_action(client, name, load=False, triton_url=triton_url),
-        ),
-    }
-    title, planner = planners[remedy]
-    app.push_screen(ActionScreen(title, planner))
+    remedy = REMEDY_BY_ID[remedy_id]
+    extras = PlanExtras(container=container, triton_url=app.settings.triton_url)
+    planner = partial(remedy.plan, app.runtime.client, namespace, name, extras)
+    app.push_screen(ActionScreen(remedy.dialog_title(namespace, name), planner))

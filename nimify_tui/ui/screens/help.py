@@ -1,16 +1,21 @@
-"""`?`: every key, per screen, taken from the bindings themselves (so the help never drifts from the keys)."""
+"""`?`: every key, per screen, taken from the bindings themselves with the keys the ``[keymap]`` of the config
+file gives them (so the help never drifts from the keys)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from nimify_tui.ui.app import NimifyApp
 
 KEY_NAMES = {"slash": "/", "colon": ":", "question_mark": "?", "escape": "esc", "enter": "enter"}
 
@@ -19,18 +24,31 @@ def key_label(key: str) -> str:
     return ", ".join(KEY_NAMES.get(k, k) for k in key.split(","))
 
 
+def with_keymap(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> list[Binding]:
+    """The bindings with the key the keymap gives their id in place of the default one."""
+    return [
+        binding.with_key(keymap[binding.id]) if binding.id is not None and binding.id in keymap else binding
+        for binding in bindings
+        if isinstance(binding, Binding)
+    ]
+
+
 def bindings_table(title: str, bindings: list[Binding]) -> Table:
+    """Key, what it does, and the binding id the keymap rebinds it by."""
     table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
+    table.add_column(style="dim")
     for binding in bindings:
         if binding.description:
-            table.add_row(Text(key_label(binding.key)), Text(binding.description))
+            table.add_row(Text(key_label(binding.key)), Text(binding.description), Text(binding.id or ""))
     return table
 
 
 def all_sections() -> list[tuple[str, list[Binding]]]:
+    """Every key of the app, per screen, with their default keys."""
     from nimify_tui.ui.app import NimifyApp
+    from nimify_tui.ui.screens.action import ActionScreen
     from nimify_tui.ui.screens.detail import DetailScreen
     from nimify_tui.ui.screens.logs import LogsScreen
     from nimify_tui.ui.screens.main import MainScreen
@@ -47,7 +65,13 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
         ("Tables (pods, events, nodes, models)", of(RecordTable)),
         ("Pod", of(PodScreen) + of(DetailScreen)),
         ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
+        ("Guarded action", of(ActionScreen)),
     ]
+
+
+def binding_ids() -> set[str]:
+    """The ids a ``[keymap]`` may rebind: those of every key of the app."""
+    return {binding.id for _title, bindings in all_sections() for binding in bindings if binding.id}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -59,17 +83,23 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    @property
+    def nimify(self) -> NimifyApp:
+        return self.app  # type: ignore[return-value]
+
     def compose(self) -> ComposeResult:
+        keymap = self.nimify.settings.keymap.keys
         with VerticalScroll():
             yield Static(Text("nimify-tui keys (k9s-compatible where they overlap)", style="bold"))
             for title, bindings in all_sections():
-                yield Static(bindings_table(title, bindings))
+                yield Static(bindings_table(title, with_keymap(bindings, keymap)))
             yield Static(
                 Text(
                     "\n:pods :events :nodes :models :latency  jump to a pane\n"
                     ":deploy [NAME]  a deployment's describe and rollout history\n"
                     ":ns NAME | :ns all  the namespace of the pods and events panes\n"
-                    "ctrl+p  the command palette",
+                    "ctrl+p  the command palette\n"
+                    '[keymap] in config.toml rebinds a key by the name on its right, e.g. scale = "K"',
                     style="dim",
                 )
             )

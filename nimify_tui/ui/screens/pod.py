@@ -6,9 +6,11 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import TabbedContent
 
+from nimify_tui.actions.registry import REMEDY_BY_ID
 from nimify_tui.kube.records import DeploymentRecord
+from nimify_tui.live.keys import PODS
 from nimify_tui.ui.navigation import owning_deployment
-from nimify_tui.ui.remediation import DEPLOYMENT_BINDINGS, offer
+from nimify_tui.ui.remediation import offer, remedy_bindings
 from nimify_tui.ui.screens.detail import DetailScreen, Loader
 
 
@@ -19,8 +21,7 @@ class PodScreen(DetailScreen):
         Binding("o", "owner", "Deployment", id="pod-owner"),
         Binding("d", "tab('describe')", "Describe", id="pod-describe"),
         Binding("y", "tab('yaml')", "YAML", id="pod-yaml"),
-        Binding("ctrl+d", "delete", "Delete pod", id="pod-delete"),
-        *DEPLOYMENT_BINDINGS,
+        *remedy_bindings("pod", "deployment"),
     ]
 
     def __init__(
@@ -44,17 +45,23 @@ class PodScreen(DetailScreen):
         if deployment is not None:
             self.nimify.open_deployment(deployment.namespace, deployment.name)
 
-    def action_delete(self) -> None:
-        offer(self.nimify, "delete", self.namespace, self.pod_name)
-
     def action_remedy(self, remedy: str) -> None:
+        if REMEDY_BY_ID[remedy].target == "pod":
+            offer(self.nimify, remedy, self.namespace, self.pod_name)
+            return
         deployment = self._deployment()
         if deployment is not None:
-            pod = self.nimify.runtime.store.get("pods", (self.namespace, self.pod_name))
-            offer(self.nimify, remedy, deployment.namespace, deployment.name, container=pod.default_container)
+            pod = self.nimify.runtime.store.get(PODS, (self.namespace, self.pod_name))
+            offer(
+                self.nimify,
+                remedy,
+                deployment.namespace,
+                deployment.name,
+                container=pod.default_container if pod else None,
+            )
 
     def _deployment(self) -> DeploymentRecord | None:
-        pod = self.nimify.runtime.store.get("pods", (self.namespace, self.pod_name))
+        pod = self.nimify.runtime.store.get(PODS, (self.namespace, self.pod_name))
         deployment = owning_deployment(self.nimify.runtime, pod) if pod is not None else None
         if deployment is None:
             self.notify("This pod is not owned by a deployment.", severity="warning")

@@ -26,6 +26,7 @@ class FooterKey:
     display: str
     description: str
     enabled: bool
+    pinned: bool  # kept visible at the right: help (whatever key the keymap gives it) and the command palette
 
 
 class KeyFooter(Widget, can_focus=False):
@@ -76,7 +77,9 @@ class KeyFooter(Widget, can_focus=False):
             if binding.action in seen or not (binding.show or binding.key == self._palette_key()):
                 continue
             seen.add(binding.action)
-            keys.append(FooterKey(binding.key, self.app.get_key_display(binding), binding.description, enabled))
+            pinned = binding.id == "help" or binding.key in ("question_mark", self._palette_key())
+            display = self.app.get_key_display(binding)
+            keys.append(FooterKey(binding.key, display, binding.description, enabled, pinned))
         return tuple(keys)
 
     def _palette_key(self) -> str | None:
@@ -86,9 +89,8 @@ class KeyFooter(Widget, can_focus=False):
         """The keys from the left; help and the command palette kept visible at the right."""
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
-        pinned_keys = {"question_mark", self._palette_key()}
-        left = [item for item in self.keys if item.key not in pinned_keys]
-        right = [item for item in self.keys if item.key in pinned_keys]
+        left = [item for item in self.keys if not item.pinned]
+        right = sorted((item for item in self.keys if item.pinned), key=lambda item: item.key == self._palette_key())
 
         def assemble(items: list[FooterKey]) -> tuple[Text, list[tuple[int, int, FooterKey]]]:
             """The keys as text, and where each one stands in it."""
