@@ -7,7 +7,6 @@ kubeconfig's credentials and the API server forwards it to the service.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -20,16 +19,6 @@ class Endpoint:
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
-
-    @property
-    def hostport_path(self) -> str:
-        """``host:port/prefix`` without the scheme, the form tritonclient wants."""
-        parts = urlsplit(self.base_url)
-        return parts.netloc + parts.path
-
-    @property
-    def https(self) -> bool:
-        return self.base_url.startswith("https://")
 
 
 def service_proxy_url(server: str, namespace: str, service: str, port: int | str) -> str:

@@ -48,11 +48,6 @@ def runbook_probes(endpoints: Endpoints) -> list[Probe]:
     ]
 
 
-def predict_probe(endpoints: Endpoints) -> Probe:
-    """The runbook's end-to-end test: POST /v1/predict with {"input": [1, 2, 3]}."""
-    return Probe("api predict", endpoints.api_http, "/v1/predict", "POST", b'{"input": [1, 2, 3]}')
-
-
 async def run_probe(client: httpx.AsyncClient, probe: Probe, timeout: float = 3.0) -> ProbeResult:
     import httpx
 

@@ -13,9 +13,12 @@ from typing import Any
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.quantity import quantity_or_none
-from nimify_tui.sources import SourceUnavailable
 
 METRICS_API = "/apis/metrics.k8s.io/v1beta1"
+
+
+class MetricsUnavailable(Exception):
+    """metrics.k8s.io is not served here, or is forbidden: the reason, shown as "not available"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +41,11 @@ def _get(client: KubeClient, path: str) -> Any:
         return client.get_json(path)
     except KubeError as exc:
         if exc.status == 404:
-            raise SourceUnavailable("metrics not available (metrics.k8s.io is not served: no metrics-server?)") from exc
+            raise MetricsUnavailable(
+                "metrics not available (metrics.k8s.io is not served: no metrics-server?)"
+            ) from exc
         if exc.status == 403:
-            raise SourceUnavailable(f"metrics not available: forbidden ({exc.message})") from exc
+            raise MetricsUnavailable(f"metrics not available: forbidden ({exc.message})") from exc
         raise
 
 

@@ -67,15 +67,6 @@ def _conditions(status: Mapping[str, Any]) -> tuple[Condition, ...]:
     return tuple(Condition.from_raw(c) for c in status.get("conditions") or ())
 
 
-def find_condition(conditions: tuple[Condition, ...], condition_type: str) -> Condition | None:
-    """The last condition of a type, as kubectl reads them; None when there is none."""
-    found = None
-    for condition in conditions:
-        if condition.type == condition_type:
-            found = condition
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class Termination:
     """How a container ended: ``reason`` (OOMKilled, Error, Completed), exit code or signal, and when."""

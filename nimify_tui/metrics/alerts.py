@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from string import Template
 
 import yaml
@@ -207,14 +206,3 @@ def rules_file_text(
     return yaml.safe_dump(
         {"groups": [{"name": group, "rules": entries}]}, sort_keys=False, width=100_000, allow_unicode=True
     )
-
-
-def write_rules_file(
-    path: Path,
-    rules: Sequence[AlertRule] = RUNBOOK_RULES,
-    *,
-    window: str = RUNBOOK_WINDOW,
-    group: str = RULES_GROUP,
-) -> None:
-    """Write :func:`rules_file_text` to ``path``."""
-    path.write_text(rules_file_text(rules, window=window, group=group), encoding="utf-8")

@@ -35,15 +35,6 @@ def increase(earlier: Scrape, later: Scrape, name: str, labels: Mapping[str, str
     return sum(value for _, value in increases) if increases else None
 
 
-def rate(earlier: Scrape, later: Scrape, name: str, labels: Mapping[str, str] | None = None) -> float | None:
-    """Per-second increase of the matching counters between two scrapes; None without series or time."""
-    seconds = later.at - earlier.at
-    total = increase(earlier, later, name, labels)
-    if total is None or seconds <= 0:
-        return None
-    return total / seconds
-
-
 def bucket_increases(
     earlier: Scrape, later: Scrape, histogram: str, labels: Mapping[str, str] | None = None
 ) -> list[tuple[float, float]]:

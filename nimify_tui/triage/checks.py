@@ -1,7 +1,8 @@
 """The runbook's checks, run continuously over the store: each one pass, fail or unknown, with its evidence.
 
-A check reads only the store (no I/O), so it runs on every refresh. The runbook section it comes from and the fix it
-suggests travel with each finding, so the screen can say "Scenario 1: Pod Crash Loop -> patch memory limit".
+A check reads only the store (no I/O); the triage source (``source.py``) runs them all off the UI thread whenever the
+store changes. The runbook section a check comes from and the fix it suggests travel with each finding, so the
+screen can say "Scenario 1: Pod Crash Loop -> patch memory limit".
 """
 
 from __future__ import annotations
@@ -10,11 +11,27 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nimify_tui.kube.faults import is_faulty, pod_fault
 from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord
-from nimify_tui.kube.status import is_faulty, pod_fault
-from nimify_tui.sources import Store
+from nimify_tui.live.keys import (
+    ALERTS,
+    DEPLOYMENTS,
+    ENDPOINTS,
+    EVENTS,
+    GPUS,
+    INGRESSES,
+    LATENCY,
+    NODES,
+    PODS,
+    PROBES,
+    PVCS,
+    TRITON,
+)
+from nimify_tui.live.store import Store
+from nimify_tui.render.kubectl import pvc_resize
 
 State = Literal["pass", "fail", "unknown"]
+DEFAULT_MAIN_NAMESPACE = "nimify-system"  # where nimify-api runs unless -n says otherwise
 LATENCY_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert
 ERROR_RATIO_THRESHOLD = 0.01  # the runbook's NimifyHighErrorRate alert
 
@@ -37,7 +54,7 @@ def _names(items: Iterable[str], limit: int = 3) -> str:
 
 
 def _probe(store: Store, name: str) -> Any:
-    for result in store.value("probes") or ():
+    for result in store.value(PROBES) or ():
         if result.name == name:
             return result
     return None
@@ -119,7 +136,11 @@ def check_deployments(deployments: Sequence[DeploymentRecord]) -> Finding:
     short = [d for d in deployments if d.desired > 0 and (d.available < d.desired or d.updated < d.desired)]
     if not short:
         return Finding("deployments", "Deployments available", "pass", "all deployments fully available", runbook)
-    evidence = _names(f"{d.namespace}/{d.name} {d.available}/{d.desired} available" for d in short)
+    evidence = _names(
+        f"{d.namespace}/{d.name} {d.available}/{d.desired} available"
+        + (f" ({d.updated}/{d.desired} updated)" if d.updated < d.desired else "")
+        for d in short
+    )
     return Finding(
         "deployments",
         "Deployments available",
@@ -153,7 +174,7 @@ def check_nodes(nodes: Sequence[NodeRecord]) -> Finding:
 
 def check_gpus(store: Store) -> Finding:
     runbook = "Check GPU resources"
-    view = store.value("gpus")
+    view = store.value(GPUS)
     if view is None:
         return Finding("gpus", "GPUs healthy", "unknown", "no GPU data yet", runbook)
     gpus = [gpu for node in view.nodes for gpu in node.gpus]
@@ -175,7 +196,7 @@ def check_gpus(store: Store) -> Finding:
 
 def check_models(store: Store) -> Finding:
     runbook = "Scenario 5: Dependency Failures"
-    view = store.value("triton")
+    view = store.value(TRITON)
     if view is None:
         return Finding("models", "Triton models ready", "unknown", "Triton not reached yet", runbook)
     bad = [m for m in view.models if m.state not in ("READY", "")]
@@ -198,9 +219,9 @@ def check_models(store: Store) -> Finding:
 
 def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
     runbook = "Scenario 3: Storage Issues"
-    pvcs = store.items("pvcs")
+    pvcs = store.items(PVCS)
     problems = [f"{p.name} {p.phase}" for p in pvcs if p.phase != "Bound"]
-    problems += [f"{p.name} resize {p.resize_status}" for p in pvcs if p.resize_status]
+    problems += [f"{p.name} resize {resize}" for p in pvcs if (resize := pvc_resize(p))]
     full = [
         e for e in events if "no space left" in e.message.lower() or e.reason in ("FailedMount", "FailedAttachVolume")
     ]
@@ -217,7 +238,7 @@ def check_ingress(store: Store, pods: Sequence[PodRecord], now: float) -> Findin
     runbook = "Scenario 4: Network/Ingress Issues"
     controllers = [p for p in pods if p.namespace == "ingress-nginx"]
     broken = [p for p in controllers if is_faulty(p, now)]
-    ingresses = store.items("ingresses")
+    ingresses = store.items(INGRESSES)
     no_address = [i.name for i in ingresses if not i.addresses]
     if not controllers and not ingresses:
         return Finding("ingress", "Ingress serving", "unknown", "no ingress controller or ingress seen", runbook)
@@ -234,10 +255,10 @@ def check_ingress(store: Store, pods: Sequence[PodRecord], now: float) -> Findin
     )
 
 
-def check_endpoints(store: Store) -> Finding:
+def check_endpoints(store: Store, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> Finding:
     runbook = "Check Network and Ingress"
-    endpoints = {(e.namespace, e.name): e for e in store.items("endpoints")}
-    wanted = [("nimify-system", "nimify-api"), ("triton-system", "triton-server")]
+    endpoints = {(e.namespace, e.name): e for e in store.items(ENDPOINTS)}
+    wanted = [(main_namespace, "nimify-api"), ("triton-system", "triton-server")]
     seen = [key for key in wanted if key in endpoints]
     if not seen:
         return Finding("endpoints", "Services have endpoints", "unknown", "endpoints not seen yet", runbook)
@@ -257,7 +278,7 @@ def check_endpoints(store: Store) -> Finding:
 
 def check_latency(store: Store) -> Finding:
     runbook = "Monitoring: NimifyHighLatency / NimifyHighErrorRate"
-    history = store.value("latency")
+    history = store.value(LATENCY)
     point = history.latest() if history is not None else None
     if point is None or (point.api_p95_s is None and point.api_error_ratio is None):
         return Finding("latency", "Latency and errors", "unknown", "no nimify-api traffic measured yet", runbook)
@@ -281,14 +302,14 @@ def check_latency(store: Store) -> Finding:
 
 def check_alerts(store: Store) -> Finding | None:
     """The runbook's alert rules as Prometheus sees them (only when a Prometheus URL was given)."""
-    statuses = store.value("alerts")
+    statuses = store.value(ALERTS)
     if statuses is None:
         return None
     runbook = "Prevention: monitoring alerts"
     firing = [s for s in statuses if s.state.value == "firing"]
     pending = [s for s in statuses if s.state.value == "pending"]
     if firing or pending:
-        evidence = _names(f"{s.rule.name} {s.state.value} ({s.detail})" for s in firing + pending)
+        evidence = _names(_alert_text(s) for s in firing + pending)
         return Finding(
             "alerts", "Prometheus alerts", "fail", evidence, runbook, "the alert names the symptom: see the panes"
         )
@@ -298,10 +319,17 @@ def check_alerts(store: Store) -> Finding | None:
     return Finding("alerts", "Prometheus alerts", "pass", f"{len(statuses)} runbook alerts quiet", runbook)
 
 
-def run_checks(store: Store, now: float) -> list[Finding]:
-    """Every check, in the runbook's order."""
-    pods: list[PodRecord] = store.items("pods")
-    events: list[EventRecord] = store.items("events")
+def _alert_text(status: Any) -> str:
+    """``NimifyAPIDown pending: 0 == 0 for 6 s of 30 s``: the breaching value and how long it has held."""
+    rule = status.rule
+    held = f"for {status.held_s:g} s" + ("" if status.state.value == "firing" else f" of {rule.for_s:g} s")
+    return f"{rule.name} {status.state.value}: {status.value:g} {rule.comparison} {rule.threshold} {held}"
+
+
+def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> list[Finding]:
+    """Every check, in the runbook's order; nimify-api is looked for in ``main_namespace`` (``-n``)."""
+    pods = store.items(PODS)
+    events = store.items(EVENTS)
     checks: list[Callable[[], Finding]] = [
         lambda: check_probe(
             store,
@@ -337,9 +365,9 @@ def run_checks(store: Store, now: float) -> list[Finding]:
         ),
         lambda: check_crashloop(pods, now),
         lambda: check_pending(pods, events),
-        lambda: check_deployments(store.items("deployments")),
-        lambda: check_endpoints(store),
-        lambda: check_nodes(store.items("nodes")),
+        lambda: check_deployments(store.items(DEPLOYMENTS)),
+        lambda: check_endpoints(store, main_namespace),
+        lambda: check_nodes(store.items(NODES)),
         lambda: check_gpus(store),
         lambda: check_models(store),
         lambda: check_storage(store, events),

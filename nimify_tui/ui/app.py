@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from importlib.resources import files
 from typing import Any
@@ -15,14 +16,14 @@ from textual.screen import Screen
 
 from nimify_tui.actions import ActionRunner
 from nimify_tui.config import ContextPolicy, Settings
+from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.runtime import Runtime, RuntimeOptions
+from nimify_tui.live.runtime import Runtime, RuntimeOptions
 from nimify_tui.session import Session
-from nimify_tui.triage.checks import Finding, FindingTracker, overall_state, run_checks
+from nimify_tui.triage.checks import Finding
+from nimify_tui.triage.source import TRIAGE, TriageSource
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
-
-TRIAGE_EVERY_S = 2.0  # "restarted lately", "first failure" age: checks that move with the clock alone
 
 
 class NimifyApp(Navigation):
@@ -55,6 +56,7 @@ class NimifyApp(Navigation):
         self.scenario = scenario
         options = runtime_options or RuntimeOptions(
             namespaces=settings.watched_namespaces,
+            main_namespace=settings.namespace,
             prometheus_url=settings.prometheus_url,
             triton_url=settings.triton_url,
             nimify_api_url=settings.nimify_api_url,
@@ -62,53 +64,54 @@ class NimifyApp(Navigation):
             triton_interval=settings.refresh.triton,
             scrape_interval=settings.refresh.metrics,
         )
-        self.runtime = Runtime(client, options)
-        self.tracker = FindingTracker.new()
-        self.findings: list[Finding] = []
+        # where nimify-api runs is the session's main namespace (-n), whoever chose the other options
+        self.runtime = Runtime(client, replace(options, main_namespace=settings.namespace))
         self.namespace_shown = settings.namespace
         self.session = Session(client, settings, record=record_journal)
-        self._last_triage = 0.0
-        self._triaged_changes = -1
+        self.triage = TriageSource(
+            self.runtime.store,
+            main_namespace=settings.namespace,
+            on_change=self.session.finding,
+            clock=lambda: self.clock(),
+        )
         self._runner: ActionRunner | None = None
-        self.remedy_refusals: dict[str, str] = {}
+        self.remedy_refusals: dict[str, dict[str, str]] = {}  # namespace -> remedy id -> why not; absent: not asked
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
 
     def on_mount(self) -> None:
         self.session.open()
+        self.triage.start()
         if self.start_sources:
             self.runtime.start()
             if not self.policy.readonly:
-                self.check_permissions()
+                self.check_permissions(self.settings.watched_namespaces, announce=True)
+        self.set_keymap(self.settings.keymap.keys)
         from nimify_tui.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
 
     def on_unmount(self) -> None:
+        self.triage.stop()
         self.runtime.stop()
         self.session.close("quit")
 
     # --- triage -------------------------------------------------------------------------------------------
-    def triage_now(self, now: float) -> list[Finding]:
-        """Run the runbook checks when the store changed (and every few seconds, as some depend on the time) and
-        journal what changed."""
-        changes = self.runtime.store.changes
-        if changes != self._triaged_changes or now - self._last_triage >= TRIAGE_EVERY_S or not self.findings:
-            self._last_triage = now
-            self._triaged_changes = changes
-            self.findings = run_checks(self.runtime.store, now)
-            for finding, previous in self.tracker.update(self.findings, now):
-                self.session.finding(finding, previous)
-        return self.findings
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The runbook checks' latest answer (the triage source computes it off this thread)."""
+        triage = self.runtime.store.value(TRIAGE)
+        return triage.findings if triage is not None else ()
 
     def header_info(self) -> HeaderInfo:
         identity = self.runtime.client.identity
+        triage = self.runtime.store.value(TRIAGE)
         return HeaderInfo(
             context=identity.context,
             cluster=identity.cluster,
             namespace=self.namespace_shown,
-            overall=overall_state(self.findings),
-            first_failure_at=self.tracker.first_failure_at,
+            overall=triage.overall if triage is not None else "UNKNOWN",
+            first_failure_at=triage.first_failure_at if triage is not None else None,
             recording=str(self.session.folder) if self.session.folder else None,
             readonly=self.policy.readonly,
             scenario=self.scenario,
@@ -140,18 +143,25 @@ class NimifyApp(Navigation):
         self.notify(f"Screenshot saved: {path}")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every key of the current screen and of the app, in the command palette too (same list as the footer)."""
+        """Every key of the current screen and of the app, in the command palette too (same list as the footer),
+        with the keys the keymap gives them."""
+        from nimify_tui.ui.screens.help import key_label, with_keymap
+
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
-        for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
+        keymap = self.settings.keymap.keys
+        for namespace, bindings in (
+            (screen, with_keymap(screen.BINDINGS, keymap)),
+            (self, with_keymap(self.BINDINGS, keymap)),
+        ):
             for binding in bindings:
-                if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
+                if not binding.description or binding.action in seen:
                     continue
                 seen.add(binding.action)
                 action = binding.action
                 yield SystemCommand(
                     binding.description,
-                    f"key {binding.key}",
+                    f"key {key_label(binding.key)}",
                     partial(self.call_later, self.run_action, action, namespace),
                 )
 
@@ -161,43 +171,58 @@ class NimifyApp(Navigation):
             self._runner = ActionRunner(self.runtime.client, self.session.journal, self.policy)
         return self._runner
 
-    def remedy_refusal(self, remedy: str) -> str | None:
-        """Why a remediation key is disabled (None: offered). Read-only removes them all, without asking anyone."""
+    def remedy_refusal(self, remedy: str, namespace: str) -> str | None:
+        """Why a remedy may not be used on an object of ``namespace`` (None: allowed, or not asked yet). Read-only
+        refuses them all, without asking anyone."""
         if self.policy.readonly or self.runtime.client.readonly:
-            return "read-only session"
-        return self.remedy_refusals.get(remedy)
+            return READ_ONLY_REASON
+        return self.remedy_refusals.get(namespace, {}).get(remedy)
+
+    def permissions_known(self, namespace: str) -> bool:
+        """Whether the API server has been asked about the remedies in ``namespace`` (read-only: nothing to ask)."""
+        return self.policy.readonly or self.runtime.client.readonly or namespace in self.remedy_refusals
+
+    def remedy_refused_everywhere(self, remedy: str) -> bool:
+        """Whether the remedy is refused in every watched namespace: its key is then shown disabled."""
+        namespaces = self.settings.watched_namespaces
+        return all(self.remedy_refusal(remedy, namespace) for namespace in namespaces)
 
     @work(thread=True, group="permissions")
-    def check_permissions(self) -> None:
-        """Ask the API server (SelfSubjectAccessReview) once per remediation; disabled keys say why."""
-        from nimify_tui.actions import AccessCheck
+    def check_permissions(
+        self, namespaces: Iterable[str], *, announce: bool = False, then: Callable[[], None] | None = None
+    ) -> None:
+        """Ask the API server (SelfSubjectAccessReview) about every remedy in each namespace, then run ``then``;
+        ``announce`` says which remedies are refused where."""
+        from nimify_tui.actions.registry import PlanExtras, refusals_in
 
-        namespace = self.settings.namespace
-        questions = {
-            "scale": AccessCheck("patch", "apps", "deployments", "scale", namespace),
-            "resources": AccessCheck("patch", "apps", "deployments", "", namespace),
-            "undo": AccessCheck("patch", "apps", "deployments", "", namespace),
-            "restart": AccessCheck("patch", "apps", "deployments", "", namespace),
-            "delete": AccessCheck("delete", "", "pods", "", namespace),
-            "expand": AccessCheck("patch", "", "persistentvolumeclaims", "", namespace),
-            "configmap": AccessCheck("update", "", "configmaps", "", namespace),
-            "load": AccessCheck("create", "", "services", "proxy", "triton-system"),
-            "unload": AccessCheck("create", "", "services", "proxy", "triton-system"),
-        }
         reviewer = self.action_runner().reviewer
-        refusals = {}
-        for remedy, question in questions.items():
-            answer = reviewer.check(question)
-            if not answer.allowed:
-                refusals[remedy] = answer.reason
-        self.call_from_thread(self._permissions_known, refusals)
+        extras = PlanExtras(triton_url=self.settings.triton_url)
+        for namespace in namespaces:
+            refusals = refusals_in(reviewer, self.runtime.client, namespace, extras)
+            self.call_from_thread(self._permissions_known, namespace, refusals)
+        if announce:
+            self.call_from_thread(self._announce_refusals)
+        if then is not None:
+            self.call_from_thread(then)
 
-    def _permissions_known(self, refusals: dict[str, str]) -> None:
-        self.remedy_refusals = refusals
+    def _permissions_known(self, namespace: str, refusals: dict[str, str]) -> None:
+        self.remedy_refusals[namespace] = refusals
         self.refresh_bindings()
-        if refusals:
-            keys = ", ".join(sorted(refusals))
-            self.notify(f"Disabled (not allowed): {keys}. {next(iter(refusals.values()))}", markup=False)
+
+    def _announce_refusals(self) -> None:
+        """One notice: the refused remedies, with the namespaces where each set of them is refused, and a reason."""
+        namespaces_by_refused: dict[tuple[str, ...], list[str]] = {}
+        for namespace, refusals in self.remedy_refusals.items():
+            if refusals:
+                namespaces_by_refused.setdefault(tuple(refusals), []).append(namespace)
+        if not namespaces_by_refused:
+            return
+        where = "; ".join(
+            f"{', '.join(remedies)} in {', '.join(namespaces)}"
+            for remedies, namespaces in namespaces_by_refused.items()
+        )
+        reason = next(reason for refusals in self.remedy_refusals.values() for reason in refusals.values())
+        self.notify(f"Not allowed: {where}. {reason}", markup=False)
 
     def notify_error(self, message: str, **kwargs: Any) -> None:
         self.notify(message, severity="error", timeout=8, markup=False, **kwargs)

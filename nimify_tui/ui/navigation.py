@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
-from nimify_tui.kube.describe import (
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
+from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, GPUS, PODS, REPLICASETS
+from nimify_tui.render.describe import (
     describe_deployment,
     describe_node,
     describe_pod,
     object_yaml,
     rollout_history_lines,
 )
-from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
-from nimify_tui.kube.status import pod_row
+from nimify_tui.render.kubectl import pod_row
 
 if TYPE_CHECKING:
-    from nimify_tui.runtime import Runtime
+    from nimify_tui.live.runtime import Runtime
 
 JUMPS = {
     "po": 0, "pod": 0, "pods": 0,
@@ -32,7 +33,7 @@ JUMPS = {
 def events_for(runtime: Runtime, namespace: str, kind: str, name: str) -> list[EventRecord]:
     return [
         e
-        for e in runtime.store.items("events")
+        for e in runtime.store.items(EVENTS)
         if e.object_kind == kind and e.object_name == name and (not namespace or e.object_namespace == namespace)
     ]
 
@@ -41,10 +42,10 @@ def owning_deployment(runtime: Runtime, pod: PodRecord) -> DeploymentRecord | No
     """Pod -> its ReplicaSet -> the Deployment that controls it."""
     if pod.owner_kind != "ReplicaSet":
         return None
-    rs: ReplicaSetRecord | None = runtime.store.get("replicasets", (pod.namespace, pod.owner_name))
+    rs: ReplicaSetRecord | None = runtime.store.get(REPLICASETS, (pod.namespace, pod.owner_name))
     if rs is None or rs.owner_kind != "Deployment":
         return None
-    found: DeploymentRecord | None = runtime.store.get("deployments", (pod.namespace, rs.owner_name))
+    found: DeploymentRecord | None = runtime.store.get(DEPLOYMENTS, (pod.namespace, rs.owner_name))
     return found
 
 
@@ -71,7 +72,7 @@ class Navigation(App[int]):
         self.push_screen(PodScreen(namespace, name, f"Pod {namespace}/{name}", tabs, tab))
 
     def pod_containers(self, namespace: str, name: str) -> tuple[list[str], str]:
-        pod: PodRecord | None = self.runtime.store.get("pods", (namespace, name))
+        pod: PodRecord | None = self.runtime.store.get(PODS, (namespace, name))
         if pod is None:
             return [], ""
         names = [c.name for c in pod.init_containers] + [c.name for c in pod.containers]
@@ -96,7 +97,7 @@ class Navigation(App[int]):
         def owned_replicasets() -> list[ReplicaSetRecord]:
             return [
                 rs
-                for rs in runtime.store.items("replicasets")
+                for rs in runtime.store.items(REPLICASETS)
                 if rs.namespace == namespace and rs.owner_kind == "Deployment" and rs.owner_name == name
             ]
 
@@ -113,7 +114,7 @@ class Navigation(App[int]):
             hashes = {rs.name for rs in owned_replicasets()}
             rows = [
                 pod_row(p, now)
-                for p in runtime.store.items("pods")
+                for p in runtime.store.items(PODS)
                 if p.namespace == namespace and p.owner_kind == "ReplicaSet" and p.owner_name in hashes
             ]
             lines = [f"{'NAME':<50} {'READY':<6} {'STATUS':<20} {'RESTARTS':<14} {'AGE':<8} NODE"]
@@ -136,11 +137,11 @@ class Navigation(App[int]):
 
         def describe() -> str:
             node = runtime.client.get_json(f"/api/v1/nodes/{name}")
-            pods = sorted(f"{p.namespace}/{p.name}  {p.status}" for p in runtime.store.items("pods") if p.node == name)
+            pods = sorted(f"{p.namespace}/{p.name}  {p.status}" for p in runtime.store.items(PODS) if p.node == name)
             return describe_node(node, pods, time.time())
 
         def gpus() -> str:
-            view = runtime.store.value("gpus")
+            view = runtime.store.value(GPUS)
             if view is None:
                 return "no GPU data yet"
             lines = [f"source: {view.summary}"]
@@ -173,7 +174,7 @@ class Navigation(App[int]):
     # --- from an event to its object ------------------------------------------------------------------------
     def open_event_object(self, event_key: str) -> None:
         namespace, _, name = event_key.partition("/")
-        event: EventRecord | None = self.runtime.store.get("events", (namespace, name))
+        event: EventRecord | None = self.runtime.store.get(EVENTS, (namespace, name))
         if event is None:
             return
         ns = event.object_namespace or namespace
@@ -184,7 +185,7 @@ class Navigation(App[int]):
         elif event.object_kind == "Node":
             self.open_node(event.object_name)
         elif event.object_kind == "ReplicaSet":
-            rs: ReplicaSetRecord | None = self.runtime.store.get("replicasets", (ns, event.object_name))
+            rs: ReplicaSetRecord | None = self.runtime.store.get(REPLICASETS, (ns, event.object_name))
             if rs is not None and rs.owner_kind == "Deployment":
                 self.open_deployment(ns, rs.owner_name)
         else:
@@ -218,7 +219,7 @@ class Navigation(App[int]):
         return None
 
     def jump_deployment(self, name: str | None) -> None:
-        deployments: list[DeploymentRecord] = self.runtime.store.items("deployments")
+        deployments: list[DeploymentRecord] = self.runtime.store.items(DEPLOYMENTS)
         if name:
             matches = [d for d in deployments if d.name == name] or [d for d in deployments if name in d.name]
         else:

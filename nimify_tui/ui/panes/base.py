@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from nimify_tui.sources import SourceHealth, Store
+from nimify_tui.live.keys import RecordsKey, ValueKey
+from nimify_tui.live.store import SourceHealth, Store
 from nimify_tui.text import one_line
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -37,7 +39,7 @@ class Pane(Vertical, can_focus=False):
     """A bordered pane fed from the store. Subclasses name their sources and implement ``update_view``."""
 
     ALLOW_MAXIMIZE = True
-    SOURCES: tuple[str, ...] = ()  # store kinds/values this pane reads; a change in one triggers a redraw
+    SOURCES: tuple[RecordsKey[Any] | ValueKey[Any], ...] = ()  # what it reads; a change in one redraws it
     HEALTH: tuple[str, ...] = ()  # source names (prefixes) whose freshness the pane shows
     # a forced refresh (ages move with the clock) redraws a pane whose data did not change at most this often
     CLOCK_REDRAW_S = 0.0
@@ -45,14 +47,14 @@ class Pane(Vertical, can_focus=False):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = Text(title)
-        self._seen_versions: tuple[int, ...] = ()
+        self.drawn_versions: tuple[int, ...] = ()  # the versions of its sources it last drew
         self._drawn_at = float("-inf")
         self._note = ""
         self._title = title
         self.stale = False
 
     def refresh_from(self, store: Store, now: float, *, force: bool = False) -> None:
-        versions = tuple(store.version(name) for name in self.SOURCES)
+        versions = tuple(store.version(key) for key in self.SOURCES)
         healths = [h for prefix in self.HEALTH for h in store.health_of(prefix)]
         note, stale = freshness_note(healths, now)
         if note != self._note:  # setting a border text repaints the pane: only when it changed
@@ -61,8 +63,8 @@ class Pane(Vertical, can_focus=False):
         self.set_class(stale, "-stale")
         self.stale = stale
         clock_due = force and now - self._drawn_at >= self.CLOCK_REDRAW_S
-        if clock_due or versions != self._seen_versions:
-            self._seen_versions = versions
+        if clock_due or versions != self.drawn_versions:
+            self.drawn_versions = versions
             self._drawn_at = now
             self.update_view(store, now)
 

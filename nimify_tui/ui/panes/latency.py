@@ -6,29 +6,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual_plotext import PlotextPlot
 
-from nimify_tui.metrics.poller import LatencyHistory
-from nimify_tui.sources import Store
+from nimify_tui.live.keys import LATENCY
+from nimify_tui.live.store import Store
+from nimify_tui.render.latency import WINDOW_S, series
 from nimify_tui.triage.checks import LATENCY_THRESHOLD_S
 from nimify_tui.ui.panes.base import Pane
 
-WINDOW_S = 600.0  # the last ten minutes
-
-
-def series(history: LatencyHistory, now: float, attr: str, scale: float) -> tuple[list[float], list[float]]:
-    xs: list[float] = []
-    ys: list[float] = []
-    for point in history.points:
-        value = getattr(point, attr)
-        age = point.at - now
-        if value is None or age < -WINDOW_S:
-            continue
-        xs.append(age / 60.0)
-        ys.append(value * scale)
-    return xs, ys
-
 
 class LatencyPane(Pane):
-    SOURCES = ("latency",)
+    SOURCES = (LATENCY,)
     HEALTH = ("metrics",)
     CLOCK_REDRAW_S = 10.0  # drawing the plot costs 50-100 ms; the curves move a sixth of a minute in 10 s
 
@@ -39,7 +25,7 @@ class LatencyPane(Pane):
         yield PlotextPlot(id="latency-plot")
 
     def update_view(self, store: Store, now: float) -> None:
-        history: LatencyHistory | None = store.value("latency")
+        history = store.value(LATENCY)
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_data()

@@ -3,123 +3,24 @@ GPU's utilization, memory, temperature, power and last XID as bars."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from nimify_tui.gpu.merge import GpuView
-from nimify_tui.gpu.records import GpuRecord
-from nimify_tui.kube.metrics_api import Usage
-from nimify_tui.kube.quantity import quantity_or_none
-from nimify_tui.kube.records import NodeRecord, PodRecord
-from nimify_tui.kube.status import node_status
-from nimify_tui.sources import Store
+from nimify_tui.live.keys import GPUS, NODE_USAGE, NODES, PODS
+from nimify_tui.live.store import Store
+from nimify_tui.render.nodes import NODE_COLUMNS, node_rows
 from nimify_tui.ui.panes.base import TablePane
-from nimify_tui.ui.widgets.record_table import Row
-
-NODE_COLUMNS = ("NODE / GPU", "STATUS", "CPU", "MEM", "GPU", "DETAIL")
-PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
-
-
-def bar(fraction: float | None, width: int = 8) -> str:
-    """``█████░░░ 63%``; ``n/a`` when unknown."""
-    if fraction is None:
-        return "n/a"
-    clamped = min(max(fraction, 0.0), 1.0)
-    filled = round(clamped * width)
-    return "█" * filled + "░" * (width - filled) + f" {fraction * 100:3.0f}%"
-
-
-def gpus_requested_by_node(pods: Sequence[PodRecord]) -> dict[str, int]:
-    requested: dict[str, int] = {}
-    for pod in pods:
-        if not pod.node or pod.phase in ("Succeeded", "Failed"):
-            continue
-        count = sum(int(c.gpu_limit or c.gpu_request or 0) for c in pod.containers)
-        if count:
-            requested[pod.node] = requested.get(pod.node, 0) + count
-    return requested
-
-
-def _fraction(used: float, total_text: str, scale: float = 1.0) -> float | None:
-    total = quantity_or_none(total_text)
-    if total is None or float(total) == 0:
-        return None
-    return used / (float(total) * scale)
-
-
-def node_rows(
-    nodes: Sequence[NodeRecord],
-    pods: Sequence[PodRecord],
-    usage: Mapping[str, Usage] | None,
-    gpus: GpuView | None,
-) -> list[Row]:
-    requested = gpus_requested_by_node(pods)
-    gpus_by_node: dict[str, tuple[GpuRecord, ...]] = {}
-    notes: dict[str, str] = {}
-    if gpus is not None:
-        for entry in gpus.nodes:
-            gpus_by_node[entry.node] = entry.gpus
-            notes[entry.node] = entry.note
-    rows: list[Row] = []
-    for node in sorted(nodes, key=lambda n: (n.gpu_capacity == 0, n.name)):
-        status = node_status(node.conditions, node.unschedulable)
-        pressures = [c.type for c in node.conditions if c.type in PRESSURES and c.status == "True"]
-        if pressures:
-            status += "," + ",".join(pressures)
-        node_usage = usage.get(node.name) if usage else None
-        cpu = _fraction(node_usage.cpu_millicores / 1000, node.cpu_allocatable) if node_usage else None
-        mem = _fraction(node_usage.memory_bytes, node.memory_allocatable) if node_usage else None
-        gpu = ""
-        if node.gpu_capacity:
-            gpu = f"{requested.get(node.name, 0)}/{node.gpu_allocatable} req"
-            if node.gpu_allocatable < node.gpu_capacity:
-                gpu += f" (cap {node.gpu_capacity})"
-        bad = status != "Ready" or (node.gpu_capacity and node.gpu_allocatable < node.gpu_capacity)
-        detail = node.instance_type or ""
-        if node.gpu_capacity and node.name in notes:
-            detail = f"{detail} {notes[node.name]}".strip()
-        rows.append(
-            Row(
-                f"node/{node.name}",
-                (node.name, status, bar(cpu), bar(mem), gpu, detail),
-                "bold red" if bad else "bold",
-            )
-        )
-        for g in sorted(gpus_by_node.get(node.name, ()), key=lambda g: (g.index is None, g.index or 0, g.uuid)):
-            rows.append(gpu_row(g))
-    return rows
-
-
-def gpu_row(gpu: GpuRecord) -> Row:
-    label = f" └ GPU{gpu.index if gpu.index is not None else '?'}"
-    util = bar(gpu.util_pct / 100 if gpu.util_pct is not None else None)
-    mem = bar(gpu.mem_used_mib / gpu.mem_total_mib) if gpu.mem_used_mib is not None and gpu.mem_total_mib else "n/a"
-    parts = []
-    if gpu.temp_c is not None:
-        parts.append(f"{gpu.temp_c:.0f}°C")
-    if gpu.power_w is not None:
-        parts.append(f"{gpu.power_w:.0f}W" + (f"/{gpu.power_limit_w:.0f}W" if gpu.power_limit_w else ""))
-    if gpu.pod:
-        parts.append(f"{gpu.namespace}/{gpu.pod}")
-    parts.append(gpu.source)
-    xid = f"XID {gpu.last_xid}" if gpu.last_xid else "ok"
-    return Row(
-        f"gpu/{gpu.node}/{gpu.uuid}",
-        (label, xid, util, mem, gpu.name.replace("NVIDIA ", ""), " ".join(parts)),
-        "red" if gpu.last_xid else "",
-    )
 
 
 class NodesPane(TablePane):
     COLUMNS = NODE_COLUMNS
-    SOURCES = ("nodes", "pods", "nodemetrics", "gpus")
+    SOURCES = (NODES, PODS, NODE_USAGE, GPUS)
     HEALTH = ("nodes", "metrics-api")
 
     def __init__(self) -> None:
         super().__init__("Nodes & GPUs", id="nodes-pane")
 
     def update_view(self, store: Store, now: float) -> None:
-        gpus: GpuView | None = store.value("gpus")
-        rows = node_rows(store.items("nodes"), store.items("pods"), store.value("nodemetrics"), gpus)
+        gpus: GpuView | None = store.value(GPUS)
+        rows = node_rows(store.items(NODES), store.items(PODS), store.value(NODE_USAGE), gpus)
         self.table.show_rows(rows)
         summary = f" · {gpus.summary}" if gpus is not None and gpus.summary else ""
         self.set_title(f"Nodes & GPUs · {sum(1 for r in rows if r.key.startswith('node/'))}{summary}")

@@ -23,7 +23,7 @@ Loader = Callable[[], str]
 
 
 class DetailScreen(Screen[None]):
-    """``tabs``: tab id -> (label, loader). ``r`` reloads the active tab."""
+    """``tabs``: tab id -> (label, loader). ``R`` reloads the active tab."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),

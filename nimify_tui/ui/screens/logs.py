@@ -1,4 +1,4 @@
-"""The logs of one container: follow, previous container (`p`), container switch (`c`), search, save."""
+"""The logs of one container: follow, previous container (`p`), next container (`C`), search, save."""
 
 from __future__ import annotations
 

@@ -18,7 +18,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
+from nimify_tui.actions.registry import MODEL_NAMESPACE, REMEDY_BY_ID
 from nimify_tui.kube.records import PodRecord
+from nimify_tui.live.keys import PODS, PROBES, PVCS
 from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.events import EventsPane
@@ -29,7 +31,7 @@ from nimify_tui.ui.panes.models import ModelsPane
 from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.panes.runbook import RunbookPane
-from nimify_tui.ui.remediation import REMEDIES, open_remedy
+from nimify_tui.ui.remediation import offer, remedy_bindings
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -65,15 +67,7 @@ class MainScreen(Screen[None]):
         Binding("4", "pane(3)", "Models", show=False),
         Binding("5", "pane(4)", "Latency", show=False),
         Binding("z", "zoom", "Zoom", id="zoom"),
-        Binding("s", "remedy('scale')", "Scale", id="scale"),
-        Binding("m", "remedy('resources')", "Limits", id="resources"),
-        Binding("u", "remedy('undo')", "Undo rollout", id="undo"),
-        Binding("r", "remedy('restart')", "Restart", id="restart"),
-        Binding("ctrl+d", "remedy('delete')", "Delete pod", id="delete"),
-        Binding("x", "remedy('expand')", "Expand PVC", id="expand"),
-        Binding("e", "remedy('configmap')", "Edit config", id="configmap"),
-        Binding("L", "remedy('load')", "Load model", id="load"),
-        Binding("U", "remedy('unload')", "Unload model", id="unload"),
+        *remedy_bindings(),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -98,10 +92,12 @@ class MainScreen(Screen[None]):
         yield StatusHeader(id="header")
         yield HealthStrip(id="health")
         yield RunbookPane()
+        shown = self.nimify.namespace_shown
+        namespace = None if shown == "all" else shown
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield PodsPane()
-                yield EventsPane()
+                yield PodsPane(namespace)
+                yield EventsPane(namespace)
             with Vertical(id="right"):
                 yield NodesPane()
                 yield ModelsPane()
@@ -110,9 +106,6 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        if self.nimify.namespace_shown == "all":
-            for pane in (self.query_one(PodsPane), self.query_one(EventsPane)):
-                pane.namespace = None
         self.query_one("#pods-table").focus()
         self.set_interval(0.5, self.refresh_panes)
         self.set_interval(2.0, lambda: self.refresh_panes(force=True))
@@ -157,9 +150,9 @@ class MainScreen(Screen[None]):
         try:
             for pane in self.panes():
                 pane.refresh_from(store, now, force=force)
-            self.query_one(HealthStrip).show(store.value("probes") or [])
-            findings = self.nimify.triage_now(now)
-            self.query_one(RunbookPane).show(findings)
+            probes = store.value(PROBES)
+            self.query_one(HealthStrip).show(probes if probes is not None else ())
+            self.query_one(RunbookPane).show(self.nimify.findings)
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
         except NoMatches:  # a timer fired while the screen is being taken down
             return
@@ -308,17 +301,14 @@ class MainScreen(Screen[None]):
 
     # --- remediation: the runbook's fixes, each through the guarded modal ---------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Mutating keys are shown disabled (dimmed) when the session may not use them."""
+        """A remedy's key is shown disabled (dimmed) when the session may not use it in any watched namespace;
+        refused only where the selected object is, its key says why when pressed."""
         if action == "remedy" and parameters:
-            return None if self.nimify.remedy_refusal(str(parameters[0])) else True
+            return None if self.nimify.remedy_refused_everywhere(str(parameters[0])) else True
         return True
 
     def action_remedy(self, remedy: str) -> None:
-        refusal = self.nimify.remedy_refusal(remedy)
-        if refusal:
-            self.notify(f"Not available: {refusal}", severity="warning", markup=False)
-            return
-        target = REMEDIES[remedy].target
+        target = REMEDY_BY_ID[remedy].target
         if target == "deployment":
             selected = self.selected_pod_record()
             deployment = owning_deployment(self.nimify.runtime, selected) if selected is not None else None
@@ -333,35 +323,33 @@ class MainScreen(Screen[None]):
                 )
                 self.notify(why, severity="warning", markup=False)
                 return
-            open_remedy(
-                self.nimify, remedy, deployment.namespace, deployment.name, container=selected.default_container
-            )
+            offer(self.nimify, remedy, deployment.namespace, deployment.name, container=selected.default_container)
         elif target == "pod":
             pod = self.selected_pod_record()
             if pod is None:
                 self.notify("Select a pod in the pods pane first.", severity="warning")
                 return
-            open_remedy(self.nimify, remedy, pod.namespace, pod.name)
+            offer(self.nimify, remedy, pod.namespace, pod.name)
         elif target == "model":
             model = self.query_one(ModelsPane).selected_model()
             if not model:
                 self.notify("Select a model in the models pane first (4).", severity="warning")
                 return
-            open_remedy(self.nimify, remedy, "triton-system", model)
+            offer(self.nimify, remedy, MODEL_NAMESPACE, model)
         elif target == "pvc":
             namespace = self.query_one(PodsPane).namespace or self.nimify.settings.namespace
-            claims = [p.name for p in self.nimify.runtime.store.items("pvcs") if p.namespace == namespace]
+            claims = [p.name for p in self.nimify.runtime.store.items(PVCS) if p.namespace == namespace]
             if not claims:
                 self.notify(f"No PVC in {namespace}.", severity="warning", markup=False)
                 return
             name = "model-storage" if "model-storage" in claims else sorted(claims)[0]
-            open_remedy(self.nimify, remedy, namespace, name)
+            offer(self.nimify, remedy, namespace, name)
         else:
-            open_remedy(self.nimify, remedy, self.nimify.settings.namespace, "nimify-config")
+            offer(self.nimify, remedy, self.nimify.settings.namespace, "nimify-config")
 
     def selected_pod_record(self) -> PodRecord | None:
         selected = self.query_one(PodsPane).selected_pod()
-        return self.nimify.runtime.store.get("pods", selected) if selected else None
+        return self.nimify.runtime.store.get(PODS, selected) if selected else None
 
     # --- the prompt: `/` filter and `:` jump --------------------------------------------------------------
     def action_filter(self) -> None:

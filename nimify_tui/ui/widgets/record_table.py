@@ -23,18 +23,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from nimify_tui.render.row import Row
 from nimify_tui.text import literal
 
 CELL_PADDING = 1  # spaces on each side of a cell
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One row as it should look: its key, its cells, and a style for the whole row ("" for none)."""
-
-    key: str
-    cells: tuple[str, ...]
-    style: str = ""
 
 
 @dataclass(frozen=True, slots=True)

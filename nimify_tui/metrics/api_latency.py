@@ -1,4 +1,5 @@
-"""Scrapes nimify-api's /metrics and the DCGM exporters, and keeps the short history the latency graph draws.
+"""nimify-api's latency over the last interval, and the short history the latency graph draws. The scraping itself
+is done by the metrics poller (``nimify_tui.live.pollers.scrape_loop``); this module only computes.
 
 nimify-api's p95 comes from the increase of its ``http_request_duration_seconds`` buckets between two scrapes (what
 ``histogram_quantile(0.95, rate(..._bucket[interval]))`` computes), so the graph shows the latency of the last few
@@ -7,9 +8,8 @@ seconds, not of the process' whole life.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nimify_tui.metrics.histogram import bucket_increases, histogram_quantile, increase
 from nimify_tui.metrics.scrape import Scrape
@@ -27,12 +27,16 @@ class LatencyPoint:
     compute_ms: float | None  # Triton average compute time (input + infer + output)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LatencyHistory:
-    points: deque[LatencyPoint] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    """The last ``HISTORY_POINTS`` points, oldest first. Immutable: the poller publishes a new history with each
+    point (``added``), so a reader on another thread iterates a snapshot that never changes under it."""
 
-    def add(self, point: LatencyPoint) -> None:
-        self.points.append(point)
+    points: tuple[LatencyPoint, ...] = ()
+
+    def added(self, point: LatencyPoint) -> LatencyHistory:
+        kept = self.points[-(HISTORY_POINTS - 1) :] if len(self.points) >= HISTORY_POINTS else self.points
+        return LatencyHistory((*kept, point))
 
     def latest(self) -> LatencyPoint | None:
         return self.points[-1] if self.points else None

@@ -19,7 +19,8 @@ import orjson
 
 from nimify_tui.kube.client import KubeClient, interrupt_stream
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.sources import SourceHealth, Store
+from nimify_tui.live.keys import RECORDS, RecordsKey
+from nimify_tui.live.store import SourceHealth, Store
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class ResourceKind:
     group_version: str  # "v1", "apps/v1", "networking.k8s.io/v1"
     plural: str
     namespaced: bool = True
+
+    @property
+    def key(self) -> RecordsKey[Any]:
+        """Where its records are kept in the store."""
+        return RECORDS[self.name]
 
     def path(self, namespace: str | None) -> str:
         base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
@@ -62,7 +68,7 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 class Informer:
-    """Keeps ``store[kind.name]`` in step with one kind in one namespace (or the whole cluster)."""
+    """Keeps the store's ``kind.key`` in step with one kind in one namespace (or the whole cluster)."""
 
     WATCH_SECONDS = 240  # the server closes the watch after this; we resume from the last resourceVersion
     MAX_BACKOFF = 30.0
@@ -151,7 +157,7 @@ class Informer:
             if isinstance(obj, dict):
                 items[object_key(obj)] = self.decode(obj)
         self.resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
-        self.store.replace(self.kind.name, self.namespace, items)
+        self.store.replace(self.kind.key, self.namespace, items)
         self.relists += 1
         self.store.set_health(self.source, SourceHealth("live", last_ok=time.time()))
 
@@ -198,9 +204,9 @@ class Informer:
             return
         key = object_key(obj)
         if kind == "DELETED":
-            self.store.remove(self.kind.name, key)
+            self.store.remove(self.kind.key, key)
         elif kind in ("ADDED", "MODIFIED"):
-            self.store.upsert(self.kind.name, key, self.decode(obj))
+            self.store.upsert(self.kind.key, key, self.decode(obj))
         self.store.touch(self.source)
 
 

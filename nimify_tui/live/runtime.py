@@ -1,6 +1,6 @@
 """Starts and stops every source for one cluster: the informers (threads) and the pollers (one asyncio loop).
 
-The UI only reads the :class:`~nimify_tui.sources.Store`; nothing here knows about Textual. The same object serves
+The UI only reads the :class:`~nimify_tui.live.store.Store`; nothing here knows about Textual. The same object serves
 the headless commands and the tests.
 """
 
@@ -16,15 +16,27 @@ from typing import Any
 
 from nimify_tui.endpoints import Endpoints, resolve_endpoints
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.kube.informer import KINDS, Decoder, Informer
-from nimify_tui.sources import SourceHealth, Store
+from nimify_tui.live.informer import KINDS, Decoder, Informer
+from nimify_tui.live.pollers import (
+    InCluster,
+    alerts_loop,
+    metrics_api_loop,
+    probe_loop,
+    scrape_loop,
+    sources_loaded,
+    triton_loop,
+)
+from nimify_tui.live.store import SourceHealth, Store
+
+FIRST_POLLED = ("triton",)  # the pollers started with the first informers: a table of the main screen shows it
 
 DEFAULT_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
 
 
 @dataclass
 class RuntimeOptions:
-    namespaces: Sequence[str] = DEFAULT_NAMESPACES
+    namespaces: Sequence[str] = DEFAULT_NAMESPACES  # the watched namespaces
+    main_namespace: str = "nimify-system"  # where nimify-api runs (-n)
     kinds: Sequence[str] = tuple(KINDS)
     prometheus_url: str | None = None
     triton_url: str | None = None
@@ -52,10 +64,9 @@ class Runtime:
             triton_url=self.options.triton_url,
             nimify_api_url=self.options.nimify_api_url,
             prometheus_url=self.options.prometheus_url,
+            nimify_namespace=self.options.main_namespace,
         )
         self.informers: list[Informer] = []
-        from nimify_tui.pollers import FIRST_POLLED
-
         # what the main screen's tables show: started first; the rest waits until these have loaded
         first_kinds = [kind for kind in self.options.first_kinds if kind in self.options.kinds]
         self.first_sources: tuple[str, ...] = (*first_kinds, *FIRST_POLLED)
@@ -69,7 +80,6 @@ class Runtime:
         ``first_sources_wait_s``. Started all at once, the dozens of informer threads and the other pollers would
         share one interpreter lock with the first ones and the UI's first frame, and slow them all down."""
         from nimify_tui.kube.records import DECODERS
-        from nimify_tui.pollers import first_pollers, later_pollers, sources_loaded
 
         decoders = {**DECODERS, **self.options.decoders}
         for kind_name in self.options.kinds:
@@ -91,7 +101,7 @@ class Runtime:
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="pollers", daemon=True)
         self._loop_thread.start()
-        for make in first_pollers(self):  # its client import and access review need no list: it goes first
+        for make in self.first_pollers():  # its client import and access review need no list: it goes first
             self.spawn(make)
         for informer in first:
             informer.start()
@@ -100,20 +110,59 @@ class Runtime:
             await sources_loaded(self.store, self.first_sources, self.options.first_sources_wait_s)
             for informer in later:
                 informer.start()
-            for make in later_pollers(self):
+            for make in self.later_pollers():
                 self.spawn(make)
 
         self.spawn(start_the_rest)
 
+    def first_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """What a table of the main screen shows (the models), started with the runtime."""
+        options, reach = self.options, InCluster.of(self.client)
+        return [
+            lambda: triton_loop(
+                self.store,
+                reach,
+                self.endpoints,
+                options.triton_interval,
+                direct=bool(options.triton_url),
+                may_post_index=self._may_post_through_proxy,
+            )
+        ]
+
+    def later_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """The others, started once the first sources have their first data."""
+        options, reach, store, endpoints = self.options, InCluster.of(self.client), self.store, self.endpoints
+        pollers: list[Callable[[], Coroutine[Any, Any, None]]] = [
+            lambda: probe_loop(store, reach, endpoints, options.probe_interval),
+            lambda: scrape_loop(
+                store,
+                reach,
+                endpoints,
+                options.scrape_interval,
+                api_namespace=options.main_namespace,
+                api_direct=bool(options.nimify_api_url),
+            ),
+            lambda: metrics_api_loop(store, self.client, options.namespaces, options.metrics_api_interval),
+        ]
+        if endpoints.prometheus_given:
+            pollers.append(lambda: alerts_loop(store, reach, endpoints, max(options.scrape_interval, 10.0)))
+        return pollers
+
+    def _may_post_through_proxy(self) -> bool:
+        """Triton's repository index is a POST ("create pods/proxy" to the API server): ask before sending one."""
+        if self.client.readonly:
+            return False
+        if self.options.triton_url:
+            return True  # straight to Triton, not through the API server
+        from nimify_tui.kube.access import AccessCheck, AccessReviewer
+
+        question = AccessCheck("create", "", "pods", "proxy", "triton-system")
+        return AccessReviewer(self.client).check(question).allowed
+
     def spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-        """Run a coroutine on the pollers' loop (it is created there, as tritonclient's aio client requires)."""
+        """Run a coroutine on the pollers' loop (its HTTP clients are created there and used only there)."""
         assert self._loop is not None, "start() first"
         self._tasks.append(asyncio.run_coroutine_threadsafe(make(), self._loop))
-
-    def call_soon(self, coro_factory: Callable[[], Coroutine[Any, Any, Any]]) -> asyncio.Future[Any]:
-        """Run one coroutine on the pollers' loop and return a future the caller may wait on."""
-        assert self._loop is not None, "start() first"
-        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro_factory(), self._loop))
 
     def stop(self) -> None:
         for informer in self.informers:

@@ -13,7 +13,8 @@ import yaml
 
 from nimify_tui.kube.duration import age, parse_timestamp
 from nimify_tui.kube.records import EventRecord, ReplicaSetRecord
-from nimify_tui.kube.status import event_row, event_sort_key, pod_status
+from nimify_tui.kube.status import pod_status
+from nimify_tui.render.kubectl import event_row, event_sort_key
 from nimify_tui.text import literal
 
 _EMPTY: Mapping[str, Any] = {}

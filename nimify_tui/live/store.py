@@ -1,7 +1,8 @@
 """The store every source writes into and every pane reads from, with each source's freshness.
 
-Writers are background threads (informers, pollers); readers are the UI's refresh timers. A version counter per
-kind lets a reader skip work when nothing changed since its last look.
+Writers are background threads (informers, pollers); readers are the UI's refresh timers and the triage. Entries are
+reached by typed keys (``keys.py``), so a reader gets the type its writer put. A version counter per key lets a
+reader skip work when nothing changed since its last look.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from nimify_tui.live.keys import RecordsKey, ValueKey
 
 HealthState = Literal["syncing", "live", "stale", "unavailable"]
+R = TypeVar("R")
+V = TypeVar("V")
 
 
 class SourceUnavailable(Exception):
@@ -39,60 +44,65 @@ class Store:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every change: see wait_for_change
         self._items: dict[str, dict[tuple[str, str], Any]] = {}
         self._versions: dict[str, int] = {}
         self._health: dict[str, SourceHealth] = {}
         self._changes = 0  # any record, value or freshness change
-        self._extras: dict[str, Any] = {}
+        self._values: dict[str, Any] = {}
 
     # --- records --------------------------------------------------------------------------------------------
-    def replace(self, kind: str, namespace: str | None, items: Mapping[tuple[str, str], Any]) -> None:
+    def replace(self, key: RecordsKey[R], namespace: str | None, items: Mapping[tuple[str, str], R]) -> None:
         """A fresh list: drop what the namespace had (all of it for a cluster-wide list), keep the new items."""
         with self._lock:
-            current = self._items.setdefault(kind, {})
+            current = self._items.setdefault(key.name, {})
             if namespace is None:
                 current.clear()
             else:
-                for key in [k for k in current if k[0] == namespace]:
-                    del current[key]
+                for name in [k for k in current if k[0] == namespace]:
+                    del current[name]
             current.update(items)
-            self._bump(kind)
+            self._bump(key.name)
 
-    def upsert(self, kind: str, key: tuple[str, str], record: Any) -> None:
+    def upsert(self, key: RecordsKey[R], name: tuple[str, str], record: R) -> None:
         with self._lock:
-            self._items.setdefault(kind, {})[key] = record
-            self._bump(kind)
+            self._items.setdefault(key.name, {})[name] = record
+            self._bump(key.name)
 
-    def remove(self, kind: str, key: tuple[str, str]) -> None:
+    def remove(self, key: RecordsKey[R], name: tuple[str, str]) -> None:
         with self._lock:
-            if self._items.get(kind, {}).pop(key, None) is not None:
-                self._bump(kind)
+            if self._items.get(key.name, {}).pop(name, None) is not None:
+                self._bump(key.name)
 
-    def items(self, kind: str) -> list[Any]:
+    def items(self, key: RecordsKey[R]) -> list[R]:
         with self._lock:
-            return list(self._items.get(kind, {}).values())
+            return list(self._items.get(key.name, {}).values())
 
-    def get(self, kind: str, key: tuple[str, str]) -> Any:
+    def get(self, key: RecordsKey[R], name: tuple[str, str]) -> R | None:
         with self._lock:
-            return self._items.get(kind, {}).get(key)
+            found: R | None = self._items.get(key.name, {}).get(name)
+            return found
 
-    def version(self, kind: str) -> int:
+    def version(self, key: RecordsKey[Any] | ValueKey[Any]) -> int:
         with self._lock:
-            return self._versions.get(kind, 0)
+            return self._versions.get(key.name, 0)
 
-    def _bump(self, kind: str) -> None:
-        self._versions[kind] = self._versions.get(kind, 0) + 1
+    def _bump(self, name: str) -> None:
+        self._versions[name] = self._versions.get(name, 0) + 1
         self._changes += 1
+        self._changed.notify_all()
 
-    # --- single values (probe results, Triton, GPUs, metrics) ------------------------------------------------
-    def put(self, name: str, value: Any) -> None:
+    # --- single values (probe results, Triton, GPUs, metrics): immutable snapshots, replaced whole ------------
+    def put(self, key: ValueKey[V], value: V | None) -> None:
+        """The source's newest value; None: it has none now (e.g. no Triton server answers)."""
         with self._lock:
-            self._extras[name] = value
-            self._bump(name)
+            self._values[key.name] = value
+            self._bump(key.name)
 
-    def value(self, name: str, default: Any = None) -> Any:
+    def value(self, key: ValueKey[V]) -> V | None:
         with self._lock:
-            return self._extras.get(name, default)
+            found: V | None = self._values.get(key.name)
+            return found
 
     # --- freshness ----------------------------------------------------------------------------------------
     def set_health(self, source: str, health: SourceHealth) -> None:
@@ -101,6 +111,7 @@ class Store:
             since = previous.since if previous is not None and previous.state == health.state else time.time()
             self._health[source] = replace(health, since=since)
             self._changes += 1
+            self._changed.notify_all()
 
     def touch(self, source: str) -> None:
         """The source heard from its server just now."""
@@ -110,6 +121,7 @@ class Store:
             if previous is None or previous.state != "live":
                 self._health[source] = SourceHealth("live", last_ok=now, since=now)
                 self._changes += 1
+                self._changed.notify_all()
             else:
                 self._health[source] = replace(previous, last_ok=now)
 
@@ -121,6 +133,7 @@ class Store:
             since = previous.since if previous is not None and previous.state == "stale" else now
             self._health[source] = SourceHealth("stale", last_ok=last_ok, error=error, since=since)
             self._changes += 1
+            self._changed.notify_all()
 
     def health(self) -> dict[str, SourceHealth]:
         with self._lock:
@@ -135,6 +148,12 @@ class Store:
         """Every source named by one of ``prefixes`` exists and is past its first load."""
         healths = [self.health_of(prefix) for prefix in prefixes]
         return all(sources and all(h.loaded for h in sources) for sources in healths)
+
+    def wait_for_change(self, since: int, timeout_s: float) -> int:
+        """Block until ``changes`` differs from ``since`` (or ``timeout_s`` passed); return ``changes``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._changes != since, timeout_s)
+            return self._changes
 
     @property
     def changes(self) -> int:

@@ -1,0 +1,34 @@
+"""Which pods need attention, and why: the rule behind "faulty first", the faulty-only filter and the triage."""
+
+from __future__ import annotations
+
+from nimify_tui.kube.duration import age
+from nimify_tui.kube.records import PodRecord
+
+
+def pod_fault(
+    pod: PodRecord, now: float, *, recent_restart_s: float = 600.0, terminating_grace_s: float = 30.0
+) -> str | None:
+    """Why a pod needs attention (None when healthy): not running, not all ready, restarted lately, stuck.
+
+    A Terminating pod is faulty once ``terminating_grace_s`` have passed after its deletion time (which the
+    API server sets to the end of the grace period).
+    """
+    if pod.status == "Terminating":
+        if pod.deleted_at is not None and now - pod.deleted_at > terminating_grace_s:
+            return f"Terminating for {age(pod.deleted_at, now)} past its grace period"
+        return None
+    if pod.status in ("Completed", "Succeeded"):
+        return None
+    if pod.status != "Running":
+        return pod.status
+    if pod.ready < pod.total:
+        return f"{pod.ready}/{pod.total} ready"
+    if pod.last_restart_at is not None and now - pod.last_restart_at < recent_restart_s:
+        return f"restarted {age(pod.last_restart_at, now)} ago"
+    return None
+
+
+def is_faulty(pod: PodRecord, now: float) -> bool:
+    """True when :func:`pod_fault` finds something wrong with the pod (k9s' "faulty" filter)."""
+    return pod_fault(pod, now) is not None

@@ -1,0 +1,41 @@
+"""The Triton models table: state and reason, and over the last poll interval req/s, average latency split into
+queue and compute, and failures."""
+
+from __future__ import annotations
+
+from nimify_tui.render.row import Row
+from nimify_tui.triton.poller import ModelState, TritonView
+
+MODEL_COLUMNS = ("MODEL", "STATE", "REQ/S", "QUEUE ms", "COMPUTE ms", "FAIL", "AVG ms", "VER", "REASON")
+
+
+def _ms(us: float | None) -> str:
+    return "-" if us is None else f"{us / 1000:.1f}"
+
+
+def model_row(model: ModelState) -> Row:
+    interval = model.interval
+    figures: tuple[str, ...] = ("-", "-", "-", "-", "-")
+    style = "" if model.state in ("READY", "") else "bold red"
+    if interval is not None:
+        failures = f"{interval.failures}" + (f" {interval.failure_rate:.0%}" if interval.failure_rate else "")
+        figures = (
+            f"{interval.request_rate:.1f}",
+            _ms(interval.avg_queue_us),
+            _ms(interval.avg_compute_us),
+            failures,
+            _ms(interval.avg_request_us),
+        )
+        if not style and interval.failures:
+            style = "yellow"
+    cells = (model.name, model.state or "(not loaded)", *figures, model.version or "-", model.reason)
+    return Row(f"{model.name}/{model.version}", cells, style)
+
+
+def server_summary(view: TritonView) -> str:
+    live = sum(1 for s in view.servers if s.live)
+    ready = sum(1 for s in view.servers if s.ready)
+    total = len(view.servers)
+    text = f"{total} server{'s' if total != 1 else ''}: {live} live, {ready} ready"
+    errors = [s.error for s in view.servers if s.error]
+    return text + (f" · {errors[0]}" if errors else "")

@@ -1,0 +1,99 @@
+"""The pods table: kubectl's `get pods -o wide` columns plus CPU, MEM and GPU; faulty pods first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from nimify_tui.gpu.records import GpuRecord
+from nimify_tui.kube.faults import pod_fault
+from nimify_tui.kube.metrics_api import Usage
+from nimify_tui.kube.records import PodRecord
+from nimify_tui.render.kubectl import pod_row
+from nimify_tui.render.row import Row
+
+POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "CPU", "MEM", "GPU")
+
+
+def compile_filter(text: str) -> tuple[re.Pattern[str] | None, bool, str]:
+    """k9s-style filter: a regex (case-insensitive), ``!`` in front inverts; a bad regex is matched literally."""
+    inverted = text.startswith("!")
+    body = text[1:] if inverted else text
+    if not body:
+        return None, False, ""
+    try:
+        return re.compile(body, re.IGNORECASE), inverted, ""
+    except re.error as exc:
+        return (
+            re.compile(re.escape(body), re.IGNORECASE),
+            inverted,
+            f"not a regex ({exc}); matching literally",
+        )
+
+
+def format_cpu(usage: Usage | None) -> str:
+    return f"{usage.cpu_millicores:.0f}m" if usage is not None else "n/a"
+
+
+def format_mem(usage: Usage | None) -> str:
+    return f"{usage.memory_bytes / 2**20:.0f}Mi" if usage is not None else "n/a"
+
+
+def gpu_cell(pod: PodRecord, gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]]) -> str:
+    requested = sum(int(c.gpu_limit or c.gpu_request or 0) for c in pod.containers)
+    held = gpus_by_pod.get((pod.namespace, pod.name), [])
+    if not requested and not held:
+        return ""
+    utils = [g.util_pct for g in held if g.util_pct is not None]
+    if utils:
+        return f"{max(requested, len(held))} {sum(utils) / len(utils):.0f}%"
+    return str(requested or len(held))
+
+
+def pod_rows(
+    pods: Sequence[PodRecord],
+    now: float,
+    *,
+    namespace: str | None,
+    pattern: re.Pattern[str] | None = None,
+    inverted: bool = False,
+    faulty_only: bool = False,
+    usage: Mapping[tuple[str, str], Usage] | None = None,
+    gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]] | None = None,
+) -> list[Row]:
+    """The rows to show, faulty first (then by name); ``namespace`` None shows every watched namespace."""
+    rows: list[tuple[int, str, Row]] = []
+    for pod in pods:
+        if namespace is not None and pod.namespace != namespace:
+            continue
+        cells = pod_row(pod, now)
+        name = cells.name if namespace is not None else f"{pod.namespace}/{cells.name}"
+        if pattern is not None and bool(pattern.search(name + " " + cells.status + " " + cells.node)) == inverted:
+            continue
+        fault = pod_fault(pod, now)
+        if faulty_only and fault is None:
+            continue
+        key = (pod.namespace, pod.name)
+        pod_usage = usage.get(key) if usage is not None else None
+        style = ""
+        if fault is not None:
+            style = "bold red" if pod.status not in ("Running", "ContainerCreating", "Terminating") else "yellow"
+        row = Row(
+            f"{pod.namespace}/{pod.name}",
+            (
+                name,
+                cells.ready,
+                cells.status,
+                cells.restarts,
+                cells.age,
+                cells.ip,
+                cells.node,
+                format_cpu(pod_usage) if usage is not None else "n/a",
+                format_mem(pod_usage) if usage is not None else "n/a",
+                gpu_cell(pod, gpus_by_pod or {}),
+            ),
+            style,
+        )
+        rows.append((0 if fault is not None else 1, name, row))
+    rows.sort(key=lambda item: (item[0], item[1]))
+    return [row for _, _, row in rows]

@@ -1,0 +1,102 @@
+"""The triage as a source: the runbook's checks run off the UI thread, their result published in the store.
+
+A thread waits for the store to change (or for ``every_s``: some checks move with the clock alone, "restarted 30 s
+ago"), runs every check, publishes one immutable :class:`Triage` under ``TRIAGE`` and reports each finding whose
+state changed to ``on_change`` (the session journals it, with an fsync, on this thread). The UI only reads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nimify_tui.live.keys import ValueKey
+from nimify_tui.live.store import Store
+from nimify_tui.triage.checks import (
+    DEFAULT_MAIN_NAMESPACE,
+    Finding,
+    FindingTracker,
+    Overall,
+    State,
+    overall_state,
+    run_checks,
+)
+
+FindingChanged = Callable[[Finding, "State | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """The checks' answer at one moment."""
+
+    findings: tuple[Finding, ...]
+    overall: Overall
+    first_failure_at: float | None  # when a check first failed in this session; kept for the post-mortem
+    checked_at: float
+
+
+TRIAGE: ValueKey[Triage] = ValueKey("triage")
+
+
+class TriageSource:
+    """Runs the checks whenever the store changed, at most every ``min_gap_s``, and at least every ``every_s``."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        main_namespace: str = DEFAULT_MAIN_NAMESPACE,
+        on_change: FindingChanged | None = None,
+        clock: Callable[[], float] = time.time,
+        every_s: float = 2.0,
+        min_gap_s: float = 0.2,
+    ) -> None:
+        self.store = store
+        self.main_namespace = main_namespace
+        self.on_change = on_change
+        self.clock = clock
+        self.every_s = every_s
+        self.min_gap_s = min_gap_s
+        self.tracker = FindingTracker.new()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="triage", daemon=True)
+
+    def start(self) -> None:
+        """One pass now (the first frame shows findings, not "loading"), then the thread."""
+        self.run_once()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+
+    def run_once(self) -> Triage:
+        """Run every check, publish the result and report the changes."""
+        now = self.clock()
+        findings = tuple(run_checks(self.store, now, main_namespace=self.main_namespace))
+        changed = self.tracker.update(findings, now)
+        triage = Triage(findings, overall_state(findings), self.tracker.first_failure_at, now)
+        self.store.put(TRIAGE, triage)
+        if self.on_change is not None:
+            for finding, previous in changed:
+                self.on_change(finding, previous)
+        return triage
+
+    def _run(self) -> None:
+        seen = self.store.changes
+        last_run = time.monotonic()
+        while not self._stop.is_set():
+            changes = self.store.wait_for_change(seen, min(self.every_s, 0.5))
+            due = time.monotonic() - last_run >= self.every_s
+            if changes == seen and not due:
+                continue
+            gap = self.min_gap_s - (time.monotonic() - last_run)
+            if gap > 0 and self._stop.wait(gap):
+                return
+            started_at = self.store.changes
+            last_run = time.monotonic()
+            self.run_once()
+            seen = started_at + 1  # our own publication is one change; any other since then reruns the checks
