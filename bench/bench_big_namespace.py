@@ -238,8 +238,9 @@ def diff_child(kubeconfig: str) -> None:
     from textual.pilot import Pilot
 
     from nimify_tui.kube.records import DECODERS
-    from nimify_tui.ui.panes.pods import POD_COLUMNS, pod_rows
-    from nimify_tui.ui.widgets.record_table import RecordTable, Row
+    from nimify_tui.render.pods import POD_COLUMNS, pod_rows
+    from nimify_tui.render.row import Row
+    from nimify_tui.ui.widgets.record_table import RecordTable
 
     decode = DECODERS["pods"]
     records = [decode(pod) for pod in listed_pods(kubeconfig)]

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.kube.status import pod_row
+from nimify_tui.render.kubectl import pod_row
 
 START = datetime(2026, 1, 8, 8, 0, tzinfo=timezone.utc)
 

@@ -36,6 +36,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from nimify_tui.live.keys import PODS
+
 GOAL_S = 1.5
 REPO = Path(__file__).resolve().parents[1]
 TABLES = ("pods", "events", "nodes", "models")
@@ -83,7 +85,7 @@ def child(scenario: str) -> None:
             deadline = time.monotonic() + WAIT_TIMEOUT_S
             while True:
                 now = time.time()
-                if "first list" not in stamps and store.version("pods") > 0:
+                if "first list" not in stamps and store.version(PODS) > 0:
                     stamps["first list"] = now
                 note_filled_tables(app, now)
                 if all(table in stamps for table in TABLES):

@@ -39,6 +39,8 @@ from typing import Any
 from bench_big_namespace import LoopWatch, bench_app, checkout_environment, emit, start_sim, stop_sim
 from bench_big_namespace import run_child as run_script
 
+from nimify_tui.live.keys import PODS
+
 NAMESPACE = "nimify-system"
 KEYS = ("down", "up", "slash", "escape", "2", "1")
 KEY_CHARACTERS = {"slash": "/", "escape": "\x1b", "2": "2", "1": "1"}
@@ -170,7 +172,7 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
             result["quiet_cores"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
 
             store = app.runtime.store
-            updates_before = store.version("pods")
+            updates_before = store.version(PODS)
             command = [sys.executable, __file__, "--patcher", kubeconfig, *storm]
             env = checkout_environment()
             patching = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
@@ -201,7 +203,7 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
                 storm_cores=storm_cpu / storm_wall,
                 patches_per_s=tally["sent"] / tally["seconds"],
                 patch_failures=tally["failed"],
-                updates_per_s=(store.version("pods") - updates_before) / storm_wall,
+                updates_per_s=(store.version(PODS) - updates_before) / storm_wall,
                 pods=tally["pods"],
                 **{f"key_{key}_p50_ms": percentile(values, 0.5) for key, values in by_key.items() if values},
             )

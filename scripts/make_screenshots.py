@@ -25,9 +25,10 @@ from textual.widgets import TextArea
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.faults import pod_fault
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.kube.status import pod_fault
-from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.live.keys import LATENCY, PODS
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.scenarios import SCENARIOS
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -94,7 +95,7 @@ def main_screen_filled(app: NimifyApp) -> bool:
     health = store.health()
     if any(name not in health or health[name].state == "syncing" for name in POLLED_SOURCES):
         return False
-    history = store.value("latency")
+    history = store.value(LATENCY)
     return history is not None and len(history.points) >= LATENCY_POINTS
 
 
@@ -102,7 +103,7 @@ def first_faulty_pod(app: NimifyApp) -> str:
     """The first faulty pod of the namespace by name, as ``namespace/name`` (the pane lists faulty pods first,
     by name)."""
     now = time.time()
-    pods: list[PodRecord] = app.runtime.store.items("pods")
+    pods: list[PodRecord] = app.runtime.store.items(PODS)
     faulty = sorted(p.name for p in pods if p.namespace == NAMESPACE and pod_fault(p, now) is not None)
     if not faulty:
         raise RuntimeError(f"no faulty pod in {NAMESPACE}: the {DRILL_SCENARIO} scenario shows no symptom")

@@ -13,29 +13,39 @@ import pytest
 
 from nimify_tui.sim.server import SimServer, SimThread, start_sim
 
+from .require_all import pytest_runtest_makereport  # noqa: F401  (a hook: skips fail under the switch)
 from .waiting import wait_for as poll_until
 
 T = TypeVar("T")
-SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REAL_CAPTURES = FIXTURES / "real"  # real Kubernetes, Triton and DCGM captures; SOURCES.md in each folder
+RUNBOOK = FIXTURES / "runbook" / "service-outage.md"
 
 
 def real_captures() -> Path:
-    """The folder of real captures (``real/k8s``, ``real/triton``, ``real/dcgm``); skips the test when absent."""
-    folder = SHARED_FIXTURES / "real"
-    if not folder.is_dir():
-        pytest.skip("the shared real captures are not available")
-    return folder
+    """The folder of real captures: ``k8s/``, ``triton/``, ``dcgm/``."""
+    return REAL_CAPTURES
+
+
+def real_text(path: str) -> str:
+    """One real capture as text, by its path under ``fixtures/real`` (``"k8s/09_pvc_bound__k9s_pvc.json"``)."""
+    return (REAL_CAPTURES / path).read_text()
+
+
+def real_json(path: str) -> Any:
+    """One real capture as JSON, by its path under ``fixtures/real``."""
+    return json.loads(real_text(path))
 
 
 def real_k8s_object(name: str) -> dict[str, Any]:
     """One real Kubernetes object from ``real/k8s``, as JSON."""
-    loaded: dict[str, Any] = json.loads((real_captures() / "k8s" / name).read_text())
+    loaded: dict[str, Any] = real_json(f"k8s/{name}")
     return loaded
 
 
 @pytest.fixture(scope="session")
 def real_fixtures() -> Path:
-    return real_captures()
+    return REAL_CAPTURES
 
 
 @pytest.fixture(scope="module")

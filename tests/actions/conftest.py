@@ -11,8 +11,8 @@ import pytest
 
 from nimify_tui.journal.journal import Journal, read_journal
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.sim.k8s_api import RequestRecord
-from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.sim.k8s.api import RequestRecord
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.scenarios import health_problems
 from nimify_tui.sim.server import SimThread
 

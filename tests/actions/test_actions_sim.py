@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from nimify_tui.actions.access import Permission
 from nimify_tui.actions.kube_actions import (
     plan_configmap_edit,
     plan_delete_pod,
@@ -25,6 +24,7 @@ from nimify_tui.actions.plan import Action, ActionError, ParameterError
 from nimify_tui.actions.runner import ActionRunner, Prepared
 from nimify_tui.actions.triton_actions import TritonEndpoint, plan_model_action, readiness, repository_index
 from nimify_tui.journal.journal import Journal, read_journal
+from nimify_tui.kube.access import Permission
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
 

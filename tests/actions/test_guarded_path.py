@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from nimify_tui.actions.access import READ_ONLY_REASON, AccessCheck, AccessReviewer, Permission
 from nimify_tui.actions.kube_actions import (
     ScaleAction,
     plan_configmap_edit,
@@ -27,6 +26,7 @@ from nimify_tui.actions.runner import ActionRunner
 from nimify_tui.actions.triton_actions import plan_model_action
 from nimify_tui.config import ContextPolicy
 from nimify_tui.journal.journal import Journal, read_journal
+from nimify_tui.kube.access import READ_ONLY_REASON, AccessCheck, AccessReviewer, Permission
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
 

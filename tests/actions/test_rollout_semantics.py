@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +19,11 @@ from nimify_tui.actions.rollout import (
     undo_patch,
 )
 
-K8S_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
+from ..conftest import real_json
 
 
 def _fixture(name: str) -> dict[str, Any]:
-    path = K8S_FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} is not available")
-    loaded: dict[str, Any] = json.loads(path.read_text())
+    loaded: dict[str, Any] = real_json(f"k8s/{name}")
     return loaded
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nimify_tui.metrics.poller import api_interval
+from nimify_tui.metrics.api_latency import api_interval
 from nimify_tui.metrics.scrape import parse_metrics
 
 BOUNDS = ("0.1", "0.25", "0.5", "1.0", "+Inf")

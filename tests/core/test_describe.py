@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from nimify_tui.kube.describe import describe_pod, object_yaml, rollout_history_lines
 from nimify_tui.kube.records import EventRecord, ReplicaSetRecord
+from nimify_tui.render.describe import describe_pod, object_yaml, rollout_history_lines
 
 from ..conftest import real_k8s_object
 
@@ -37,12 +37,16 @@ def test_describe_answers_why_the_container_last_died() -> None:
     assert "\x1b" not in text, "escape sequences from the cluster never reach the screen"
 
 
-def test_rollout_history_lists_revisions_in_order_with_their_change_cause() -> None:
-    rs = real_k8s_object("06_replicaset_revision__k9s_rs.json")
-    record = ReplicaSetRecord.from_raw(rs)
-    lines = rollout_history_lines([record])
-    assert lines[0].split()[:2] == ["REVISION", "CHANGE-CAUSE"]
-    assert lines[1].startswith(str(record.revision))
+def test_rollout_history_of_a_real_replicaset() -> None:
+    record = ReplicaSetRecord.from_raw(real_k8s_object("06_replicaset_revision__k9s_rs.json"))
+    newer = real_k8s_object("06_replicaset_revision__k9s_rs.json")  # the next revision, its pod still starting
+    newer["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "2"
+    newer["status"]["readyReplicas"] = 0
+    assert rollout_history_lines([ReplicaSetRecord.from_raw(newer), record]) == [
+        "REVISION  CHANGE-CAUSE                            REPLICAS  IMAGES",
+        "1         <none>                                  1/1       postgres:9.2-alpine",
+        "2         <none>                                  0/1       postgres:9.2-alpine",
+    ]
     assert rollout_history_lines([]) == ["no rollout history found"]
 
 

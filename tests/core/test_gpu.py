@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import types
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,15 +16,9 @@ from nimify_tui.gpu.records import GpuProcess, GpuReading, GpuRecord
 from nimify_tui.gpu.triton_gpu import gpus_from_triton
 from nimify_tui.metrics.scrape import parse_metrics
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real"
+from ..conftest import real_text
+
 L4_UUID = "GPU-eb752903-92d0-70ff-08d5-365d7186302b"
-
-
-def real_text(name: str) -> str:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
-    return path.read_text()
 
 
 # -- DCGM exporter -------------------------------------------------------------------------------------------

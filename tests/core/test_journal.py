@@ -12,7 +12,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,15 +19,16 @@ from typing import IO, Any
 
 import orjson
 import pytest
-import yaml
 
 from nimify_tui import __version__
 from nimify_tui.journal.journal import JOURNAL_FILE_NAME, Journal, JournalError, TornLineWarning, read_journal
 from nimify_tui.journal.paths import create_session_dir, path_safe_context, sessions_root
 from nimify_tui.journal.redact import REDACTED, Redactor, kubeconfig_secret_values, redact_argv
 
+from ..conftest import REAL_CAPTURES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-K8S_FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures" / "real" / "k8s"
+K8S_FIXTURES = REAL_CAPTURES / "k8s"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
@@ -476,7 +476,8 @@ def test_planted_canaries_never_reach_the_file(tmp_path: Path) -> None:
     assert entries[2]["evidence"] == f"401 for token {REDACTED}; curl -H 'Authorization: {REDACTED}' http://api"
 
 
-def test_kubeconfig_credentials_are_found_and_never_written(tmp_path: Path) -> None:
+def test_kubeconfig_secret_values_are_each_users_credentials() -> None:
+    """What a session registers from each kubeconfig file (tests/core/test_session_redaction.py runs a session)."""
     token = "kc-" + secrets.token_hex(16)
     password = "pw-" + secrets.token_hex(8)
     key_data = base64.b64encode(b"-----BEGIN EC PRIVATE KEY-----\n" + secrets.token_bytes(32)).decode()
@@ -502,16 +503,6 @@ def test_kubeconfig_credentials_are_found_and_never_written(tmp_path: Path) -> N
         ],
     }
     assert kubeconfig_secret_values(kubeconfig) == {token, password, key_data, exec_secret}
-    with Journal.open(tmp_path) as journal:
-        for value in kubeconfig_secret_values(kubeconfig):
-            journal.register_secret(value)
-        journal.note("kubeconfig as seen:\n" + yaml.safe_dump(kubeconfig))
-        journal.note(f"odd placement: user={token[3:]}{token[:3]} x-{token}-y")
-        journal.note(f"Authorization header printed by a client: Bearer {token}")
-    raw = (tmp_path / JOURNAL_FILE_NAME).read_text()
-    for value in (token, password, key_data, exec_secret):
-        assert value not in raw
-    assert "https://api.prod:6443" in raw  # the server URL is no secret
 
 
 @pytest.mark.parametrize(
@@ -539,14 +530,14 @@ def test_text_rules(text: str, expected: str | None) -> None:
     assert Redactor().scrub_text(text) == (text if expected is None else expected)
 
 
-def test_scrubbing_adversarial_text_stays_fast() -> None:
+def test_scrubbing_adversarial_text() -> None:
+    """Long runs of what the rules look for; how long they take is bench/bench_redaction.py's figure."""
     redactor = Redactor()
     redactor.register("registered-value")
-    texts = ["a-" * 50_000, "a:" * 50_000, "x://a:" * 20_000, "token=" * 20_000, "eyJa." * 20_000]
-    started = time.perf_counter()
-    for text in texts:
-        redactor.scrub_text(text)
-    assert time.perf_counter() - started < 3.0  # about 0.1 s here; backtracking blow-ups took minutes
+    for harmless in ("a-" * 50_000, "a:" * 50_000, "x://a:" * 20_000):
+        assert redactor.scrub_text(harmless) == harmless
+    assert redactor.scrub_text("token=" * 20_000) == f"token={REDACTED}"
+    assert redactor.scrub_text("eyJa." * 20_000) == ".".join([REDACTED] * 6667)  # three parts: a JWT each
 
 
 def test_structure_rules_leave_ordinary_objects_alone_and_scrub_secret_fields() -> None:
@@ -574,8 +565,6 @@ def test_structure_rules_leave_ordinary_objects_alone_and_scrub_secret_fields() 
 
 
 def test_real_cluster_objects_pass_unchanged() -> None:
-    if not K8S_FIXTURES.is_dir():
-        pytest.skip("shared fixtures are not present")
     redactor = Redactor()
     names = sorted(K8S_FIXTURES.glob("*.json"))
     assert names

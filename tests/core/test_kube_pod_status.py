@@ -5,32 +5,29 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from nimify_tui.kube.duration import parse_timestamp
+from nimify_tui.kube.faults import is_faulty, pod_fault
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.kube.status import PodRow, is_faulty, pod_fault, pod_row, pod_status
+from nimify_tui.kube.status import pod_status
+from nimify_tui.render.kubectl import PodRow, pod_row
 
-K8S_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
+from ..conftest import REAL_CAPTURES, real_json
+
+K8S_FIXTURES = REAL_CAPTURES / "k8s"
 NOW = datetime(2026, 1, 8, 12, 0, 0, tzinfo=timezone.utc).timestamp()
 
 
 def real(name: str) -> Any:
-    path = K8S_FIXTURES / name
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
-    return orjson.loads(path.read_bytes())
+    return real_json(f"k8s/{name}")
 
 
 def transcript_rows(pod_name: str) -> list[list[str]]:
     """Every row kubectl printed for ``pod_name`` in the real transcript, split into columns."""
     path = K8S_FIXTURES / "01_kubectl_get_po_transcript__kuberay_issue4356.txt"
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
     lines = path.read_text().splitlines()
     return [re.split(r"\s{2,}", line.strip()) for line in lines if line.startswith(pod_name + " ")]
 

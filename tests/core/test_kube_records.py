@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from nimify_tui.kube.duration import parse_timestamp
-from nimify_tui.kube.informer import KINDS
 from nimify_tui.kube.records import (
     DECODERS,
+    Condition,
     DeploymentRecord,
     EndpointsRecord,
     EventRecord,
@@ -23,33 +21,19 @@ from nimify_tui.kube.records import (
     PVCRecord,
     ReplicaSetRecord,
     ServiceRecord,
-    find_condition,
 )
-from nimify_tui.kube.status import (
-    DeploymentRow,
-    EventRow,
-    NodeRow,
-    PVCRow,
-    access_modes_text,
-    deployment_row,
-    event_row,
-    event_sort_key,
-    node_row,
-    node_status,
-    pvc_resize,
-    pvc_row,
-    selector_text,
-)
+from nimify_tui.kube.status import selector_text
+from nimify_tui.live.informer import KINDS
+from nimify_tui.render.kubectl import EventRow, event_row, event_sort_key, node_status, pvc_resize
 
-K8S_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real" / "k8s"
+from ..conftest import REAL_CAPTURES, real_json
+
+K8S_FIXTURES = REAL_CAPTURES / "k8s"
 NOW = datetime(2026, 1, 8, 12, 0, 0, tzinfo=timezone.utc).timestamp()
 
 
 def real(name: str) -> Any:
-    path = K8S_FIXTURES / name
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
-    return orjson.loads(path.read_bytes())
+    return real_json(f"k8s/{name}")
 
 
 def at(text: str) -> float:
@@ -62,6 +46,11 @@ def iso(seconds_before_now: float) -> str:
     return datetime.fromtimestamp(NOW - seconds_before_now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def condition(conditions: tuple[Condition, ...], condition_type: str) -> Condition | None:
+    """The last condition of a type, as kubectl reads them."""
+    return next((c for c in reversed(conditions) if c.type == condition_type), None)
+
+
 def test_every_kind_the_informers_watch_has_a_decoder() -> None:
     assert set(DECODERS) == set(KINDS)
 
@@ -69,9 +58,14 @@ def test_every_kind_the_informers_watch_has_a_decoder() -> None:
 # -- nodes ---------------------------------------------------------------------------------------------------
 
 
-def test_minikube_node_row_and_capacity() -> None:
+def test_minikube_node_and_capacity() -> None:
     node = NodeRecord.from_raw(real("03_node_minikube__k9s_no.json"))
-    assert node_row(node, at("2019-08-31T04:43:11Z")) == NodeRow("minikube", "Ready", "master", "4d6h", "v1.15.2")
+    assert (node.name, node_status(node.conditions, node.unschedulable), node.roles, node.kubelet_version) == (
+        "minikube",
+        "Ready",
+        ("master",),
+        "v1.15.2",
+    )
     assert (node.cpu_allocatable, node.memory_allocatable, node.memory_capacity) == (
         "4",
         "8063156Ki",
@@ -79,7 +73,7 @@ def test_minikube_node_row_and_capacity() -> None:
     )
     assert (node.gpu_capacity, node.gpu_allocatable) == (0, 0)
     assert node.internal_ip == "192.168.64.107"
-    ready = find_condition(node.conditions, "Ready")
+    ready = condition(node.conditions, "Ready")
     assert ready is not None
     assert (ready.reason, ready.last_transition) == ("KubeletReady", at("2019-08-26T21:52:06Z"))
 
@@ -98,8 +92,6 @@ def describe_resources(text: str, section: str) -> dict[str, str]:
 
 def test_gpu_node_capacity_from_the_device_plugin_capture() -> None:
     path = K8S_FIXTURES / "03b_node_gpu_capacity__k8s-device-plugin_issue245.txt"
-    if not path.exists():
-        pytest.skip("shared fixtures are not present")
     text = path.read_text()
     raw = {
         "metadata": {
@@ -116,7 +108,11 @@ def test_gpu_node_capacity_from_the_device_plugin_capture() -> None:
     assert (node.cpu_capacity, node.cpu_allocatable) == ("6", "5840m")
     assert node.memory_allocatable == "51573948Ki"
     assert node.instance_type == "Standard_NC6"
-    assert node_row(node, NOW) == NodeRow("aks-gpu-vmss000000", "Unknown", "agent", "<unknown>", "")
+    assert (node_status(node.conditions, node.unschedulable), node.roles, node.created_at) == (
+        "Unknown",
+        ("agent",),
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,7 +133,7 @@ def test_node_status(conditions: list[tuple[str, str]], unschedulable: bool, sta
         "status": {"conditions": [{"type": kind, "status": value} for kind, value in conditions]},
     }
     node = NodeRecord.from_raw(raw)
-    assert node_status(node.conditions, node.unschedulable) == status == node_row(node, NOW).status
+    assert node_status(node.conditions, node.unschedulable) == status
 
 
 def test_node_roles_and_taints() -> None:
@@ -155,10 +151,10 @@ def test_node_roles_and_taints() -> None:
         "spec": {"taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]},
     }
     node = NodeRecord.from_raw(raw)
-    assert node_row(node, NOW).roles == "control-plane,gpu"
+    assert node.roles == ("control-plane", "gpu")
     assert node.taints == ("nvidia.com/gpu=present:NoSchedule",)
     assert node.instance_type == "p4d.24xlarge"
-    assert node_row(NodeRecord.from_raw({"metadata": {"name": "w"}}), NOW).roles == "<none>"
+    assert NodeRecord.from_raw({"metadata": {"name": "w"}}).roles == ()
 
 
 # -- events --------------------------------------------------------------------------------------------------
@@ -260,13 +256,16 @@ def test_events_sort_by_the_time_last_seen_shows() -> None:
 # -- deployments and ReplicaSets -----------------------------------------------------------------------------
 
 
-def test_healthy_deployment_row() -> None:
+def test_healthy_deployment() -> None:
     deployment = DeploymentRecord.from_raw(real("05_deployment_healthy__k9s_dp.json"))
-    assert deployment_row(deployment, at("2019-08-30T20:44:05Z")) == DeploymentRow(
-        "icx-db", "1/1", "1", "1", "47d", "icx-db", "postgres:9.2-alpine", "app=icx-db"
+    assert (deployment.ready, deployment.desired, deployment.updated, deployment.available) == (1, 1, 1, 1)
+    assert (deployment.containers, deployment.images, deployment.selector) == (
+        ("icx-db",),
+        ("postgres:9.2-alpine",),
+        "app=icx-db",
     )
     assert (deployment.revision, deployment.paused, deployment.match_labels) == (1, False, {"app": "icx-db"})
-    available = find_condition(deployment.conditions, "Available")
+    available = condition(deployment.conditions, "Available")
     assert available is not None and available.reason == "MinimumReplicasAvailable"
 
 
@@ -274,7 +273,7 @@ def test_failed_deployment_conditions() -> None:
     deployment = DeploymentRecord.from_raw(
         real("05_deployment_replicafailure_progressdeadline__k8s_docs.converted.json")
     )
-    failure = find_condition(deployment.conditions, "ReplicaFailure")
+    failure = condition(deployment.conditions, "ReplicaFailure")
     assert failure is not None
     assert (failure.status, failure.reason) == ("True", "FailedCreate")
     assert "exceeded quota: object-counts" in failure.message
@@ -282,7 +281,7 @@ def test_failed_deployment_conditions() -> None:
     assert deployment.observed_generation == 3
 
 
-def test_deployment_wide_columns_and_selector_expressions() -> None:
+def test_deployment_counts_and_selector_expressions() -> None:
     raw = {
         "metadata": {
             "name": "triton",
@@ -313,16 +312,10 @@ def test_deployment_wide_columns_and_selector_expressions() -> None:
         "status": {"replicas": 4, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2},
     }
     deployment = DeploymentRecord.from_raw(raw)
-    assert deployment_row(deployment, NOW) == DeploymentRow(
-        "triton",
-        "2/3",
-        "1",
-        "2",
-        "90s",
-        "triton,exporter",
-        "nvcr.io/nvidia/tritonserver:24.05-py3,nimify/exporter:1",
-        "app=triton,!canary,gpu,tier in (batch,serving),zone notin (a,b)",
-    )
+    assert (deployment.ready, deployment.desired, deployment.updated, deployment.available) == (2, 3, 1, 2)
+    assert deployment.containers == ("triton", "exporter")
+    assert deployment.images == ("nvcr.io/nvidia/tritonserver:24.05-py3", "nimify/exporter:1")
+    assert deployment.selector == "app=triton,!canary,gpu,tier in (batch,serving),zone notin (a,b)"
     assert (deployment.revision, deployment.paused) == (4, True)
 
 
@@ -352,33 +345,26 @@ def test_replicaset_revision_and_owner() -> None:
 # -- PVCs ----------------------------------------------------------------------------------------------------
 
 
-def test_bound_pvc_row() -> None:
+def test_bound_pvc() -> None:
     pvc = PVCRecord.from_raw(real("09_pvc_bound__k9s_pvc.json"))
-    assert pvc_row(pvc, at("2019-08-30T20:44:05Z")) == PVCRow(
+    assert (pvc.name, pvc.phase, pvc.volume_name, pvc.capacity, pvc.access_modes, pvc.storage_class) == (
         "www-nginx-sts-0",
         "Bound",
         "pvc-fbabd470-8725-11e9-a8e8-42010a80015b",
         "1Gi",
-        "RWO",
+        ("ReadWriteOnce",),
         "standard",
-        "<unset>",
-        "86d",
     )
     assert (pvc.requested, pvc_resize(pvc)) == ("1Mi", None)
 
 
 def test_pvc_waiting_for_a_filesystem_resize() -> None:
     pvc = PVCRecord.from_raw(real("09_pvc_filesystemresizepending__ceph-csi_docs.converted.json")["items"][0])
-    assert pvc_row(pvc, at("2019-12-19T05:49:45Z"))[1:5] == (
-        "Bound",
-        "pvc-efe688d6-a420-4041-900e-c5e19fd73ebf",
-        "1Gi",
-        "RWO",
-    )
+    assert (pvc.phase, pvc.volume_name, pvc.capacity) == ("Bound", "pvc-efe688d6-a420-4041-900e-c5e19fd73ebf", "1Gi")
     assert pvc_resize(pvc) == (
         "FileSystemResizePending: Waiting for user to (re-)start a pod to finish file system resize of volume on node."
     )
-    pending = find_condition(pvc.conditions, "FileSystemResizePending")
+    pending = condition(pvc.conditions, "FileSystemResizePending")
     assert pending is not None and pending.last_transition == at("2019-12-19T05:49:39Z")
 
 
@@ -396,24 +382,6 @@ def pvc(**overrides: Any) -> PVCRecord:
     for section, values in overrides.items():
         raw[section] = {**raw[section], **values}
     return PVCRecord.from_raw(raw)
-
-
-def test_pvc_columns_follow_kubectl() -> None:
-    assert pvc_row(pvc(), NOW) == PVCRow("model-storage", "Bound", "pv-1", "100Gi", "RWO", "fast", "<unset>", "3d")
-    unbound = pvc(spec={"volumeName": ""}, status={"phase": "Pending", "capacity": {}, "accessModes": []})
-    assert pvc_row(unbound, NOW)[1:5] == ("Pending", "", "", "")
-    deleting = pvc(metadata={"name": "model-storage", "deletionTimestamp": iso(1)})
-    assert pvc_row(deleting, NOW).status == "Terminating"
-    annotated = pvc(metadata={"name": "m", "annotations": {"volume.beta.kubernetes.io/storage-class": "legacy"}})
-    assert pvc_row(annotated, NOW).storage_class == "legacy"
-    attributed = pvc(spec={"volumeAttributesClassName": "gold"})
-    assert pvc_row(attributed, NOW).volume_attributes_class == "gold"
-
-
-def test_access_modes_are_abbreviated_in_kubectl_order() -> None:
-    modes = ["ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce", "ReadWriteOnce"]
-    assert access_modes_text(modes) == "RWO,ROX,RWX,RWOP"
-    assert access_modes_text([]) == ""
 
 
 def test_pvc_resize_states() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from nimify_tui.kube.records import EventRecord, NodeRecord, PodRecord
-from nimify_tui.metrics.poller import LatencyHistory, LatencyPoint
+from nimify_tui.live.keys import EVENTS, LATENCY, NODES, PODS, PROBES, TRITON
+from nimify_tui.live.store import Store
+from nimify_tui.metrics.api_latency import LatencyHistory, LatencyPoint
 from nimify_tui.probes import ProbeResult
-from nimify_tui.sources import Store
 from nimify_tui.triage.checks import FindingTracker, overall_state, run_checks
 from nimify_tui.triton.poller import ModelState, ServerState, TritonView
 
@@ -26,7 +27,7 @@ def test_oomkilled_pod_from_a_real_capture_suggests_raising_the_memory_limit() -
     raw = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
     pod = PodRecord.from_raw(raw)
     store = Store()
-    store.upsert("pods", (pod.namespace, pod.name), pod)
+    store.upsert(PODS, (pod.namespace, pod.name), pod)
     finished = pod.last_termination()
     assert finished is not None and finished[1].reason == "OOMKilled"
     now = (finished[1].finished_at or 0) + 30  # half a minute after the OOM kill
@@ -40,7 +41,7 @@ def test_oomkilled_pod_from_a_real_capture_suggests_raising_the_memory_limit() -
 def test_crashloopbackoff_capture_fails_and_points_at_previous_logs() -> None:
     pod = PodRecord.from_raw(real_k8s_object("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json"))
     store = Store()
-    store.upsert("pods", (pod.namespace, pod.name), pod)
+    store.upsert(PODS, (pod.namespace, pod.name), pod)
     finding = by_check(store)["pods-crashloop"]
     assert finding.state == "fail" and "CrashLoopBackOff" in finding.evidence
     assert "previous container" in finding.fix
@@ -66,8 +67,8 @@ def test_pending_on_gpus_names_the_gpu_cause() -> None:
         }
     )
     store = Store()
-    store.upsert("pods", ("triton-system", pod.name), pod)
-    store.upsert("events", ("triton-system", "triton-server-x.1"), event)
+    store.upsert(PODS, ("triton-system", pod.name), pod)
+    store.upsert(EVENTS, ("triton-system", "triton-server-x.1"), event)
     finding = by_check(store)["pods-pending"]
     assert finding.state == "fail"
     assert "Insufficient nvidia.com/gpu" in finding.evidence and "GPU" in finding.fix
@@ -76,14 +77,14 @@ def test_pending_on_gpus_names_the_gpu_cause() -> None:
 def test_node_from_a_real_capture_passes() -> None:
     node = NodeRecord.from_raw(real_k8s_object("03_node_minikube__k9s_no.json"))
     store = Store()
-    store.upsert("nodes", ("", node.name), node)
+    store.upsert(NODES, ("", node.name), node)
     assert by_check(store)["nodes"].state == "pass"
 
 
 def test_unavailable_model_and_probes_make_the_service_down() -> None:
     store = Store()
     store.put(
-        "probes",
+        PROBES,
         [
             probe("api /health", True),
             probe("api /ready", False, 503, "model 'nimify-model' is UNAVAILABLE"),
@@ -93,7 +94,7 @@ def test_unavailable_model_and_probes_make_the_service_down() -> None:
         ],
     )
     store.put(
-        "triton",
+        TRITON,
         TritonView(
             (ServerState("triton-server-a", True, False, ""),),
             (ModelState("nimify-model", "1", "UNAVAILABLE", "CUDA out of memory", None, ("triton-server-a",)),),
@@ -110,27 +111,28 @@ def test_unavailable_model_and_probes_make_the_service_down() -> None:
 def test_latency_over_the_runbook_threshold_blames_the_queue_when_it_dominates() -> None:
     store = Store()
     history = LatencyHistory()
-    history.add(LatencyPoint(time.time(), 0.72, 0.002, 210.0, 480.0, 14.0))
-    store.put("latency", history)
+    history = history.added(LatencyPoint(time.time(), 0.72, 0.002, 210.0, 480.0, 14.0))
+    store.put(LATENCY, history)
     finding = by_check(store)["latency"]
     assert finding.state == "fail" and "p95 720 ms" in finding.evidence
     assert "scale triton-server up" in finding.fix
-    history.add(LatencyPoint(time.time(), 0.08, 0.0, 210.0, 3.0, 14.0))
+    history = history.added(LatencyPoint(time.time(), 0.08, 0.0, 210.0, 3.0, 14.0))
+    store.put(LATENCY, history)
     assert by_check(store)["latency"].state == "pass"
 
 
 def test_tracker_reports_changes_once_and_remembers_the_first_failure() -> None:
     store = Store()
     tracker = FindingTracker.new()
-    store.put("probes", [probe("api /health", True)])
+    store.put(PROBES, [probe("api /health", True)])
     first = tracker.update(run_checks(store, 100.0), 100.0)
     assert any(f.check == "api-health" and previous is None for f, previous in first)
     assert tracker.first_failure_at is None
     assert tracker.update(run_checks(store, 101.0), 101.0) == []
-    store.put("probes", [probe("api /health", False, 0, "refused")])
+    store.put(PROBES, [probe("api /health", False, 0, "refused")])
     changed = tracker.update(run_checks(store, 102.0), 102.0)
     assert [(f.check, f.state, previous) for f, previous in changed] == [("api-health", "fail", "pass")]
     assert tracker.first_failure_at == 102.0
-    store.put("probes", [probe("api /health", True)])
+    store.put(PROBES, [probe("api /health", True)])
     tracker.update(run_checks(store, 103.0), 103.0)
     assert tracker.first_failure_at == 102.0, "the first failure stays for the post-mortem"

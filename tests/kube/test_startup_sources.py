@@ -4,20 +4,24 @@ POSTs through the API server's proxy (or never POSTs, read-only)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.pollers import sources_loaded
-from nimify_tui.runtime import Runtime, RuntimeOptions
-from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.live.keys import TRITON
+from nimify_tui.live.pollers import sources_loaded
+from nimify_tui.live.runtime import Runtime, RuntimeOptions
+from nimify_tui.live.store import SourceHealth, Store
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
-from nimify_tui.sources import SourceHealth, Store
 from nimify_tui.triton.poller import TritonView
 
 from ..waiting import wait_for as wait
 
 NAMESPACES = ("nimify-system", "triton-system")
+HANG_GUARD_S = 30.0  # only so that a waiter that never returns fails instead of hanging the run
 INDEX = "/v2/repository/index"
 REVIEWS = "/selfsubjectaccessreviews"
 
@@ -37,7 +41,7 @@ def settle_and_stop(runtime: Runtime) -> None:
 
 
 def models_polled(runtime: Runtime) -> TritonView | None:
-    view = runtime.store.value("triton")
+    view = runtime.store.value(TRITON)
     return view if isinstance(view, TritonView) and view.models else None
 
 
@@ -73,7 +77,11 @@ def test_readonly_first_poll_posts_nothing(healthy_sim: SimThread, tmp_path: Pat
         settle_and_stop(runtime)
     sent = [f"{r.method} {r.path}" for r in healthy_sim.request_log[before:] if r.method != "GET"]
     assert sent == [] and client.sent_mutations == 0
-    assert {model.state for model in view.models} <= {"READY", "UNAVAILABLE"}
+    # the statistics list the loaded models, and each one's readiness GET says READY
+    assert {(model.name, model.state) for model in view.models} == {
+        ("nimify-model", "READY"),
+        ("nimify-embedder", "READY"),
+    }
 
 
 def test_refused_review_means_no_index_post(healthy_sim: SimThread, tmp_path: Path) -> None:
@@ -140,10 +148,42 @@ def test_loaded_means_every_source_of_each_kind_past_its_first_load() -> None:
     assert store.have_loaded(("pods", "triton"))
 
 
-async def test_sources_loaded_returns_once_loaded_or_after_its_timeout() -> None:
-    store = Store()
+class AskedStore(Store):
+    """Counts how often a waiter asked whether the sources have loaded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def have_loaded(self, prefixes: Sequence[str]) -> bool:
+        self.asked += 1
+        return super().have_loaded(prefixes)
+
+
+def syncing_pods_store() -> AskedStore:
+    store = AskedStore()
     store.set_health("pods/a", SourceHealth("syncing"))
-    await asyncio.wait_for(sources_loaded(store, ("pods",), 0.1), 5.0)  # gives up
-    waiting = asyncio.ensure_future(sources_loaded(store, ("pods",), 60.0))
+    return store
+
+
+async def asked_at_least(store: AskedStore, times: int) -> None:
+    while store.asked < times:
+        await asyncio.sleep(0.01)
+
+
+async def test_sources_loaded_waits_until_the_sources_have_loaded() -> None:
+    store = syncing_pods_store()
+    waiting = asyncio.ensure_future(sources_loaded(store, ("pods",), 600.0))
+    await asyncio.wait_for(asked_at_least(store, 3), HANG_GUARD_S)
+    assert not waiting.done(), "it returned while the pods were still syncing"
     store.set_health("pods/a", SourceHealth("live"))
-    await asyncio.wait_for(waiting, 5.0)
+    await asyncio.wait_for(waiting, HANG_GUARD_S)
+
+
+async def test_sources_loaded_gives_up_after_its_timeout() -> None:
+    store = syncing_pods_store()
+    started = time.monotonic()
+    await asyncio.wait_for(sources_loaded(store, ("pods",), 0.3), HANG_GUARD_S)
+    waited_s = time.monotonic() - started
+    assert waited_s >= 0.3, f"it gave up after {waited_s:.3f} s, before its 0.3 s"
+    assert store.asked > 1 and not store.have_loaded(("pods",))

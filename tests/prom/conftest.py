@@ -27,7 +27,7 @@ from aiohttp import test_utils, web
 
 from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import METRICS_PORT, NimifyApiSim
-from nimify_tui.sim.triton import TritonSim
+from nimify_tui.sim.triton.server import TritonSim
 
 TICK_S = 0.1  # the simulated world moves in whole ticks of this length
 READY_WITHIN_S = 30.0

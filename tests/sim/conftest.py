@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nimify_tui.sim import k8s_tables
-from nimify_tui.sim.objects import parse_time
+from nimify_tui.sim.k8s import tables
+from nimify_tui.sim.k8s.objects import parse_time
 from nimify_tui.sim.server import SimThread
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _pod(containers: list[dict[str, Any]], **status: Any) -> dict[str, Any]:
 
 
 def _cells(pod: dict[str, Any], now: str = "2026-01-01T01:00:00Z") -> list[Any]:
-    row: list[Any] = k8s_tables.table("Pod", [pod], parse_time(now))["rows"][0]["cells"]
+    row: list[Any] = tables.table("Pod", [pod], parse_time(now))["rows"][0]["cells"]
     return row
 
 
@@ -209,4 +209,4 @@ def test_pod_status_rules_for_init_containers_and_deletion() -> None:
     ],
 )
 def test_human_duration(seconds: float, shown: str) -> None:
-    assert k8s_tables.human_duration(seconds) == shown
+    assert tables.human_duration(seconds) == shown

@@ -17,7 +17,8 @@ from tritonclient.http.aio import InferenceServerClient
 
 from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import DURATION_BUCKETS, NimifyApiSim
-from nimify_tui.sim.triton import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL, TritonSim
+from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL
+from nimify_tui.sim.triton.server import TritonSim
 
 from ..in_cluster_http import app_for
 

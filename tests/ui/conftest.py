@@ -14,8 +14,8 @@ from textual.widget import Widget
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.runtime import RuntimeOptions
-from nimify_tui.sim.kubeconfig import write_kubeconfig
+from nimify_tui.live.runtime import RuntimeOptions
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 

@@ -10,7 +10,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from nimify_tui.actions.registry import REMEDIES, PlanExtras
 from nimify_tui.journal.journal import read_journal
+from nimify_tui.live.keys import DEPLOYMENTS, PODS, REPLICASETS
 from nimify_tui.sim.scenarios import health_problems
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -22,7 +24,6 @@ from .conftest import until
 
 SIZE = (160, 45)
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-REMEDY_KEYS = ("s", "m", "u", "r", "ctrl+d", "x", "e", "L", "U")
 
 
 def is_change(path: str) -> bool:
@@ -71,9 +72,9 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
     app = app_factory(sim, record=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(
-            pilot, lambda: any(r for r in app.runtime.store.items("pods") if r.status == "CrashLoopBackOff"), "crash"
+            pilot, lambda: any(r for r in app.runtime.store.items(PODS) if r.status == "CrashLoopBackOff"), "crash"
         )
-        await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
+        await until(pilot, lambda: app.runtime.store.items(REPLICASETS), "replicasets (pod -> deployment)")
         await select_pod(pilot, app, "nimify-api-")
         screen = await open_action(pilot, app, "m")
         memory = dict(screen._fields)["limits.memory"]
@@ -114,7 +115,8 @@ async def test_delete_needs_the_typed_name_and_cancel_is_journaled(
         assert typed.has_class("-shown") and typed.has_focus
         before = mutations(sim)
         await pilot.press(*"wrong-name", "enter")
-        assert screen.state == "confirming" and "not" in status_text(screen)
+        assert screen.state == "confirming"
+        assert status_text(screen) == f"That is not {victim}; nothing sent."
         assert mutations(sim) == before, "a wrong name sends nothing"
         await pilot.press("escape")  # cancel: journaled, nothing sent
         assert isinstance(app.screen, MainScreen)
@@ -141,9 +143,9 @@ async def test_readonly_flag_sends_no_mutating_request_whatever_is_pressed(
         await select_pod(pilot, app, "nimify-api-")
         for pane in ("1", "4", "1"):
             await pilot.press(pane)
-            for key in REMEDY_KEYS:
-                await pilot.press(key)
-                assert isinstance(app.screen, MainScreen), f"{key} opened nothing"
+            for remedy in REMEDIES:
+                await pilot.press(remedy.key)
+                assert isinstance(app.screen, MainScreen), f"{remedy.key} opened nothing"
         assert app.screen.check_action("remedy", ("scale",)) is None, "shown disabled"
     sent = [r for r in healthy_sim.request_log[before:] if r.method in MUTATING]
     assert sent == [], "not even a permission review leaves a read-only session"
@@ -155,12 +157,18 @@ async def test_sim_readonly_context_disables_the_keys_with_the_reason(
     app = app_factory(healthy_sim, context="sim-readonly")
     before = len(healthy_sim.request_log)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.remedy_refusals) == 9, "the API server's answers")
-        assert all("not allowed" in reason or "RBAC" in reason for reason in app.remedy_refusals.values())
+        watched = app.settings.watched_namespaces
+        await until(pilot, lambda: all(app.permissions_known(ns) for ns in watched), "the API server's answers")
+        client, extras = app.runtime.client, PlanExtras()
+        for remedy in REMEDIES:
+            for namespace in watched:
+                question = remedy.questions(client, namespace, extras)[0]  # in the models' namespace for a model
+                refusal = f"not allowed: {question}: no RBAC rule allows it"
+                assert app.remedy_refusal(remedy.id, namespace) == refusal
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
         await select_pod(pilot, app, "nimify-api-")
-        for key in REMEDY_KEYS:
-            await pilot.press(key)
+        for remedy in REMEDIES:
+            await pilot.press(remedy.key)
             assert isinstance(app.screen, MainScreen)
     sent = [f"{r.method} {r.path}" for r in healthy_sim.request_log[before:] if r.method in MUTATING]
     assert sent and all(s.endswith("/selfsubjectaccessreviews") for s in sent)
@@ -192,7 +200,7 @@ async def test_scale_the_worker_down_from_the_deployment_screen(
     sim = sim_factory(scenario="resource-exhaustion", speed=20.0)
     app = app_factory(sim)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.runtime.store.get("deployments", ("nimify-system", "nimify-worker")), "worker")
+        await until(pilot, lambda: app.runtime.store.get(DEPLOYMENTS, ("nimify-system", "nimify-worker")), "worker")
         await pilot.press("colon", *"deploy nimify-worker", "enter")
         screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]
@@ -212,7 +220,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
     app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        await until(pilot, lambda: app.runtime.store.items("replicasets"), "replicasets (pod -> deployment)")
+        await until(pilot, lambda: app.runtime.store.items(REPLICASETS), "replicasets (pod -> deployment)")
         await select_pod(pilot, app, "nimify-worker-")
         screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]

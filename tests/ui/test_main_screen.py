@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static, TabbedContent, TextArea
 
+from nimify_tui.live.keys import PROBES, REPLICASETS
 from nimify_tui.probes import ProbeResult
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -27,6 +28,9 @@ from nimify_tui.ui.widgets.record_table import RecordTable
 from .conftest import drawn, until
 
 SIZE = (160, 45)
+OOM_LAST_LINE = (
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING nimify\.api: resident memory 1014 MiB, container limit 1024 MiB"
+)
 
 
 def rows(app: NimifyApp, selector: str) -> list[list[str]]:
@@ -37,6 +41,11 @@ def rows(app: NimifyApp, selector: str) -> list[list[str]]:
 def text_of(app: NimifyApp, widget_type: type) -> str:
     widget = app.screen.query_one(widget_type)
     return str(widget.content) if hasattr(widget, "content") else str(widget.renderable)
+
+
+def probe_states(app: NimifyApp) -> dict[str, str]:
+    """The states of the two checks that say nimify-api is down, as the header last computed them."""
+    return {f.check: f.state for f in app.findings if f.check in ("api-health", "api-ready")}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +69,8 @@ async def test_healthy_cluster_fills_every_pane(healthy_sim: SimThread, app_fact
             pilot, lambda: {r[0]: r for r in rows(app, "#models-table") if r[1] == "READY"}, "ready models"
         )
         assert "nimify-model" in models
-        await until(pilot, lambda: len(app.runtime.store.value("probes") or []) == 5, "probes")
-        assert all(result.ok for result in app.runtime.store.value("probes"))
+        await until(pilot, lambda: len(app.runtime.store.value(PROBES) or []) == 5, "probes")
+        assert all(result.ok for result in app.runtime.store.value(PROBES))
         strip = text_of(app, HealthStrip)
         assert "api /health" in strip and "✖" not in strip
         await until(pilot, lambda: app.header_info().overall == "OK", "overall OK")
@@ -89,7 +98,10 @@ async def test_crashloop_shows_faulty_pods_first_with_the_fix(
             pilot, lambda: "Pods crash-looping" in text_of(app, RunbookPane) and text_of(app, RunbookPane), "finding"
         )
         assert "Scenario 1" in runbook and "memory limit" in runbook
-        assert app.header_info().overall in ("DOWN", "DEGRADED")
+        # the probes of nimify-api decide DOWN: until their first round the checks cannot know it is down
+        await until(pilot, lambda: probe_states(app) and "unknown" not in probe_states(app).values(), "the probes")
+        assert probe_states(app) == {"api-health": "fail", "api-ready": "fail"}
+        assert app.header_info().overall == "DOWN"
         assert app.header_info().first_failure_at is not None
         warnings = await until(pilot, lambda: [r for r in rows(app, "#events-table") if r[1] == "Warning"], "warnings")
         assert any(r[2] == "BackOff" for r in warnings)
@@ -149,10 +161,14 @@ async def test_pod_drill_down_describe_yaml_and_previous_logs(
         await pilot.press("p")
         assert isinstance(app.screen, LogsScreen)
         view = app.screen.query_one(LogView)
-        await until(pilot, lambda: view.log_lines.store.end_number > 0, "previous container's log lines")
         store = view.log_lines.store
-        text = "\n".join(store.line(n).text for n in range(store.first_number, store.end_number))
-        assert "memory" in text.lower() or "oom" in text.lower() or "killed" in text.lower()
+        # the killed container's last words: its memory just under the limit
+        last_line = await until(
+            pilot,
+            lambda: store.end_number > store.first_number and store.line(store.end_number - 1).text,
+            "the previous container's last log line",
+        )
+        assert re.fullmatch(OOM_LAST_LINE, last_line), last_line
         await pilot.press("escape", "escape")
         assert isinstance(app.screen, MainScreen)
 
@@ -181,7 +197,7 @@ async def test_deployment_node_and_model_drill_downs(
 ) -> None:
     app = app_factory(healthy_sim)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: rows(app, "#pods-table") and app.runtime.store.items("replicasets"), "data")
+        await until(pilot, lambda: rows(app, "#pods-table") and app.runtime.store.items(REPLICASETS), "data")
         await pilot.press("colon", *"deploy nimify-api", "enter")
         assert isinstance(app.screen, DetailScreen)
         describe = app.screen.query_one("#text-describe", TextArea)
@@ -268,8 +284,17 @@ async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
         assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
         assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
         assert errors.strip().startswith("api /health: HTTP 503")
-        checks = [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]]
-        assert checks[0].startswith("✖ nimify-api /health: ") and checks[0].endswith("…"), "cut, not wrapped"
+        # the triage runs on its own thread: the probes' checks follow the strip within a refresh or two
+        checks = await until(
+            pilot,
+            lambda: (
+                (lines := [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]])
+                and lines[0].startswith("✖ nimify-api /health: ")
+                and lines
+            ),
+            "the probes' checks drawn first",
+        )
+        assert checks[0].endswith("…"), "cut, not wrapped"
         assert checks[1].startswith("→ ") and "see its pods and events" in checks[1]
         assert checks[2].startswith("✖ nimify-api /ready: ")
     async with app_factory(crashloop_sim).run_test(size=(160, 45)) as pilot:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from nimify_tui.sources import Store
+from nimify_tui.live.keys import LATENCY
+from nimify_tui.live.store import Store
+from nimify_tui.metrics.api_latency import LatencyHistory
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.latency import LatencyPane
 
 
 class CountingPane(Pane):
-    SOURCES = ("latency",)
+    SOURCES = (LATENCY,)
     CLOCK_REDRAW_S = LatencyPane.CLOCK_REDRAW_S
 
     def __init__(self) -> None:
@@ -35,7 +37,7 @@ async def test_forced_redraws_are_spaced_but_new_data_is_drawn_at_once() -> None
         pane.refresh_from(store, 102.0, force=True)
         pane.refresh_from(store, 104.0)
         assert pane.drawn == [100.0], "nothing changed and the last redraw is recent"
-        store.put("latency", object())
+        store.put(LATENCY, LatencyHistory())
         pane.refresh_from(store, 105.0)
         assert pane.drawn == [100.0, 105.0], "new data is drawn at once"
         pane.refresh_from(store, 114.0, force=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
+from nimify_tui.render.row import Row
 from nimify_tui.ui.widgets.key_footer import KeyFooter
-from nimify_tui.ui.widgets.record_table import RecordTable, Row
+from nimify_tui.ui.widgets.record_table import RecordTable
 
 from .conftest import drawn
 

@@ -7,11 +7,8 @@ Update the snapshots with ``pytest tests/ui/test_snapshots.py --snapshot-update`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from nimify_tui.config import load_settings
 from nimify_tui.gpu.dcgm import gpus_from_dcgm
@@ -19,23 +16,22 @@ from nimify_tui.gpu.merge import merge_gpu_readings
 from nimify_tui.gpu.records import GpuReading
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.records import DECODERS
-from nimify_tui.metrics.poller import LatencyHistory, LatencyPoint
+from nimify_tui.live.keys import GPUS, LATENCY, PROBES, RECORDS, TRITON
+from nimify_tui.live.store import SourceHealth
+from nimify_tui.metrics.api_latency import LatencyHistory, LatencyPoint
 from nimify_tui.metrics.scrape import parse_metrics
 from nimify_tui.probes import ProbeResult
-from nimify_tui.sources import SourceHealth
 from nimify_tui.triton.latency import ModelInterval
 from nimify_tui.triton.poller import ModelState, ServerState, TritonView
 from nimify_tui.ui.app import NimifyApp
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real"
+from ..conftest import real_json, real_text
+
 NOW = 1_767_859_800.0  # 2026-01-08T08:10:00Z: three minutes after the newest capture's OOM kill
 
 
 def fixture(path: str) -> Any:
-    file = REAL / path
-    if not file.exists():
-        pytest.skip("the shared real captures are not available")
-    return json.loads(file.read_text()) if file.suffix == ".json" else file.read_text()
+    return real_json(path) if path.endswith(".json") else real_text(path)
 
 
 def interval(rate: float, queue_us: float, compute_us: float, failures: int = 0) -> ModelInterval:
@@ -62,11 +58,11 @@ class FrozenApp(NimifyApp):
             ("deployments", "k8s/05_deployment_healthy__k9s_dp.json"),
         ):
             record = DECODERS[kind](fixture(path))
-            store.upsert(kind, (getattr(record, "namespace", ""), record.name), record)
+            store.upsert(RECORDS[kind], (getattr(record, "namespace", ""), record.name), record)
         for source in ("pods/ray-llm", "events/default", "nodes", "triton", "metrics"):
             store.set_health(source, SourceHealth("live", last_ok=NOW))
         store.put(
-            "probes",
+            PROBES,
             [
                 ProbeResult("api /health", True, 200, 11.0, "", NOW, ""),
                 ProbeResult("api /ready", False, 503, 9.0, "model 'nimify-model' is not ready", NOW, ""),
@@ -76,7 +72,7 @@ class FrozenApp(NimifyApp):
             ],
         )
         store.put(
-            "triton",
+            TRITON,
             TritonView(
                 (ServerState("triton-server-0", True, False, ""),),
                 (
@@ -87,13 +83,13 @@ class FrozenApp(NimifyApp):
             ),
         )
         dcgm = parse_metrics(fixture("dcgm/dcgm_sample.txt"), NOW)
-        store.put("gpus", merge_gpu_readings([GpuReading("dcgm", gpus_from_dcgm(dcgm, "minikube"))], ["minikube"]))
+        store.put(GPUS, merge_gpu_readings([GpuReading("dcgm", gpus_from_dcgm(dcgm, "minikube"))], ["minikube"]))
         history = LatencyHistory()
         for step in range(120):
             t = NOW - 600 + step * 5
             p95 = 0.08 + (0.6 * step / 119) ** 2
-            history.add(LatencyPoint(t, p95, 0.01 * step / 119, 90.0, 400.0 * step / 119, 14.0))
-        store.put("latency", history)
+            history = history.added(LatencyPoint(t, p95, 0.01 * step / 119, 90.0, 400.0 * step / 119, 14.0))
+        store.put(LATENCY, history)
 
 
 def frozen_app(folder: Path) -> FrozenApp:

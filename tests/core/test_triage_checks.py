@@ -1,0 +1,345 @@
+"""The runbook checks for storage, deployments, ingress, endpoints, GPUs and alerts, one by one, on states built from
+the real captures (Kubernetes objects through the project's decoders, GPUs from a DCGM exporter scrape) and on
+alert states from the project's own evaluator."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from nimify_tui.gpu.dcgm import gpus_from_dcgm
+from nimify_tui.gpu.merge import GpuView, merge_gpu_readings
+from nimify_tui.gpu.records import GpuReading
+from nimify_tui.kube.records import (
+    DeploymentRecord,
+    EndpointsRecord,
+    EventRecord,
+    IngressRecord,
+    PodRecord,
+    PVCRecord,
+)
+from nimify_tui.live.keys import ALERTS, ENDPOINTS, GPUS, INGRESSES, PVCS
+from nimify_tui.live.store import Store
+from nimify_tui.metrics.alerts import (
+    API_DOWN,
+    HIGH_ERROR_RATE,
+    HIGH_LATENCY,
+    AlertRule,
+    AlertStatus,
+    evaluate_alerts,
+    judge,
+)
+from nimify_tui.metrics.prom import Matrix, PromClient, Series
+from nimify_tui.metrics.scrape import parse_metrics
+from nimify_tui.triage.checks import (
+    Finding,
+    check_alerts,
+    check_deployments,
+    check_endpoints,
+    check_gpus,
+    check_ingress,
+    check_storage,
+)
+
+from ..conftest import real_k8s_object, real_text
+
+HOUR_S = 3600.0
+
+
+def store_with(
+    *,
+    pvcs: Sequence[PVCRecord] = (),
+    ingresses: Sequence[IngressRecord] = (),
+    endpoints: Sequence[EndpointsRecord] = (),
+    gpus: GpuView | None = None,
+    alerts: Sequence[AlertStatus] | None = None,
+) -> Store:
+    """A store holding exactly these records and values, as the informers and pollers would have put them."""
+    store = Store()
+    for pvc in pvcs:
+        store.upsert(PVCS, (pvc.namespace, pvc.name), pvc)
+    for ingress in ingresses:
+        store.upsert(INGRESSES, (ingress.namespace, ingress.name), ingress)
+    for endpoint in endpoints:
+        store.upsert(ENDPOINTS, (endpoint.namespace, endpoint.name), endpoint)
+    if gpus is not None:
+        store.put(GPUS, gpus)
+    if alerts is not None:
+        store.put(ALERTS, tuple(alerts))
+    return store
+
+
+def state_evidence_fix(finding: Finding | None) -> tuple[str, str, str]:
+    assert finding is not None
+    return finding.state, finding.evidence, finding.fix
+
+
+# --- storage: Scenario 3 -------------------------------------------------------------------------------------
+STORAGE_FIX = "expand the PVC (x on model-storage)"
+
+
+def bound_pvc() -> dict[str, Any]:
+    return real_k8s_object("09_pvc_bound__k9s_pvc.json")
+
+
+def test_storage_passes_with_a_bound_claim() -> None:
+    finding = check_storage(store_with(pvcs=[PVCRecord.from_raw(bound_pvc())]), [])
+    assert state_evidence_fix(finding) == ("pass", "1 PVCs Bound", "")
+    assert finding.runbook == "Scenario 3: Storage Issues"
+
+
+def test_storage_fails_on_a_claim_not_bound() -> None:
+    claim = bound_pvc()
+    del claim["spec"]["volumeName"]
+    claim["status"] = {"phase": "Pending"}  # the same claim before a volume was provisioned for it
+    finding = check_storage(store_with(pvcs=[PVCRecord.from_raw(claim)]), [])
+    assert state_evidence_fix(finding) == ("fail", "www-nginx-sts-0 Pending", STORAGE_FIX)
+
+
+def test_storage_fails_on_a_file_system_resize_waiting_for_a_pod() -> None:
+    [claim] = real_k8s_object("09_pvc_filesystemresizepending__ceph-csi_docs.converted.json")["items"]
+    finding = check_storage(store_with(pvcs=[PVCRecord.from_raw(claim)]), [])
+    evidence = (
+        "rbd-pvc resize FileSystemResizePending: "
+        "Waiting for user to (re-)start a pod to finish file system resize of volume on node."
+    )
+    assert state_evidence_fix(finding) == ("fail", evidence, STORAGE_FIX)
+
+
+def test_storage_fails_on_a_failed_mount_event() -> None:
+    raw = real_k8s_object("04_event_corev1__k9s_ev.json")
+    raw.update(  # the same kubelet event, for a volume that would not mount
+        type="Warning",
+        reason="FailedMount",
+        message='MountVolume.SetUp failed for volume "model-storage" : mount failed: exit status 32',
+    )
+    pvcs = [PVCRecord.from_raw(bound_pvc())]
+    finding = check_storage(store_with(pvcs=pvcs), [EventRecord.from_raw(raw)])
+    evidence = (
+        "hello-1567197780-mn4mv: FailedMount: "
+        'MountVolume.SetUp failed for volume "model-storage" : mount failed: exit status 32'
+    )
+    assert state_evidence_fix(finding) == ("fail", evidence, STORAGE_FIX)
+
+
+def test_storage_ignores_other_events() -> None:
+    event = EventRecord.from_raw(real_k8s_object("04_event_corev1__k9s_ev.json"))  # "Pulled"
+    finding = check_storage(store_with(pvcs=[PVCRecord.from_raw(bound_pvc())]), [event])
+    assert state_evidence_fix(finding) == ("pass", "1 PVCs Bound", "")
+
+
+# --- deployments: "Check recent deployments" -----------------------------------------------------------------
+DEPLOYMENT_FIX = "open the deployment (enter) for its rollout history; roll back a bad revision (u)"
+
+
+def healthy_deployment() -> dict[str, Any]:
+    return real_k8s_object("05_deployment_healthy__k9s_dp.json")
+
+
+def test_deployments_pass_when_fully_available() -> None:
+    finding = check_deployments([DeploymentRecord.from_raw(healthy_deployment())])
+    assert state_evidence_fix(finding) == ("pass", "all deployments fully available", "")
+    assert finding.runbook == "Check recent deployments"
+
+
+def test_deployments_fail_when_replicas_are_unavailable() -> None:
+    status = real_k8s_object("05_deployment_replicafailure_progressdeadline__k8s_docs.converted.json")["status"]
+    # The capture is the status of the documentation's nginx-deployment; its spec.replicas is what the status
+    # implies (available + unavailable).
+    desired = status["availableReplicas"] + status["unavailableReplicas"]
+    raw = {
+        "metadata": {"name": "nginx-deployment", "namespace": "default"},
+        "spec": {"replicas": desired},
+        "status": status,
+    }
+    finding = check_deployments([DeploymentRecord.from_raw(raw)])
+    evidence = "default/nginx-deployment 2/4 available (0/4 updated)"
+    assert state_evidence_fix(finding) == ("fail", evidence, DEPLOYMENT_FIX)
+    assert finding.objects == ("default/deployment/nginx-deployment",)
+
+
+def test_deployments_fail_when_a_new_template_is_not_rolled_out() -> None:
+    raw = healthy_deployment()
+    raw["metadata"]["generation"] = 2  # a new template, still served by the old pod: none of the new one yet
+    raw["status"]["updatedReplicas"] = 0
+    finding = check_deployments([DeploymentRecord.from_raw(raw)])
+    assert state_evidence_fix(finding) == ("fail", "icx/icx-db 1/1 available (0/1 updated)", DEPLOYMENT_FIX)
+
+
+def test_deployments_scaled_to_zero_are_not_short() -> None:
+    raw = healthy_deployment()
+    raw["spec"]["replicas"] = 0
+    raw["status"] = {"observedGeneration": 1}
+    finding = check_deployments([DeploymentRecord.from_raw(raw)])
+    assert state_evidence_fix(finding) == ("pass", "all deployments fully available", "")
+
+
+# --- ingress: Scenario 4 ---------------------------------------------------------------------------------------
+INGRESS_FIX = "restart the ingress controller (r on nginx-ingress-controller)"
+
+
+def addressed_ingress() -> IngressRecord:
+    raw = real_k8s_object("10_ingress__k9s_ing.json")
+    raw["status"]["loadBalancer"] = {"ingress": [{"ip": "203.0.113.10"}]}  # once a controller took it
+    return IngressRecord.from_raw(raw)
+
+
+def in_ingress_namespace(raw: dict[str, Any]) -> PodRecord:
+    moved = copy.deepcopy(raw)
+    moved["metadata"]["namespace"] = "ingress-nginx"
+    return PodRecord.from_raw(moved)
+
+
+def ready_controller() -> PodRecord:
+    raw = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    for status in raw["status"]["containerStatuses"]:
+        status["ready"] = True  # the same pod once its restarted container is ready again
+    return in_ingress_namespace(raw)
+
+
+def test_ingress_passes_with_a_ready_controller_and_addressed_ingresses() -> None:
+    controller = ready_controller()
+    now = (controller.last_restart_at or 0.0) + HOUR_S
+    finding = check_ingress(store_with(ingresses=[addressed_ingress()]), [controller], now)
+    assert state_evidence_fix(finding) == ("pass", "controller ready, ingresses have addresses", "")
+    assert finding.runbook == "Scenario 4: Network/Ingress Issues"
+
+
+def test_ingress_fails_on_an_ingress_without_an_address() -> None:
+    ingress = IngressRecord.from_raw(real_k8s_object("10_ingress__k9s_ing.json"))  # loadBalancer: {}
+    controller = ready_controller()
+    now = (controller.last_restart_at or 0.0) + HOUR_S
+    finding = check_ingress(store_with(ingresses=[ingress]), [controller], now)
+    assert state_evidence_fix(finding) == ("fail", "ingress test-ingress has no address", INGRESS_FIX)
+
+
+def test_ingress_fails_on_a_crash_looping_controller() -> None:
+    raw = real_k8s_object("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json")
+    controller = in_ingress_namespace(raw)
+    now = (controller.last_restart_at or 0.0) + HOUR_S
+    finding = check_ingress(store_with(ingresses=[addressed_ingress()]), [controller], now)
+    assert state_evidence_fix(finding) == ("fail", "redis-ha-haproxy-7d6d8885cc-rd7qd CrashLoopBackOff", INGRESS_FIX)
+
+
+def test_ingress_is_unknown_without_controller_or_ingress() -> None:
+    pod = PodRecord.from_raw(real_k8s_object("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json"))
+    finding = check_ingress(store_with(), [pod], (pod.last_restart_at or 0.0) + HOUR_S)  # not in ingress-nginx
+    assert state_evidence_fix(finding) == ("unknown", "no ingress controller or ingress seen", "")
+
+
+# --- endpoints: "Check Network and Ingress" --------------------------------------------------------------------
+ENDPOINTS_FIX = "the pods behind the service are not ready: see the pods pane"
+
+
+def endpoints_of_nimify_api(*, ready: bool) -> EndpointsRecord:
+    raw = real_k8s_object("10_endpoints__k9s_ep.json")
+    raw["metadata"].update(name="nimify-api", namespace="nimify-system")
+    if not ready:
+        for subset in raw["subsets"]:
+            subset["notReadyAddresses"] = subset.pop("addresses")
+    return EndpointsRecord.from_raw(raw)
+
+
+def test_endpoints_pass_with_a_ready_address() -> None:
+    finding = check_endpoints(store_with(endpoints=[endpoints_of_nimify_api(ready=True)]))
+    assert state_evidence_fix(finding) == ("pass", "ready endpoints: nimify-api 1", "")
+    assert finding.runbook == "Check Network and Ingress"
+
+
+def test_endpoints_fail_when_every_address_is_not_ready() -> None:
+    finding = check_endpoints(store_with(endpoints=[endpoints_of_nimify_api(ready=False)]))
+    assert state_evidence_fix(finding) == ("fail", "no ready endpoint behind nimify-system/nimify-api", ENDPOINTS_FIX)
+
+
+def test_endpoints_of_other_services_leave_the_check_unknown() -> None:
+    other = EndpointsRecord.from_raw(real_k8s_object("10_endpoints__k9s_ep.json"))  # ns-1/blee
+    finding = check_endpoints(store_with(endpoints=[other]))
+    assert state_evidence_fix(finding) == ("unknown", "endpoints not seen yet", "")
+
+
+# --- GPUs: "Check GPU resources" ------------------------------------------------------------------------------
+L4_XID_COUNTER_END = 'window_size_in_ms="300000"} 0'
+
+
+def gpu_view(dcgm_text: str) -> GpuView:
+    return merge_gpu_readings([GpuReading("dcgm", gpus_from_dcgm(parse_metrics(dcgm_text, at=0.0)))])
+
+
+def test_gpus_pass_on_the_dcgm_capture_without_xid() -> None:
+    finding = check_gpus(store_with(gpus=gpu_view(real_text("dcgm/dcgm_sample.txt"))))
+    assert state_evidence_fix(finding) == ("pass", "1 GPUs, no XID error", "")
+    assert finding.runbook == "Check GPU resources"
+
+
+def test_gpus_fail_on_an_xid_error() -> None:
+    capture = real_text("dcgm/dcgm_sample.txt")
+    assert capture.count(L4_XID_COUNTER_END) == 1
+    # the exporter's window counter once the driver reported XID 79 (the GPU fell off the bus)
+    with_xid = capture.replace(L4_XID_COUNTER_END, 'window_size_in_ms="300000",xid="79"} 1')
+    finding = check_gpus(store_with(gpus=gpu_view(with_xid)))
+    assert state_evidence_fix(finding) == (
+        "fail",
+        "127.0.0.1 GPU 0 XID 79",
+        "a GPU reported an XID error: drain/replace that node",
+    )
+
+
+def test_gpus_without_data_say_why() -> None:
+    assert state_evidence_fix(check_gpus(store_with())) == ("unknown", "no GPU data yet", "")
+    view = merge_gpu_readings([GpuReading("dcgm", error="DCGM exporter unreachable: connection refused")])
+    evidence = (
+        "no GPU data: DCGM exporter: DCGM exporter unreachable: connection refused; "
+        "Triton metrics: not asked; local NVML: not asked"
+    )
+    assert state_evidence_fix(check_gpus(store_with(gpus=view))) == ("unknown", evidence, "")
+
+
+# --- alerts: the runbook's rules as Prometheus evaluates them ---------------------------------------------------
+END_MS = 1_800_000_000_000
+ALERTS_FIX = "the alert names the symptom: see the panes"
+
+
+def judged(rule: AlertRule, values: list[float], step_s: float) -> AlertStatus:
+    """The rule's state from its query's values, ``step_s`` apart, ending at END_MS."""
+    step_ms = round(step_s * 1000)
+    start_ms = END_MS - step_ms * (len(values) - 1)
+    points = tuple(((start_ms + step_ms * k) / 1000, value) for k, value in enumerate(values))
+    return judge(rule, Matrix((Series({"job": "nimify-api"}, points),)), END_MS, step_ms)
+
+
+def quiet_alerts() -> list[AlertStatus]:
+    return [
+        judged(API_DOWN, [1.0] * 11, 3.0),
+        judged(HIGH_ERROR_RATE, [0.0] * 11, 12.0),
+        judged(HIGH_LATENCY, [0.08] * 11, 30.0),
+    ]
+
+
+def test_no_prometheus_means_no_alert_check() -> None:
+    assert check_alerts(store_with()) is None
+
+
+def test_alerts_pass_when_every_rule_is_quiet() -> None:
+    finding = check_alerts(store_with(alerts=quiet_alerts()))
+    assert state_evidence_fix(finding) == ("pass", "3 runbook alerts quiet", "")
+    assert finding is not None and finding.runbook == "Prevention: monitoring alerts"
+
+
+def test_alerts_fail_on_firing_and_pending_rules() -> None:
+    firing = judged(HIGH_ERROR_RATE, [1.0] * 11, 12.0)
+    pending = judged(API_DOWN, [1.0] * 8 + [0.0] * 3, 3.0)
+    assert (firing.state.value, pending.state.value) == ("firing", "pending")
+    finding = check_alerts(store_with(alerts=[pending, firing, quiet_alerts()[2]]))
+    evidence = "NimifyHighErrorRate firing: 1 > 0.01 for 120 s, NimifyAPIDown pending: 0 == 0 for 6 s of 30 s"
+    assert state_evidence_fix(finding) == ("fail", evidence, ALERTS_FIX)
+
+
+async def test_alerts_are_unknown_when_prometheus_cannot_be_reached() -> None:
+    async with httpx.AsyncClient() as http:
+        statuses = await evaluate_alerts(PromClient(http, "http://127.0.0.1:9"))
+    finding = check_alerts(store_with(alerts=statuses))
+    evidence = "range query 'up{job=\"nimify-api\"}': cannot reach Prometheus at http://127.0.0.1:9: connection refused"
+    assert state_evidence_fix(finding) == ("unknown", evidence, "")
