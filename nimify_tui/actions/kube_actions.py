@@ -81,11 +81,41 @@ def _singular(resource: str) -> str:
     return _KINDS[resource].lower()
 
 
+_CORE_KINDS: dict[str, str] = {
+    "pods": "Pod",
+    "configmaps": "ConfigMap",
+    "persistentvolumeclaims": "PersistentVolumeClaim",
+}
+
+
+class OneObject:
+    """What every action on one namespaced object says the same way: its target and where it is read from, both
+    from ``resource_name()`` (a workload of apps/v1 or a core object), ``namespace`` and ``name``."""
+
+    namespace: str
+    name: str
+
+    def resource_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def target(self) -> Target:
+        resource = self.resource_name()
+        return Target(_KINDS.get(resource) or _CORE_KINDS[resource], self.namespace, self.name)
+
+    @property
+    def object_path(self) -> str:
+        resource = self.resource_name()
+        if resource in _CORE_KINDS:
+            return _core_path(resource, self.namespace, self.name)
+        return _workload_path(resource, self.namespace, self.name)
+
+
 # --- scale ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ScaleAction(KubeAction):
+class ScaleAction(OneObject, KubeAction):
     """``kubectl scale``: a merge patch of ``spec.replicas`` on the ``scale`` subresource."""
 
     verb: ClassVar[str] = "scale"
@@ -95,13 +125,12 @@ class ScaleAction(KubeAction):
     replicas: int
     current_replicas: int
 
-    @property
-    def target(self) -> Target:
-        return Target(_KINDS[self.resource], self.namespace, self.name)
+    def resource_name(self) -> str:
+        return self.resource
 
     @property
     def object_path(self) -> str:
-        return _workload_path(self.resource, self.namespace, self.name) + "/scale"
+        return super().object_path + "/scale"
 
     def summary(self) -> str:
         return f"scale {self.target} from {self.current_replicas} to {self.replicas} replicas"
@@ -148,7 +177,7 @@ def _resource_values(container: Mapping[str, Any]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class ResourcesAction(KubeAction):
+class ResourcesAction(OneObject, KubeAction):
     """Set one container's memory and CPU limits and requests with a strategic merge patch (as the runbook)."""
 
     verb: ClassVar[str] = "set-resources"
@@ -158,13 +187,8 @@ class ResourcesAction(KubeAction):
     current: Mapping[str, Mapping[str, str]]  # container -> RESOURCE_FIELDS -> value now ("" when unset)
     wanted: Mapping[str, str]
 
-    @property
-    def target(self) -> Target:
-        return Target("Deployment", self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return deployment_path(self.namespace, self.name)
+    def resource_name(self) -> str:
+        return "deployments"
 
     def changed(self) -> dict[str, str]:
         now = self.current[self.container]
@@ -246,7 +270,7 @@ def rfc3339_now() -> str:
 
 
 @dataclass(frozen=True)
-class RestartAction(KubeAction):
+class RestartAction(OneObject, KubeAction):
     """``kubectl rollout restart``: stamp ``restartedAt`` into the pod template's annotations."""
 
     verb: ClassVar[str] = "restart"
@@ -256,13 +280,8 @@ class RestartAction(KubeAction):
     restarted_at: str
     paused: bool
 
-    @property
-    def target(self) -> Target:
-        return Target(_KINDS[self.resource], self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return _workload_path(self.resource, self.namespace, self.name)
+    def resource_name(self) -> str:
+        return self.resource
 
     def summary(self) -> str:
         return f"restart every pod of {self.target} (rolling)"
@@ -318,7 +337,7 @@ def plan_restart(
 
 
 @dataclass(frozen=True)
-class RolloutUndoAction(KubeAction):
+class RolloutUndoAction(OneObject, KubeAction):
     """``kubectl rollout undo [--to-revision=N]``: one JSON patch restoring a ReplicaSet's template."""
 
     verb: ClassVar[str] = "rollout-undo"
@@ -329,13 +348,8 @@ class RolloutUndoAction(KubeAction):
     history: tuple[Revision, ...]
     current_revision: int
 
-    @property
-    def target(self) -> Target:
-        return Target("Deployment", self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return deployment_path(self.namespace, self.name)
+    def resource_name(self) -> str:
+        return "deployments"
 
     def summary(self) -> str:
         if self.plan.patch is None:
@@ -447,7 +461,7 @@ def plan_rollout_undo(client: KubeClient, namespace: str, name: str, to_revision
 
 
 @dataclass(frozen=True)
-class DeletePodAction(KubeAction):
+class DeletePodAction(OneObject, KubeAction):
     """``kubectl delete pod``: graceful by default; ``force`` deletes at once (grace period 0)."""
 
     verb: ClassVar[str] = "delete"
@@ -458,13 +472,8 @@ class DeletePodAction(KubeAction):
     grace_period_s: int
     phase: str
 
-    @property
-    def target(self) -> Target:
-        return Target("Pod", self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return _core_path("pods", self.namespace, self.name)
+    def resource_name(self) -> str:
+        return "pods"
 
     def _how(self) -> str:
         if self.force:
@@ -563,7 +572,7 @@ def parse_configmap_text(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class ConfigMapEditAction(KubeAction):
+class ConfigMapEditAction(OneObject, KubeAction):
     """``kubectl edit configmap``: a PUT of the object as read, with new data, guarded by its resourceVersion."""
 
     verb: ClassVar[str] = "edit"
@@ -572,13 +581,8 @@ class ConfigMapEditAction(KubeAction):
     original: Mapping[str, Any] = field(repr=False)
     data: Mapping[str, str]
 
-    @property
-    def target(self) -> Target:
-        return Target("ConfigMap", self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return _core_path("configmaps", self.namespace, self.name)
+    def resource_name(self) -> str:
+        return "configmaps"
 
     @property
     def resource_version(self) -> str:
@@ -661,7 +665,7 @@ def plan_configmap_edit(client: KubeClient, namespace: str, name: str = "nimify-
 
 
 @dataclass(frozen=True)
-class ExpandVolumeAction(KubeAction):
+class ExpandVolumeAction(OneObject, KubeAction):
     """``kubectl patch pvc -p '{"spec":{"resources":{"requests":{"storage":...}}}}'``: grow a volume claim."""
 
     verb: ClassVar[str] = "expand"
@@ -672,13 +676,8 @@ class ExpandVolumeAction(KubeAction):
     storage_class: str
     expansion_allowed: bool | None  # None: the storage class could not be read
 
-    @property
-    def target(self) -> Target:
-        return Target("PersistentVolumeClaim", self.namespace, self.name)
-
-    @property
-    def object_path(self) -> str:
-        return _core_path("persistentvolumeclaims", self.namespace, self.name)
+    def resource_name(self) -> str:
+        return "persistentvolumeclaims"
 
     def summary(self) -> str:
         return f"expand {self.target} from {self.current_size} to {self.size}"

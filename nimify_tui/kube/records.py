@@ -159,22 +159,42 @@ def _containers(
 
 
 @dataclass(frozen=True, slots=True)
-class PodRecord:
-    """A pod: identity, kubectl's STATUS/READY/RESTARTS, placement, containers, and unmet conditions.
-
-    ``unmet_conditions`` holds only the conditions whose status is not True (``PodScheduled`` with the
-    scheduler's message, ``Ready``...): a healthy pod has none, which keeps big lists cheap.
-    """
+class ObjectRecord:
+    """What every Kubernetes object's record has: who it is, its labels, and its life span. ``namespace`` is ""
+    for a cluster-wide object; ``deleted_at`` is set once deletion started (the pod or claim is Terminating)."""
 
     name: str
     namespace: str
     uid: str
     resource_version: str
     labels: Mapping[str, str]
-    owner_kind: str
-    owner_name: str
     created_at: float | None
     deleted_at: float | None
+
+
+def _identity(metadata: Mapping[str, Any]) -> tuple[str, str, str, str, Mapping[str, str], float | None, float | None]:
+    """The :class:`ObjectRecord` fields of an object's ``metadata``, in their order."""
+    return (
+        metadata.get("name") or "",
+        metadata.get("namespace") or "",
+        metadata.get("uid") or "",
+        metadata.get("resourceVersion") or "",
+        metadata.get("labels") or _EMPTY,
+        parse_timestamp(metadata.get("creationTimestamp")),
+        parse_timestamp(metadata.get("deletionTimestamp")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord(ObjectRecord):
+    """A pod: identity, kubectl's STATUS/READY/RESTARTS, placement, containers, and unmet conditions.
+
+    ``unmet_conditions`` holds only the conditions whose status is not True (``PodScheduled`` with the
+    scheduler's message, ``Ready``...): a healthy pod has none, which keeps big lists cheap.
+    """
+
+    owner_kind: str
+    owner_name: str
     phase: str
     status: str
     ready: int
@@ -203,15 +223,9 @@ class PodRecord:
         annotations = metadata.get("annotations") or _EMPTY
         raw_conditions = status.get("conditions") or ()
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            metadata.get("labels") or _EMPTY,
+            *_identity(metadata),
             owner.get("kind") or "",
             owner.get("name") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
-            parse_timestamp(metadata.get("deletionTimestamp")),
             status.get("phase") or "",
             summary.reason,
             summary.ready,
@@ -242,13 +256,9 @@ class PodRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(ObjectRecord):
     """An event (core ``v1`` or ``events.k8s.io/v1`` shape); ``last_seen`` and ``count`` follow kubectl."""
 
-    name: str
-    namespace: str
-    uid: str
-    resource_version: str
     type: str
     reason: str
     message: str
@@ -281,10 +291,7 @@ class EventRecord:
         elif count == 0:
             count = 1  # a singleton event of the new API has no count
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
+            *_identity(metadata),
             obj.get("type") or "",
             obj.get("reason") or "",
             obj.get("message") or obj.get("note") or "",
@@ -300,14 +307,9 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class NodeRecord:
+class NodeRecord(ObjectRecord):
     """A node: readiness conditions, roles, version, and CPU / memory / GPU capacity and allocatable."""
 
-    name: str
-    uid: str
-    resource_version: str
-    labels: Mapping[str, str]
-    created_at: float | None
     unschedulable: bool
     roles: tuple[str, ...]
     kubelet_version: str
@@ -340,11 +342,7 @@ class NodeRecord:
             for t in spec.get("taints") or ()
         )
         return cls(
-            metadata.get("name") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            labels,
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             bool(spec.get("unschedulable")),
             node_roles(labels),
             (status.get("nodeInfo") or _EMPTY).get("kubeletVersion") or "",
@@ -368,14 +366,9 @@ def _template_containers(spec: Mapping[str, Any]) -> tuple[tuple[str, ...], tupl
 
 
 @dataclass(frozen=True, slots=True)
-class DeploymentRecord:
+class DeploymentRecord(ObjectRecord):
     """A deployment: replica counts, template containers and images, selector, revision, conditions."""
 
-    name: str
-    namespace: str
-    uid: str
-    resource_version: str
-    created_at: float | None
     generation: int
     observed_generation: int
     desired: int
@@ -401,11 +394,7 @@ class DeploymentRecord:
         containers, images = _template_containers(spec)
         replicas = spec.get("replicas")
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             metadata.get("generation") or 0,
             status.get("observedGeneration") or 0,
             1 if replicas is None else replicas,  # the API server's default
@@ -425,14 +414,9 @@ class DeploymentRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaSetRecord:
+class ReplicaSetRecord(ObjectRecord):
     """A ReplicaSet as rollout history reads it: revision, change cause, owning deployment, replica counts."""
 
-    name: str
-    namespace: str
-    uid: str
-    resource_version: str
-    created_at: float | None
     owner_kind: str
     owner_name: str
     owner_uid: str
@@ -456,11 +440,7 @@ class ReplicaSetRecord:
         containers, images = _template_containers(spec)
         replicas = spec.get("replicas")
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             owner.get("kind") or "",
             owner.get("name") or "",
             owner.get("uid") or "",
@@ -477,15 +457,9 @@ class ReplicaSetRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PVCRecord:
+class PVCRecord(ObjectRecord):
     """A persistent volume claim: phase, volume, requested and actual size, modes, class, resize state."""
 
-    name: str
-    namespace: str
-    uid: str
-    resource_version: str
-    created_at: float | None
-    deleted_at: float | None
     phase: str
     volume_name: str
     requested: str
@@ -504,12 +478,7 @@ class PVCRecord:
         status = obj.get("status") or _EMPTY
         annotations = metadata.get("annotations") or _EMPTY
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
-            parse_timestamp(metadata.get("deletionTimestamp")),
+            *_identity(metadata),
             status.get("phase") or "",
             spec.get("volumeName") or "",
             ((spec.get("resources") or _EMPTY).get("requests") or _EMPTY).get("storage") or "",
@@ -524,14 +493,9 @@ class PVCRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceRecord:
+class ServiceRecord(ObjectRecord):
     """Service: type, cluster IP, ports as kubectl writes them (``8000/TCP``, ``80:30080/TCP``), selector."""
 
-    name: str
-    namespace: str
-    uid: str
-    resource_version: str
-    created_at: float | None
     type: str
     cluster_ip: str
     external_ips: tuple[str, ...]
@@ -549,11 +513,7 @@ class ServiceRecord:
             for p in spec.get("ports") or ()
         )
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("uid") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             spec.get("type") or "ClusterIP",
             spec.get("clusterIP") or "",
             tuple(spec.get("externalIPs") or ()),
@@ -573,13 +533,9 @@ class EndpointAddress:
 
 
 @dataclass(frozen=True, slots=True)
-class EndpointsRecord:
+class EndpointsRecord(ObjectRecord):
     """The endpoints of a service: ready and not-ready addresses, and the ports."""
 
-    name: str
-    namespace: str
-    resource_version: str
-    created_at: float | None
     addresses: tuple[EndpointAddress, ...]
     ports: tuple[int, ...]
 
@@ -598,10 +554,7 @@ class EndpointsRecord:
                     )
             ports.extend(p.get("port") or 0 for p in subset.get("ports") or ())
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             tuple(addresses),
             tuple(ports),
         )
@@ -623,13 +576,9 @@ class IngressBackend:
 
 
 @dataclass(frozen=True, slots=True)
-class IngressRecord:
+class IngressRecord(ObjectRecord):
     """An ingress: class, hosts, load-balancer addresses, TLS, and the service behind each path."""
 
-    name: str
-    namespace: str
-    resource_version: str
-    created_at: float | None
     ingress_class: str
     hosts: tuple[str, ...]
     addresses: tuple[str, ...]
@@ -654,10 +603,7 @@ class IngressRecord:
             backends.append(_backend("", "", default))
         load_balancer = (obj.get("status") or _EMPTY).get("loadBalancer") or _EMPTY
         return cls(
-            metadata.get("name") or "",
-            metadata.get("namespace") or "",
-            metadata.get("resourceVersion") or "",
-            parse_timestamp(metadata.get("creationTimestamp")),
+            *_identity(metadata),
             spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class") or "",
             tuple(hosts),
             tuple(i.get("ip") or i.get("hostname") or "" for i in load_balancer.get("ingress") or ()),
