@@ -120,11 +120,6 @@ class AccessReviewer:
             return Permission(False, READ_ONLY_REASON)
         return Permission(True, "allowed: " + "; ".join(answered) if answered else "no permission needed")
 
-    def forget(self) -> None:
-        """Drop every cached answer (after a context switch or a change of roles)."""
-        with self._lock:
-            self._cache.clear()
-
 
 def _permission(question: AccessCheck, reply: Any) -> Permission:
     status = reply.get("status") if isinstance(reply, dict) else None
