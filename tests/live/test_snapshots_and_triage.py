@@ -45,6 +45,7 @@ def test_readers_iterate_the_latency_history_while_the_poller_appends() -> None:
         for at in range(4 * HISTORY_POINTS):
             history = history.added(point(float(at)))
             store.put(LATENCY, history)
+            time.sleep(0)
         done.set()
 
     def read() -> None:
@@ -52,7 +53,10 @@ def test_readers_iterate_the_latency_history_while_the_poller_appends() -> None:
             history = store.value(LATENCY)
             assert history is not None
             try:
-                seen = [p.at for p in history.points]
+                seen = []
+                for p in history.points:  # a slow reader, as the plot is: it lets the writer run in between
+                    seen.append(p.at)
+                    time.sleep(0)
                 if seen != sorted(seen) or len(seen) > HISTORY_POINTS or len(seen) != len(history.points):
                     problems.append(f"a torn snapshot: {len(seen)} points")
             except RuntimeError as exc:
