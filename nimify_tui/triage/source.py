@@ -23,6 +23,8 @@ from nimify_tui.triage.checks import (
     overall_state,
     run_checks,
 )
+from nimify_tui.triage.diagnose import diagnose
+from nimify_tui.triage.diagnosis import Diagnosis
 
 FindingChanged = Callable[[Finding, "State | None"], None]
 
@@ -32,6 +34,7 @@ class Triage:
     """The checks' answer at one moment."""
 
     findings: tuple[Finding, ...]
+    diagnoses: tuple[Diagnosis, ...]  # most likely root cause first
     overall: Overall
     first_failure_at: float | None  # when a check first failed in this session; kept for the post-mortem
     checked_at: float
@@ -77,8 +80,9 @@ class TriageSource:
         """Run every check, publish the result and report the changes."""
         now = self.clock()
         findings = tuple(run_checks(self.store, now, main_namespace=self.main_namespace))
+        diagnoses = diagnose(self.store, findings, now, main_namespace=self.main_namespace)
         changed = self.tracker.update(findings, now)
-        triage = Triage(findings, overall_state(findings), self.tracker.first_failure_at, now)
+        triage = Triage(findings, diagnoses, overall_state(findings), self.tracker.first_failure_at, now)
         self.store.put(TRIAGE, triage)
         if self.on_change is not None:
             for finding, previous in changed:
