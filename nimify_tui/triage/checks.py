@@ -68,12 +68,17 @@ def check_probe(store: Store, probe_name: str, check: str, title: str, runbook: 
         return Finding(
             check, title, "pass", f"{probe_name}: HTTP {result.status} in {result.latency_ms:.0f} ms", runbook
         )
-    return Finding(check, title, "fail", f"{probe_name}: {result.error or f'HTTP {result.status}'}", runbook, fix)
+    error = result.error or f"HTTP {result.status}"
+    if "no endpoints available" in error:
+        fix = "no nimify-api pod is ready behind its service: see the pods pane and the diagnosis"
+    return Finding(check, title, "fail", f"{probe_name}: {error}", runbook, fix)
 
 
 def check_crashloop(pods: Sequence[PodRecord], now: float) -> Finding:
     runbook = "Scenario 1: Pod Crash Loop"
-    crashing = [p for p in pods if p.status in ("CrashLoopBackOff", "OOMKilled", "Error") or _recent_crash(p, now)]
+    # a Failed pod (evicted, a finished Job) never restarts: it is the trace of something else, not a crash loop
+    alive = [p for p in pods if p.phase not in ("Failed", "Succeeded") and p.deleted_at is None]
+    crashing = [p for p in alive if p.status in ("CrashLoopBackOff", "OOMKilled", "Error") or _recent_crash(p, now)]
     if not crashing:
         return Finding("pods-crashloop", "Pods crash-looping", "pass", "no pod is restarting", runbook)
     oom = [p for p in crashing if _last_reason(p) == "OOMKilled" or p.status == "OOMKilled"]
@@ -114,7 +119,8 @@ def check_pending(pods: Sequence[PodRecord], events: Sequence[EventRecord]) -> F
     }
     first = pending[0]
     message = why.get((first.namespace, first.name), "no FailedScheduling event yet")
-    gpu = "nvidia.com/gpu" in message
+    # "had untolerated taint {nvidia.com/gpu: present}" names the GPU taint, not a GPU shortage
+    gpu = "Insufficient nvidia.com/gpu" in message
     fix = (
         "not enough GPUs: check the nodes' GPUs (XID errors) and free or add GPU capacity"
         if gpu
@@ -132,13 +138,22 @@ def check_pending(pods: Sequence[PodRecord], events: Sequence[EventRecord]) -> F
 
 
 def check_deployments(deployments: Sequence[DeploymentRecord]) -> Finding:
+    """Fewer replicas available than desired, or a rollout that gave up (ProgressDeadlineExceeded). A rollout still
+    in progress with every replica available is normal life, not a failure: it is named in the evidence."""
     runbook = "Check recent deployments"
-    short = [d for d in deployments if d.desired > 0 and (d.available < d.desired or d.updated < d.desired)]
+    short = [d for d in deployments if d.desired > 0 and (d.available < d.desired or _rollout_stuck(d))]
+    rolling = [d for d in deployments if d.desired > 0 and d.updated < d.desired and d not in short]
     if not short:
-        return Finding("deployments", "Deployments available", "pass", "all deployments fully available", runbook)
+        evidence = "all deployments fully available"
+        if rolling:
+            evidence += "; rolling out: " + _names(
+                f"{d.namespace}/{d.name} {d.updated}/{d.desired} updated" for d in rolling
+            )
+        return Finding("deployments", "Deployments available", "pass", evidence, runbook)
     evidence = _names(
         f"{d.namespace}/{d.name} {d.available}/{d.desired} available"
         + (f" ({d.updated}/{d.desired} updated)" if d.updated < d.desired else "")
+        + (" (rollout past its progress deadline)" if _rollout_stuck(d) else "")
         for d in short
     )
     return Finding(
@@ -149,6 +164,13 @@ def check_deployments(deployments: Sequence[DeploymentRecord]) -> Finding:
         runbook,
         "open the deployment (enter) for its rollout history; roll back a bad revision (u)",
         tuple(f"{d.namespace}/deployment/{d.name}" for d in short),
+    )
+
+
+def _rollout_stuck(deployment: DeploymentRecord) -> bool:
+    return any(
+        c.type == "Progressing" and c.status == "False" and c.reason == "ProgressDeadlineExceeded"
+        for c in deployment.conditions
     )
 
 

@@ -1,14 +1,765 @@
-"""The rules that turn the store and the checks' findings into ranked diagnoses (see ``diagnosis.py``)."""
+"""The rules that turn the store and the checks' findings into ranked diagnoses (see ``diagnosis.py``).
+
+Each rule looks for one cause and returns a diagnosis only when its evidence is in the store; its rank puts causes
+before symptoms. The rules read Kubernetes' own signals (pod states, events, ReplicaSets, node conditions) rather
+than the simulator's names: a deployment is found through its pods' owners, the ingress controller by its labels,
+the hog by the deployment controller's ScalingReplicaSet events. Pods Pending, pods Evicted and a service with no
+endpoints are symptoms: they point at a cause found by another rule, or, alone, at a diagnosis that says the cause
+is unknown and offers no fix.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
+from nimify_tui.kube.faults import pod_fault
+from nimify_tui.kube.quantity import Quantity, format_quantity, quantity_or_none
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
+from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, GPUS, INGRESSES, LATENCY, NODES, PODS, PVCS, REPLICASETS, TRITON
 from nimify_tui.live.store import Store
-from nimify_tui.triage.checks import Finding
-from nimify_tui.triage.diagnosis import Diagnosis
+from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding
+from nimify_tui.triage.diagnosis import Diagnosis, Fix, Scenario
+
+TRITON_NAMESPACE = "triton-system"
+MIN_MEMORY_LIMIT = 2 * 2**30  # the runbook's 2Gi
+FATAL_XIDS = frozenset({48, 62, 63, 64, 74, 79, 92, 94, 95})  # XIDs after which the GPU needs a reset or a node drain
+TARGET_UTILIZATION = 0.5  # when scaling for load, leave the replicas half busy
+
+_SCALED = re.compile(r"Scaled up replica set (\S+) (?:from (\d+) to (\d+)|to (\d+)(?: from (\d+))?)")
+_INSUFFICIENT = re.compile(r"Insufficient ([\w/-]+(?:\.[\w/-]+)*)")  # "cpu", "nvidia.com/gpu"; not the full stop
+_VOLUME_FULL = re.compile(r"volume is full: (\d+) of (\d+) bytes used", re.IGNORECASE)
+_NO_ENDPOINTS = "no endpoints available"
+
+
+@dataclass(frozen=True)
+class _World:
+    """What the rules read, gathered once per run."""
+
+    store: Store
+    findings: Mapping[str, Finding]
+    now: float
+    main_namespace: str
+    pods: Sequence[PodRecord]
+    events: Sequence[EventRecord]
+    deployments: Mapping[tuple[str, str], DeploymentRecord]
+    replicasets: Mapping[tuple[str, str], ReplicaSetRecord]
+
+    def owner(self, pod: PodRecord) -> DeploymentRecord | None:
+        """The deployment whose ReplicaSet owns the pod."""
+        if pod.owner_kind != "ReplicaSet":
+            return None
+        rs = self.replicasets.get((pod.namespace, pod.owner_name))
+        if rs is None or rs.owner_kind != "Deployment":
+            return None
+        return self.deployments.get((pod.namespace, rs.owner_name))
+
+    def replicasets_of(self, deployment: DeploymentRecord) -> list[ReplicaSetRecord]:
+        """Its ReplicaSets, newest revision first."""
+        owned = [
+            rs
+            for rs in self.replicasets.values()
+            if rs.namespace == deployment.namespace
+            and rs.owner_kind == "Deployment"
+            and rs.owner_name == deployment.name
+        ]
+        return sorted(owned, key=lambda rs: rs.revision or 0, reverse=True)
+
+    def events_about(self, namespace: str, kind: str, name: str) -> list[EventRecord]:
+        """Its events, newest last."""
+        found = [
+            e
+            for e in self.events
+            if e.object_kind == kind and e.object_name == name and e.object_namespace in (namespace, "")
+        ]
+        return sorted(found, key=lambda e: e.last_seen or 0.0)
+
+    def failing(self, check: str) -> Finding | None:
+        finding = self.findings.get(check)
+        return finding if finding is not None and finding.state == "fail" else None
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    rank: int  # lower first: causes, then dependencies, then symptoms whose cause is unknown
+    diagnosis: Diagnosis
+
+
+Rule = Callable[[_World], Iterable[_Ranked]]
 
 
 def diagnose(store: Store, findings: Sequence[Finding], now: float, *, main_namespace: str) -> tuple[Diagnosis, ...]:
     """Every diagnosis the evidence supports, most likely root cause first; () when nothing is wrong."""
-    return ()
+    world = _World(
+        store=store,
+        findings={f.check: f for f in findings},
+        now=now,
+        main_namespace=main_namespace,
+        pods=[p for p in store.items(PODS) if p.deleted_at is None],
+        events=store.items(EVENTS),
+        deployments={(d.namespace, d.name): d for d in store.items(DEPLOYMENTS)},
+        replicasets={(r.namespace, r.name): r for r in store.items(REPLICASETS)},
+    )
+    ranked: list[_Ranked] = []
+    for rule in _RULES:
+        ranked.extend(rule(world))
+    ranked.extend(_unexplained_symptoms(world, [r.diagnosis for r in ranked]))
+    ranked.sort(key=lambda r: r.rank)
+    return tuple(r.diagnosis for r in ranked)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+def _obj(namespace: str, kind: str, name: str) -> str:
+    return f"{namespace}/{kind}/{name}" if namespace else f"{kind}/{name}"
+
+
+def _params(**values: str) -> Mapping[str, str]:
+    return MappingProxyType({key.replace("_", "."): value for key, value in values.items()})
+
+
+def _shown(items: Sequence[str], limit: int = 3) -> str:
+    return ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _crash_looping(pod: PodRecord, now: float) -> bool:
+    """Restarting containers: CrashLoopBackOff, or a restart in the last minutes with the pod not ready. A Failed
+    pod (evicted, or a finished Job) does not restart, and an image that cannot be pulled never ran."""
+    if pod.phase in ("Failed", "Succeeded") or pod.status in ("Evicted", "Completed"):
+        return False
+    if pod.status in ("CrashLoopBackOff", "OOMKilled", "RunContainerError"):
+        return True
+    recent = pod.last_restart_at is not None and now - pod.last_restart_at < 300
+    return recent and pod.ready < pod.total and pod.restarts > 0
+
+
+def _last_termination(pod: PodRecord) -> tuple[str, str, int | None]:
+    """(container, reason, exit code) of the newest termination."""
+    found = pod.last_termination()
+    if found is None:
+        return "", "", None
+    container, termination = found
+    return container, termination.reason, termination.exit_code
+
+
+# --- crash loops ------------------------------------------------------------------------------------------------
+def _crash_loops(world: _World) -> Iterable[_Ranked]:
+    """Crash-looping pods, by deployment: a bad new revision (roll back), OOM (raise the limit), or unknown."""
+    by_deployment: dict[tuple[str, str], list[PodRecord]] = {}
+    orphans: list[PodRecord] = []
+    for pod in world.pods:
+        if not _crash_looping(pod, world.now):
+            continue
+        deployment = world.owner(pod)
+        if deployment is None:
+            orphans.append(pod)
+        else:
+            by_deployment.setdefault((deployment.namespace, deployment.name), []).append(pod)
+    for key, pods in sorted(by_deployment.items()):
+        yield from _crash_loop_of(world, world.deployments[key], pods)
+    if orphans:
+        yield _crash_loop_without_deployment(orphans)
+
+
+def _crash_loop_without_deployment(pods: list[PodRecord]) -> _Ranked:
+    """Crash-looping pods that no deployment owns (a StatefulSet, an operator's custom resource, a bare pod): the
+    cause when the evidence has it, but no fix, since no key in the TUI changes their owner."""
+    first = pods[0]
+    container, reason, exit_code = _last_termination(first)
+    owner = f"{first.owner_kind}/{first.owner_name}" if first.owner_kind else "no owner"
+    evidence = [
+        f"{_shown([p.name for p in pods])} restarting, last termination {reason or 'unknown'}"
+        + (f" (exit code {exit_code})" if exit_code is not None else ""),
+        f"owned by {owner}, not a deployment: change it there",
+    ]
+    if reason == "OOMKilled":
+        spec = next((c for c in first.containers if c.name == container), None)
+        limit = spec.memory_limit if spec is not None and spec.memory_limit else "unset"
+        cause = f"container {container} of {first.name} is OOMKilled at its memory limit ({limit})"
+    else:
+        cause = f"{len(pods)} pod(s) crash-loop; the cause is not in the evidence: read the previous logs (p)"
+    return _Ranked(
+        45 if reason == "OOMKilled" else 60,
+        Diagnosis(
+            "crash-loop",
+            "Scenario 1: Pod Crash Loop",
+            first.labels.get("app.kubernetes.io/name") or first.labels.get("app") or first.owner_name or first.name,
+            cause,
+            tuple(evidence),
+            tuple(_obj(p.namespace, "pod", p.name) for p in pods),
+            None,
+        ),
+    )
+
+
+def _crash_loop_of(world: _World, deployment: DeploymentRecord, pods: list[PodRecord]) -> Iterable[_Ranked]:
+    runbook = "Scenario 1: Pod Crash Loop"
+    target = _obj(deployment.namespace, "deployment", deployment.name)
+    history = world.replicasets_of(deployment)
+    newest = history[0] if history else None
+    crashing_hashes = {p.owner_name for p in pods}
+    serving_older = [
+        rs for rs in history[1:] if rs.ready > 0 and rs.name not in crashing_hashes and rs.revision is not None
+    ]
+    container, reason, exit_code = _last_termination(pods[0])
+    exit_text = f"{reason or 'exit'} (exit code {exit_code})" if exit_code is not None else reason or "restarting"
+    evidence = [f"{_shown([p.name for p in pods])}: {pods[0].status}, last termination {exit_text}"]
+    objects = (target, *(_obj(p.namespace, "pod", p.name) for p in pods))
+    if newest is not None and newest.name in crashing_hashes and serving_older:
+        previous = serving_older[0]
+        evidence.append(
+            f"revision {newest.revision} ({', '.join(newest.images)}) crash-loops; revision {previous.revision} "
+            f"({', '.join(previous.images)}) still serves {previous.ready} pod(s)"
+        )
+        if newest.change_cause:
+            evidence.append(f"change cause: {newest.change_cause}")
+        yield _Ranked(
+            10,
+            Diagnosis(
+                "crash-loop",
+                runbook + " (rollback)",
+                deployment.name,
+                f"revision {newest.revision} of {deployment.name} crash-loops while revision {previous.revision} "
+                "still serves: roll back",
+                tuple(evidence),
+                objects,
+                Fix(
+                    "rollout-undo",
+                    deployment.namespace,
+                    "deployment",
+                    deployment.name,
+                    _params(revision=str(previous.revision)),
+                    f"kubectl rollout undo deployment/{deployment.name} -n {deployment.namespace} "
+                    f"--to-revision={previous.revision}",
+                ),
+            ),
+        )
+        return
+    oom = [p for p in pods if _last_termination(p)[1] == "OOMKilled" or p.status == "OOMKilled"]
+    if oom:
+        name = _last_termination(oom[0])[0] or container
+        spec = next((c for c in oom[0].containers if c.name == name), None)
+        limit = quantity_or_none(spec.memory_limit) if spec is not None and spec.memory_limit else None
+        current = float(limit) if limit is not None else None
+        raised = max(MIN_MEMORY_LIMIT, 2 * current) if current is not None else MIN_MEMORY_LIMIT
+        new_limit = _memory_text(raised)
+        evidence.append(
+            f"container {name} OOMKilled at its memory limit {spec.memory_limit if spec else 'unset'}"
+            f" in {len(oom)} pod(s)"
+        )
+        yield _Ranked(
+            10,
+            Diagnosis(
+                "crash-loop",
+                runbook,
+                deployment.name,
+                f"{deployment.name}'s container {name} needs more memory than its limit "
+                f"({spec.memory_limit if spec else 'unset'}): the kernel kills it (OOMKilled)",
+                tuple(evidence),
+                objects,
+                Fix(
+                    "set-resources",
+                    deployment.namespace,
+                    "deployment",
+                    deployment.name,
+                    MappingProxyType({"container": name, "limits.memory": new_limit}),
+                    f"kubectl set resources deployment/{deployment.name} -n {deployment.namespace} "
+                    f"-c {name} --limits=memory={new_limit}",
+                ),
+            ),
+        )
+        return
+    if _disk_full_evidence(world, deployment.namespace):
+        return  # the storage rule names the cause: a full volume
+    evidence.append("the previous container's logs say why (p on a pod)")
+    yield _Ranked(
+        50,
+        Diagnosis(
+            "crash-loop",
+            runbook,
+            deployment.name,
+            f"{deployment.name} crash-loops ({exit_text}); the cause is not in the evidence yet",
+            tuple(evidence),
+            objects,
+            None,
+        ),
+    )
+
+
+def _memory_text(value: float) -> str:
+    """A memory quantity in whole Gi when it is one, else Mi."""
+    gib = value / 2**30
+    return f"{math.ceil(gib)}Gi" if gib >= 1 else f"{math.ceil(value / 2**20)}Mi"
+
+
+# --- resource exhaustion ----------------------------------------------------------------------------------------
+def _unschedulable(world: _World) -> dict[str, list[tuple[PodRecord, str]]]:
+    """Pending pods by the resource they lack ("cpu", "memory", "nvidia.com/gpu"), with the scheduler's message.
+    A taint clause naming nvidia.com/gpu is not a shortage: only ``Insufficient X`` is."""
+    latest: dict[tuple[str, str], str] = {}
+    for event in sorted(world.events, key=lambda e: e.last_seen or 0.0):
+        if event.reason == "FailedScheduling":
+            latest[(event.object_namespace, event.object_name)] = event.message
+    lacking: dict[str, list[tuple[PodRecord, str]]] = {}
+    for pod in world.pods:
+        if pod.phase != "Pending" or pod.node:
+            continue
+        message = latest.get((pod.namespace, pod.name), "")
+        for resource in dict.fromkeys(_INSUFFICIENT.findall(message.split("preemption:")[0])):
+            lacking.setdefault(resource, []).append((pod, message))
+    return lacking
+
+
+def _scale_ups(world: _World) -> dict[tuple[str, str], tuple[int, int, float]]:
+    """The deployments the deployment controller scaled up lately: (from, to, when) of the newest scale-up."""
+    found: dict[tuple[str, str], tuple[int, int, float]] = {}
+    for event in sorted(world.events, key=lambda e: e.last_seen or 0.0):
+        if event.reason != "ScalingReplicaSet" or event.object_kind != "Deployment":
+            continue
+        match = _SCALED.search(event.message)
+        if match is None:
+            continue
+        before = match.group(2) or match.group(5)
+        after = match.group(3) or match.group(4)
+        if before is None or after is None:
+            continue
+        found[(event.object_namespace or event.namespace, event.object_name)] = (
+            int(before),
+            int(after),
+            event.last_seen or 0.0,
+        )
+    return found
+
+
+def _resource_exhaustion(world: _World) -> Iterable[_Ranked]:
+    """Pods Pending for lack of CPU or memory: the deployment scaled up far past its size that fills the nodes
+    (scale it back), or, when no such hog is seen, the shortage with no fix."""
+    runbook = "Scenario 2: Resource Exhaustion"
+    lacking = _unschedulable(world)
+    starved = [(p, m) for resource in ("cpu", "memory") for p, m in lacking.get(resource, [])]
+    if not starved:
+        return
+    hogs = []
+    for key, (before, after, when) in _scale_ups(world).items():
+        deployment = world.deployments.get(key)
+        if deployment is None:
+            continue
+        running = sum(1 for p in world.pods if p.phase == "Running" and world.owner(p) is deployment)
+        if after >= 2 * max(before, 1) and deployment.desired >= after and running:
+            hogs.append((after - before, deployment, before, after, when, running))
+    pending_names = [p.name for p, _ in starved]
+    shortage = sorted({r for r in lacking if r in ("cpu", "memory")})
+    evidence = [f"{_shown(pending_names)} Pending: {starved[0][1].split(' preemption:')[0]}"]
+    evicted = [p.name for p in world.pods if p.phase == "Failed" and "low on resource" in p.message]
+    if evicted:
+        evidence.append(f"evicted for lack of memory: {_shown(evicted)}")
+    objects = tuple(_obj(p.namespace, "pod", p.name) for p, _ in starved)
+    if hogs:
+        hogs.sort(key=lambda h: h[0], reverse=True)
+        _, hog, before, after, _when, running = hogs[0]
+        replicas = min(before, 1)
+        evidence.insert(0, f"deployment {hog.namespace}/{hog.name} was scaled up from {before} to {after}")
+        evidence.append(f"{running} of its pods run on the nodes the Pending pods need")
+        yield _Ranked(
+            10,
+            Diagnosis(
+                "resource-exhaustion",
+                runbook,
+                hog.name,
+                f"{hog.name}, scaled from {before} to {after} replicas, takes the {'/'.join(shortage)} the other "
+                "pods need: scale it back down",
+                tuple(evidence),
+                (_obj(hog.namespace, "deployment", hog.name), *objects),
+                Fix(
+                    "scale",
+                    hog.namespace,
+                    "deployment",
+                    hog.name,
+                    _params(replicas=str(replicas)),
+                    f"kubectl scale deployment {hog.name} --replicas={replicas} -n {hog.namespace}",
+                ),
+            ),
+        )
+        return
+    yield _Ranked(
+        55,
+        Diagnosis(
+            "resource-exhaustion",
+            runbook,
+            "node",
+            f"the nodes lack {'/'.join(shortage)} for {len(starved)} pod(s); no deployment was seen scaling up: "
+            "free capacity or add nodes",
+            tuple(evidence),
+            objects,
+            None,
+        ),
+    )
+
+
+# --- storage ----------------------------------------------------------------------------------------------------
+def _disk_full_evidence(world: _World, namespace: str) -> list[tuple[str, str]]:
+    """(claim, evidence line) for each claim of ``namespace`` reported full and not grown since."""
+    found = []
+    for pvc in world.store.items(PVCS):
+        if pvc.namespace != namespace:
+            continue
+        capacity = quantity_or_none(pvc.capacity)
+        for event in reversed(world.events_about(pvc.namespace, "PersistentVolumeClaim", pvc.name)):
+            match = _VOLUME_FULL.search(event.message)
+            if match is None:
+                continue
+            total = int(match.group(2))
+            if capacity is not None and float(capacity) > total:
+                break  # expanded since: an old warning
+            found.append((pvc.name, f"{event.reason}: {event.message.strip()}"))
+            break
+    return found
+
+
+def _storage(world: _World) -> Iterable[_Ranked]:
+    """A volume that is full (expand it, doubled), a claim not bound, a resize waiting for a pod restart."""
+    runbook = "Scenario 3: Storage Issues"
+    claims = {(p.namespace, p.name): p for p in world.store.items(PVCS)}
+    namespaces = sorted({ns for ns, _ in claims})
+    for namespace in namespaces:
+        for claim_name, line in _disk_full_evidence(world, namespace):
+            pvc = claims[(namespace, claim_name)]
+            capacity = quantity_or_none(pvc.capacity) or quantity_or_none(pvc.requested)
+            doubled = (
+                format_quantity(Quantity(capacity.value * 2, capacity.format)) if capacity is not None else "200Gi"
+            )
+            crashing = [p.name for p in world.pods if p.namespace == namespace and _crash_looping(p, world.now)]
+            evidence = [line]
+            if crashing:
+                evidence.append(f"pods of {namespace} crash-loop meanwhile: {_shown(crashing)}")
+            yield _Ranked(
+                5,
+                Diagnosis(
+                    "storage",
+                    runbook,
+                    "storage",
+                    f"the volume of claim {claim_name} is full ({pvc.capacity}): expand it",
+                    tuple(evidence),
+                    (
+                        _obj(namespace, "persistentvolumeclaim", claim_name),
+                        *(_obj(namespace, "pod", n) for n in crashing),
+                    ),
+                    Fix(
+                        "expand-pvc",
+                        namespace,
+                        "persistentvolumeclaim",
+                        claim_name,
+                        _params(storage=doubled),
+                        f"kubectl patch pvc {claim_name} -n {namespace} -p "
+                        f'\'{{"spec":{{"resources":{{"requests":{{"storage":"{doubled}"}}}}}}}}\'',
+                    ),
+                ),
+            )
+    unbound = [p for p in claims.values() if p.phase not in ("Bound", "") and p.deleted_at is None]
+    if unbound:
+        yield _Ranked(
+            40,
+            Diagnosis(
+                "storage",
+                runbook,
+                "storage",
+                f"claim {unbound[0].name} is {unbound[0].phase}: its pods cannot start until it binds",
+                tuple(f"{p.namespace}/{p.name} {p.phase} (class {p.storage_class or 'default'})" for p in unbound),
+                tuple(_obj(p.namespace, "persistentvolumeclaim", p.name) for p in unbound),
+                None,
+            ),
+        )
+
+
+# --- network ----------------------------------------------------------------------------------------------------
+def _is_ingress_controller(pod: PodRecord) -> bool:
+    names = (pod.labels.get("app.kubernetes.io/name", ""), pod.labels.get("app", ""), pod.namespace)
+    return any("ingress" in name for name in names) and pod.labels.get("app.kubernetes.io/component", "controller") in (
+        "controller",
+        "",
+    )
+
+
+def _network(world: _World) -> Iterable[_Ranked]:
+    """The ingress controller not ready (restart it), or a service of the main namespace selecting no ready pod while
+    its app's pods are ready (a selector mismatch: no fix in the TUI but the rollback of the change)."""
+    runbook = "Scenario 4: Network/Ingress Issues"
+    controllers = [p for p in world.pods if _is_ingress_controller(p) and p.phase != "Succeeded"]
+    broken = [p for p in controllers if pod_fault(p, world.now) is not None]
+    no_address = [i for i in world.store.items(INGRESSES) if not i.addresses]
+    if broken:
+        deployment = world.owner(broken[0])
+        evidence = [f"{p.namespace}/{p.name}: {pod_fault(p, world.now)}" for p in broken[:3]]
+        for pod in broken[:1]:
+            for event in world.events_about(pod.namespace, "Pod", pod.name)[-2:]:
+                if event.type == "Warning":
+                    evidence.append(f"{event.reason}: {event.message.strip()}")
+        evidence.extend(f"ingress {i.namespace}/{i.name} has no address" for i in no_address)
+        fix = None
+        if deployment is not None:
+            fix = Fix(
+                "rollout-restart",
+                deployment.namespace,
+                "deployment",
+                deployment.name,
+                MappingProxyType({}),
+                f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
+            )
+        yield _Ranked(
+            15,
+            Diagnosis(
+                "network",
+                runbook,
+                "ingress",
+                "the ingress controller is not ready, so no traffic reaches nimify-api from outside: restart it",
+                tuple(evidence),
+                tuple(_obj(p.namespace, "pod", p.name) for p in broken)
+                + tuple(_obj(i.namespace, "ingress", i.name) for i in no_address),
+                fix,
+            ),
+        )
+
+
+# --- dependencies: Triton, its models, its GPUs -----------------------------------------------------------------
+def _triton(world: _World) -> Iterable[_Ranked]:
+    """A model Triton cannot load (load it again once the cause is gone), or Triton not ready at all."""
+    runbook = "Scenario 5: Dependency Failures"
+    view = world.store.value(TRITON)
+    if view is None:
+        return
+    failed = [m for m in view.models if m.state in ("UNAVAILABLE",)]
+    if failed:
+        model = failed[0]
+        evidence = [f"model {model.name} version {model.version or '-'}: {model.state}: {model.reason}"]
+        if view.ready is False:
+            evidence.append("Triton reports not ready on " + ", ".join(s.name for s in view.servers if not s.ready))
+        ready_finding = world.failing("api-ready")
+        if ready_finding is not None:
+            evidence.append(ready_finding.evidence)
+        yield _Ranked(
+            20,
+            Diagnosis(
+                "dependency",
+                runbook,
+                "triton",
+                f"Triton could not load model {model.name}, so nimify-api cannot serve: load it again "
+                "(after freeing what made it fail)",
+                tuple(evidence),
+                (_obj(TRITON_NAMESPACE, "model", model.name),),
+                Fix("load-model", TRITON_NAMESPACE, "model", model.name, MappingProxyType({}), None),
+            ),
+        )
+        return
+    servers_down = [s for s in view.servers if s.live is False or s.error]
+    if servers_down and len(servers_down) == len(view.servers):
+        deployment = next(
+            (d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None
+        )
+        fix = (
+            Fix(
+                "rollout-restart",
+                deployment.namespace,
+                "deployment",
+                deployment.name,
+                MappingProxyType({}),
+                f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
+            )
+            if deployment is not None
+            else None
+        )
+        yield _Ranked(
+            25,
+            Diagnosis(
+                "dependency",
+                runbook,
+                "triton",
+                "no Triton server answers: restart them",
+                tuple(f"{s.name}: {s.error or 'not live'}" for s in servers_down[:3]),
+                tuple(_obj(TRITON_NAMESPACE, "pod", s.name) for s in servers_down),
+                fix,
+            ),
+        )
+
+
+def _gpu_requests(pod: PodRecord) -> int:
+    return sum(int(c.gpu_limit or c.gpu_request or 0) for c in pod.containers if not c.init)
+
+
+def _gpus(world: _World) -> Iterable[_Ranked]:
+    """A GPU lost to a fatal XID: the node's allocatable GPUs drop and a GPU pod cannot be placed. Scale the GPU
+    deployment to what fits (the fix the TUI can apply), or cordon and drain the node for the GPU to be replaced."""
+    view = world.store.value(GPUS)
+    if view is None:
+        return
+    lost = [g for node in view.nodes for g in node.gpus if g.last_xid in FATAL_XIDS]
+    if not lost:
+        return
+    gpu = lost[0]
+    evidence = [
+        f"{gpu.node} GPU {gpu.index if gpu.index is not None else '?'} ({gpu.uuid}) reported XID {gpu.last_xid}"
+    ]
+    nodes = {n.name: n for n in world.store.items(NODES)}
+    node = nodes.get(gpu.node)
+    if node is not None and node.gpu_allocatable < node.gpu_capacity:
+        evidence.append(f"{gpu.node}: nvidia.com/gpu allocatable {node.gpu_allocatable} of {node.gpu_capacity}")
+    pending = _unschedulable(world).get("nvidia.com/gpu", [])
+    fix: Fix | None = Fix("cordon", "", "node", gpu.node, MappingProxyType({}), f"kubectl cordon {gpu.node}")
+    objects: list[str] = [_obj("", "node", gpu.node)]
+    if pending:
+        pod = pending[0][0]
+        deployment = world.owner(pod)
+        evidence.append(f"{pod.namespace}/{pod.name} Pending: {pending[0][1].split(' preemption:')[0]}")
+        objects.append(_obj(pod.namespace, "pod", pod.name))
+        per_pod = _gpu_requests(pod)
+        if deployment is not None and per_pod > 0:
+            allocatable = sum(n.gpu_allocatable for n in nodes.values())
+            others = sum(
+                _gpu_requests(p)
+                for p in world.pods
+                if p.node and p.phase in ("Running", "Pending") and world.owner(p) is not deployment
+            )
+            fits = max(0, (allocatable - others) // per_pod)
+            if 0 < fits < deployment.desired:
+                evidence.append(
+                    f"{allocatable} GPUs allocatable, {others} used by other pods: {fits} replicas of "
+                    f"{deployment.name} fit ({per_pod} GPU each)"
+                )
+                fix = Fix(
+                    "scale",
+                    deployment.namespace,
+                    "deployment",
+                    deployment.name,
+                    _params(replicas=str(fits)),
+                    f"kubectl scale deployment {deployment.name} --replicas={fits} -n {deployment.namespace}",
+                )
+                objects.insert(0, _obj(deployment.namespace, "deployment", deployment.name))
+    yield _Ranked(
+        12,
+        Diagnosis(
+            "infrastructure",
+            "Scenario 5: Dependency Failures (GPU resources)",
+            "gpu",
+            f"a GPU on {gpu.node} failed (XID {gpu.last_xid}) and is gone from the node: "
+            + ("run on the GPUs left, then drain the node" if fix and fix.action == "scale" else "drain the node"),
+            tuple(evidence),
+            tuple(objects),
+            fix,
+        ),
+    )
+
+
+# --- latency and errors -----------------------------------------------------------------------------------------
+def _latency(world: _World) -> Iterable[_Ranked]:
+    """p95 over the runbook's 0.5 s with Triton's queue time dominating: scale Triton for the load measured."""
+    history = world.store.value(LATENCY)
+    point = history.latest() if history is not None else None
+    if point is None or point.api_p95_s is None or point.api_p95_s <= LATENCY_THRESHOLD_S:
+        return
+    evidence = [f"nimify-api p95 {point.api_p95_s * 1000:.0f} ms (alert at {LATENCY_THRESHOLD_S * 1000:.0f} ms)"]
+    if point.api_error_ratio:
+        evidence.append(f"5xx {point.api_error_ratio:.1%} of {point.api_rps or 0:.0f} req/s")
+    queue, compute = point.queue_ms, point.compute_ms
+    if queue is None or compute is None or queue <= compute:
+        yield _Ranked(
+            35,
+            Diagnosis(
+                "latency",
+                "Monitoring: NimifyHighLatency",
+                "nimify-api",
+                "nimify-api is slow but Triton's queue is not the reason; the cause is not in the evidence",
+                tuple(evidence),
+                (),
+                None,
+            ),
+        )
+        return
+    evidence.append(f"Triton queue {queue:.0f} ms vs compute {compute:.0f} ms per request: requests wait")
+    deployment = next(
+        (d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None
+    )
+    fix = None
+    view = world.store.value(TRITON)
+    served = sum(m.interval.request_rate for m in view.models if m.interval) if view is not None else 0.0
+    if deployment is not None and deployment.ready > 0 and served > 0:
+        offered = max(point.api_rps or 0.0, served)
+        per_replica = served / deployment.ready
+        replicas = max(deployment.desired + 1, math.ceil(offered / (per_replica * TARGET_UTILIZATION)))
+        evidence.append(
+            f"{deployment.ready} replicas serve {served:.0f} req/s ({per_replica:.0f} each); {offered:.0f} req/s "
+            f"offered: {replicas} replicas keep them half busy"
+        )
+        fix = Fix(
+            "scale",
+            deployment.namespace,
+            "deployment",
+            deployment.name,
+            _params(replicas=str(replicas)),
+            f"kubectl scale deployment {deployment.name} --replicas={replicas} -n {deployment.namespace}",
+        )
+    yield _Ranked(
+        30,
+        Diagnosis(
+            "latency",
+            "Monitoring: NimifyHighLatency",
+            "triton",
+            "Triton is saturated: requests queue longer than they compute; scale it up if GPUs are free",
+            tuple(evidence),
+            (_obj(deployment.namespace, "deployment", deployment.name),) if deployment is not None else (),
+            fix,
+        ),
+    )
+
+
+def _error_rate(world: _World, found: Sequence[Diagnosis]) -> Iterable[_Ranked]:
+    """5xx over the runbook's 1 % with no cause found by the other rules."""
+    history = world.store.value(LATENCY)
+    point = history.latest() if history is not None else None
+    if point is None or point.api_error_ratio is None or point.api_error_ratio <= ERROR_RATIO_THRESHOLD or found:
+        return
+    yield _Ranked(
+        80,
+        Diagnosis(
+            "error-rate",
+            "Monitoring: NimifyHighErrorRate",
+            "nimify-api",
+            f"nimify-api answers {point.api_error_ratio:.1%} of requests with 5xx; the cause is not in the evidence",
+            (f"5xx {point.api_error_ratio:.1%} of {point.api_rps or 0:.0f} req/s",),
+            (),
+            None,
+        ),
+    )
+
+
+# --- what is left: symptoms with no cause found ------------------------------------------------------------------
+def _unexplained_symptoms(world: _World, found: Sequence[Diagnosis]) -> Iterable[_Ranked]:
+    """A failing probe or an empty service with no diagnosis to explain it: say so, offer nothing."""
+    yield from _error_rate(world, found)
+    if found:
+        return
+    for check in ("api-health", "api-ready", "endpoints", "pods-pending"):
+        finding = world.failing(check)
+        if finding is None:
+            continue
+        no_endpoints = _NO_ENDPOINTS in finding.evidence or check == "endpoints"
+        scenario: Scenario = (
+            "resource-exhaustion" if check == "pods-pending" else "network" if no_endpoints else "dependency"
+        )
+        yield _Ranked(
+            90,
+            Diagnosis(
+                scenario,
+                finding.runbook,
+                "nimify-api",
+                ("no nimify-api pod is ready behind its service" if no_endpoints else f"{finding.title} fails")
+                + "; the cause is not in the evidence yet",
+                (finding.evidence,),
+                finding.objects,
+                None,
+            ),
+        )
+        return
+
+
+_RULES: tuple[Rule, ...] = (_storage, _resource_exhaustion, _crash_loops, _network, _triton, _gpus, _latency)

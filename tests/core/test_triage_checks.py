@@ -161,12 +161,25 @@ def test_deployments_fail_when_replicas_are_unavailable() -> None:
     assert finding.objects == ("default/deployment/nginx-deployment",)
 
 
-def test_deployments_fail_when_a_new_template_is_not_rolled_out() -> None:
+def test_a_rollout_in_progress_with_every_replica_available_passes_and_is_named() -> None:
     raw = healthy_deployment()
     raw["metadata"]["generation"] = 2  # a new template, still served by the old pod: none of the new one yet
     raw["status"]["updatedReplicas"] = 0
     finding = check_deployments([DeploymentRecord.from_raw(raw)])
-    assert state_evidence_fix(finding) == ("fail", "icx/icx-db 1/1 available (0/1 updated)", DEPLOYMENT_FIX)
+    evidence = "all deployments fully available; rolling out: icx/icx-db 0/1 updated"
+    assert state_evidence_fix(finding) == ("pass", evidence, "")
+
+
+def test_a_rollout_past_its_progress_deadline_fails() -> None:
+    raw = healthy_deployment()
+    raw["status"]["updatedReplicas"] = 0
+    raw["status"]["conditions"] = [
+        {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+        {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"},
+    ]
+    finding = check_deployments([DeploymentRecord.from_raw(raw)])
+    evidence = "icx/icx-db 1/1 available (0/1 updated) (rollout past its progress deadline)"
+    assert state_evidence_fix(finding) == ("fail", evidence, DEPLOYMENT_FIX)
 
 
 def test_deployments_scaled_to_zero_are_not_short() -> None:

@@ -1,0 +1,316 @@
+"""The diagnosis rules on states built by hand and from the real captures: the cause before its symptoms, the fix
+filled from the evidence, no fix when the cause is unknown, and nothing at all on a healthy but noisy cluster."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from typing import Any
+
+from nimify_tui.kube.records import (
+    DeploymentRecord,
+    EventRecord,
+    PodRecord,
+    PVCRecord,
+    ReplicaSetRecord,
+)
+from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, PODS, PROBES, PVCS, REPLICASETS
+from nimify_tui.live.store import Store
+from nimify_tui.probes import ProbeResult
+from nimify_tui.triage.checks import run_checks
+from nimify_tui.triage.diagnose import diagnose
+from nimify_tui.triage.diagnosis import Diagnosis
+
+from ..conftest import real_k8s_object, real_text
+
+NS = "shop"
+NOW = datetime(2026, 1, 8, 8, 10, tzinfo=timezone.utc).timestamp()  # minutes after the captures' OOM kill
+
+
+def iso(seconds_ago: float) -> str:
+    return datetime.fromtimestamp(NOW - seconds_ago, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deployment(name: str, replicas: int, *, available: int | None = None, updated: int | None = None) -> dict[str, Any]:
+    ready = replicas if available is None else available
+    return {
+        "metadata": {"name": name, "namespace": NS, "uid": f"uid-{name}", "generation": 1},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}},
+        "status": {
+            "observedGeneration": 1,
+            "replicas": replicas,
+            "updatedReplicas": replicas if updated is None else updated,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        },
+    }
+
+
+def replicaset(owner: str, template_hash: str, revision: int, replicas: int, ready: int, image: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": f"{owner}-{template_hash}",
+            "namespace": NS,
+            "labels": {"app": owner, "pod-template-hash": template_hash},
+            "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+            "ownerReferences": [{"kind": "Deployment", "name": owner, "uid": f"uid-{owner}", "controller": True}],
+        },
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": owner, "image": image}]}}},
+        "status": {"replicas": replicas, "readyReplicas": ready, "availableReplicas": ready},
+    }
+
+
+def pod(
+    owner: str,
+    template_hash: str,
+    suffix: str,
+    *,
+    waiting: str = "",
+    last: dict[str, Any] | None = None,
+    restarts: int = 0,
+    memory_limit: str = "1Gi",
+    phase: str = "Running",
+    node: str = "node-a",
+) -> dict[str, Any]:
+    ready = not waiting and phase == "Running"
+    state: dict[str, Any] = {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": iso(30)}}
+    status: dict[str, Any] = {
+        "phase": phase,
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        "containerStatuses": [
+            {
+                "name": owner,
+                "ready": ready,
+                "restartCount": restarts,
+                "state": state,
+                "lastState": {"terminated": last} if last else {},
+            }
+        ],
+    }
+    return {
+        "metadata": {
+            "name": f"{owner}-{template_hash}-{suffix}",
+            "namespace": NS,
+            "uid": f"uid-{owner}-{suffix}",
+            "creationTimestamp": iso(3600),
+            "labels": {"app": owner, "pod-template-hash": template_hash},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": f"{owner}-{template_hash}", "controller": True}],
+        },
+        "spec": {
+            "nodeName": node if phase != "Pending" else "",
+            "containers": [{"name": owner, "image": "x", "resources": {"limits": {"memory": memory_limit}}}],
+        },
+        "status": status,
+    }
+
+
+def oom(seconds_ago: float = 20.0) -> dict[str, Any]:
+    return {"reason": "OOMKilled", "exitCode": 137, "startedAt": iso(seconds_ago + 30), "finishedAt": iso(seconds_ago)}
+
+
+def event(kind: str, name: str, reason: str, message: str, seconds_ago: float = 10.0, type_: str = "Warning") -> dict:
+    return {
+        "metadata": {"name": f"{name}.{reason}.{seconds_ago}", "namespace": NS},
+        "involvedObject": {"kind": kind, "name": name, "namespace": NS},
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "count": 1,
+        "firstTimestamp": iso(seconds_ago),
+        "lastTimestamp": iso(seconds_ago),
+    }
+
+
+def store_of(
+    *,
+    pods: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    deployments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    replicasets: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    events: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    pvcs: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> Store:
+    """A store as the informers would fill it from these raw objects."""
+    store = Store()
+    for key, raws, decode in (
+        (PODS, pods, PodRecord.from_raw),
+        (DEPLOYMENTS, deployments, DeploymentRecord.from_raw),
+        (REPLICASETS, replicasets, ReplicaSetRecord.from_raw),
+        (EVENTS, events, EventRecord.from_raw),
+        (PVCS, pvcs, PVCRecord.from_raw),
+    ):
+        store.replace(key, None, {(r.namespace, r.name): r for r in map(decode, raws)})  # type: ignore[attr-defined]
+    return store
+
+
+def diagnoses_of(store: Store) -> tuple[Diagnosis, ...]:
+    return diagnose(store, run_checks(store, NOW, main_namespace=NS), NOW, main_namespace=NS)
+
+
+def test_oom_kills_raise_the_limit_to_twice_the_old_one_and_at_least_2gi() -> None:
+    pods = [pod("api", "aaa", s, waiting="CrashLoopBackOff", last=oom(), restarts=4, memory_limit="3Gi") for s in "xy"]
+    store = store_of(
+        pods=pods,
+        deployments=[deployment("api", 2, available=0)],
+        replicasets=[replicaset("api", "aaa", 1, 2, 0, "api:1")],
+    )
+    (first, *_) = diagnoses_of(store)
+    assert (first.scenario, first.component) == ("crash-loop", "api")
+    assert first.fix is not None
+    assert (first.fix.action, first.fix.target) == ("set-resources", "shop/deployment/api")
+    assert dict(first.fix.parameters) == {"container": "api", "limits.memory": "6Gi"}
+    assert first.fix.remedy == "resources"
+    assert "shop/pod/api-aaa-x" in first.objects
+    small = store_of(
+        pods=[pod("api", "aaa", "x", waiting="CrashLoopBackOff", last=oom(), restarts=4, memory_limit="512Mi")],
+        deployments=[deployment("api", 1, available=0)],
+        replicasets=[replicaset("api", "aaa", 1, 1, 0, "api:1")],
+    )
+    fix = diagnoses_of(small)[0].fix
+    assert fix is not None and fix.parameters["limits.memory"] == "2Gi"  # the runbook's floor
+
+
+def test_a_new_revision_that_crash_loops_while_the_old_one_serves_is_rolled_back() -> None:
+    store = store_of(
+        pods=[
+            pod("api", "new", "x", waiting="CrashLoopBackOff", last={"reason": "Error", "exitCode": 1}, restarts=3),
+            *(pod("api", "old", s) for s in "abc"),
+        ],
+        deployments=[deployment("api", 3, updated=1)],
+        replicasets=[replicaset("api", "new", 7, 1, 0, "api:2.0"), replicaset("api", "old", 6, 3, 3, "api:1.9")],
+    )
+    (first,) = diagnoses_of(store)
+    assert first.fix is not None
+    assert (first.fix.action, first.fix.target, dict(first.fix.parameters)) == (
+        "rollout-undo",
+        "shop/deployment/api",
+        {"revision": "6"},
+    )
+    assert first.fix.kubectl == "kubectl rollout undo deployment/api -n shop --to-revision=6"
+    assert "revision 7 (api:2.0) crash-loops; revision 6 (api:1.9) still serves 3 pod(s)" in first.evidence
+
+
+def test_a_crash_loop_with_no_known_cause_offers_no_fix() -> None:
+    store = store_of(
+        pods=[pod("api", "aaa", "x", waiting="CrashLoopBackOff", last={"reason": "Error", "exitCode": 2}, restarts=5)],
+        deployments=[deployment("api", 1, available=0)],
+        replicasets=[replicaset("api", "aaa", 1, 1, 0, "api:1")],
+    )
+    (first,) = diagnoses_of(store)
+    assert first.fix is None
+    assert first.cause == "api crash-loops (Error (exit code 2)); the cause is not in the evidence yet"
+
+
+def test_the_real_oom_killed_pod_of_an_operator_is_named_but_not_fixed() -> None:
+    """The capture's pod belongs to a RayCluster: no key in the TUI changes its limit, so the cause comes alone."""
+    raw = real_k8s_object("01_pod_oomkilled_restarted__kuberay_issue4356.converted.json")
+    raw["status"]["containerStatuses"][0]["ready"] = False  # restarted a minute ago and not ready again yet
+    (first,) = diagnoses_of(store_of(pods=[raw]))
+    assert first.scenario == "crash-loop"
+    assert first.cause.endswith("is OOMKilled at its memory limit (2G)")
+    assert "owned by RayCluster/raycluster-auth-token, not a deployment: change it there" in first.evidence
+    assert first.fix is None
+
+
+def test_the_hog_scaled_up_is_scaled_back_and_evicted_or_pending_pods_are_only_its_symptoms() -> None:
+    scheduling = real_text("k8s/02_gpu_pending_failedscheduling__real_excerpts.txt")
+    assert "untolerated taint {nvidia.com/gpu: present}" in scheduling or "nvidia.com/gpu" in scheduling
+    message = "0/4 nodes are available: 2 Insufficient cpu, 2 node(s) had untolerated taint {nvidia.com/gpu: present}."
+    evicted = pod("api", "aaa", "old", phase="Failed")
+    evicted["status"]["reason"] = "Evicted"
+    evicted["status"]["message"] = "The node was low on resource: memory. Threshold quantity: 100Mi."
+    store = store_of(
+        pods=[
+            pod("api", "aaa", "p", phase="Pending"),
+            evicted,
+            *(pod("batch", "bbb", str(i)) for i in range(12)),
+        ],
+        deployments=[deployment("api", 1, available=0), deployment("batch", 12)],
+        replicasets=[replicaset("api", "aaa", 1, 1, 0, "api:1"), replicaset("batch", "bbb", 1, 12, 12, "batch:1")],
+        events=[
+            event("Pod", "api-aaa-p", "FailedScheduling", message),
+            event(
+                "Deployment", "batch", "ScalingReplicaSet", "Scaled up replica set batch-bbb to 12 from 3", 60, "Normal"
+            ),
+        ],
+    )
+    diagnoses = diagnoses_of(store)
+    assert [d.scenario for d in diagnoses] == ["resource-exhaustion"], "the evicted pod is no crash loop"
+    fix = diagnoses[0].fix
+    assert fix is not None
+    assert (fix.action, fix.target, dict(fix.parameters)) == ("scale", "shop/deployment/batch", {"replicas": "1"})
+    assert diagnoses[0].evidence[0] == "deployment shop/batch was scaled up from 3 to 12"
+    pending = {f.check: f for f in run_checks(store, NOW, main_namespace=NS)}["pods-pending"]
+    assert pending.fix.startswith("not enough CPU/memory"), "the taint clause is not a GPU shortage"
+
+
+def test_pending_for_cpu_with_no_hog_in_sight_says_so_and_offers_nothing() -> None:
+    message = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption."
+    store = store_of(
+        pods=[pod("api", "aaa", "p", phase="Pending")],
+        deployments=[deployment("api", 1, available=0)],
+        replicasets=[replicaset("api", "aaa", 1, 1, 0, "api:1")],
+        events=[event("Pod", "api-aaa-p", "FailedScheduling", message)],
+    )
+    (first,) = diagnoses_of(store)
+    assert (first.scenario, first.fix) == ("resource-exhaustion", None)
+    assert first.cause.startswith("the nodes lack cpu for 1 pod(s); no deployment was seen scaling up")
+
+
+def full_claim(capacity: str) -> dict[str, Any]:
+    raw = copy.deepcopy(real_k8s_object("09_pvc_bound__k9s_pvc.json"))
+    raw["metadata"]["namespace"] = NS
+    raw["status"]["capacity"]["storage"] = capacity
+    return raw
+
+
+def test_a_full_volume_is_expanded_to_twice_its_size_and_an_old_warning_after_growing_is_ignored() -> None:
+    claim = full_claim("1Gi")
+    name = claim["metadata"]["name"]
+    full = event(
+        "PersistentVolumeClaim",
+        name,
+        "VolumeConditionAbnormal",
+        "The volume is full: 1073741824 of 1073741824 bytes used",
+    )
+    (first,) = diagnoses_of(store_of(pvcs=[claim], events=[full]))
+    assert first.fix is not None
+    assert (first.scenario, first.fix.action, first.fix.target, dict(first.fix.parameters)) == (
+        "storage",
+        "expand-pvc",
+        f"shop/persistentvolumeclaim/{name}",
+        {"storage": "2Gi"},
+    )
+    assert diagnoses_of(store_of(pvcs=[full_claim("2Gi")], events=[full])) == ()
+
+
+def probe(name: str, ok: bool, error: str = "") -> ProbeResult:
+    return ProbeResult(name, ok, 200 if ok else 503, 5.0, error, NOW, "https://api/" + name)
+
+
+def test_no_endpoints_with_no_cause_found_says_the_cause_is_unknown() -> None:
+    store = store_of()
+    error = 'HTTP 503: no endpoints available for service "nimify-api:8000"'
+    store.put(PROBES, (probe("api /health", False, error), probe("api /ready", False, error)))
+    (first,) = diagnoses_of(store)
+    assert first.fix is None
+    assert first.cause == "no nimify-api pod is ready behind its service; the cause is not in the evidence yet"
+
+
+def test_a_healthy_but_noisy_cluster_has_no_diagnosis() -> None:
+    """Old warnings of pods that are fine now, a completed Job, a rolling update in progress."""
+    job = pod("report", "x", "done", phase="Succeeded")
+    job["metadata"]["ownerReferences"] = [{"kind": "Job", "name": "report", "controller": True}]
+    job["status"]["containerStatuses"][0]["state"] = {"terminated": {"reason": "Completed", "exitCode": 0}}
+    store = store_of(
+        pods=[*(pod("api", "old", s) for s in "ab"), pod("api", "new", "c"), job],
+        deployments=[deployment("api", 3, updated=1)],
+        replicasets=[replicaset("api", "new", 2, 1, 1, "api:2"), replicaset("api", "old", 1, 2, 2, "api:1")],
+        events=[
+            event("Pod", "api-old-a", "BackOff", "Back-off restarting failed container api", seconds_ago=7200),
+            event("Pod", "api-old-b", "Unhealthy", "Readiness probe failed: connection refused", seconds_ago=5400),
+        ],
+    )
+    store.put(PROBES, (probe("api /health", True), probe("api /ready", True)))
+    assert diagnoses_of(store) == ()
+    failing = [f.check for f in run_checks(store, NOW, main_namespace=NS) if f.state == "fail"]
+    assert failing == []
