@@ -38,13 +38,14 @@ class SimGPU:
 
 @dataclass
 class Traffic:
-    """Offered load and the pressure it meets, as the world computes it each tick."""
+    """Offered load, the pressure it meets and what the requests depend on, as the world computes it each tick."""
 
     offered_rps: float = 40.0  # requests per second users send to nimify-api
     api_ready_replicas: int = 0  # ready nimify-api pods
     triton_ready_replicas: int = 0  # ready triton-server pods
     gpu_saturation: float = 0.0  # 0..1+, how far the serving GPUs are beyond capacity
     extra_queue_ms: float = 0.0  # a scenario's added queueing delay (latency-spike)
+    database_error: str = ""  # how nimify-api's connections to its database fail ("" when they succeed)
     notes: dict[str, str] = field(default_factory=dict)
 
 

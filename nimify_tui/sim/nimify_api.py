@@ -79,7 +79,10 @@ class NimifyApiSim:
         self._spread_offset = 0
 
     def not_ready_reason(self) -> str:
-        """Why ``/ready`` fails, or "" when Triton is ready and the model is loaded."""
+        """Why ``/ready`` fails, or "" when the database answers, Triton is ready and the model is loaded."""
+        database_error = self._world.traffic().database_error
+        if database_error:
+            return f"database unreachable: {database_error}"
         if not self._triton.is_live():
             return "Triton server is unreachable"
         return self._model_problem() or ("" if self._triton.is_ready() else "Triton server is not ready")

@@ -6,24 +6,31 @@ anyone looks, so the symptom is already there (restarts counted, events aggregat
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from nimify_tui.sim.k8s import objects
 from nimify_tui.sim.k8s.layout import (
+    API_HOST,
     API_IMAGE,
     API_NAMESPACE,
     INGRESS_NAMESPACE,
     MODEL_STORAGE,
+    TLS_SECRET,
     TRITON_NAMESPACE,
     api_template,
+    tls_data,
 )
-from nimify_tui.sim.k8s.workloads import gpu_lost_lines, triton_load_failed_lines
+from nimify_tui.sim.k8s.tls import expiry
+from nimify_tui.sim.k8s.workloads import gpu_lost_lines, nginx_expired_certificate_lines, triton_load_failed_lines
 from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.triton.models import SERVED_MODEL
 
 SATURATED_LOAD = 0.8  # offered load over Triton capacity beyond which queueing dominates
+STUCK_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull")  # waiting reasons that are problems
 BAD_RELEASE = "1.9.0"
 OOM_MEMORY_MIB = 1434.0  # ~1.4Gi
 SPIKE_RPS = 480.0
@@ -31,6 +38,13 @@ TRITON_LOAD_FAILURE = (
     "Internal: onnx runtime error 6: Exception during initialization: CUDA failure 2: out of memory ; "
     "GPU=0 ; expr=cudaMalloc(&p, size)"
 )
+BAD_CONFIG_KEY = "max_batch_sise"  # a misspelt max_batch_size
+MISSING_RELEASE = "1.9.1"  # a tag the build never pushed
+RELABELLED_RELEASE = "1.8.3"
+RELABELLED_TIER = "serving"
+CERTIFICATE_EXPIRED_S = 3 * 3600.0  # how long before the scenario starts the ingress's certificate expired
+LOST_NODE = "cpu-node-2"
+MANUAL = "manual, outside the TUI's actions: "
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,7 @@ class Scenario:
     name: str
     broken: str  # what is broken
     runbook: str  # the runbook section it follows
-    fix: str  # what fixes it, through the API
+    fix: str  # what fixes it, through the API; MANUAL and how, where none of the TUI's actions does
     warmup_s: float  # simulated seconds it has been broken when the world is served
     apply: Callable[[World], None]
 
@@ -64,22 +78,23 @@ def _crashloop_oom(world: World) -> None:
     world.set_memory_use("nimify-api", OOM_MEMORY_MIB)
 
 
-def _bad_rollout(world: World) -> None:
-    image = f"{API_IMAGE}:{BAD_RELEASE}"
-    world.faults.crashing_images.add(image)
+def _roll_out(world: World, template: dict[str, Any], cause: str) -> None:
+    """A new revision of nimify-api: ``template``, with ``cause`` as its change-cause."""
     deployment = world.store.get("deployments.apps", API_NAMESPACE, "nimify-api")
     assert deployment is not None
-    annotations = {
-        **(deployment["metadata"].get("annotations") or {}),
-        objects.CHANGE_CAUSE: f"release {BAD_RELEASE}: gRPC client for Triton",
-    }
+    annotations = {**(deployment["metadata"].get("annotations") or {}), objects.CHANGE_CAUSE: cause}
     meta = {
         **deployment["metadata"],
         "annotations": annotations,
         "generation": deployment["metadata"]["generation"] + 1,
     }
-    spec = {**deployment["spec"], "template": api_template(BAD_RELEASE)}
+    spec = {**deployment["spec"], "template": template}
     world.store.put("deployments.apps", {**deployment, "metadata": meta, "spec": spec})
+
+
+def _bad_rollout(world: World) -> None:
+    world.faults.crashing_images.add(f"{API_IMAGE}:{BAD_RELEASE}")
+    _roll_out(world, api_template(BAD_RELEASE), f"release {BAD_RELEASE}: gRPC client for Triton")
 
 
 def _resource_exhaustion(world: World) -> None:
@@ -147,6 +162,47 @@ def _gpu_xid(world: World) -> None:
 
 def _latency_spike(world: World) -> None:
     world.faults.offered_rps = SPIKE_RPS
+
+
+def _config_error(world: World) -> None:
+    """Someone added a key to the config and deleted the api pods so that they load it."""
+    configmap = world.store.get("configmaps", API_NAMESPACE, "nimify-config")
+    assert configmap is not None
+    text = configmap["data"]["config.yaml"]
+    edited = text.replace("triton:\n", f"triton:\n  {BAD_CONFIG_KEY}: 32\n", 1)
+    assert edited != text
+    world.store.put("configmaps", {**configmap, "data": {**configmap["data"], "config.yaml": edited}})
+    for run in world.kubelet.app_runs(API_NAMESPACE, "nimify-api"):
+        world.delete_pod(run.namespace, run.name, None)
+
+
+def _image_pull(world: World) -> None:
+    world.faults.missing_images.add(f"{API_IMAGE}:{MISSING_RELEASE}")
+    _roll_out(world, api_template(MISSING_RELEASE), f"release {MISSING_RELEASE}: batched predict")
+
+
+def _database_down(world: World) -> None:
+    _scale(world, API_NAMESPACE, "postgres", 0)
+
+
+def _service_selector(world: World) -> None:
+    template = api_template(RELABELLED_RELEASE)
+    template["metadata"]["labels"]["tier"] = RELABELLED_TIER
+    _roll_out(world, template, f"release {RELABELLED_RELEASE}: chart 2.0 labels")
+
+
+def _tls_expired(world: World) -> None:
+    secret = world.store.get("secrets", API_NAMESPACE, TLS_SECRET)
+    assert secret is not None
+    expired_at = world.now() - CERTIFICATE_EXPIRED_S
+    world.store.put("secrets", {**secret, "data": tls_data(expired_at)})
+    for run in world.kubelet.app_runs(INGRESS_NAMESPACE, "nginx-ingress-controller"):
+        for line in nginx_expired_certificate_lines(world.now(), API_HOST, expired_at):
+            run.containers[0].log.write(world.now(), line)
+
+
+def _node_not_ready(world: World) -> None:
+    world.stop_kubelet(LOST_NODE)
 
 
 _PATCH_OOM = (
@@ -228,6 +284,65 @@ SCENARIOS: dict[str, Scenario] = {
             40.0,
             _latency_spike,
         ),
+        Scenario(
+            "config-error",
+            f"ConfigMap nimify-config has an unknown key ({BAD_CONFIG_KEY} under triton): nimify-api pods started "
+            "since exit with code 1 at start, CrashLoopBackOff",
+            "Scenario 1: Pod Crash Loop (configuration issues)",
+            f"kubectl edit configmap nimify-config -n nimify-system (remove {BAD_CONFIG_KEY}), then "
+            "kubectl rollout restart deployment nimify-api -n nimify-system",
+            60.0,
+            _config_error,
+        ),
+        Scenario(
+            "image-pull",
+            f"revision 4 of nimify-api needs {API_IMAGE}:{MISSING_RELEASE}, which the registry does not have: "
+            "its pod is ImagePullBackOff; revision 3 still serves",
+            "Scenario 1: Pod Crash Loop (rollback)",
+            "kubectl rollout undo deployment/nimify-api -n nimify-system",
+            60.0,
+            _image_pull,
+        ),
+        Scenario(
+            "database-down",
+            "postgres is scaled to 0: nimify-api runs but is not ready (/ready 503, connections to the database "
+            "refused)",
+            "Scenario 5: Dependency Failures (database connectivity)",
+            "kubectl scale deployment postgres --replicas=1 -n nimify-system",
+            60.0,
+            _database_down,
+        ),
+        Scenario(
+            "service-selector",
+            f"revision 4 of nimify-api labels its pods tier={RELABELLED_TIER}: service nimify-api "
+            "(app=nimify-api,tier=frontend) selects none of them; no endpoints while the pods run ready",
+            "Scenario 4: Network/Ingress Issues (service endpoints)",
+            "kubectl rollout undo deployment/nimify-api -n nimify-system",
+            90.0,
+            _service_selector,
+        ),
+        Scenario(
+            "tls-expired",
+            f"the certificate in secret {TLS_SECRET} (ingress nimify-ingress) expired "
+            f"{CERTIFICATE_EXPIRED_S / 3600:.0f} hours ago; everything else is healthy",
+            "Scenario 4: Network/Ingress Issues (certificates)",
+            MANUAL + "renew the certificate, then replace the secret: kubectl create secret tls nimify-tls "
+            "-n nimify-system --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -",
+            30.0,
+            _tls_expired,
+        ),
+        Scenario(
+            "node-not-ready",
+            f"{LOST_NODE}'s kubelet stopped posting status: Ready is Unknown, the node is tainted unreachable; "
+            "after the 300 s toleration its pods were marked for deletion (stuck Terminating) and replaced on "
+            "cpu-node-1",
+            "Investigation Phase: Check Infrastructure",
+            MANUAL + f"bring {LOST_NODE}'s kubelet back (restart it or the instance), or retire the node: "
+            f"kubectl drain {LOST_NODE} --ignore-daemonsets --delete-emptydir-data --force, then "
+            f"kubectl delete node {LOST_NODE} (its stuck pods go with it)",
+            420.0,
+            _node_not_ready,
+        ),
     )
 }
 
@@ -282,8 +397,9 @@ def health_problems(world: World) -> list[str]:
             waiting = [
                 (c.get("state") or {}).get("waiting", {}).get("reason") for c in status.get("containerStatuses") or []
             ]
-            if "CrashLoopBackOff" in waiting:
-                problems.append(f"pod {namespace}/{pod['metadata']['name']}: CrashLoopBackOff")
+            stuck = next((reason for reason in STUCK_WAITING if reason in waiting), None)
+            if stuck is not None:
+                problems.append(f"pod {namespace}/{pod['metadata']['name']}: {stuck}")
             elif status.get("phase") == "Pending":
                 problems.append(f"pod {namespace}/{pod['metadata']['name']}: Pending")
     for node in store.list("nodes"):
@@ -295,9 +411,23 @@ def health_problems(world: World) -> list[str]:
     used, capacity = world.volume_usage(API_NAMESPACE, MODEL_STORAGE)
     if capacity and used >= 0.95 * capacity:
         problems.append(f"pvc {MODEL_STORAGE}: {used * 100 // capacity}% used")
+    problems += _service_problems(world)
     problems += _ingress_problems(world)
     if world.load() > SATURATED_LOAD:
         problems.append(f"triton: offered load {world.load():.0%} of capacity")
+    return problems
+
+
+def _service_problems(world: World) -> list[str]:
+    """Services whose selector matches no running pod (their Endpoints have no subset at all)."""
+    problems = []
+    for service in world.store.list("services"):
+        selector = service["spec"].get("selector")
+        meta = service["metadata"]
+        endpoints = world.store.get("endpoints", meta["namespace"], meta["name"]) or {}
+        if selector and not endpoints.get("subsets"):
+            shown = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+            problems.append(f"service {meta['namespace']}/{meta['name']}: no endpoints (selector {shown})")
     return problems
 
 
@@ -305,6 +435,13 @@ def _ingress_problems(world: World) -> list[str]:
     problems = []
     for ingress in world.store.list("ingresses.networking.k8s.io"):
         name = ingress["metadata"]["name"]
+        for tls in ingress["spec"].get("tls") or []:
+            secret = world.store.get("secrets", ingress["metadata"]["namespace"], tls["secretName"]) or {}
+            expires = expiry(base64.b64decode((secret.get("data") or {}).get("tls.crt", "")))
+            if expires is not None and expires <= world.now():
+                problems.append(
+                    f"ingress {name}: the certificate in secret {tls['secretName']} expired {objects.rfc3339(expires)}"
+                )
         if not ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
             problems.append(f"ingress {name}: no address")
         for rule in ingress["spec"].get("rules") or []:

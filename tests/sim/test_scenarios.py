@@ -112,7 +112,7 @@ async def _becomes_healthy(sim: SimServer, wait_for_sim: WaitForSim) -> None:
 
 def test_every_scenario_has_its_line() -> None:
     lines = scenario_lines()
-    assert len(lines) == len(SCENARIOS) == 9
+    assert len(lines) == len(SCENARIOS) == 15
     assert all(line.startswith(f"{name}: ") for name, line in zip(SCENARIOS, lines, strict=True))
     assert "kubectl rollout undo deployment/nimify-api -n nimify-system" in SCENARIOS["bad-rollout"].fix
     with pytest.raises(KeyError, match="unknown scenario"):

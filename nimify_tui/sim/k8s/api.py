@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from nimify_tui.sim.k8s import auth, objects, patch, protobuf, tables
+from nimify_tui.sim.k8s.kubelet_summary import node_summary
 from nimify_tui.sim.k8s.resources import (
     SERVER_VERSION,
     ResourceType,
@@ -677,6 +678,8 @@ class KubeApi:
             name, port_text = scheme_name_port[1], ""
         else:
             name, port_text = scheme_name_port[0], scheme_name_port[1] if len(scheme_name_port) > 1 else ""
+        if target.res.kind == "Node":
+            return self._kubelet(target.res, name, target.rest)
         if target.res.kind == "Service":
             service = self.world.store.get("services", target.namespace, name)
             if service is None:
@@ -714,6 +717,15 @@ class KubeApi:
         body = await request.read()
         reply = await server.handle(request.method, port, target.rest, dict(request.query), body)
         return web.Response(body=reply.body, status=reply.status, headers={"Content-Type": reply.content_type})
+
+    def _kubelet(self, res: ResourceType, name: str, path: str) -> web.Response:
+        """The node proxy reaches the node's kubelet; it serves its summary API."""
+        node = self.world.store.get("nodes", "", name)
+        if node is None:
+            raise _not_found(res, name)
+        if path.rstrip("/") != "/stats/summary":
+            return web.Response(status=404, text="404 page not found\n")
+        return _json(node_summary(self.world, node))
 
     @staticmethod
     def _service_port(service: Obj, wanted: str) -> int | None:

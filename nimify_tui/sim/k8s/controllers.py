@@ -1,5 +1,5 @@
 """The control plane's controllers: deployments, replicasets, daemonsets, endpoints, volume resize,
-ingress status, quota and disruption-budget status, and garbage collection.
+ingress status, quota and disruption-budget status, node lifecycle and taint eviction, and garbage collection.
 
 Each runs as a level-triggered pass over the store on every step of the world's clock, writing only
 what changed, with the reasons and messages the real controllers use.
@@ -7,13 +7,14 @@ what changed, with the reasons and messages the real controllers use.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
 from nimify_tui.sim.k8s import objects
-from nimify_tui.sim.k8s.pods import PodRun
+from nimify_tui.sim.k8s.pods import Condition, PodRun
 from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_bytes, format_millis
-from nimify_tui.sim.k8s.scheduler import node_filter
+from nimify_tui.sim.k8s.scheduler import node_filter, tolerates
 from nimify_tui.sim.k8s.selectors import labels_match
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ DAEMONSETS = "daemonsets.apps"
 SLICES = "endpointslices.discovery.k8s.io"
 CREATE_BURST = 500  # pods a replicaset creates per step at most
 RESIZE_STEP_S = 2.0
+NODE_MONITOR_GRACE_S = 50.0  # node-monitor-grace-period: a node whose Lease is older than this is Unknown
+NODE_MONITOR_PERIOD_S = 5.0  # the node lifecycle controller's pass: the NoExecute taint comes one pass later
+UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+KUBELET_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")  # the node conditions it posts
 
 
 def _annotation(obj: Obj, key: str) -> str | None:
@@ -89,6 +94,7 @@ class Controllers:
     def reconcile(self) -> None:
         if self.garbage:
             self._collect_garbage()
+        self._node_lifecycle()
         for deployment in self.world.store.list(DEPLOYMENTS):
             self._sync_deployment(deployment)
         owned = self._pods_by_owner()
@@ -556,6 +562,97 @@ class Controllers:
                 self.world.store.put("ingresses.networking.k8s.io", {**ing, "status": {"loadBalancer": balancer}})
                 self.world.record_event(ing, "Normal", "Sync", "Scheduled for sync", "nginx-ingress-controller")
 
+    # --- node lifecycle and taint eviction ------------------------------------------------------
+
+    def _node_lifecycle(self) -> None:
+        """A node whose kubelet stopped renewing its Lease becomes Unknown: its conditions, the unreachable
+        taints, its pods marked not ready; later the taint eviction controller deletes its pods."""
+        now = self.world.now()
+        for node in self.world.store.list("nodes"):
+            lease = self.world.store.get("leases.coordination.k8s.io", "kube-node-lease", node["metadata"]["name"])
+            if lease is None or now - objects.parse_time(lease["spec"]["renewTime"]) <= NODE_MONITOR_GRACE_S:
+                continue
+            ready = next((c for c in node["status"].get("conditions") or [] if c["type"] == "Ready"), None)
+            if ready is not None and ready["status"] != "Unknown":
+                self._node_unreachable(node, now)
+
+    def _runs_on(self, node_name: str) -> list[PodRun]:
+        return [run for run in self.world.kubelet.runs.values() if run.node == node_name and run.active]
+
+    def _node_unreachable(self, node: Obj, now: float) -> None:
+        name = node["metadata"]["name"]
+        stamp = objects.rfc3339(now)
+        unknown = {
+            "status": "Unknown",
+            "reason": "NodeStatusUnknown",
+            "message": "Kubelet stopped posting node status.",
+        }
+        conditions = [
+            {**c, **unknown, "lastTransitionTime": stamp} if c["type"] in KUBELET_CONDITIONS else c
+            for c in node["status"]["conditions"]
+        ]
+        taints = [
+            *(node["spec"].get("taints") or []),
+            {"key": UNREACHABLE_TAINT, "effect": "NoSchedule", "timeAdded": stamp},
+        ]
+        node = self.world.store.put(
+            "nodes",
+            {
+                **node,
+                "spec": {**node["spec"], "taints": taints},
+                "status": {**node["status"], "conditions": conditions},
+            },
+        )
+        self.world.record_event(
+            node, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller"
+        )
+        for run in self._runs_on(name):
+            run.unreachable = True
+            run.conditions["Ready"] = Condition("False", now)
+            self.world.kubelet.mark(run)
+            pod = self.world.store.get("pods", *run.key)
+            if pod is not None:
+                self.world.record_event(pod, "Warning", "NodeNotReady", "Node is not ready", "node-controller")
+        self.world.after(NODE_MONITOR_PERIOD_S, lambda: self._taint_no_execute(name))
+
+    def _taint_no_execute(self, name: str) -> None:
+        """The NoExecute taint: each pod on the node is evicted when its toleration of it runs out."""
+        node = self.world.store.get("nodes", "", name)
+        if node is None or not any(t["key"] == UNREACHABLE_TAINT for t in node["spec"].get("taints") or []):
+            return
+        now = self.world.now()
+        taint = {"key": UNREACHABLE_TAINT, "effect": "NoExecute", "timeAdded": objects.rfc3339(now)}
+        taints = [*node["spec"]["taints"], taint]
+        self.world.store.put("nodes", {**node, "spec": {**node["spec"], "taints": taints}})
+        for run in self._runs_on(name):
+            pod = self.world.store.get("pods", *run.key)
+            tolerated = _tolerated_for(pod["spec"].get("tolerations") or [] if pod else [], taint)
+            if tolerated is not None:
+                self.world.at(now + tolerated, functools.partial(self._evict, run, name))
+
+    def _evict(self, run: PodRun, node_name: str) -> None:
+        if self.world.kubelet.runs.get(run.key) is not run or not run.active or run.node != node_name:
+            return
+        node = self.world.store.get("nodes", "", node_name)
+        tainted = any(
+            t["key"] == UNREACHABLE_TAINT and t["effect"] == "NoExecute"
+            for t in (node or {}).get("spec", {}).get("taints") or []
+        )
+        pod = self.world.store.get("pods", *run.key)
+        if not tainted or pod is None:
+            return
+        run.conditions["DisruptionTarget"] = Condition(
+            "True", self.world.now(), "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint"
+        )
+        self.world.record_event(
+            pod,
+            "Normal",
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {run.namespace}/{run.name}",
+            "taint-eviction-controller",
+        )
+        self.world.delete_pod(run.namespace, run.name, None)
+
     # --- quotas and budgets ---------------------------------------------------------------------
 
     def _quotas_and_budgets(self) -> None:
@@ -665,6 +762,17 @@ def _moved_to_revision(rs: Obj, deployment: Obj, revision: int) -> Obj:
         previous = _annotation(rs, "deployment.kubernetes.io/revision-history")
         annotations["deployment.kubernetes.io/revision-history"] = f"{previous},{history}" if previous else history
     return {**rs, "metadata": {**rs["metadata"], "annotations": annotations}}
+
+
+def _tolerated_for(tolerations: list[Obj], taint: Obj) -> float | None:
+    """How long a pod with ``tolerations`` stays on a node with the NoExecute ``taint``: 0 when it does not
+    tolerate it, None when it does for ever."""
+    matching = [tol for tol in tolerations if tolerates([tol], taint)]
+    if not matching:
+        return 0.0
+    if any(tol.get("tolerationSeconds") is None for tol in matching):
+        return None
+    return float(min(tol["tolerationSeconds"] for tol in matching))
 
 
 def _created(obj: Obj) -> float:

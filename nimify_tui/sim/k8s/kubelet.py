@@ -3,6 +3,7 @@
 Container steps (pull, create, start, readiness, crash, back-off, restart) are timers on the world's
 clock, each tagged with the container instance (``epoch``) it belongs to, so stale ones do nothing.
 Where a container's process ends (OOM, a bad configuration) the world decides as it starts (its :class:`Fate`).
+The kubelet of a node can stop (:attr:`Kubelet.stopped`): its pods then stay as it last reported them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nimify_tui.sim.k8s import objects
 from nimify_tui.sim.k8s.pods import GPU_RESOURCE, Condition, ContainerRun, Fate, PodRun, pod_requests, pod_status
 from nimify_tui.sim.k8s.quantity import byte_count
-from nimify_tui.sim.k8s.workloads import ContainerLog, LogContext, workload
+from nimify_tui.sim.k8s.workloads import ContainerLog, workload
 
 if TYPE_CHECKING:
     from nimify_tui.sim.k8s.world import World
@@ -21,6 +22,9 @@ Obj = dict[str, Any]
 MAX_BACKOFF_S = 300.0
 BACKOFF_RESET_S = 600.0  # a container that ran this long starts its back-off afresh
 MOUNT_RETRY_S = 16.0
+IMAGE_BACKOFF_S = 10.0  # the first image pull back-off; it doubles up to MAX_BACKOFF_S
+CONFIGMAP_SYNC_S = 60.0  # a mounted ConfigMap follows an edit within the kubelet's sync period
+PROBE_PERIOD_S = 10.0
 
 
 def go_duration(seconds: float) -> str:
@@ -45,6 +49,7 @@ class Kubelet:
         self._dirty: set[tuple[str, str]] = set()
         self._node_images: dict[str, set[str]] = {}
         self._next_ip: dict[str, int] = {}
+        self.stopped: set[str] = set()  # nodes whose kubelet stopped: no heartbeat, no status, containers frozen
         self.version = 0  # bumped whenever a pod is added, removed or its status written
 
     # --- bookkeeping ----------------------------------------------------------------------------
@@ -178,7 +183,35 @@ class Kubelet:
         return ""
 
     def _alive(self, run: PodRun) -> bool:
-        return self.runs.get(run.key) is run and run.deletion_at is None and run.phase not in ("Failed", "Succeeded")
+        return (
+            self.runs.get(run.key) is run
+            and run.deletion_at is None
+            and run.phase not in ("Failed", "Succeeded")
+            and run.node not in self.stopped
+        )
+
+    def mounted_file(self, run: PodRun, container: str, path: str) -> str | None:
+        """The text of the file at ``path`` in a container, where a ConfigMap volume holds it (else None).
+
+        The kubelet writes a ConfigMap volume when it first needs it and rewrites it from the ConfigMap at most
+        ``CONFIGMAP_SYNC_S`` later, so an edit reaches a running pod within a sync period."""
+        pod = self.world.store.get("pods", *run.key)
+        if pod is None:
+            return None
+        directory, _, key = path.rpartition("/")
+        spec: Obj = next((c for c in pod["spec"].get("containers") or [] if c["name"] == container), {})
+        mount = next((m for m in spec.get("volumeMounts") or [] if m["mountPath"].rstrip("/") == directory), None)
+        volume: Obj = next((v for v in pod["spec"].get("volumes") or [] if mount and v["name"] == mount["name"]), {})
+        source = volume.get("configMap")
+        if source is None:
+            return None
+        now = self.world.now()
+        projected = run.projected.get(volume["name"])
+        if projected is None or now - projected[0] >= CONFIGMAP_SYNC_S:
+            configmap = self.world.store.get("configmaps", run.namespace, source["name"])
+            projected = (now, dict((configmap or {}).get("data") or {}))
+            run.projected[volume["name"]] = projected
+        return projected[1].get(key)
 
     def _pull_then_start(self, run: PodRun, c: ContainerRun) -> None:
         assert run.node is not None
@@ -187,6 +220,14 @@ class Kubelet:
             return
         path = f"spec.containers{{{c.name}}}"
         images = self._node_images.setdefault(run.node, set())
+        failure = self.world.pull_failure(c.image)
+        if failure:
+            self.world.record_event(
+                stored, "Normal", "Pulling", f'Pulling image "{c.image}"', "kubelet", run.node, path
+            )
+            epoch = c.epoch
+            self.world.after(self.world.rng.uniform(0.4, 1.5), lambda: self._pull_failed(run, c, epoch, failure))
+            return
         if c.image in images:
             self.world.record_event(
                 stored,
@@ -222,6 +263,37 @@ class Kubelet:
 
         self.world.after(took, pulled)
 
+    def _pull_failed(self, run: PodRun, c: ContainerRun, epoch: int, error: str) -> None:
+        """The registry refused the image: ErrImagePull, then ImagePullBackOff until the next try."""
+        if not self._alive(run) or c.epoch != epoch:
+            return
+        stored = self.world.store.get("pods", *run.key)
+        if stored is None:
+            return
+        path = f"spec.containers{{{c.name}}}"
+        c.pull_failures += 1
+        c.state, c.reason, c.message = "waiting", "ErrImagePull", error
+        for message in (f'Failed to pull image "{c.image}": {error}', "Error: ErrImagePull"):
+            self.world.record_event(stored, "Warning", "Failed", message, "kubelet", run.node, path)
+        self.mark(run)
+        delay = min(IMAGE_BACKOFF_S * 2 ** (c.pull_failures - 1), MAX_BACKOFF_S)
+
+        def back_off() -> None:
+            if not self._alive(run) or c.epoch != epoch:
+                return
+            back_off_message = f'Back-off pulling image "{c.image}"'
+            c.reason, c.message = "ImagePullBackOff", f"{back_off_message}: ErrImagePull: {error}"
+            self.world.record_event(stored, "Normal", "BackOff", back_off_message, "kubelet", run.node, path)
+            self.world.record_event(stored, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", run.node, path)
+            self.mark(run)
+            self.world.after(delay, lambda: self._retry_pull(run, c, epoch))
+
+        self.world.after(1.0, back_off)
+
+    def _retry_pull(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
+        if self._alive(run) and c.epoch == epoch:
+            self._pull_then_start(run, c)
+
     def _create(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
         if not self._alive(run) or c.epoch != epoch:
             return
@@ -240,20 +312,20 @@ class Kubelet:
         c.state, c.reason, c.message = "running", "", ""
         c.started_at, c.finished_at, c.ready = at, None, False
         c.container_id = f"containerd://{self.world.rng.getrandbits(256):064x}"
+        c.pull_failures = 0
         run.phase = "Running"
-        node = run.node or ""
-        context = LogContext(at, run.name, node, self.world.rng, self.world.predict_ok())
-        for line in workload(run.app).startup(context):
-            c.log.write(at, line)
+        fate = self.world.container_fate(run, c)
+        if fate is None or not fate.replaces_startup:
+            for line in workload(run.app).startup(self.world.log_context(run, at)):
+                c.log.write(at, line)
         self.world.container_started(run, c, quiet)
         work = workload(run.app)
         now = self.world.now()
-        fate = self.world.container_fate(run, c)
         if fate is not None:
             self.world.at(max(now, at + fate.after_s), lambda: self._exit(run, c, epoch, fate))
         ready_at = at + work.ready_after_s
         if fate is None or fate.after_s > work.ready_after_s:
-            if ready_at <= now and not run.wedged:
+            if ready_at <= now and not self.world.readiness_failure(run):
                 c.ready = True  # started long ago: ready since then
             else:
                 self.world.at(max(now, ready_at), lambda: self._become_ready(run, c, epoch))
@@ -271,29 +343,35 @@ class Kubelet:
         self.world.after(self.world.rng.uniform(0.5, 3.0), lambda: self._exit(run, c, epoch, fate))
 
     def _become_ready(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
-        if not self._alive(run) or c.epoch != epoch or c.state != "running":
-            return
-        if run.wedged:
-            self._probe_failing(run, c, epoch)
-            return
-        c.ready = True
-        run.refresh_ready(self.world.now())
-        self.mark(run)
+        self._probe(run, c, epoch)
 
     def wedge(self, run: PodRun) -> None:
         """The pod's app hangs: its readiness probe fails from now on."""
         run.wedged = True
+        self.probe_soon(run)
+
+    def probe_soon(self, run: PodRun) -> None:
+        """Probe the readiness of the pod's running containers within a probe period (what they depend on
+        changed)."""
         for c in run.containers:
             if c.state == "running":
-                self._probe_soon(run, c, self.world.rng.uniform(1.0, 10.0))
+                self._probe_after(run, c, self.world.rng.uniform(1.0, PROBE_PERIOD_S))
 
-    def _probe_soon(self, run: PodRun, c: ContainerRun, delay: float) -> None:
+    def _probe_after(self, run: PodRun, c: ContainerRun, delay: float) -> None:
         epoch = c.epoch
-        self.world.after(delay, lambda: self._probe_failing(run, c, epoch))
+        self.world.after(delay, lambda: self._probe(run, c, epoch))
 
-    def _probe_failing(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
-        """A wedged container: the readiness probe fails every period, the app logs why."""
+    def _probe(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
+        """The readiness probe: ready when it passes; while it fails, not ready and probed every period, the
+        app logging why. Passing probes are not simulated beyond the first."""
         if not self._alive(run) or c.epoch != epoch or c.state != "running":
+            return
+        failure = self.world.readiness_failure(run)
+        if not failure:
+            if not c.ready:
+                c.ready = True
+                run.refresh_ready(self.world.now())
+                self.mark(run)
             return
         stored = self.world.store.get("pods", *run.key)
         if stored is None:
@@ -306,25 +384,24 @@ class Kubelet:
             stored,
             "Warning",
             "Unhealthy",
-            "Readiness probe failed: HTTP probe failed with statuscode: 500",
+            f"Readiness probe failed: {failure}",
             "kubelet",
             run.node,
             f"spec.containers{{{c.name}}}",
         )
         for line in self.world.wedged_lines(run):
             c.log.write(self.world.now(), line)
-        self._probe_soon(run, c, 10.0)
+        self._probe_after(run, c, PROBE_PERIOD_S)
 
     def _periodic(self, run: PodRun, c: ContainerRun, epoch: int) -> None:
-        if self.runs.get(run.key) is not run or c.epoch != epoch or c.state != "running":
+        if self.runs.get(run.key) is not run or c.epoch != epoch or c.state != "running" or run.node in self.stopped:
             return
         now = self.world.now()
         work = workload(run.app)
         if work.periodic is None:
             return
         if not run.wedged:
-            context = LogContext(now, run.name, run.node or "", self.world.rng, self.world.predict_ok())
-            for line in work.periodic(context):
+            for line in work.periodic(self.world.log_context(run, now)):
                 c.log.write(now, line)
         self.world.after(work.period_s * self.world.rng.uniform(0.8, 1.2), lambda: self._periodic(run, c, epoch))
 
@@ -399,7 +476,9 @@ class Kubelet:
     # --- deletion and eviction ------------------------------------------------------------------
 
     def delete(self, run: PodRun, grace: float) -> None:
-        """Graceful deletion: Terminating for ``grace`` seconds, then gone (at once when 0 or unbound)."""
+        """Graceful deletion: Terminating for ``grace`` seconds, then gone (at once when 0 or unbound).
+
+        On a node whose kubelet stopped, nothing confirms the deletion: the pod stays Terminating."""
         if run.deletion_at is not None and run.deletion_at <= self.world.now() + grace:
             return
         if grace <= 0 or run.node is None or run.phase in ("Failed", "Succeeded"):
@@ -407,6 +486,9 @@ class Kubelet:
             return
         now = self.world.now()
         run.deletion_at = now + grace
+        if run.node in self.stopped:
+            self.mark(run)
+            return
         stored = self.world.store.get("pods", *run.key)
         for c in run.containers:
             c.ready = False

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nimify_tui.sim.contract import SimGPU
 from nimify_tui.sim.k8s import objects
+from nimify_tui.sim.k8s.tls import self_signed
 
 if TYPE_CHECKING:
     from nimify_tui.sim.k8s.world import World
@@ -35,6 +36,10 @@ API_RELEASES = (
     ("1.8.2", "release 1.8.2: tokenizer cache per model", 3),
 )  # (version, change-cause, days ago)
 MODEL_STORAGE = "model-storage"
+API_HOST = "api.nimify.example.com"
+TLS_SECRET = "nimify-tls"
+CERTIFICATE_DAYS = 90
+API_LABELS = {"app": "nimify-api", "tier": "frontend"}  # nimify-api's pod labels; its service selects both
 MODEL_STORAGE_BYTES = 100 * 2**30
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -131,7 +136,7 @@ def _gpus(world: World, plan: NodePlan) -> list[SimGPU]:
 
 def api_template(version: str, memory_limit: str = "1Gi") -> Obj:
     return objects.pod_template(
-        {"app": "nimify-api", "tier": "frontend"},
+        dict(API_LABELS),
         [
             objects.container(
                 "nimify-api",
@@ -315,11 +320,16 @@ def _deployment(
                 world.create_pod(rs, rs["spec"]["template"], rs["metadata"]["name"], running_since=created + 20)
 
 
+def tls_data(not_after: float) -> dict[str, str]:
+    """The data of the ingress's TLS secret: a certificate for the API's host valid for ``CERTIFICATE_DAYS`` up to
+    ``not_after``, and its key."""
+    cert, key = self_signed(API_HOST, not_after - CERTIFICATE_DAYS * DAY, not_after)
+    return {"tls.crt": base64.b64encode(cert).decode(), "tls.key": base64.b64encode(key).decode()}
+
+
 def _tls_secret(world: World, created: float) -> Obj:
-    pem = "-----BEGIN CERTIFICATE-----\nMIIDsimulatedcertificateforapi.nimify.example.com\n-----END CERTIFICATE-----\n"
-    key = "-----BEGIN PRIVATE KEY-----\nMIIEsimulatedprivatekeynotarealsecret\n-----END PRIVATE KEY-----\n"
-    data = {"tls.crt": base64.b64encode(pem.encode()).decode(), "tls.key": base64.b64encode(key.encode()).decode()}
-    return objects.secret("nimify-tls", API_NAMESPACE, created, world.new_uid(), "kubernetes.io/tls", data)
+    data = tls_data(created + (CERTIFICATE_DAYS - 1) * DAY)  # issued the day before the secret was made
+    return objects.secret(TLS_SECRET, API_NAMESPACE, created, world.new_uid(), "kubernetes.io/tls", data)
 
 
 NIMIFY_CONFIG = """\
@@ -362,7 +372,7 @@ def build_cluster(world: World, extra_pods: int) -> None:
     put("persistentvolumeclaims", claim)
     put("persistentvolumes", objects.persistent_volume(claim, setup, world.new_uid()))
     services = (
-        (ns, "nimify-api", {"app": "nimify-api"}, [("http", 8000), ("metrics", 9090)]),
+        (ns, "nimify-api", dict(API_LABELS), [("http", 8000), ("metrics", 9090)]),
         (ns, "postgres", {"app": "postgres"}, [("postgres", 5432)]),
         (
             TRITON_NAMESPACE,
@@ -382,9 +392,7 @@ def build_cluster(world: World, extra_pods: int) -> None:
         )
     put(
         "ingresses.networking.k8s.io",
-        objects.ingress(
-            "nimify-ingress", ns, setup, world.new_uid(), "api.nimify.example.com", "nimify-tls", ("nimify-api", 8000)
-        ),
+        objects.ingress("nimify-ingress", ns, setup, world.new_uid(), API_HOST, TLS_SECRET, ("nimify-api", 8000)),
     )
     put("networkpolicies.networking.k8s.io", objects.network_policy("nimify-api-ingress", ns, setup, world.new_uid()))
     put(

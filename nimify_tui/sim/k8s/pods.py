@@ -29,6 +29,7 @@ class Fate:
     reason: str  # OOMKilled, Error
     exit_code: int
     lines: Callable[[float], list[str]]
+    replaces_startup: bool = False  # it fails while starting: its usual start-up lines are never written
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ContainerRun:
     container_id: str = ""
     epoch: int = 0
     failures: int = 0
+    pull_failures: int = 0  # failed pulls of its image in a row
     log: ContainerLog = field(default_factory=ContainerLog)
     previous_log: ContainerLog | None = None
 
@@ -83,6 +85,9 @@ class PodRun:
     holds_resources: bool = False  # counted in its node's requested resources
     next_schedule_at: float = 0.0
     wedged: bool = False  # running but never passes its readiness probe
+    unreachable: bool = False  # its node stopped reporting: the node controller set its Ready condition False
+    # its ConfigMap volumes as the kubelet last wrote them: volume name -> (when, the ConfigMap's data)
+    projected: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -95,7 +100,9 @@ class PodRun:
 
     @property
     def ready(self) -> bool:
-        return self.active and self.phase == "Running" and all(c.ready for c in self.containers)
+        return (
+            self.active and not self.unreachable and self.phase == "Running" and all(c.ready for c in self.containers)
+        )
 
     def refresh_ready(self, now: float) -> None:
         """Bring the Ready and ContainersReady conditions up to date with the containers and the phase."""
@@ -132,7 +139,7 @@ def _image_id(image: str) -> str:
 def pod_status(run: PodRun, spec: Obj) -> Obj:
     """The pod's ``status`` in wire format, as the kubelet writes it."""
     status: Obj = {"phase": run.phase, "qosClass": objects.qos_class(spec)}
-    order = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+    order = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled", "DisruptionTarget")
     conditions = []
     for ctype in order:
         cond = run.conditions.get(ctype)

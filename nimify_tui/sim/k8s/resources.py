@@ -120,7 +120,10 @@ RESOURCES: tuple[ResourceType, ...] = (
         "v1",
         False,
         short_names=("no",),
-        subresources=(_status("Node"),),
+        subresources=(
+            _status("Node"),
+            Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+        ),
         field_labels=("spec.unschedulable",),
         has_status=True,
     ),

@@ -22,7 +22,7 @@ def _taint_text(taint: Obj) -> str:
     return f"{{{taint['key']}: {taint.get('value', '')}}}"
 
 
-def _tolerates(tolerations: list[Obj], taint: Obj) -> bool:
+def tolerates(tolerations: list[Obj], taint: Obj) -> bool:
     for tol in tolerations:
         if tol.get("effect") and tol["effect"] != taint.get("effect"):
             continue
@@ -44,7 +44,7 @@ def node_filter(node: Obj, tolerations: list[Obj], selector: dict[str, str], dae
     if ready is None or ready["status"] != "True":
         taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
     for taint in taints:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(tolerations, taint):
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
             return f"node(s) had untolerated taint {_taint_text(taint)}"
     labels = node["metadata"].get("labels") or {}
     if any(labels.get(key) != value for key, value in selector.items()):

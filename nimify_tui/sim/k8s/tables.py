@@ -1,6 +1,6 @@
 """Server-side ``meta.k8s.io/v1`` Tables, as the API server prints them for ``kubectl get``: column
-definitions and one row of cells per object, for pods, deployments, nodes, events, services and claims,
-and NAME/AGE for every other kind."""
+definitions and one row of cells per object, for pods, deployments, nodes, events, services, endpoints,
+secrets and claims, and NAME/AGE for every other kind."""
 
 from __future__ import annotations
 
@@ -373,6 +373,43 @@ _SERVICE_COLUMNS = (
 )
 
 
+def _endpoints_text(endpoints: Obj) -> str:
+    """The ready addresses, ``ip:port`` for each port, the first three then ``+ N more...``."""
+    subsets = endpoints.get("subsets") or []
+    if not subsets:
+        return NONE
+    shown: list[str] = []
+    count = 0
+    for subset in subsets:
+        addresses = [address["ip"] for address in subset.get("addresses") or []]
+        ports = [port["port"] for port in subset.get("ports") or []]
+        pairs = [f"{ip}:{port}" for port in ports for ip in addresses] if ports else addresses
+        count += len(pairs)
+        shown += pairs[: max(0, 3 - len(shown))]
+    return ",".join(shown) + (f" + {count - len(shown)} more..." if count > len(shown) else "")
+
+
+def _endpoints_cells(endpoints: Obj, now: float) -> list[Any]:
+    return [endpoints["metadata"]["name"], _endpoints_text(endpoints), _age(endpoints, now)]
+
+
+_ENDPOINTS_COLUMNS = (
+    Column("Endpoints", "The ready addresses of the service, with their ports."),
+    Column("Age", _AGE_DESCRIPTION),
+)
+
+
+def _secret_cells(secret: Obj, now: float) -> list[Any]:
+    return [secret["metadata"]["name"], secret.get("type", ""), len(secret.get("data") or {}), _age(secret, now)]
+
+
+_SECRET_COLUMNS = (
+    Column("Type", "Used to facilitate programmatic handling of secret data."),
+    Column("Data", "The number of data entries."),
+    Column("Age", _AGE_DESCRIPTION),
+)
+
+
 def _claim_cells(claim: Obj, now: float) -> list[Any]:
     spec, status = claim.get("spec") or {}, claim.get("status") or {}
     phase = "Terminating" if claim["metadata"].get("deletionTimestamp") else status.get("phase", "")
@@ -413,6 +450,8 @@ _PRINTERS: dict[str, tuple[tuple[Column, ...], Callable[[Obj, float], list[Any]]
     "Node": (_NODE_COLUMNS, _node_cells),
     "Event": (_EVENT_COLUMNS, _event_cells),
     "Service": (_SERVICE_COLUMNS, _service_cells),
+    "Endpoints": (_ENDPOINTS_COLUMNS, _endpoints_cells),
+    "Secret": (_SECRET_COLUMNS, _secret_cells),
     "PersistentVolumeClaim": (_CLAIM_COLUMNS, _claim_cells),
 }
 _NAME_COLUMN = Column("Name", _NAME_DESCRIPTION, format="name")

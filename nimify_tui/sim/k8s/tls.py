@@ -1,4 +1,5 @@
-"""A throwaway certificate authority and loopback server certificate for the simulated API server.
+"""Certificates of the simulated cluster: a throwaway authority and loopback certificate for the API server, and
+the self-signed certificates that ingress TLS secrets hold.
 
 kubectl (client-go) sends a kubeconfig's credentials only over TLS, so the simulator also serves HTTPS
 with a certificate made at start-up; the kubeconfig carries the authority's certificate.
@@ -91,3 +92,34 @@ def make_certificates() -> Certificates:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ),
     )
+
+
+def self_signed(host: str, not_before: float, not_after: float) -> tuple[bytes, bytes]:
+    """A self-signed server certificate for ``host`` valid between the two times (seconds since the epoch), and
+    its key: (tls.crt, tls.key) in PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(host))
+        .issuer_name(_name(host))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(dt.datetime.fromtimestamp(not_before, dt.timezone.utc))
+        .not_valid_after(dt.datetime.fromtimestamp(not_after, dt.timezone.utc))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def expiry(cert_pem: bytes) -> float | None:
+    """When a PEM certificate expires (seconds since the epoch), or None when the text holds no certificate."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        return None
+    return cert.not_valid_after_utc.timestamp()

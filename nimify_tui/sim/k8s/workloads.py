@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 LOG_LINES_KEPT = 5_000
 MIB = 2**20
+DATABASE_HOST = "postgres.nimify-system.svc.cluster.local"
+DATABASE_PORT = 5432
 
 
 class ContainerLog:
@@ -43,6 +45,8 @@ class LogContext:
     node: str
     rng: random.Random
     predict_ok: bool = True  # whether nimify-api's calls to Triton succeed right now
+    database_error: str = ""  # why connections to the database fail right now ("" when they succeed)
+    in_service: bool = True  # whether its service routes requests to this pod (its labels match the selector)
 
 
 LineMaker = Callable[[LogContext], list[str]]
@@ -87,13 +91,20 @@ def _pg(t: float, message: str) -> str:
 
 
 def _api_startup(c: LogContext) -> list[str]:
+    if c.database_error:
+        database = [
+            *_database_error_lines(c.t, "nimify.db", c.database_error),
+            _py(c.t, "WARNING", "nimify.api", "database unavailable at startup; /ready fails until it connects"),
+        ]
+    else:
+        database = [_py(c.t, "INFO", "nimify.api", f"database {DATABASE_HOST}:{DATABASE_PORT} connected")]
     return [
         "INFO:     Started server process [1]",
         "INFO:     Waiting for application startup.",
         _py(c.t, "INFO", "nimify.api", "loading configuration from /etc/nimify/config.yaml"),
         _py(c.t, "INFO", "nimify.api", "model cache at /models (volume model-storage)"),
         _py(c.t, "INFO", "nimify.api", "triton endpoint triton-server.triton-system.svc.cluster.local:8000"),
-        _py(c.t, "INFO", "nimify.api", "database postgres.nimify-system.svc.cluster.local:5432 connected"),
+        *database,
         "INFO:     Application startup complete.",
         "INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)",
     ]
@@ -103,8 +114,23 @@ def _client_ip(c: LogContext) -> str:
     return f"10.244.{c.rng.randint(0, 3)}.{c.rng.randint(2, 250)}:{c.rng.randint(32768, 60999)}"
 
 
+def _database_error_lines(t: float, logger: str, error: str) -> list[str]:
+    """libpq's refusal, as the app logs it: the message, then libpq's hint on a line of its own."""
+    return [
+        _py(t, "ERROR", logger, error),
+        "\tIs the server running on that host and accepting TCP/IP connections?",
+    ]
+
+
 def _api_periodic(c: LogContext) -> list[str]:
+    if c.database_error:
+        return [
+            *_database_error_lines(c.t, "nimify.db", c.database_error),
+            f'INFO:     {_client_ip(c)} - "GET /ready HTTP/1.1" 503 Service Unavailable',
+        ]
     lines = [f'INFO:     {_client_ip(c)} - "GET /ready HTTP/1.1" 200 OK']
+    if not c.in_service:
+        return lines
     if c.predict_ok:
         lines.append(f'INFO:     {_client_ip(c)} - "POST /v1/predict HTTP/1.1" 200 OK')
     else:
@@ -121,12 +147,16 @@ def _api_periodic(c: LogContext) -> list[str]:
 def _worker_startup(c: LogContext) -> list[str]:
     return [
         _py(c.t, "INFO", "nimify.worker", "starting worker (concurrency=4)"),
-        _py(c.t, "INFO", "nimify.worker", "connected to postgres.nimify-system.svc.cluster.local:5432"),
+        _py(c.t, "INFO", "nimify.worker", f"connected to {DATABASE_HOST}:{DATABASE_PORT}"),
         _py(c.t, "INFO", "nimify.worker", "polling job queue 'batch-inference'"),
     ]
 
 
 def _worker_periodic(c: LogContext) -> list[str]:
+    if c.database_error:
+        return _database_error_lines(
+            c.t, "nimify.worker", f"polling job queue 'batch-inference' failed: {c.database_error}"
+        )
     job = c.rng.randint(100_000, 999_999)
     return [
         _py(
@@ -265,6 +295,16 @@ def nginx_wedged_lines(t: float) -> list[str]:
     ]
 
 
+def nginx_expired_certificate_lines(t: float, host: str, not_after: float) -> list[str]:
+    """What the ingress controller logs at a sync when a server's certificate has expired."""
+    expiry = _clock(not_after).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
+    return [
+        glog(t, "I", "controller.go:193", '"Configuration changes detected, backend reload required"'),
+        glog(t, "W", "controller.go:1628", f'SSL certificate for server "{host}" expired ({expiry})'),
+        glog(t, "I", "controller.go:213", '"Backend successfully reloaded"'),
+    ]
+
+
 def _worker_like_startup(c: LogContext) -> list[str]:
     return [_logfmt(c.t, "info", "load generator started", f"pod={c.pod}")]
 
@@ -305,6 +345,20 @@ def bad_config_lines(t: float, image: str) -> list[str]:
         "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
         "triton.grpc_url",
         "  Field required [type=missing, input_value={'url': 'http://triton-server...'}, input_type=dict]",
+    ]
+
+
+def config_error_lines(t: float, app: str, error: str) -> list[str]:
+    """What an app that refuses its configuration file logs before it exits."""
+    refused = _py(t, "ERROR", "nimify.config", error)
+    if app != "nimify-api":
+        return [refused]
+    return [
+        "INFO:     Started server process [1]",
+        "INFO:     Waiting for application startup.",
+        _py(t, "INFO", "nimify.api", "loading configuration from /etc/nimify/config.yaml"),
+        refused,
+        "ERROR:    Application startup failed. Exiting.",
     ]
 
 

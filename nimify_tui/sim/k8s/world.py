@@ -37,14 +37,19 @@ from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_cpu_nanos
 from nimify_tui.sim.k8s.scheduler import Scheduler
 from nimify_tui.sim.k8s.store import ObjectStore, Pulse
 from nimify_tui.sim.k8s.workloads import (
+    DATABASE_HOST,
+    DATABASE_PORT,
     MIB,
+    LogContext,
     bad_config_lines,
+    config_error_lines,
     nginx_wedged_lines,
     no_space_lines,
     oom_lines,
     workload,
 )
 from nimify_tui.sim.nimify_api import NimifyApiSim
+from nimify_tui.sim.nimify_config import CONFIG_PATH, config_error
 from nimify_tui.sim.pod_share import PodShare
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 from nimify_tui.sim.triton.server import TritonSim
@@ -58,6 +63,7 @@ EVENT_TTL_S = 3600.0
 EVENT_LIMIT = 20_000
 BASE_OFFERED_RPS = 40.0
 MODEL_STORAGE_USED = 61 * 2**30
+CONFIG_READERS = ("nimify-api", "nimify-worker")  # the apps that load /etc/nimify/config.yaml as they start
 
 
 @dataclass
@@ -66,6 +72,7 @@ class Faults:
 
     memory_mib: dict[str, float] = field(default_factory=dict)  # app -> steady memory use
     crashing_images: set[str] = field(default_factory=set)  # images whose configuration is broken
+    missing_images: set[str] = field(default_factory=set)  # images the registry does not have
     volume_used: dict[tuple[str, str], int] = field(default_factory=dict)  # (namespace, pvc) -> bytes used
     offered_rps: float = BASE_OFFERED_RPS  # the offered load ramps towards this
 
@@ -312,17 +319,27 @@ class World:
 
     def _heartbeats(self) -> None:
         """The kubelets renew their Leases every 10 s and report their node status every 5 minutes."""
+        stopped = self.kubelet.stopped
         if self._now >= self._next_lease:
             self._next_lease = self._now + LEASE_RENEW_S
             for lease in self.store.list("leases.coordination.k8s.io", "kube-node-lease"):
+                if lease["metadata"]["name"] in stopped:
+                    continue
                 spec = {**lease["spec"], "renewTime": objects.rfc3339_micro(self._now)}
                 self.store.put("leases.coordination.k8s.io", {**lease, "spec": spec})
         if self._now >= self._next_node_status:
             self._next_node_status = self._now + NODE_STATUS_S
             stamp = objects.rfc3339(self._now)
             for node in self.store.list("nodes"):
+                if node["metadata"]["name"] in stopped:
+                    continue
                 conditions = [{**c, "lastHeartbeatTime": stamp} for c in node["status"]["conditions"]]
                 self.store.put("nodes", {**node, "status": {**node["status"], "conditions": conditions}})
+
+    def stop_kubelet(self, node_name: str) -> None:
+        """The kubelet on ``node_name`` stops (the machine hangs or drops off the network): it renews no Lease,
+        posts no status, and its pods stay as it last reported them."""
+        self.kubelet.stopped.add(node_name)
 
     def add_gpus(self, node_name: str, gpus: list[SimGPU]) -> None:
         self._gpus[node_name] = gpus
@@ -389,13 +406,63 @@ class World:
         triton_ready = len(self.ready_pods(TRITON_NAMESPACE, "triton-server"))
         capacity = triton_ready * PER_REPLICA_CAPACITY_RPS
         load = self.offered_rps / capacity if capacity else 0.0
+        database_was = self._traffic.database_error
         self._traffic = Traffic(
             offered_rps=self.offered_rps,
-            api_ready_replicas=len(self.ready_pods(API_NAMESPACE, "nimify-api")),
+            api_ready_replicas=sum(
+                1 for run in self.kubelet.app_runs(API_NAMESPACE, "nimify-api") if self._served(run)
+            ),
             triton_ready_replicas=triton_ready,
             gpu_saturation=max(0.0, load - 1.0),
+            database_error=self._database_error(),
             notes={"scenario": self.scenario},
         )
+        if self._traffic.database_error and not database_was:
+            for run in self.kubelet.app_runs(API_NAMESPACE, "nimify-api"):
+                self.kubelet.probe_soon(run)
+
+    def _in_service(self, run: PodRun) -> bool:
+        """Whether the nimify-api service selects the pod (by its labels; ready or not)."""
+        service = self.store.get("services", API_NAMESPACE, "nimify-api")
+        pod = self.store.get("pods", *run.key)
+        if service is None or pod is None:
+            return False
+        labels = pod["metadata"].get("labels") or {}
+        selector = service["spec"].get("selector") or {}
+        return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+    def _served(self, run: PodRun) -> bool:
+        """A nimify-api pod that requests reach: ready, and behind the service."""
+        return run.ready and self._in_service(run)
+
+    def _database_error(self) -> str:
+        """How a connection to the database fails now ("" when postgres serves): with no ready endpoint behind
+        its service, the service address refuses connections."""
+        if self.ready_pods(API_NAMESPACE, "postgres"):
+            return ""
+        service = self.store.get("services", API_NAMESPACE, "postgres")
+        address = (service or {}).get("spec", {}).get("clusterIP", "")
+        return f'connection to server at "{DATABASE_HOST}" ({address}), port {DATABASE_PORT} failed: Connection refused'
+
+    def log_context(self, run: PodRun, t: float) -> LogContext:
+        """What the pod's app may mention in the lines it writes at ``t``."""
+        return LogContext(
+            t,
+            run.name,
+            run.node or "",
+            self.rng,
+            predict_ok=self.predict_ok(),
+            database_error=self._traffic.database_error,
+            in_service=run.app != "nimify-api" or self._in_service(run),
+        )
+
+    def readiness_failure(self, run: PodRun) -> str:
+        """Why the pod's readiness probe fails now, as the kubelet words it ("" when it passes)."""
+        if run.wedged:
+            return "HTTP probe failed with statuscode: 500"
+        if run.app == "nimify-api" and self._traffic.database_error:
+            return "HTTP probe failed with statuscode: 503"
+        return ""
 
     def load(self) -> float:
         """Offered load over what the ready Triton replicas can serve (above 0.8 queueing dominates)."""
@@ -458,8 +525,28 @@ class World:
                 for c in run.containers:
                     self.kubelet.refate(run, c)
 
+    def pull_failure(self, image: str) -> str:
+        """Why pulling ``image`` fails, as containerd reports it ("" when the registry has it)."""
+        if image not in self.faults.missing_images:
+            return ""
+        return (
+            f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
+            f'failed to resolve reference "{image}": {image}: not found'
+        )
+
     def container_fate(self, run: PodRun, c: ContainerRun) -> Fate | None:
         """How a container instance that starts now will end, given what is broken."""
+        if run.app in CONFIG_READERS:
+            refused = config_error(self.kubelet.mounted_file(run, c.name, CONFIG_PATH))
+            if refused:
+                app = run.app
+                return Fate(
+                    self.rng.uniform(1.0, 2.0),
+                    "Error",
+                    1,
+                    lambda t: config_error_lines(t, app, refused),
+                    replaces_startup=True,
+                )
         if c.image in self.faults.crashing_images:
             image = c.image
             return Fate(self.rng.uniform(2.0, 4.0), "Error", 1, lambda t: bad_config_lines(t, image))
@@ -501,6 +588,8 @@ class World:
             run = self.kubelet.runs[key]
             if (namespace is not None and run.namespace != namespace) or run.phase != "Running":
                 continue
+            if run.node in self.kubelet.stopped:  # metrics-server cannot scrape a kubelet that stopped
+                continue
             pod = self.store.get("pods", *key)
             if pod is None:
                 continue
@@ -530,6 +619,7 @@ class World:
                 format_memory_ki(1.35 * 2**30 + memory.get(node["metadata"]["name"], 0.0)),
             )
             for node in self.store.list("nodes")
+            if node["metadata"]["name"] not in self.kubelet.stopped
         ]
 
     def _memory(self, run: PodRun, c: ContainerRun) -> float:
