@@ -210,6 +210,7 @@ class PodRecord(ObjectRecord):
     containers: tuple[ContainerRecord, ...]
     init_containers: tuple[ContainerRecord, ...]
     unmet_conditions: tuple[Condition, ...]
+    overhead: Mapping[str, str]  # spec.overhead: what its RuntimeClass adds to its requests (quantity texts)
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
@@ -241,6 +242,7 @@ class PodRecord(ObjectRecord):
             _containers(specs, status.get("containerStatuses"), False),
             _containers(spec.get("initContainers"), status.get("initContainerStatuses"), True),
             tuple([Condition.from_raw(c) for c in raw_conditions if c.get("status") != "True"]),
+            spec.get("overhead") or _EMPTY,
         )
 
     def last_termination(self) -> tuple[str, Termination] | None:
@@ -359,6 +361,15 @@ class NodeRecord(ObjectRecord):
         )
 
 
+def _unprobed(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    pod_spec = (spec.get("template") or _EMPTY).get("spec") or _EMPTY
+    return tuple(
+        c.get("name") or ""
+        for c in pod_spec.get("containers") or ()
+        if not (c.get("readinessProbe") and c.get("livenessProbe"))
+    )
+
+
 def _template_containers(spec: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     pod_spec = (spec.get("template") or _EMPTY).get("spec") or _EMPTY
     containers = pod_spec.get("containers") or ()
@@ -384,6 +395,7 @@ class DeploymentRecord(ObjectRecord):
     revision: int | None
     paused: bool
     conditions: tuple[Condition, ...]
+    unprobed: tuple[str, ...]  # template containers with no readiness or no liveness probe
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
@@ -410,6 +422,7 @@ class DeploymentRecord(ObjectRecord):
             _int_or_none((metadata.get("annotations") or _EMPTY).get(REVISION_ANNOTATION)),
             bool(spec.get("paused")),
             _conditions(status),
+            _unprobed(spec),
         )
 
 
@@ -584,6 +597,7 @@ class IngressRecord(ObjectRecord):
     addresses: tuple[str, ...]
     tls: bool
     backends: tuple[IngressBackend, ...]
+    tls_secrets: tuple[str, ...]  # the Secrets holding its certificates
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
@@ -609,6 +623,7 @@ class IngressRecord(ObjectRecord):
             tuple(i.get("ip") or i.get("hostname") or "" for i in load_balancer.get("ingress") or ()),
             bool(spec.get("tls")),
             tuple(backends),
+            tuple(dict.fromkeys(t.get("secretName") or "" for t in spec.get("tls") or () if t.get("secretName"))),
         )
 
 
@@ -621,6 +636,83 @@ def _backend(host: str, path: str, backend: Mapping[str, Any]) -> IngressBackend
     return IngressBackend(host, path, backend.get("serviceName") or "", str(backend.get("servicePort") or ""))
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkPolicyRecord(ObjectRecord):
+    """A network policy: the pods it selects, and whether it restricts their ingress and with how many rules (an
+    Ingress policy with no rule denies all ingress to the pods it selects)."""
+
+    pod_selector: Mapping[str, Any]  # a label selector: matchLabels, matchExpressions
+    policy_types: tuple[str, ...]
+    ingress_rules: int
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        ingress = spec.get("ingress")
+        types = spec.get("policyTypes") or (["Ingress", "Egress"] if spec.get("egress") else ["Ingress"])
+        return cls(*_identity(metadata), spec.get("podSelector") or _EMPTY, tuple(types), len(ingress or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class PodDisruptionBudgetRecord(ObjectRecord):
+    """A PodDisruptionBudget: the pods it covers and how many may be disrupted now."""
+
+    selector: Mapping[str, Any]
+    min_available: str
+    max_unavailable: str
+    disruptions_allowed: int
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        spec = obj.get("spec") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        return cls(
+            *_identity(metadata),
+            spec.get("selector") or _EMPTY,
+            str(spec.get("minAvailable") or ""),
+            str(spec.get("maxUnavailable") or ""),
+            status.get("disruptionsAllowed") or 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceQuotaRecord(ObjectRecord):
+    """A ResourceQuota: its hard limits and what the namespace uses of them (quantity texts)."""
+
+    hard: Mapping[str, str]
+    used: Mapping[str, str]
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        metadata = obj.get("metadata") or _EMPTY
+        status = obj.get("status") or _EMPTY
+        hard = status.get("hard") or (obj.get("spec") or _EMPTY).get("hard") or _EMPTY
+        return cls(*_identity(metadata), hard, status.get("used") or _EMPTY)
+
+
+def selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects an object with ``labels``; an empty
+    selector selects everything, as in a NetworkPolicy's podSelector."""
+    for key, value in (selector.get("matchLabels") or _EMPTY).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or ():
+        key, operator = expression.get("key") or "", expression.get("operator")
+        values = set(expression.get("values") or ())
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
 DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pods": PodRecord.from_raw,
     "events": EventRecord.from_raw,
@@ -631,5 +723,8 @@ DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "deployments": DeploymentRecord.from_raw,
     "replicasets": ReplicaSetRecord.from_raw,
     "ingresses": IngressRecord.from_raw,
+    "networkpolicies": NetworkPolicyRecord.from_raw,
+    "poddisruptionbudgets": PodDisruptionBudgetRecord.from_raw,
+    "resourcequotas": ResourceQuotaRecord.from_raw,
 }
 """The record builder of each kind the informers watch, by the informers' kind name."""

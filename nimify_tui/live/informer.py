@@ -56,6 +56,9 @@ KINDS: dict[str, ResourceKind] = {
         ResourceKind("deployments", "apps/v1", "deployments"),
         ResourceKind("replicasets", "apps/v1", "replicasets"),
         ResourceKind("ingresses", "networking.k8s.io/v1", "ingresses"),
+        ResourceKind("networkpolicies", "networking.k8s.io/v1", "networkpolicies"),
+        ResourceKind("poddisruptionbudgets", "policy/v1", "poddisruptionbudgets"),
+        ResourceKind("resourcequotas", "v1", "resourcequotas"),
     )
 }
 

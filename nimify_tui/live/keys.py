@@ -10,17 +10,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from nimify_tui.gpu.merge import GpuView
+    from nimify_tui.kube.certificates import CertificateInfo
+    from nimify_tui.kube.kubelet_stats import VolumeUsage
+    from nimify_tui.kube.log_signatures import LogSignature
     from nimify_tui.kube.metrics_api import Usage
     from nimify_tui.kube.records import (
         DeploymentRecord,
         EndpointsRecord,
         EventRecord,
         IngressRecord,
+        NetworkPolicyRecord,
         NodeRecord,
+        PodDisruptionBudgetRecord,
         PodRecord,
         PVCRecord,
         ReplicaSetRecord,
+        ResourceQuotaRecord,
         ServiceRecord,
     )
     from nimify_tui.metrics.alerts import AlertStatus
@@ -55,9 +63,26 @@ PVCS: RecordsKey[PVCRecord] = RecordsKey("pvcs")
 DEPLOYMENTS: RecordsKey[DeploymentRecord] = RecordsKey("deployments")
 REPLICASETS: RecordsKey[ReplicaSetRecord] = RecordsKey("replicasets")
 INGRESSES: RecordsKey[IngressRecord] = RecordsKey("ingresses")
+NETWORK_POLICIES: RecordsKey[NetworkPolicyRecord] = RecordsKey("networkpolicies")
+DISRUPTION_BUDGETS: RecordsKey[PodDisruptionBudgetRecord] = RecordsKey("poddisruptionbudgets")
+QUOTAS: RecordsKey[ResourceQuotaRecord] = RecordsKey("resourcequotas")
 
 RECORDS: dict[str, RecordsKey[Any]] = {
-    key.name: key for key in (PODS, EVENTS, NODES, SERVICES, ENDPOINTS, PVCS, DEPLOYMENTS, REPLICASETS, INGRESSES)
+    key.name: key
+    for key in (
+        PODS,
+        EVENTS,
+        NODES,
+        SERVICES,
+        ENDPOINTS,
+        PVCS,
+        DEPLOYMENTS,
+        REPLICASETS,
+        INGRESSES,
+        NETWORK_POLICIES,
+        DISRUPTION_BUDGETS,
+        QUOTAS,
+    )
 }
 
 PROBES: ValueKey[tuple[ProbeResult, ...]] = ValueKey("probes")
@@ -67,3 +92,9 @@ LATENCY: ValueKey[LatencyHistory] = ValueKey("latency")
 POD_USAGE: ValueKey[dict[tuple[str, str], Usage]] = ValueKey("podmetrics")  # metrics.k8s.io, by (namespace, pod)
 NODE_USAGE: ValueKey[dict[str, Usage]] = ValueKey("nodemetrics")  # metrics.k8s.io, by node
 ALERTS: ValueKey[tuple[AlertStatus, ...]] = ValueKey("alerts")
+# the previous log of each restarted container, scanned for known causes: by (namespace, pod, container)
+LOG_SIGNATURES: ValueKey[Mapping[tuple[str, str, str], LogSignature]] = ValueKey("log-signatures")
+# each claim's volume use from the kubelets' summaries: by (namespace, claim)
+PVC_USAGE: ValueKey[Mapping[tuple[str, str], VolumeUsage]] = ValueKey("pvc-usage")
+# the certificate each ingress serves, from its TLS Secret's tls.crt: by (namespace, secret)
+TLS_CERTIFICATES: ValueKey[Mapping[tuple[str, str], CertificateInfo]] = ValueKey("tls-certificates")

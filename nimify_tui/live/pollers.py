@@ -1,4 +1,5 @@
-"""The periodic sources: health probes, Triton, metrics scrapes, metrics.k8s.io, Prometheus.
+"""The periodic sources: health probes, Triton, metrics scrapes, metrics.k8s.io, Prometheus, and the evidence that
+costs a request (previous logs of crashed containers, the kubelets' volume stats).
 
 Each poller is a coroutine on the runtime's own event loop, given only what it needs: the store it writes, how to
 reach the in-cluster servers (``InCluster``), its endpoints and its interval. A poll never overlaps the previous one
@@ -14,7 +15,19 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.live.keys import ALERTS, GPUS, LATENCY, NODE_USAGE, NODES, POD_USAGE, PODS, PROBES, TRITON
+from nimify_tui.live.keys import (
+    ALERTS,
+    GPUS,
+    LATENCY,
+    LOG_SIGNATURES,
+    NODE_USAGE,
+    NODES,
+    POD_USAGE,
+    PODS,
+    PROBES,
+    PVC_USAGE,
+    TRITON,
+)
 from nimify_tui.live.store import SourceHealth, SourceUnavailable, Store
 
 if TYPE_CHECKING:
@@ -22,7 +35,7 @@ if TYPE_CHECKING:
 
     from nimify_tui.endpoints import Endpoints
     from nimify_tui.kube.client import KubeClient
-    from nimify_tui.kube.records import PodRecord
+    from nimify_tui.kube.records import ContainerRecord, PodRecord
 
 PollFn = Callable[[], Awaitable[None]]
 
@@ -281,3 +294,163 @@ async def alerts_loop(store: Store, reach: InCluster, endpoints: Endpoints, inte
             store.put(ALERTS, tuple(await evaluate_alerts(prom)))
 
         await poll_forever(store, "prometheus-alerts", interval, poll)
+
+
+# --- evidence that costs a request: the previous logs of crashed containers, the kubelets' volume stats -----------
+LOG_READS_PER_POLL = 3  # previous logs read at most per poll
+SUMMARY_NODES_PER_POLL = 4  # kubelet summaries asked at most per poll; more nodes are asked in turn
+
+
+def crashed_containers(store: Store, namespaces: Sequence[str]) -> list[tuple[PodRecord, ContainerRecord]]:
+    """Containers (init containers too) that restarted after a failure: waiting in CrashLoopBackOff, or whose last
+    run ended otherwise than Completed. The latest crash first."""
+    found: list[tuple[float, PodRecord, ContainerRecord]] = []
+    for pod in store.items(PODS):
+        if pod.namespace not in namespaces:
+            continue
+        for container in (*pod.init_containers, *pod.containers):
+            last = container.last_termination
+            failed = container.state_reason == "CrashLoopBackOff" or (last is not None and last.reason != "Completed")
+            if container.restart_count > 0 and failed:
+                found.append(((last.finished_at or 0.0) if last is not None else 0.0, pod, container))
+    found.sort(key=lambda entry: (-entry[0], entry[1].namespace, entry[1].name, entry[2].name))
+    return [(pod, container) for _, pod, container in found]
+
+
+async def log_signature_loop(
+    store: Store,
+    client: KubeClient,
+    namespaces: Sequence[str],
+    interval: float,
+    *,
+    reads_per_poll: int = LOG_READS_PER_POLL,
+) -> None:
+    """The previous log of every crashed container, read once per restart (a few per poll) and scanned for known
+    causes. A log that cannot be read (forbidden, gone) gives an entry that says why; a transient failure is read
+    again at the next poll."""
+    from nimify_tui.kube.errors import KubeError
+    from nimify_tui.kube.log_signatures import TAIL_LINES, LogSignature, scan_log
+    from nimify_tui.kube.logs import LogRequest, stream_log_lines
+
+    latest: dict[tuple[str, str], LogSignature] = {}  # by (pod uid, container): the newest restart read
+    published: dict[tuple[str, str, str], LogSignature] | None = None
+
+    def read_previous(pod: PodRecord, container: ContainerRecord) -> LogSignature:
+        request = LogRequest(
+            pod.namespace,
+            pod.name,
+            container.name,
+            follow=False,
+            previous=True,
+            tail_lines=TAIL_LINES,
+            timestamps=False,
+        )
+        identity = (pod.namespace, pod.name, container.name, container.restart_count)
+        try:
+            lines = [raw.decode("utf-8", "replace").rstrip("\r") for raw in stream_log_lines(client, request)]
+        except KubeError as exc:
+            if exc.transient:
+                raise
+            return LogSignature(*identity, unreadable=_message(exc))
+        return LogSignature(*identity, matches=scan_log(lines))
+
+    async def poll() -> None:
+        nonlocal published
+        crashed = crashed_containers(store, namespaces)
+        unread = [
+            (pod, container)
+            for pod, container in crashed
+            if (known := latest.get((pod.uid, container.name))) is None or known.restart_count < container.restart_count
+        ]
+        problems: list[str] = []
+        for pod, container in unread[:reads_per_poll]:
+            try:
+                latest[(pod.uid, container.name)] = await asyncio.to_thread(read_previous, pod, container)
+            except KubeError as exc:  # connection trouble, throttling: asked again at the next poll
+                problems.append(f"{pod.namespace}/{pod.name} [{container.name}]: {_message(exc)}")
+        present = {pod.uid for pod in store.items(PODS)}
+        for gone in [key for key in latest if key[0] not in present]:
+            del latest[gone]
+        signatures = {
+            (pod.namespace, pod.name, container.name): latest[(pod.uid, container.name)]
+            for pod, container in crashed
+            if (pod.uid, container.name) in latest
+        }
+        if signatures != published:
+            published = signatures
+            store.put(LOG_SIGNATURES, signatures)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+
+    await poll_forever(store, LOG_SIGNATURES.name, interval, poll)
+
+
+async def pvc_usage_loop(
+    store: Store,
+    client: KubeClient,
+    namespaces: Sequence[str],
+    interval: float,
+    *,
+    nodes_per_poll: int = SUMMARY_NODES_PER_POLL,
+) -> None:
+    """Each claim's volume use (namespaces of ``namespaces`` only) from the kubelet summaries of the nodes that run
+    their pods, a few nodes per poll. Forbidden (no ``get nodes/proxy``): the source is unavailable, with why."""
+    from nimify_tui.kube.errors import KubeError
+    from nimify_tui.kube.kubelet_stats import VolumeUsage, read_volume_usage
+
+    by_node: dict[str, dict[tuple[str, str], VolumeUsage]] = {}
+    turn = 0  # where in the list of nodes the next poll starts
+
+    async def poll() -> None:
+        nonlocal turn
+        nodes = sorted(
+            {p.node for p in store.items(PODS) if p.node and p.namespace in namespaces and p.phase == "Running"}
+        )
+        for gone in set(by_node) - set(nodes):
+            del by_node[gone]
+        start = turn % len(nodes) if nodes else 0
+        asked = (nodes[start:] + nodes[:start])[:nodes_per_poll]
+        turn = start + len(asked)
+        problems: list[str] = []
+        for node in asked:
+            try:
+                by_node[node] = await asyncio.to_thread(read_volume_usage, client, node)
+            except KubeError as exc:
+                if exc.status == 403:
+                    by_node.clear()
+                    store.put(PVC_USAGE, None)
+                    raise SourceUnavailable(_message(exc)) from exc
+                by_node.pop(node, None)  # no old numbers for a node that does not answer
+                problems.append(f"{node}: {_message(exc)}")
+        usage: dict[tuple[str, str], VolumeUsage] = {}
+        for node in sorted(by_node):
+            for key, measured in by_node[node].items():
+                known = usage.get(key)
+                if key[0] in namespaces and (known is None or measured.used_bytes > known.used_bytes):
+                    usage[key] = measured
+        if usage != store.value(PVC_USAGE):
+            store.put(PVC_USAGE, usage)
+        if problems and len(problems) == len(asked):
+            raise RuntimeError("; ".join(problems))
+
+    await poll_forever(store, PVC_USAGE.name, interval, poll)
+
+
+async def tls_loop(store: Store, client: KubeClient, interval: float) -> None:
+    """The certificate of every TLS Secret the ingresses name, read from its ``tls.crt`` (never its key)."""
+    from nimify_tui.kube.certificates import read_certificate
+    from nimify_tui.live.keys import INGRESSES, TLS_CERTIFICATES
+
+    await sources_loaded(store, ("ingresses",), 5.0)  # the secrets to read are named by the ingresses
+
+    async def poll() -> None:
+        secrets = sorted({(i.namespace, name) for i in store.items(INGRESSES) for name in i.tls_secrets})
+        if not secrets:
+            store.put(TLS_CERTIFICATES, {})
+            raise SourceUnavailable("no ingress with TLS")
+        read = {}
+        for namespace, name in secrets[:20]:  # bounded: one GET per secret per interval
+            read[(namespace, name)] = await asyncio.to_thread(read_certificate, client, namespace, name)
+        store.put(TLS_CERTIFICATES, read)
+
+    await poll_forever(store, "tls", interval, poll)

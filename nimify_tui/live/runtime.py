@@ -20,10 +20,13 @@ from nimify_tui.live.informer import KINDS, Decoder, Informer
 from nimify_tui.live.pollers import (
     InCluster,
     alerts_loop,
+    log_signature_loop,
     metrics_api_loop,
     probe_loop,
+    pvc_usage_loop,
     scrape_loop,
     sources_loaded,
+    tls_loop,
     triton_loop,
 )
 from nimify_tui.live.store import SourceHealth, Store
@@ -45,11 +48,14 @@ class RuntimeOptions:
     triton_interval: float = 2.0
     scrape_interval: float = 3.0
     metrics_api_interval: float = 5.0
+    log_signature_interval: float = 5.0  # previous logs of crashed containers (each restart read once)
+    pvc_usage_interval: float = 10.0  # the kubelets' volume stats
     watch_seconds: int | None = None
     decoders: dict[str, Decoder] = field(default_factory=dict)
     # the kinds started first (what the main screen's tables show); the others wait for their first lists
     first_kinds: Sequence[str] = ("pods", "events", "nodes")
     first_sources_wait_s: float = 1.5
+    tls_interval: float = 60.0
 
 
 class Runtime:
@@ -143,6 +149,9 @@ class Runtime:
                 api_direct=bool(options.nimify_api_url),
             ),
             lambda: metrics_api_loop(store, self.client, options.namespaces, options.metrics_api_interval),
+            lambda: log_signature_loop(store, self.client, options.namespaces, options.log_signature_interval),
+            lambda: pvc_usage_loop(store, self.client, options.namespaces, options.pvc_usage_interval),
+            lambda: tls_loop(store, self.client, options.tls_interval),
         ]
         if endpoints.prometheus_given:
             pollers.append(lambda: alerts_loop(store, reach, endpoints, max(options.scrape_interval, 10.0)))

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from nimify_tui.kube.allocation import NodeAllocation
 from nimify_tui.kube.duration import age, parse_timestamp
 from nimify_tui.kube.records import EventRecord, ReplicaSetRecord
 from nimify_tui.kube.status import pod_status
@@ -215,7 +216,26 @@ def rollout_history_lines(replicasets: Iterable[ReplicaSetRecord]) -> list[str]:
     return lines
 
 
-def describe_node(node: Mapping[str, Any], pods_on_node: Sequence[str], now: float) -> str:
+def allocated_resources_lines(allocation: NodeAllocation, note: str = "") -> list[str]:
+    """kubectl's "Allocated resources" section: a table aligned as its tabwriter does (two spaces between columns);
+    ``note`` says when the pods counted are not all of the node's."""
+    lines = ["Allocated resources:", "  (Total limits may be over 100 percent, i.e., overcommitted.)"]
+    if note:
+        lines.append(f"  ({literal(note)})")
+    rows = [("Resource", "Requests", "Limits"), ("--------", "--------", "------")]
+    rows += [(a.resource, a.text("requests"), a.text("limits")) for a in allocation.resources]
+    widths = [max(len(row[column]) for row in rows) + 2 for column in range(2)]
+    lines += [f"  {row[0]:<{widths[0]}}{row[1]:<{widths[1]}}{row[2]}" for row in rows]
+    return lines
+
+
+def describe_node(
+    node: Mapping[str, Any],
+    pods_on_node: Sequence[str],
+    now: float,
+    allocation: NodeAllocation | None = None,
+    allocation_note: str = "",
+) -> str:
     meta = node.get("metadata") or _EMPTY
     spec = node.get("spec") or _EMPTY
     status = node.get("status") or _EMPTY
@@ -248,6 +268,8 @@ def describe_node(node: Mapping[str, Any], pods_on_node: Sequence[str], now: flo
     _kv(lines, 0, "Kubelet Version", info.get("kubeletVersion"))
     lines.append(f"Pods on this node ({len(pods_on_node)}):")
     lines.extend(f"  {literal(name)}" for name in pods_on_node)
+    if allocation is not None:
+        lines += allocated_resources_lines(allocation, allocation_note)
     return "\n".join(lines)
 
 

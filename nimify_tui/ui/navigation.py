@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
-from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
+from nimify_tui.kube.allocation import NodeAllocation, node_allocation, read_node_pods
+from nimify_tui.kube.errors import KubeError
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord, ReplicaSetRecord
 from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, GPUS, PODS, REPLICASETS
 from nimify_tui.render.describe import (
     describe_deployment,
@@ -47,6 +49,16 @@ def owning_deployment(runtime: Runtime, pod: PodRecord) -> DeploymentRecord | No
         return None
     found: DeploymentRecord | None = runtime.store.get(DEPLOYMENTS, (pod.namespace, rs.owner_name))
     return found
+
+
+def allocation_of(runtime: Runtime, node: dict[str, Any]) -> tuple[NodeAllocation, str]:
+    """The node's allocated resources from all its pods, listed as kubectl lists them; where that list is refused,
+    from the watched namespaces' pods, with a note that says so."""
+    record = NodeRecord.from_raw(node)
+    try:
+        return node_allocation(record, read_node_pods(runtime.client, record.name)), ""
+    except KubeError as exc:
+        return node_allocation(record, runtime.store.items(PODS)), f"pods of the watched namespaces only: {exc}"
 
 
 class Navigation(App[int]):
@@ -138,7 +150,8 @@ class Navigation(App[int]):
         def describe() -> str:
             node = runtime.client.get_json(f"/api/v1/nodes/{name}")
             pods = sorted(f"{p.namespace}/{p.name}  {p.status}" for p in runtime.store.items(PODS) if p.node == name)
-            return describe_node(node, pods, time.time())
+            allocation, note = allocation_of(runtime, node)
+            return describe_node(node, pods, time.time(), allocation, note)
 
         def gpus() -> str:
             view = runtime.store.value(GPUS)
