@@ -28,7 +28,7 @@ from nimify_tui.journal.redact import REDACTED, JsonValue, Redactor, redact_argv
 
 JOURNAL_FILE_NAME = "journal.jsonl"
 
-FindingState = Literal["fail", "pass", "unknown"]
+FindingState = Literal["fail", "warn", "pass", "unknown"]
 ActionResult = Literal["ok", "error", "cancelled"]
 JournalEntry = dict[str, JsonValue]
 

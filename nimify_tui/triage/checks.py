@@ -9,29 +9,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from nimify_tui.kube.faults import is_faulty, pod_fault
-from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord, selects
 from nimify_tui.live.keys import (
     ALERTS,
     DEPLOYMENTS,
+    DISRUPTION_BUDGETS,
     ENDPOINTS,
     EVENTS,
     GPUS,
     INGRESSES,
     LATENCY,
+    NETWORK_POLICIES,
     NODES,
     PODS,
     PROBES,
     PVCS,
+    QUOTAS,
+    SERVICES,
+    TLS_CERTIFICATES,
     TRITON,
 )
 from nimify_tui.live.store import Store
 from nimify_tui.render.kubectl import pvc_resize
 
-State = Literal["pass", "fail", "unknown"]
+State = Literal["pass", "warn", "fail", "unknown"]  # warn: a prevention gap, never an outage
 DEFAULT_MAIN_NAMESPACE = "nimify-system"  # where nimify-api runs unless -n says otherwise
+API_NAME = "nimify-api"
 LATENCY_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert
 ERROR_RATIO_THRESHOLD = 0.01  # the runbook's NimifyHighErrorRate alert
 
@@ -348,6 +355,173 @@ def _alert_text(status: Any) -> str:
     return f"{rule.name} {status.state.value}: {status.value:g} {rule.comparison} {rule.threshold} {held}"
 
 
+def api_pods(store: Store, namespace: str) -> list[PodRecord]:
+    """nimify-api's pods in ``namespace``: its ReplicaSets' pods, or pods labelled as nimify-api."""
+    found = []
+    for pod in store.items(PODS):
+        if pod.namespace != namespace or pod.deleted_at is not None:
+            continue
+        named = API_NAME in (pod.labels.get("app"), pod.labels.get("app.kubernetes.io/name"))
+        if named or (pod.owner_kind == "ReplicaSet" and pod.owner_name.rsplit("-", 1)[0] == API_NAME):
+            found.append(pod)
+    return found
+
+
+def check_service_selectors(store: Store, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> Finding:
+    """A service of the main namespace whose selector matches none of its app's ready pods (a changed label)."""
+    runbook = "Scenario 4: Network/Ingress Issues (service)"
+    title = "Services select their pods"
+    services = [s for s in store.items(SERVICES) if s.namespace == main_namespace and s.selector]
+    if not services:
+        return Finding(
+            "service-selectors", title, "unknown", f"no service with a selector seen in {main_namespace}", runbook
+        )
+    pods = [p for p in store.items(PODS) if p.namespace == main_namespace and p.deleted_at is None]
+    broken = []
+    for service in services:
+        selector = {"matchLabels": service.selector}
+        if any(selects(selector, p.labels) for p in pods):
+            continue
+        app = [p for p in pods if p.name.startswith(service.name + "-") and p.ready == p.total and p.phase == "Running"]
+        if app:
+            wanted = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items()))
+            carried = ",".join(f"{k}={v}" for k, v in sorted(app[0].labels.items()) if k != "pod-template-hash")
+            broken.append((service, f"service {service.name} selects {wanted}; its ready pods carry {carried}"))
+    if not broken:
+        return Finding("service-selectors", title, "pass", f"{len(services)} services select pods", runbook)
+    return Finding(
+        "service-selectors",
+        title,
+        "fail",
+        _names(line for _, line in broken),
+        runbook,
+        "the pods' labels changed with a deploy: roll it back (u), or fix the labels",
+        tuple(f"{s.namespace}/service/{s.name}" for s, _ in broken),
+    )
+
+
+TLS_WARN_S = 14 * 86400  # a certificate expiring sooner than this is a warning
+
+
+def check_tls(store: Store, now: float) -> Finding:
+    """The certificates the ingresses serve: expired fails, expiring within two weeks warns."""
+    runbook = "Scenario 4: Network/Ingress Issues (TLS)"
+    title = "Ingress certificates valid"
+    certificates = store.value(TLS_CERTIFICATES)
+    if not certificates:
+        return Finding("tls", title, "unknown", "no ingress certificate read (no TLS ingress, or not allowed)", runbook)
+    expired = [c for c in certificates.values() if c.not_after is not None and c.not_after <= now]
+    soon = [c for c in certificates.values() if c.not_after is not None and now < c.not_after <= now + TLS_WARN_S]
+    unread = [c for c in certificates.values() if c.problem]
+
+    def when(at: float | None) -> str:
+        return "?" if at is None else datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    if expired:
+        return Finding(
+            "tls",
+            title,
+            "fail",
+            _names(f"secret {c.namespace}/{c.secret} ({c.subject}) expired {when(c.not_after)}" for c in expired),
+            runbook,
+            "renew the certificate and update its secret (cert-manager renews it if it manages it)",
+            tuple(f"{c.namespace}/secret/{c.secret}" for c in expired),
+        )
+    if soon:
+        return Finding(
+            "tls",
+            title,
+            "warn",
+            _names(f"secret {c.namespace}/{c.secret} expires {when(c.not_after)}" for c in soon),
+            runbook,
+        )
+    if unread and len(unread) == len(certificates):
+        return Finding("tls", title, "unknown", unread[0].problem or "", runbook)
+    valid = [c for c in certificates.values() if c.not_after is not None]
+    return Finding("tls", title, "pass", f"{len(valid)} certificate(s) valid past two weeks", runbook)
+
+
+def check_network_policies(store: Store, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> Finding:
+    """A network policy that selects nimify-api's pods and allows them no ingress at all."""
+    runbook = "Check Network and Ingress"
+    title = "Network policies let traffic in"
+    pods = api_pods(store, main_namespace)
+    denying = [
+        policy
+        for policy in store.items(NETWORK_POLICIES)
+        if policy.namespace == main_namespace
+        and "Ingress" in policy.policy_types
+        and policy.ingress_rules == 0
+        and any(selects(policy.pod_selector, p.labels) for p in pods)
+    ]
+    if not denying:
+        return Finding("network-policies", title, "pass", "no policy denies ingress to nimify-api", runbook)
+    return Finding(
+        "network-policies",
+        title,
+        "fail",
+        f"network policy {_names(p.name for p in denying)} selects nimify-api's pods and allows no ingress",
+        runbook,
+        "the policy drops every request to nimify-api: fix or remove it (kubectl edit networkpolicy)",
+        tuple(f"{p.namespace}/networkpolicy/{p.name}" for p in denying),
+    )
+
+
+def check_prevention(store: Store, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> list[Finding]:
+    """The runbook's prevention items, as warnings: a PodDisruptionBudget for nimify-api, a ResourceQuota for its
+    namespace, readiness and liveness probes on its containers."""
+    runbook = "Prevention"
+    pods = api_pods(store, main_namespace)
+    budgets = [
+        b
+        for b in store.items(DISRUPTION_BUDGETS)
+        if b.namespace == main_namespace and pods and selects(b.selector, pods[0].labels)
+    ]
+    quotas = [q for q in store.items(QUOTAS) if q.namespace == main_namespace]
+    deployment = store.get(DEPLOYMENTS, (main_namespace, API_NAME))
+    findings = [
+        Finding("pdb", "nimify-api has a PodDisruptionBudget", "pass", f"covered by {budgets[0].name}", runbook)
+        if budgets
+        else Finding(
+            "pdb",
+            "nimify-api has a PodDisruptionBudget",
+            "warn" if pods else "unknown",
+            "no PodDisruptionBudget selects nimify-api's pods: a node drain may take them all at once"
+            if pods
+            else "no nimify-api pod seen",
+            runbook,
+        ),
+        Finding("quota", f"{main_namespace} has a ResourceQuota", "pass", f"quota {quotas[0].name}", runbook)
+        if quotas
+        else Finding(
+            "quota",
+            f"{main_namespace} has a ResourceQuota",
+            "warn",
+            f"no ResourceQuota in {main_namespace}: one runaway deployment can take the nodes",
+            runbook,
+        ),
+    ]
+    if deployment is None:
+        findings.append(
+            Finding("probes", "nimify-api has probes", "unknown", "deployment nimify-api not seen", runbook)
+        )
+    elif deployment.unprobed:
+        findings.append(
+            Finding(
+                "probes",
+                "nimify-api has probes",
+                "warn",
+                f"container {_names(deployment.unprobed)} lacks a readiness or liveness probe",
+                runbook,
+            )
+        )
+    else:
+        findings.append(
+            Finding("probes", "nimify-api has probes", "pass", "readiness and liveness probes set", runbook)
+        )
+    return findings
+
+
 def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> list[Finding]:
     """Every check, in the runbook's order; nimify-api is looked for in ``main_namespace`` (``-n``)."""
     pods = store.items(PODS)
@@ -389,6 +563,9 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
         lambda: check_pending(pods, events),
         lambda: check_deployments(store.items(DEPLOYMENTS)),
         lambda: check_endpoints(store, main_namespace),
+        lambda: check_service_selectors(store, main_namespace),
+        lambda: check_network_policies(store, main_namespace),
+        lambda: check_tls(store, now),
         lambda: check_nodes(store.items(NODES)),
         lambda: check_gpus(store),
         lambda: check_models(store),
@@ -398,7 +575,7 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
     ]
     findings = [check() for check in checks]
     alerts = check_alerts(store)
-    return findings + ([alerts] if alerts is not None else [])
+    return findings + ([alerts] if alerts is not None else []) + check_prevention(store, main_namespace)
 
 
 Overall = Literal["OK", "DEGRADED", "DOWN", "UNKNOWN"]

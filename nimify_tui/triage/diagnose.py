@@ -17,9 +17,24 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from nimify_tui.kube.faults import pod_fault
+from nimify_tui.kube.log_signatures import LogSignature, SignatureMatch
 from nimify_tui.kube.quantity import Quantity, format_quantity, quantity_or_none
-from nimify_tui.kube.records import DeploymentRecord, EventRecord, PodRecord, ReplicaSetRecord
-from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, GPUS, INGRESSES, LATENCY, NODES, PODS, PVCS, REPLICASETS, TRITON
+from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord, ReplicaSetRecord, selects
+from nimify_tui.live.keys import (
+    DEPLOYMENTS,
+    EVENTS,
+    GPUS,
+    INGRESSES,
+    LATENCY,
+    LOG_SIGNATURES,
+    NODES,
+    PODS,
+    PVC_USAGE,
+    PVCS,
+    REPLICASETS,
+    SERVICES,
+    TRITON,
+)
 from nimify_tui.live.store import Store
 from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding
 from nimify_tui.triage.diagnosis import Diagnosis, Fix, Scenario
@@ -33,6 +48,9 @@ _SCALED = re.compile(r"Scaled up replica set (\S+) (?:from (\d+) to (\d+)|to (\d
 _INSUFFICIENT = re.compile(r"Insufficient ([\w/-]+(?:\.[\w/-]+)*)")  # "cpu", "nvidia.com/gpu"; not the full stop
 _VOLUME_FULL = re.compile(r"volume is full: (\d+) of (\d+) bytes used", re.IGNORECASE)
 _NO_ENDPOINTS = "no endpoints available"
+_IMAGE_PULL = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
+_DATABASES = ("postgres", "mysql", "mariadb")
+FULL_VOLUME = 0.95  # a volume this full is full: writes fail soon, if not already
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,17 @@ class _World:
             if e.object_kind == kind and e.object_name == name and e.object_namespace in (namespace, "")
         ]
         return sorted(found, key=lambda e: e.last_seen or 0.0)
+
+    def signatures(self, pods: Sequence[PodRecord]) -> list[SignatureMatch]:
+        """The known causes the previous logs of these pods' containers show, first pod first."""
+        found: Mapping[tuple[str, str, str], LogSignature] = self.store.value(LOG_SIGNATURES) or {}
+        matches: list[SignatureMatch] = []
+        for pod in pods:
+            for container in pod.containers:
+                signature = found.get((pod.namespace, pod.name, container.name))
+                if signature is not None:
+                    matches.extend(signature.matches)
+        return matches
 
     def failing(self, check: str) -> Finding | None:
         finding = self.findings.get(check)
@@ -150,7 +179,7 @@ def _crash_loops(world: _World) -> Iterable[_Ranked]:
     by_deployment: dict[tuple[str, str], list[PodRecord]] = {}
     orphans: list[PodRecord] = []
     for pod in world.pods:
-        if not _crash_looping(pod, world.now):
+        if not _crash_looping(pod, world.now) and not _pulling_fails(pod):
             continue
         deployment = world.owner(pod)
         if deployment is None:
@@ -194,8 +223,15 @@ def _crash_loop_without_deployment(pods: list[PodRecord]) -> _Ranked:
     )
 
 
+def _pulling_fails(pod: PodRecord) -> bool:
+    return any(c.state_reason in _IMAGE_PULL for c in pod.containers)
+
+
 def _crash_loop_of(world: _World, deployment: DeploymentRecord, pods: list[PodRecord]) -> Iterable[_Ranked]:
     runbook = "Scenario 1: Pod Crash Loop"
+    if all(_pulling_fails(p) for p in pods):
+        yield from _image_pull(world, deployment, pods)
+        return
     target = _obj(deployment.namespace, "deployment", deployment.name)
     history = world.replicasets_of(deployment)
     newest = history[0] if history else None
@@ -273,6 +309,30 @@ def _crash_loop_of(world: _World, deployment: DeploymentRecord, pods: list[PodRe
         return
     if _disk_full_evidence(world, deployment.namespace):
         return  # the storage rule names the cause: a full volume
+    matches = world.signatures(pods)
+    kinds = {m.kind for m in matches}
+    if "database-unreachable" in kinds and _database_down(world, deployment.namespace):
+        return  # the database rule names the cause
+    if "config-error" in kinds:
+        yield _config_error(world, deployment, pods, next(m for m in matches if m.kind == "config-error"), evidence)
+        return
+    for match in matches[:2]:
+        evidence.append(f"previous log ({match.kind}): {match.line}")
+    if matches:
+        yield _Ranked(
+            40,
+            Diagnosis(
+                "crash-loop",
+                runbook,
+                deployment.name,
+                f"{deployment.name} crash-loops; its previous log shows {matches[0].kind}"
+                + (f" ({matches[0].detail})" if matches[0].detail else ""),
+                tuple(evidence),
+                objects,
+                None,
+            ),
+        )
+        return
     evidence.append("the previous container's logs say why (p on a pod)")
     yield _Ranked(
         50,
@@ -400,10 +460,23 @@ def _resource_exhaustion(world: _World) -> Iterable[_Ranked]:
 
 # --- storage ----------------------------------------------------------------------------------------------------
 def _disk_full_evidence(world: _World, namespace: str) -> list[tuple[str, str]]:
-    """(claim, evidence line) for each claim of ``namespace`` reported full and not grown since."""
+    """(claim, evidence line) for each claim of ``namespace`` full by the kubelet's measure, or reported full by an
+    event and not grown since."""
     found = []
+    usage = world.store.value(PVC_USAGE) or {}
+    for (claim_namespace, claim), used in sorted(usage.items()):
+        if (
+            claim_namespace == namespace
+            and used.capacity_bytes
+            and used.used_bytes / used.capacity_bytes >= FULL_VOLUME
+        ):
+            share = used.used_bytes / used.capacity_bytes
+            found.append(
+                (claim, f"kubelet on {used.node}: {used.used_bytes} of {used.capacity_bytes} bytes used ({share:.0%})")
+            )
+    measured = {claim for (claim_namespace, claim) in usage if claim_namespace == namespace}
     for pvc in world.store.items(PVCS):
-        if pvc.namespace != namespace:
+        if pvc.namespace != namespace or pvc.name in measured:
             continue
         capacity = quantity_or_none(pvc.capacity)
         for event in reversed(world.events_about(pvc.namespace, "PersistentVolumeClaim", pvc.name)):
@@ -762,4 +835,289 @@ def _unexplained_symptoms(world: _World, found: Sequence[Diagnosis]) -> Iterable
         return
 
 
-_RULES: tuple[Rule, ...] = (_storage, _resource_exhaustion, _crash_loops, _network, _triton, _gpus, _latency)
+def _image_pull(world: _World, deployment: DeploymentRecord, pods: list[PodRecord]) -> Iterable[_Ranked]:
+    """New pods whose image cannot be pulled: roll back when an older revision still serves, else say why."""
+    history = world.replicasets_of(deployment)
+    failing = {p.owner_name for p in pods}
+    serving = [rs for rs in history[1:] if rs.ready > 0 and rs.name not in failing and rs.revision is not None]
+    reasons = sorted({c.state_reason for p in pods for c in p.containers if c.state_reason in _IMAGE_PULL})
+    evidence = [f"{_shown([p.name for p in pods])}: {', '.join(reasons)}"]
+    failed = [e for e in world.events_about(pods[0].namespace, "Pod", pods[0].name) if e.reason == "Failed"]
+    pulls = [e for e in failed if e.message.startswith("Failed to pull image")] or failed
+    if pulls:
+        evidence.append(f"{pulls[-1].reason}: {pulls[-1].message.strip()}")
+    target = _obj(deployment.namespace, "deployment", deployment.name)
+    objects = (target, *(_obj(p.namespace, "pod", p.name) for p in pods))
+    newest = history[0] if history else None
+    if newest is not None and newest.name in failing and serving:
+        previous = serving[0]
+        evidence.append(
+            f"revision {newest.revision} ({', '.join(newest.images)}) cannot be pulled; revision {previous.revision} "
+            f"({', '.join(previous.images)}) still serves {previous.ready} pod(s)"
+        )
+        yield _Ranked(
+            10,
+            Diagnosis(
+                "crash-loop",
+                "Scenario 1: Pod Crash Loop (rollback)",
+                deployment.name,
+                f"revision {newest.revision} of {deployment.name} names an image that cannot be pulled: roll back",
+                tuple(evidence),
+                objects,
+                Fix(
+                    "rollout-undo",
+                    deployment.namespace,
+                    "deployment",
+                    deployment.name,
+                    _params(revision=str(previous.revision)),
+                    f"kubectl rollout undo deployment/{deployment.name} -n {deployment.namespace} "
+                    f"--to-revision={previous.revision}",
+                ),
+            ),
+        )
+        return
+    yield _Ranked(
+        40,
+        Diagnosis(
+            "crash-loop",
+            "Scenario 1: Pod Crash Loop",
+            deployment.name,
+            f"{deployment.name}'s image cannot be pulled, and no older revision serves to roll back to",
+            tuple(evidence),
+            objects,
+            None,
+        ),
+    )
+
+
+def _config_error(
+    world: _World, deployment: DeploymentRecord, pods: list[PodRecord], match: SignatureMatch, evidence: list[str]
+) -> _Ranked:
+    """The app exits on its configuration: edit nimify-api's ConfigMap (the runbook's nimify-config) and restart."""
+    evidence.append(f"previous log: {match.line}")
+    namespace = deployment.namespace
+    fix = None
+    if deployment.name == "nimify-api":
+        parameters = {"key": match.detail} if match.detail else {}
+        fix = Fix(
+            "edit-config",
+            namespace,
+            "configmap",
+            "nimify-config",
+            MappingProxyType(parameters),
+            f"kubectl edit configmap nimify-config -n {namespace} && "
+            f"kubectl rollout restart deployment/{deployment.name} -n {namespace}",
+        )
+    return _Ranked(
+        10,
+        Diagnosis(
+            "crash-loop",
+            "Scenario 1: Pod Crash Loop",
+            deployment.name,
+            f"{deployment.name} exits at start on its configuration"
+            + (f" (key {match.detail})" if match.detail else "")
+            + ": fix the config, then restart it",
+            tuple(evidence),
+            (_obj(namespace, "deployment", deployment.name), *(_obj(p.namespace, "pod", p.name) for p in pods)),
+            fix,
+        ),
+    )
+
+
+# --- the database -------------------------------------------------------------------------------------------------
+def _database_deployments(world: _World, namespace: str) -> list[DeploymentRecord]:
+    return [
+        d for d in world.deployments.values() if d.namespace == namespace and any(name in d.name for name in _DATABASES)
+    ]
+
+
+def _database_down(world: _World, namespace: str) -> list[DeploymentRecord]:
+    return [d for d in _database_deployments(world, namespace) if d.desired == 0 or d.available == 0]
+
+
+def _scaled_down_from(world: _World, deployment: DeploymentRecord) -> int | None:
+    for event in reversed(world.events_about(deployment.namespace, "Deployment", deployment.name)):
+        match = re.search(r"Scaled down replica set \S+ (?:from (\d+) to 0|to 0 from (\d+))", event.message)
+        if match:
+            return int(match.group(1) or match.group(2))
+    return None
+
+
+def _database(world: _World) -> Iterable[_Ranked]:
+    """The database of the main namespace down while nimify-api is not ready (or its logs cannot reach it)."""
+    namespace = world.main_namespace
+    down = _database_down(world, namespace)
+    api_not_ready = world.failing("api-ready") is not None or world.failing("api-health") is not None
+    if not down or not api_not_ready:
+        return
+    database = down[0]
+    evidence = [f"deployment {namespace}/{database.name}: {database.available}/{database.desired} available"]
+    ready = world.failing("api-ready") or world.failing("api-health")
+    if ready is not None:
+        evidence.append(ready.evidence)
+    api = [p for p in world.pods if p.namespace == namespace and p.name.startswith("nimify-api-")]
+    for match in world.signatures(api)[:1]:
+        evidence.append(f"nimify-api log: {match.line}")
+    fix: Fix | None
+    if database.desired == 0:
+        replicas = _scaled_down_from(world, database) or 1
+        evidence.append(f"it was scaled to 0 (from {replicas})")
+        fix = Fix(
+            "scale",
+            namespace,
+            "deployment",
+            database.name,
+            _params(replicas=str(replicas)),
+            f"kubectl scale deployment {database.name} --replicas={replicas} -n {namespace}",
+        )
+    else:
+        fix = Fix(
+            "rollout-restart",
+            namespace,
+            "deployment",
+            database.name,
+            MappingProxyType({}),
+            f"kubectl rollout restart deployment {database.name} -n {namespace}",
+        )
+    yield _Ranked(
+        8,
+        Diagnosis(
+            "dependency",
+            "Scenario 5: Dependency Failures (database)",
+            "database",
+            f"the database {database.name} is down, so nimify-api cannot serve: bring it back",
+            tuple(evidence),
+            (_obj(namespace, "deployment", database.name),),
+            fix,
+        ),
+    )
+
+
+# --- services, policies, nodes -------------------------------------------------------------------------------------
+def _service_selector(world: _World) -> Iterable[_Ranked]:
+    """The service selects none of its app's ready pods: a deploy changed their labels; roll it back when an older
+    revision's pods carried the labels the service wants."""
+    finding = world.failing("service-selectors")
+    if finding is None:
+        return
+    namespace = world.main_namespace
+    services = {s.name: s for s in world.store.items(SERVICES) if s.namespace == namespace}
+    name = finding.objects[0].rsplit("/", 1)[1] if finding.objects else ""
+    service = services.get(name)
+    fix = None
+    deployment = world.deployments.get((namespace, name))
+    if service is not None and deployment is not None:
+        wanted = {"matchLabels": service.selector}
+        history = world.replicasets_of(deployment)
+        older = [rs for rs in history[1:] if rs.revision is not None and selects(wanted, rs.labels)]
+        if history and not selects(wanted, history[0].labels) and older:
+            fix = Fix(
+                "rollout-undo",
+                namespace,
+                "deployment",
+                deployment.name,
+                _params(revision=str(older[0].revision)),
+                f"kubectl rollout undo deployment/{deployment.name} -n {namespace} --to-revision={older[0].revision}",
+            )
+    yield _Ranked(
+        12,
+        Diagnosis(
+            "network",
+            "Scenario 4: Network/Ingress Issues",
+            name or "service",
+            f"service {name} selects none of its pods (their labels changed), so it has no endpoints"
+            + (": roll the deploy back" if fix is not None else ""),
+            (finding.evidence,),
+            finding.objects,
+            fix,
+        ),
+    )
+
+
+def _network_policy(world: _World) -> Iterable[_Ranked]:
+    finding = world.failing("network-policies")
+    if finding is None:
+        return
+    name = finding.objects[0].rsplit("/", 1)[1] if finding.objects else ""
+    yield _Ranked(
+        14,
+        Diagnosis(
+            "network",
+            "Check Network and Ingress",
+            "nimify-api",
+            f"network policy {name} lets no traffic reach nimify-api: fix or remove it (no key does that here)",
+            (finding.evidence,),
+            finding.objects,
+            None,
+        ),
+    )
+
+
+def _tls(world: _World) -> Iterable[_Ranked]:
+    finding = world.failing("tls")
+    if finding is None:
+        return
+    yield _Ranked(
+        14,
+        Diagnosis(
+            "network",
+            "Scenario 4: Network/Ingress Issues (TLS)",
+            "ingress",
+            "the ingress serves an expired certificate, so clients refuse to connect: renew it (no key does that here)",
+            (finding.evidence,),
+            finding.objects,
+            None,
+        ),
+    )
+
+
+def _node_ready(node: NodeRecord) -> str | None:
+    for condition in node.conditions:
+        if condition.type == "Ready":
+            return condition.status
+    return None
+
+
+def _nodes(world: _World) -> Iterable[_Ranked]:
+    """A node that stopped reporting (Ready Unknown) or is NotReady: its pods go with it; cordon and drain it."""
+    for node in sorted(world.store.items(NODES), key=lambda n: n.name):
+        status = _node_ready(node)
+        if status not in ("Unknown", "False"):
+            continue
+        ready = next(c for c in node.conditions if c.type == "Ready")
+        on_it = [p for p in world.pods if p.node == node.name and p.phase == "Running"]
+        evidence = [f"node {node.name} Ready={status}: {ready.reason} {ready.message}".strip()]
+        if node.taints:
+            evidence.append("taints: " + ", ".join(node.taints))
+        if on_it:
+            evidence.append(f"pods on it: {_shown([f'{p.namespace}/{p.name}' for p in on_it])}")
+        yield _Ranked(
+            12,
+            Diagnosis(
+                "infrastructure",
+                "Check Infrastructure",
+                "node",
+                f"node {node.name} "
+                + ("stopped reporting" if status == "Unknown" else "is NotReady")
+                + ": its pods are lost or stuck; cordon and drain it (no key does that here)",
+                tuple(evidence),
+                (_obj("", "node", node.name), *(_obj(p.namespace, "pod", p.name) for p in on_it)),
+                Fix("cordon", "", "node", node.name, MappingProxyType({}), f"kubectl cordon {node.name}"),
+            ),
+        )
+
+
+_RULES: tuple[Rule, ...] = (
+    _storage,
+    _resource_exhaustion,
+    _database,
+    _crash_loops,
+    _service_selector,
+    _network_policy,
+    _tls,
+    _network,
+    _nodes,
+    _triton,
+    _gpus,
+    _latency,
+)

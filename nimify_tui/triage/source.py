@@ -82,7 +82,10 @@ class TriageSource:
         findings = tuple(run_checks(self.store, now, main_namespace=self.main_namespace))
         diagnoses = diagnose(self.store, findings, now, main_namespace=self.main_namespace)
         changed = self.tracker.update(findings, now)
-        triage = Triage(findings, diagnoses, overall_state(findings), self.tracker.first_failure_at, now)
+        overall = overall_state(findings)
+        if diagnoses and overall in ("OK", "UNKNOWN"):
+            overall = "DEGRADED"  # a cause found where no check fails (a rollout stuck on a missing image)
+        triage = Triage(findings, diagnoses, overall, self.tracker.first_failure_at, now)
         self.store.put(TRIAGE, triage)
         if self.on_change is not None:
             for finding, previous in changed:
