@@ -10,11 +10,12 @@ from typing import Any
 from nimify_tui.kube.records import (
     DeploymentRecord,
     EventRecord,
+    NodeRecord,
     PodRecord,
     PVCRecord,
     ReplicaSetRecord,
 )
-from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, PODS, PROBES, PVCS, REPLICASETS
+from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, NODES, PODS, PROBES, PVCS, REPLICASETS
 from nimify_tui.live.store import Store
 from nimify_tui.probes import ProbeResult
 from nimify_tui.triage.checks import run_checks
@@ -314,3 +315,71 @@ def test_a_healthy_but_noisy_cluster_has_no_diagnosis() -> None:
     assert diagnoses_of(store) == ()
     failing = [f.check for f in run_checks(store, NOW, main_namespace=NS) if f.state == "fail"]
     assert failing == []
+
+
+def test_a_new_revision_whose_image_cannot_be_pulled_is_rolled_back_with_the_registry_answer() -> None:
+    pulling = pod("api", "new", "x", waiting="ImagePullBackOff")
+    failed = event(
+        "Pod",
+        "api-new-x",
+        "Failed",
+        'Failed to pull image "api:2.1": rpc error: code = NotFound desc = failed to resolve reference: not found',
+    )
+    store = store_of(
+        pods=[pulling, *(pod("api", "old", s) for s in "ab")],
+        deployments=[deployment("api", 2, updated=1)],
+        replicasets=[replicaset("api", "new", 5, 1, 0, "api:2.1"), replicaset("api", "old", 4, 2, 2, "api:2.0")],
+        events=[failed],
+    )
+    (first,) = diagnoses_of(store)
+    assert first.fix is not None and (first.fix.action, dict(first.fix.parameters)) == (
+        "rollout-undo",
+        {"revision": "4"},
+    )
+    assert f"Failed: {failed['message']}" in first.evidence
+
+
+def test_the_database_scaled_to_zero_is_scaled_back_to_its_size_from_the_controller_event() -> None:
+    db = deployment("postgres", 0)
+    store = store_of(
+        deployments=[db],
+        events=[
+            event(
+                "Deployment",
+                "postgres",
+                "ScalingReplicaSet",
+                "Scaled down replica set postgres-5d8 from 2 to 0",
+                type_="Normal",
+            )
+        ],
+    )
+    store.put(PROBES, (probe("api /health", True), probe("api /ready", False, "HTTP 503: database unreachable")))
+    (first,) = diagnoses_of(store)
+    assert (first.scenario, first.component) == ("dependency", "database")
+    assert first.fix is not None
+    assert (first.fix.action, first.fix.target, dict(first.fix.parameters)) == (
+        "scale",
+        "shop/deployment/postgres",
+        {"replicas": "2"},
+    )
+
+
+def test_a_node_that_stopped_reporting_is_named_with_its_pods_and_cordoned() -> None:
+    node = copy.deepcopy(real_k8s_object("03_node_minikube__k9s_no.json"))
+    for condition in node["status"]["conditions"]:
+        if condition["type"] == "Ready":
+            condition |= {
+                "status": "Unknown",
+                "reason": "NodeStatusUnknown",
+                "message": "Kubelet stopped posting node status.",
+            }
+    store = store_of(pods=[pod("api", "aaa", "x", node="minikube")])
+    store.replace(NODES, None, {("", "minikube"): NodeRecord.from_raw(node)})
+    (first,) = diagnoses_of(store)
+    assert first.scenario == "infrastructure"
+    assert first.evidence[0] == "node minikube Ready=Unknown: NodeStatusUnknown Kubelet stopped posting node status."
+    assert first.fix is not None and (first.fix.target, first.fix.kubectl, first.fix.remedy) == (
+        "node/minikube",
+        "kubectl cordon minikube",
+        None,
+    )
