@@ -1,4 +1,4 @@
-"""The commands: ``nimify-tui`` (the TUI on a real cluster), ``demo``, ``sim`` and ``scenarios``.
+"""The commands: ``nimify-tui`` (the TUI on a real cluster), ``demo``, ``sim``, ``scenarios`` and ``triage``.
 
 Heavy modules (Textual, the Kubernetes client, the simulator) are imported only by the command that needs them, so
 ``--help`` and the headless commands start fast.
@@ -59,6 +59,36 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seconds {text!r}: not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid seconds {text!r}: must be more than 0")
+    return value
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """Which cluster, namespace and services: the main command's options, also taken after a command that reads
+    the cluster (``default=argparse.SUPPRESS`` there, so that a value given before the command survives)."""
+    parser.add_argument(
+        "--kubeconfig", default=default, metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"
+    )
+    parser.add_argument(
+        "--context", default=default, metavar="NAME", help="kubeconfig context to use (default: the current one)"
+    )
+    parser.add_argument(
+        "-n", "--namespace", default=default, metavar="NS", help="main namespace (default: nimify-system)"
+    )
+    parser.add_argument(
+        "--prometheus-url", default=default, metavar="URL", help="Prometheus to run PromQL against (optional)"
+    )
+    parser.add_argument(
+        "--triton-url", default=default, metavar="URL", help="Triton HTTP URL (default: through the API server proxy)"
+    )
+
+
 def _add_sim_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario", default="healthy", metavar="NAME", help="outage scenario to start in (see `scenarios`)"
@@ -82,13 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Without a command, opens the TUI on the cluster of the current kubeconfig context.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    parser.add_argument("--context", metavar="NAME", help="kubeconfig context to use (default: the current one)")
-    parser.add_argument("-n", "--namespace", metavar="NS", help="main namespace (default: nimify-system)")
+    _add_cluster_options(parser)
     parser.add_argument("--readonly", action="store_true", help="remove every mutating action")
     parser.add_argument("--record", metavar="DIR", help="write the incident journal into DIR")
-    parser.add_argument("--prometheus-url", metavar="URL", help="Prometheus to run PromQL against (optional)")
-    parser.add_argument("--triton-url", metavar="URL", help="Triton HTTP URL (default: through the API server proxy)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="start the simulated cluster (a child process) and open the TUI on it")
@@ -117,6 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("scenarios", help="list the outage scenarios of the simulated cluster")
+
+    triage = sub.add_parser(
+        "triage",
+        help="check the cluster read-only without the TUI and print the diagnosis (exit status 0 healthy, "
+        "1 something wrong, 2 not checked)",
+    )
+    _add_cluster_options(triage, default=argparse.SUPPRESS)
+    mode = triage.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one report, then exit (the default)")
+    mode.add_argument(
+        "--watch", type=_positive_seconds, metavar="SECONDS", help="a new report every SECONDS until interrupted"
+    )
+    triage.add_argument("--json", action="store_true", help="print the report as JSON (one line per report)")
+    triage.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="how long to wait for every source's first answer (default: %(default)g)",
+    )
     return parser
 
 
@@ -215,6 +261,66 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    import time
+
+    from nimify_tui.config import ConfigError, load_settings
+    from nimify_tui.kube.client import KubeClient, KubeConfigError
+    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
+    from nimify_tui.triage.report import EXIT_NOT_CHECKED, exit_status, json_report, summary_lines
+
+    def fail(reason: str) -> int:
+        print(f"{PROG} triage: {reason}", file=sys.stderr, flush=True)
+        return EXIT_NOT_CHECKED
+
+    given = {
+        "kubeconfig": args.kubeconfig,
+        "context": args.context,
+        "namespace": args.namespace,
+        "prometheus_url": args.prometheus_url,
+        "triton_url": args.triton_url,
+    }
+    try:
+        settings = load_settings(given, os.environ, None)
+        client = KubeClient.from_kubeconfig(
+            str(settings.kubeconfig) if settings.kubeconfig else None,
+            settings.context,
+            namespace=settings.namespace,
+            readonly=True,
+        )
+    except (ConfigError, KubeConfigError) as exc:
+        return fail(str(exc))
+    headless = HeadlessTriage(client, settings, timeout_s=args.timeout)
+    context, keymap = client.identity.context, settings.keymap.keys
+
+    def report() -> int:
+        result = headless.check()
+        if isinstance(result, NotChecked):
+            return fail(result.reason)
+        if args.json:
+            print(json_report(result, context=context, keymap=keymap).decode(), flush=True)
+        else:
+            print("\n".join(summary_lines(result, context=context, keymap=keymap)), flush=True)
+        return exit_status(result)
+
+    try:
+        headless.start()
+        if not headless.wait_until_ready(args.timeout) and headless.not_checked() is None:
+            waiting = ", ".join(headless.waiting_for())
+            print(f"{PROG} triage: after {args.timeout:g} s, reporting without {waiting}", file=sys.stderr)
+        status = report()
+        while args.watch is not None:
+            time.sleep(args.watch)
+            if not args.json:
+                print()
+            status = report()
+        return status
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        headless.stop()
+
+
 def cmd_tui(args: argparse.Namespace, *, demo: bool) -> int:
     from nimify_tui.ui.launch import run_tui
 
@@ -231,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_scenarios()
     if command == "sim":
         return cmd_sim(args)
+    if command == "triage":
+        return cmd_triage(args)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):
         parser.error(f"argument --record: {args.record!r} exists and is not a folder")
     return cmd_tui(args, demo=command == "demo")

@@ -99,11 +99,7 @@ class AccessReviewer:
             cached = self._cache.get(question)
         if cached is not None and now - cached[0] < self._ttl_s:
             return cached[1]
-        try:
-            reply = self._client.send_json("POST", SELF_SUBJECT_ACCESS_REVIEWS, question.review())
-        except KubeError as exc:
-            return Permission(False, f"cannot check whether {question} is allowed: {one_line(exc.message)}")
-        permission = _permission(question, reply)
+        permission = ask(self._client, question)
         with self._lock:
             self._cache[question] = (now, permission)
         return permission
@@ -119,6 +115,16 @@ class AccessReviewer:
         if self.readonly:
             return Permission(False, READ_ONLY_REASON)
         return Permission(True, "allowed: " + "; ".join(answered) if answered else "no permission needed")
+
+
+def ask(client: KubeClient, question: AccessCheck) -> Permission:
+    """The API server's answer to one question, whether or not this session may act on it (a review changes
+    nothing); a failure to ask is a refusal that says why."""
+    try:
+        reply = client.send_json("POST", SELF_SUBJECT_ACCESS_REVIEWS, question.review())
+    except KubeError as exc:
+        return Permission(False, f"cannot check whether {question} is allowed: {one_line(exc.message)}")
+    return _permission(question, reply)
 
 
 def _permission(question: AccessCheck, reply: Any) -> Permission:

@@ -56,6 +56,9 @@ class RuntimeOptions:
     first_kinds: Sequence[str] = ("pods", "events", "nodes")
     first_sources_wait_s: float = 1.5
     tls_interval: float = 60.0
+    # may Triton's repository index (a POST) be asked for, when the access review allows it? None: unless the
+    # client is read-only. The headless triage's client is always read-only, but it follows the TUI's rule.
+    triton_index_post: bool | None = None
 
 
 class Runtime:
@@ -159,14 +162,14 @@ class Runtime:
 
     def _may_post_through_proxy(self) -> bool:
         """Triton's repository index is a POST ("create pods/proxy" to the API server): ask before sending one."""
-        if self.client.readonly:
+        allowed = self.options.triton_index_post
+        if not (not self.client.readonly if allowed is None else allowed):
             return False
         if self.options.triton_url:
             return True  # straight to Triton, not through the API server
-        from nimify_tui.kube.access import AccessCheck, AccessReviewer
+        from nimify_tui.kube.access import AccessCheck, ask
 
-        question = AccessCheck("create", "", "pods", "proxy", "triton-system")
-        return AccessReviewer(self.client).check(question).allowed
+        return ask(self.client, AccessCheck("create", "", "pods", "proxy", "triton-system")).allowed
 
     def spawn(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run a coroutine on the pollers' loop (its HTTP clients are created there and used only there)."""

@@ -38,6 +38,7 @@ from nimify_tui.live.keys import (
 from nimify_tui.live.store import Store
 from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding
 from nimify_tui.triage.diagnosis import Diagnosis, Fix, Scenario
+from nimify_tui.triton.poller import ServerState
 
 TRITON_NAMESPACE = "triton-system"
 MIN_MEMORY_LIMIT = 2 * 2**30  # the runbook's 2Gi
@@ -48,6 +49,7 @@ _SCALED = re.compile(r"Scaled up replica set (\S+) (?:from (\d+) to (\d+)|to (\d
 _INSUFFICIENT = re.compile(r"Insufficient ([\w/-]+(?:\.[\w/-]+)*)")  # "cpu", "nvidia.com/gpu"; not the full stop
 _VOLUME_FULL = re.compile(r"volume is full: (\d+) of (\d+) bytes used", re.IGNORECASE)
 _NO_ENDPOINTS = "no endpoints available"
+_UNAVAILABLE_MODEL = re.compile(r"model '([^']+)' is (?:UNAVAILABLE|not ready)")
 _IMAGE_PULL = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
 _DATABASES = ("postgres", "mysql", "mariadb")
 FULL_VOLUME = 0.95  # a volume this full is full: writes fail soon, if not already
@@ -625,6 +627,9 @@ def _triton(world: _World) -> Iterable[_Ranked]:
             ),
         )
         return
+    if view.ready is False and any(s.live for s in view.servers):
+        yield _triton_not_ready(world, view.servers)
+        return
     servers_down = [s for s in view.servers if s.live is False or s.error]
     if servers_down and len(servers_down) == len(view.servers):
         deployment = next(
@@ -654,6 +659,59 @@ def _triton(world: _World) -> Iterable[_Ranked]:
                 fix,
             ),
         )
+
+
+def _triton_deployment(world: _World) -> DeploymentRecord | None:
+    return next((d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None)
+
+
+def _triton_not_ready(world: _World, servers: Sequence[ServerState]) -> _Ranked:
+    """Triton live but not ready with no model listed as failed (its repository index may not be asked for, in a
+    read-only session): the model comes from nimify-api's /ready answer when it names one; else restart Triton."""
+    runbook = "Scenario 5: Dependency Failures"
+    evidence = ["Triton is live but not ready on " + ", ".join(s.name for s in servers if not s.ready)]
+    ready = world.failing("api-ready")
+    named = _UNAVAILABLE_MODEL.search(ready.evidence) if ready is not None else None
+    if ready is not None:
+        evidence.append(ready.evidence)
+    if named is not None:
+        model = named.group(1)
+        return _Ranked(
+            20,
+            Diagnosis(
+                "dependency",
+                runbook,
+                "triton",
+                f"Triton could not load model {model}, so nimify-api cannot serve: load it again "
+                "(after freeing what made it fail)",
+                tuple(evidence),
+                (_obj(TRITON_NAMESPACE, "model", model),),
+                Fix("load-model", TRITON_NAMESPACE, "model", model, MappingProxyType({}), None),
+            ),
+        )
+    deployment = _triton_deployment(world)
+    fix = None
+    if deployment is not None:
+        fix = Fix(
+            "rollout-restart",
+            deployment.namespace,
+            "deployment",
+            deployment.name,
+            MappingProxyType({}),
+            f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
+        )
+    return _Ranked(
+        25,
+        Diagnosis(
+            "dependency",
+            runbook,
+            "triton",
+            "Triton is not ready and no failed model is named: restart it (the runbook's first fix)",
+            tuple(evidence),
+            tuple(_obj(TRITON_NAMESPACE, "pod", s.name) for s in servers),
+            fix,
+        ),
+    )
 
 
 def _gpu_requests(pod: PodRecord) -> int:
