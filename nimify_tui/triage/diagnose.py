@@ -155,6 +155,39 @@ def _shown(items: Sequence[str], limit: int = 3) -> str:
     return ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
+def _undo(deployment: DeploymentRecord, revision: int | None) -> Fix:
+    return Fix(
+        "rollout-undo",
+        deployment.namespace,
+        "deployment",
+        deployment.name,
+        _params(revision=str(revision)),
+        f"kubectl rollout undo deployment/{deployment.name} -n {deployment.namespace} --to-revision={revision}",
+    )
+
+
+def _restart(deployment: DeploymentRecord) -> Fix:
+    return Fix(
+        "rollout-restart",
+        deployment.namespace,
+        "deployment",
+        deployment.name,
+        MappingProxyType({}),
+        f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
+    )
+
+
+def _scale(deployment: DeploymentRecord, replicas: int) -> Fix:
+    return Fix(
+        "scale",
+        deployment.namespace,
+        "deployment",
+        deployment.name,
+        _params(replicas=str(replicas)),
+        f"kubectl scale deployment {deployment.name} --replicas={replicas} -n {deployment.namespace}",
+    )
+
+
 def _crash_looping(pod: PodRecord, now: float) -> bool:
     """Restarting containers: CrashLoopBackOff, or a restart in the last minutes with the pod not ready. A Failed
     pod (evicted, or a finished Job) does not restart, and an image that cannot be pulled never ran."""
@@ -263,15 +296,7 @@ def _crash_loop_of(world: _World, deployment: DeploymentRecord, pods: list[PodRe
                 "still serves: roll back",
                 tuple(evidence),
                 objects,
-                Fix(
-                    "rollout-undo",
-                    deployment.namespace,
-                    "deployment",
-                    deployment.name,
-                    _params(revision=str(previous.revision)),
-                    f"kubectl rollout undo deployment/{deployment.name} -n {deployment.namespace} "
-                    f"--to-revision={previous.revision}",
-                ),
+                _undo(deployment, previous.revision),
             ),
         )
         return
@@ -434,14 +459,7 @@ def _resource_exhaustion(world: _World) -> Iterable[_Ranked]:
                 "pods need: scale it back down",
                 tuple(evidence),
                 (_obj(hog.namespace, "deployment", hog.name), *objects),
-                Fix(
-                    "scale",
-                    hog.namespace,
-                    "deployment",
-                    hog.name,
-                    _params(replicas=str(replicas)),
-                    f"kubectl scale deployment {hog.name} --replicas={replicas} -n {hog.namespace}",
-                ),
+                _scale(hog, replicas),
             ),
         )
         return
@@ -574,14 +592,7 @@ def _network(world: _World) -> Iterable[_Ranked]:
         evidence.extend(f"ingress {i.namespace}/{i.name} has no address" for i in no_address)
         fix = None
         if deployment is not None:
-            fix = Fix(
-                "rollout-restart",
-                deployment.namespace,
-                "deployment",
-                deployment.name,
-                MappingProxyType({}),
-                f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
-            )
+            fix = _restart(deployment)
         yield _Ranked(
             15,
             Diagnosis(
@@ -635,18 +646,7 @@ def _triton(world: _World) -> Iterable[_Ranked]:
         deployment = next(
             (d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None
         )
-        fix = (
-            Fix(
-                "rollout-restart",
-                deployment.namespace,
-                "deployment",
-                deployment.name,
-                MappingProxyType({}),
-                f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
-            )
-            if deployment is not None
-            else None
-        )
+        fix = _restart(deployment) if deployment is not None else None
         yield _Ranked(
             25,
             Diagnosis(
@@ -692,14 +692,7 @@ def _triton_not_ready(world: _World, servers: Sequence[ServerState]) -> _Ranked:
     deployment = _triton_deployment(world)
     fix = None
     if deployment is not None:
-        fix = Fix(
-            "rollout-restart",
-            deployment.namespace,
-            "deployment",
-            deployment.name,
-            MappingProxyType({}),
-            f"kubectl rollout restart deployment {deployment.name} -n {deployment.namespace}",
-        )
+        fix = _restart(deployment)
     return _Ranked(
         25,
         Diagnosis(
@@ -757,14 +750,7 @@ def _gpus(world: _World) -> Iterable[_Ranked]:
                     f"{allocatable} GPUs allocatable, {others} used by other pods: {fits} replicas of "
                     f"{deployment.name} fit ({per_pod} GPU each)"
                 )
-                fix = Fix(
-                    "scale",
-                    deployment.namespace,
-                    "deployment",
-                    deployment.name,
-                    _params(replicas=str(fits)),
-                    f"kubectl scale deployment {deployment.name} --replicas={fits} -n {deployment.namespace}",
-                )
+                fix = _scale(deployment, fits)
                 objects.insert(0, _obj(deployment.namespace, "deployment", deployment.name))
     yield _Ranked(
         12,
@@ -821,14 +807,7 @@ def _latency(world: _World) -> Iterable[_Ranked]:
             f"{deployment.ready} replicas serve {served:.0f} req/s ({per_replica:.0f} each); {offered:.0f} req/s "
             f"offered: {replicas} replicas keep them half busy"
         )
-        fix = Fix(
-            "scale",
-            deployment.namespace,
-            "deployment",
-            deployment.name,
-            _params(replicas=str(replicas)),
-            f"kubectl scale deployment {deployment.name} --replicas={replicas} -n {deployment.namespace}",
-        )
+        fix = _scale(deployment, replicas)
     yield _Ranked(
         30,
         Diagnosis(
@@ -922,15 +901,7 @@ def _image_pull(world: _World, deployment: DeploymentRecord, pods: list[PodRecor
                 f"revision {newest.revision} of {deployment.name} names an image that cannot be pulled: roll back",
                 tuple(evidence),
                 objects,
-                Fix(
-                    "rollout-undo",
-                    deployment.namespace,
-                    "deployment",
-                    deployment.name,
-                    _params(revision=str(previous.revision)),
-                    f"kubectl rollout undo deployment/{deployment.name} -n {deployment.namespace} "
-                    f"--to-revision={previous.revision}",
-                ),
+                _undo(deployment, previous.revision),
             ),
         )
         return
@@ -1020,23 +991,9 @@ def _database(world: _World) -> Iterable[_Ranked]:
     if database.desired == 0:
         replicas = _scaled_down_from(world, database) or 1
         evidence.append(f"it was scaled to 0 (from {replicas})")
-        fix = Fix(
-            "scale",
-            namespace,
-            "deployment",
-            database.name,
-            _params(replicas=str(replicas)),
-            f"kubectl scale deployment {database.name} --replicas={replicas} -n {namespace}",
-        )
+        fix = _scale(database, replicas)
     else:
-        fix = Fix(
-            "rollout-restart",
-            namespace,
-            "deployment",
-            database.name,
-            MappingProxyType({}),
-            f"kubectl rollout restart deployment {database.name} -n {namespace}",
-        )
+        fix = _restart(database)
     yield _Ranked(
         8,
         Diagnosis(
@@ -1069,14 +1026,7 @@ def _service_selector(world: _World) -> Iterable[_Ranked]:
         history = world.replicasets_of(deployment)
         older = [rs for rs in history[1:] if rs.revision is not None and selects(wanted, rs.labels)]
         if history and not selects(wanted, history[0].labels) and older:
-            fix = Fix(
-                "rollout-undo",
-                namespace,
-                "deployment",
-                deployment.name,
-                _params(revision=str(older[0].revision)),
-                f"kubectl rollout undo deployment/{deployment.name} -n {namespace} --to-revision={older[0].revision}",
-            )
+            fix = _undo(deployment, older[0].revision)
     yield _Ranked(
         12,
         Diagnosis(
