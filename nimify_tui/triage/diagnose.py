@@ -278,6 +278,24 @@ def _crash_loop_of(world: _World, deployment: DeploymentRecord, pods: list[PodRe
     exit_text = f"{reason or 'exit'} (exit code {exit_code})" if exit_code is not None else reason or "restarting"
     evidence = [f"{_shown([p.name for p in pods])}: {pods[0].status}, last termination {exit_text}"]
     objects = (target, *(_obj(p.namespace, "pod", p.name) for p in pods))
+    if newest is not None and newest.name not in crashing_hashes and deployment.updated < deployment.desired:
+        evidence.append(
+            f"revision {newest.revision} is rolling out: {deployment.updated}/{deployment.desired} pods updated"
+        )
+        yield _Ranked(
+            50,
+            Diagnosis(
+                "crash-loop",
+                runbook,
+                deployment.name,
+                f"{deployment.name} crash-loops on an older revision while revision {newest.revision} replaces it: "
+                "wait for the rollout",
+                tuple(evidence),
+                objects,
+                None,
+            ),
+        )
+        return
     if newest is not None and newest.name in crashing_hashes and serving_older:
         previous = serving_older[0]
         evidence.append(
@@ -511,6 +529,24 @@ def _disk_full_evidence(world: _World, namespace: str) -> list[tuple[str, str]]:
     return found
 
 
+def _resize_pending(namespace: str, claim: str, requested: str, capacity: str, line: str) -> _Ranked:
+    """The claim was already expanded: asking again would only grow it twice; the resize has to finish (the
+    filesystem grows when a pod mounts it again)."""
+    return _Ranked(
+        30,
+        Diagnosis(
+            "storage",
+            "Scenario 3: Storage Issues",
+            "storage",
+            f"the volume of claim {claim} is full and its expansion to {requested} is under way: wait for it "
+            "(a pod restart finishes a filesystem resize)",
+            (line, f"requested {requested}, capacity {capacity}"),
+            (_obj(namespace, "persistentvolumeclaim", claim),),
+            None,
+        ),
+    )
+
+
 def _storage(world: _World) -> Iterable[_Ranked]:
     """A volume that is full (expand it, doubled), a claim not bound, a resize waiting for a pod restart."""
     runbook = "Scenario 3: Storage Issues"
@@ -519,7 +555,11 @@ def _storage(world: _World) -> Iterable[_Ranked]:
     for namespace in namespaces:
         for claim_name, line in _disk_full_evidence(world, namespace):
             pvc = claims[(namespace, claim_name)]
-            capacity = quantity_or_none(pvc.capacity) or quantity_or_none(pvc.requested)
+            requested, actual = quantity_or_none(pvc.requested), quantity_or_none(pvc.capacity)
+            if requested is not None and actual is not None and requested.value > actual.value:
+                yield _resize_pending(namespace, claim_name, pvc.requested, pvc.capacity, line)
+                continue
+            capacity = actual or requested
             doubled = (
                 format_quantity(Quantity(capacity.value * 2, capacity.format)) if capacity is not None else "200Gi"
             )
@@ -799,7 +839,9 @@ def _latency(world: _World) -> Iterable[_Ranked]:
     fix = None
     view = world.store.value(TRITON)
     served = sum(m.interval.request_rate for m in view.models if m.interval) if view is not None else 0.0
-    if deployment is not None and deployment.ready > 0 and served > 0:
+    if deployment is not None and deployment.desired > deployment.ready:
+        evidence.append(f"{deployment.name} is scaling: {deployment.ready}/{deployment.desired} ready; wait for them")
+    elif deployment is not None and deployment.ready > 0 and served > 0:
         offered = max(point.api_rps or 0.0, served)
         per_replica = served / deployment.ready
         replicas = max(deployment.desired + 1, math.ceil(offered / (per_replica * TARGET_UTILIZATION)))

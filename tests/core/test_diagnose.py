@@ -383,3 +383,27 @@ def test_a_node_that_stopped_reporting_is_named_with_its_pods_and_cordoned() -> 
         "kubectl cordon minikube",
         None,
     )
+
+
+def test_a_fix_already_under_way_is_not_offered_again() -> None:
+    """After the limit was raised the old pods still crash while the new revision rolls out; after an expansion
+    the volume stays full until the resize finishes: the diagnosis waits instead of fixing twice."""
+    rolling = store_of(
+        pods=[pod("api", "old", "x", waiting="CrashLoopBackOff", last=oom(), restarts=4)],
+        deployments=[deployment("api", 1, available=0, updated=0)],
+        replicasets=[replicaset("api", "new", 2, 1, 0, "api:1"), replicaset("api", "old", 1, 1, 0, "api:1")],
+    )
+    (first,) = diagnoses_of(rolling)
+    assert first.fix is None and first.cause.endswith("while revision 2 replaces it: wait for the rollout")
+    claim = full_claim("1Gi")
+    claim["spec"]["resources"]["requests"]["storage"] = "2Gi"
+    name = claim["metadata"]["name"]
+    full = event(
+        "PersistentVolumeClaim",
+        name,
+        "VolumeConditionAbnormal",
+        "The volume is full: 1073741824 of 1073741824 bytes used",
+    )
+    (resizing,) = diagnoses_of(store_of(pvcs=[claim], events=[full]))
+    assert resizing.fix is None
+    assert resizing.evidence[1] == "requested 2Gi, capacity 1Gi"
