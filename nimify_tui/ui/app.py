@@ -21,6 +21,7 @@ from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
 from nimify_tui.session import Session
 from nimify_tui.triage.checks import Finding
+from nimify_tui.triage.diagnosis import Diagnosis
 from nimify_tui.triage.source import TRIAGE, TriageSource
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
@@ -102,6 +103,12 @@ class NimifyApp(Navigation):
         """The runbook checks' latest answer (the triage source computes it off this thread)."""
         triage = self.runtime.store.value(TRIAGE)
         return triage.findings if triage is not None else ()
+
+    @property
+    def diagnoses(self) -> tuple[Diagnosis, ...]:
+        """The triage's latest diagnoses, most likely root cause first."""
+        triage = self.runtime.store.value(TRIAGE)
+        return triage.diagnoses if triage is not None else ()
 
     def header_info(self) -> HeaderInfo:
         identity = self.runtime.client.identity

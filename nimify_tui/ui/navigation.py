@@ -21,6 +21,7 @@ from nimify_tui.render.describe import (
 from nimify_tui.render.kubectl import pod_row
 
 if TYPE_CHECKING:
+    from nimify_tui.config import ContextPolicy, Settings
     from nimify_tui.live.runtime import Runtime
 
 JUMPS = {
@@ -30,6 +31,16 @@ JUMPS = {
     "mo": 3, "model": 3, "models": 3, "triton": 3,
     "lat": 4, "latency": 4,
 }  # fmt: skip
+# the words of the kinds shown in their own view (kubectl's table and a describe of each), by that view's kind
+RESOURCE_JUMPS = {
+    "svc": "services", "service": "services", "services": "services",
+    "ep": "endpoints", "endpoint": "endpoints", "endpoints": "endpoints",
+    "ing": "ingresses", "ingress": "ingresses", "ingresses": "ingresses",
+    "pvc": "pvcs", "pvcs": "pvcs", "persistentvolumeclaims": "pvcs",
+    "pv": "pvs", "pvs": "pvs", "persistentvolumes": "pvs",
+    "netpol": "networkpolicies", "networkpolicy": "networkpolicies", "networkpolicies": "networkpolicies",
+}  # fmt: skip
+JUMP_WORDS = ":pods :events :nodes :models :deploy NAME :ns NAME :svc :ep :ing :pvc :pv :netpol :config"
 
 
 def events_for(runtime: Runtime, namespace: str, kind: str, name: str) -> list[EventRecord]:
@@ -65,6 +76,9 @@ class Navigation(App[int]):
     """The App's drill-down half: every method pushes a screen fed from the runtime."""
 
     runtime: Runtime
+    settings: Settings
+    policy: ContextPolicy
+    namespace_shown: str
 
     # --- pods -----------------------------------------------------------------------------------------------
     def open_pod(self, namespace: str, name: str, tab: str = "describe") -> None:
@@ -204,6 +218,26 @@ class Navigation(App[int]):
         else:
             self.notify(f"No view for {event.object_kind} yet.", markup=False)
 
+    # --- services, endpoints, ingresses, claims, volumes, network policies; nimify-config ----------------------
+    def open_resources(self, kind: str) -> None:
+        """A kind's kubectl table and describe in the namespace shown (every watched one when "all")."""
+        from nimify_tui.ui.screens.resource_text import resource_tabs, resource_title
+        from nimify_tui.ui.screens.resources import ResourceScreen
+
+        namespace = None if self.namespace_shown == "all" else self.namespace_shown
+        tabs, shared = resource_tabs(self.runtime, kind, namespace, self.settings.namespace)
+        self.push_screen(ResourceScreen(resource_title(kind, namespace), tabs, shared))
+
+    def open_config(self) -> None:
+        """nimify-config of the main namespace, read with one GET (so a read-only session shows it too)."""
+        from nimify_tui.ui.screens.resource_text import config_map_text
+        from nimify_tui.ui.screens.resources import ConfigMapScreen
+
+        client, namespace = self.runtime.client, self.settings.namespace
+        readonly = self.policy.readonly or client.readonly
+        tabs = {"data": ("Data", lambda: config_map_text(client, namespace, readonly))}
+        self.push_screen(ConfigMapScreen(namespace, tabs))
+
     # --- `:` jump ----------------------------------------------------------------------------------------------
     def jump(self, text: str) -> None:
         words = text.lstrip(":").split()
@@ -218,10 +252,14 @@ class Navigation(App[int]):
             screen.set_namespace(None if target in ("all", "-A") else target)
         elif word in ("deploy", "deployment", "deployments", "dp"):
             self.jump_deployment(rest[0] if rest else None)
+        elif word in RESOURCE_JUMPS:
+            self.open_resources(RESOURCE_JUMPS[word])
+        elif word in ("config", "configmap", "cm"):
+            self.open_config()
         elif word in ("help", "h", "?"):
             self.push_screen(_help())
         else:
-            self.notify(f"Unknown jump {text!r}: try :pods :events :nodes :models :deploy NAME :ns NAME", markup=False)
+            self.notify(f"Unknown jump {text!r}: try {JUMP_WORDS}", markup=False)
 
     def main_screen(self) -> Any:
         from nimify_tui.ui.screens.main import MainScreen

@@ -1,14 +1,19 @@
-"""The runbook's fixes as keys: bindings made from the remedy table, and the guarded dialog they open."""
+"""The runbook's fixes as keys: bindings made from the remedy table, the guarded dialog they open, and the top
+diagnosis's fix opened in that dialog with its parameters filled in and its dry run done."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
+from nimify_tui.actions import Action
 from nimify_tui.actions.registry import REMEDY_BY_ID, PlanExtras, TargetKind, remedies_for
-from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.triage.diagnosis import Diagnosis, Fix
+from nimify_tui.ui.panes.runbook import NO_FIX_WHY, fix_in_words
+from nimify_tui.ui.screens.action import ActionScreen, Planner
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
@@ -25,11 +30,21 @@ def remedy_bindings(*targets: TargetKind) -> list[BindingType]:
 DEPLOYMENT_BINDINGS = remedy_bindings("deployment")
 
 
-def offer(app: NimifyApp, remedy_id: str, namespace: str, name: str, *, container: str | None = None) -> None:
+def offer(
+    app: NimifyApp,
+    remedy_id: str,
+    namespace: str,
+    name: str,
+    *,
+    container: str | None = None,
+    values: Mapping[str, str] | None = None,
+) -> None:
     """Open the remedy's guarded dialog on ``namespace/name`` (the model's name for a model) unless the session may
-    not use it in that namespace, then say why. A namespace not asked about yet is asked first, in a worker."""
+    not use it in that namespace, then say why. A namespace not asked about yet is asked first, in a worker.
+    ``values``: the action's parameters, set when it is planned; the dialog then runs the dry run at once."""
     if not app.permissions_known(namespace):
-        app.check_permissions((namespace,), then=partial(offer, app, remedy_id, namespace, name, container=container))
+        again = partial(offer, app, remedy_id, namespace, name, container=container, values=values)
+        app.check_permissions((namespace,), then=again)
         return
     refusal = app.remedy_refusal(remedy_id, namespace)
     if refusal:
@@ -37,5 +52,50 @@ def offer(app: NimifyApp, remedy_id: str, namespace: str, name: str, *, containe
         return
     remedy = REMEDY_BY_ID[remedy_id]
     extras = PlanExtras(container=container, triton_url=app.settings.triton_url)
-    planner = partial(remedy.plan, app.runtime.client, namespace, name, extras)
-    app.push_screen(ActionScreen(remedy.dialog_title(namespace, name), planner))
+    planner: Planner = partial(remedy.plan, app.runtime.client, namespace, name, extras)
+    if values is not None:
+        planner = partial(_planned_with, planner, values)
+    app.push_screen(ActionScreen(remedy.dialog_title(namespace, name), planner, dry_run_at_open=values is not None))
+
+
+def _planned_with(planner: Planner, values: Mapping[str, str]) -> Action:
+    return planner().with_values(values)
+
+
+# The fixes' parameters that their action names otherwise (fix action -> fix parameter -> action parameter); the
+# others have the same name in both
+_ACTION_PARAMETERS: Mapping[str, Mapping[str, str]] = {"rollout-undo": {"revision": "to_revision"}}
+# The fixes whose parameters say what to change (the config key that is wrong), not the new value: their dialog
+# opens for the operator to edit, and the dry run waits for ctrl+r
+_EDITED_BY_HAND = frozenset({"edit-config"})
+
+
+def action_values(fix: Fix) -> dict[str, str]:
+    """The fix's parameters under the names its action's ``with_values`` reads."""
+    renamed = _ACTION_PARAMETERS.get(fix.action, {})
+    return {renamed.get(name, name): value for name, value in fix.parameters.items()}
+
+
+def offer_fix(app: NimifyApp, diagnoses: Sequence[Diagnosis]) -> None:
+    """The top diagnosis's fix in its remedy's guarded dialog, its parameters filled in and its dry run done (a fix
+    edited by hand: the dialog to edit, and what to change); or a notice saying why there is none (and the kubectl
+    command, when the TUI has no key for it)."""
+    if not diagnoses:
+        app.notify("Nothing to fix: there is no diagnosis.", markup=False)
+        return
+    top = diagnoses[0]
+    fix = top.fix
+    if fix is None:
+        app.notify(f"No fix offered ({NO_FIX_WHY}): {top.cause}", severity="warning", markup=False)
+        return
+    if fix.remedy is None:
+        how = f": {fix.kubectl}" if fix.kubectl else ""
+        app.notify(f"No key applies this fix ({fix_in_words(fix)}){how}", severity="warning", markup=False)
+        return
+    if fix.action in _EDITED_BY_HAND:
+        pointers = ", ".join(f"{name} {value}" for name, value in fix.parameters.items())
+        app.notify(f"Edit {pointers or fix.target}, then ctrl+r for the dry run.", markup=False)
+        offer(app, fix.remedy, fix.namespace, fix.name)
+        return
+    container = fix.parameters.get("container") if fix.remedy == "resources" else None
+    offer(app, fix.remedy, fix.namespace, fix.name, container=container, values=action_values(fix))

@@ -70,7 +70,7 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
     demo = f"{sys.executable} -m nimify_tui demo --scenario crashloop-oom"
     command = f"env -u COLUMNS -u LINES {exports} {demo}; echo DEMO-EXITED $?; sleep 600"
     tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
-    wanted = ("scenario crashloop-oom", "CrashLoopBackOff", "Pods crash-looping", "nimify-model", "READY")
+    wanted = ("scenario crashloop-oom", "CrashLoopBackOff", "f: set-resources", "nimify-model", "READY")
     seen = [""]
 
     def screen_shows_all() -> bool:
@@ -78,7 +78,7 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
         return all(text in seen[0] for text in wanted)
 
     try:
-        wait_for(screen_shows_all, "the crash loop, its runbook check and the models", timeout_s=60)
+        wait_for(screen_shows_all, "the crash loop, its diagnosis's fix and the models", timeout_s=60)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\nthe screen:\n{seen[0]}") from None
     assert simulators_under(tmp_path), "the simulator runs as a child process while the demo is open"

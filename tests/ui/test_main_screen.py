@@ -209,6 +209,7 @@ async def test_deployment_node_and_model_drill_downs(
         node_text = app.screen.query_one("#text-describe", TextArea)
         await until(pilot, lambda: "Conditions:" in node_text.text, "node describe")
         assert "nvidia.com/gpu" in node_text.text
+        assert "Allocated resources:" in node_text.text and "  cpu " in node_text.text
         await pilot.press("escape")
         await until(pilot, lambda: any(r[0] == "nimify-model" for r in rows(app, "#models-table")), "models")
         table = app.screen.query_one("#models-table", RecordTable)
@@ -284,18 +285,29 @@ async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
         assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
         assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
         assert errors.strip().startswith("api /health: HTTP 503")
+        # the pane's three lines: the diagnosis, one line of its evidence, its fix
+        diagnosis = await until(
+            pilot,
+            lambda: (
+                (lines := [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]])
+                and lines[0].startswith("▶ ")
+                and lines[2].startswith("f: set-resources ")
+                and lines
+            ),
+            "the diagnosis drawn first",
+        )
+        assert len(diagnosis) == 3 and all(line.endswith("…") for line in diagnosis), "cut, not wrapped"
         # the triage runs on its own thread: the probes' checks follow the strip within a refresh or two
         checks = await until(
             pilot,
             lambda: (
-                (lines := [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]])
+                (lines := text_of(app, RunbookPane).split("\n")[3:])
                 and lines[0].startswith("✖ nimify-api /health: ")
                 and lines
             ),
-            "the probes' checks drawn first",
+            "the probes' checks first after the diagnosis",
         )
-        assert checks[0].endswith("…"), "cut, not wrapped"
-        assert checks[1].startswith("→ ") and "see its pods and events" in checks[1]
+        assert checks[1].startswith("   → ")
         assert checks[2].startswith("✖ nimify-api /ready: ")
     async with app_factory(crashloop_sim).run_test(size=(160, 45)) as pilot:
         wide = pilot.app.screen.query_one(HealthStrip)

@@ -33,7 +33,8 @@ Planner = Callable[[], Action]
 
 class ActionScreen(ModalScreen[None]):
     """States: planning -> editing -> (dry run) -> confirming -> running -> done. ``esc`` backs out at any point;
-    backing out of a prepared action journals it as cancelled."""
+    backing out of a prepared action journals it as cancelled. ``dry_run_at_open``: the planner filled the values
+    in (a diagnosis's fix), so the dry run runs as soon as the plan is allowed, and ``y`` is the next key."""
 
     BINDINGS = [
         Binding("escape", "close", "Close / cancel"),
@@ -58,10 +59,11 @@ class ActionScreen(ModalScreen[None]):
     ActionScreen #action-status { height: auto; max-height: 6; }
     """
 
-    def __init__(self, title: str, planner: Planner) -> None:
+    def __init__(self, title: str, planner: Planner, *, dry_run_at_open: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.planner = planner
+        self.dry_run_at_open = dry_run_at_open
         self.action_plan: Action | None = None
         self.prepared: Prepared | None = None
         self.state = "planning"
@@ -125,6 +127,10 @@ class ActionScreen(ModalScreen[None]):
             self._fields.append((parameter.name, field))
             params.mount(field)
         self.state = "editing"
+        if self.dry_run_at_open:
+            self.query_one("#action-diff").focus()  # not a field: `y` must reach the dialog however soon it answers
+            self.action_dry_run()
+            return
         editor = " · ctrl+e edits in $EDITOR" if any(p.multiline for p in action.parameters()) else ""
         self._status(f"Edit the values, then ctrl+r for the server-side dry run and its diff{editor}.", "info")
         self.call_after_refresh(self._focus_first_parameter)

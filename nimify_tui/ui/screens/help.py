@@ -98,6 +98,8 @@ class HelpScreen(ModalScreen[None]):
                     "\n:pods :events :nodes :models :latency  jump to a pane\n"
                     ":deploy [NAME]  a deployment's describe and rollout history\n"
                     ":ns NAME | :ns all  the namespace of the pods and events panes\n"
+                    ":svc :ep :ing :pvc :pv :netpol  kubectl's table and a describe of each, in that namespace\n"
+                    ":config  nimify-config's data (e edits it, guarded)\n"
                     "ctrl+p  the command palette\n"
                     '[keymap] in config.toml rebinds a key by the name on its right, e.g. scale = "K"',
                     style="dim",

@@ -31,7 +31,8 @@ from nimify_tui.ui.panes.models import ModelsPane
 from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.panes.runbook import RunbookPane
-from nimify_tui.ui.remediation import offer, remedy_bindings
+from nimify_tui.ui.remediation import offer, offer_fix, remedy_bindings
+from nimify_tui.ui.screens.help import key_label
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -45,6 +46,7 @@ FIRST_LOAD_WATCH_S = 15.0
 NARROW_WIDTH = 120
 NARROW_HEIGHT = 32
 PANE_ORDER = ("pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-pane")
+FIX_KEY = "f"  # the top diagnosis's fix; rebound by the id "fix"
 
 
 class MainScreen(Screen[None]):
@@ -52,6 +54,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("enter", "drill", "Open", show=False, id="drill"),
+        Binding(FIX_KEY, "fix", "Fix", id="fix"),
         Binding("l", "logs", "Logs", id="logs"),
         Binding("p", "previous_logs", "Prev logs", id="previous-logs"),
         Binding("d", "describe", "Describe", id="describe"),
@@ -152,7 +155,7 @@ class MainScreen(Screen[None]):
                 pane.refresh_from(store, now, force=force)
             probes = store.value(PROBES)
             self.query_one(HealthStrip).show(probes if probes is not None else ())
-            self.query_one(RunbookPane).show(self.nimify.findings)
+            self.query_one(RunbookPane).show(self.nimify.findings, self.nimify.diagnoses, self.fix_key())
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
         except NoMatches:  # a timer fired while the screen is being taken down
             return
@@ -300,6 +303,13 @@ class MainScreen(Screen[None]):
             self.show_only(None)
 
     # --- remediation: the runbook's fixes, each through the guarded modal ---------------------------------
+    def fix_key(self) -> str:
+        """The key of the top diagnosis's fix in the keymap in effect (its first, when it has several)."""
+        return key_label(self.nimify.settings.keymap.keys.get("fix", FIX_KEY).split(",")[0])
+
+    def action_fix(self) -> None:
+        offer_fix(self.nimify, self.nimify.diagnoses)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A remedy's key is shown disabled (dimmed) when the session may not use it in any watched namespace;
         refused only where the selected object is, its key says why when pressed."""

@@ -1,0 +1,346 @@
+"""`f` on the main screen: the top diagnosis's fix in the guarded dialog, its parameters filled in and its dry run
+done, so that `f`, `y` apply it. On each outage of the simulator whose fix has a key, the request the simulator
+receives is the fix; read-only sessions are refused with the reason, and a healthy cluster has nothing to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from nimify_tui.sim.k8s.api import RequestRecord
+from nimify_tui.sim.server import SimThread
+from nimify_tui.triage.diagnosis import Fix
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.panes.runbook import RunbookPane
+from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.main import MainScreen
+
+from .conftest import drawn, until
+
+SIZE = (160, 45)
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+SPEED = 10.0  # simulated seconds per second: rollouts and recoveries within a few seconds
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A scenario, the fix its top diagnosis offers (in the words the runbook pane shows it), the dialog's fields
+    that hold its parameters, the request that applies it, what the simulated cluster holds once it arrived, and
+    the fixes still offered once it recovered."""
+
+    scenario: str
+    fix: str  # "<action> <namespace>/<kind>/<name>", the parameters after it
+    fields: Mapping[str, str | None]  # the dialog's fields holding the fix's values (None: measured, not known)
+    method: str
+    path: str
+    applied: Callable[[Any], bool]  # the world, once the request arrived
+    left: tuple[str, ...] = ()  # (): every diagnosis clears
+
+
+def deployment(world: Any, namespace: str, name: str) -> Any:
+    return world.store.get("deployments.apps", namespace, name)
+
+
+def memory_limit(world: Any) -> str:
+    containers = deployment(world, "nimify-system", "nimify-api")["spec"]["template"]["spec"]["containers"]
+    api = next(c for c in containers if c["name"] == "nimify-api")
+    return str(api["resources"]["limits"]["memory"])
+
+
+def replicas(world: Any, namespace: str, name: str) -> int:
+    return int(deployment(world, namespace, name)["spec"]["replicas"])
+
+
+def api_image(world: Any) -> str:
+    return str(deployment(world, "nimify-system", "nimify-api")["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def api_pod_labels(world: Any) -> dict[str, str]:
+    return dict(deployment(world, "nimify-system", "nimify-api")["spec"]["template"]["metadata"]["labels"])
+
+
+def restarted(world: Any) -> bool:
+    template = deployment(world, "ingress-nginx", "nginx-ingress-controller")["spec"]["template"]
+    return "kubectl.kubernetes.io/restartedAt" in (template["metadata"].get("annotations") or {})
+
+
+def claim_size(world: Any) -> str:
+    claim = world.store.get("persistentvolumeclaims", "nimify-system", "model-storage")
+    return str(claim["spec"]["resources"]["requests"]["storage"])
+
+
+APPS = "/apis/apps/v1/namespaces"
+OUTAGES = (
+    Outage(
+        "crashloop-oom",
+        "set-resources nimify-system/deployment/nimify-api container=nimify-api limits.memory=2Gi",
+        {"container": "nimify-api", "limits.memory": "2Gi"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/nimify-api",
+        lambda world: memory_limit(world) == "2Gi",
+    ),
+    Outage(
+        "bad-rollout",
+        "rollout-undo nimify-system/deployment/nimify-api revision=3",
+        {"to_revision": "3"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/nimify-api",
+        lambda world: not api_image(world).endswith(":1.9.0"),
+    ),
+    Outage(
+        "resource-exhaustion",
+        "scale nimify-system/deployment/nimify-worker replicas=1",
+        {"replicas": "1"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/nimify-worker/scale",
+        lambda world: replicas(world, "nimify-system", "nimify-worker") == 1,
+    ),
+    Outage(
+        "storage-full",
+        "expand-pvc nimify-system/persistentvolumeclaim/model-storage storage=200Gi",
+        {"storage": "200Gi"},
+        "PATCH",
+        "/api/v1/namespaces/nimify-system/persistentvolumeclaims/model-storage",
+        lambda world: claim_size(world) == "200Gi",
+    ),
+    Outage(
+        "ingress-broken",
+        "rollout-restart ingress-nginx/deployment/nginx-ingress-controller",
+        {},
+        "PATCH",
+        f"{APPS}/ingress-nginx/deployments/nginx-ingress-controller",
+        restarted,
+    ),
+    Outage(
+        "triton-down",
+        "load-model triton-system/model/nimify-model",
+        {"model": "nimify-model"},
+        "POST",
+        "/proxy/v2/repository/models/nimify-model/load",
+        lambda world: world.triton.is_ready(),
+    ),
+    Outage(
+        "gpu-xid",
+        "scale triton-system/deployment/triton-server replicas=7",
+        {"replicas": "7"},
+        "PATCH",
+        f"{APPS}/triton-system/deployments/triton-server/scale",
+        lambda world: replicas(world, "triton-system", "triton-server") == 7,
+        left=("cordon node/gpu-node-2",),  # the GPU is still lost: the node is to be drained, which no key does
+    ),
+    Outage(
+        "latency-spike",
+        "scale triton-system/deployment/triton-server replicas=",
+        {"replicas": None},
+        "PATCH",
+        f"{APPS}/triton-system/deployments/triton-server/scale",
+        lambda world: replicas(world, "triton-system", "triton-server") > 2,
+    ),
+    Outage(
+        "image-pull",
+        "rollout-undo nimify-system/deployment/nimify-api revision=3",
+        {"to_revision": "3"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/nimify-api",
+        lambda world: not api_image(world).endswith(":1.9.1"),
+    ),
+    Outage(
+        "database-down",
+        "scale nimify-system/deployment/postgres replicas=1",
+        {"replicas": "1"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/postgres/scale",
+        lambda world: replicas(world, "nimify-system", "postgres") == 1,
+    ),
+    Outage(
+        "service-selector",
+        "rollout-undo nimify-system/deployment/nimify-api revision=3",
+        {"to_revision": "3"},
+        "PATCH",
+        f"{APPS}/nimify-system/deployments/nimify-api",
+        lambda world: api_pod_labels(world).get("tier") == "frontend",
+    ),
+)
+
+
+def pane_text(app: NimifyApp) -> str:
+    return "\n".join(drawn(app.screen.query_one(RunbookPane)))
+
+
+def fix_words(fix: Fix | None) -> str:
+    if fix is None:
+        return ""
+    return " ".join([fix.action, fix.target, *(f"{k}={v}" for k, v in fix.parameters.items())])
+
+
+def sent(records: list[RequestRecord], outage: Outage) -> list[RequestRecord]:
+    """The real calls (not dry runs) of the outage's method to its path."""
+    return [
+        r
+        for r in records
+        if r.method == outage.method and r.path.endswith(outage.path) and r.query.get("dryRun") != "All"
+    ]
+
+
+async def open_fix(pilot: Pilot[Any], app: NimifyApp, key: str = "f") -> ActionScreen:
+    """Press the fix's key and wait for the dialog's dry-run diff."""
+    await pilot.press(key)
+    screen: ActionScreen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "dialog")
+    await until(pilot, lambda: screen.state in ("confirming", "refused"), "the dry run's diff", timeout_s=15)
+    return screen
+
+
+@pytest.mark.parametrize("outage", OUTAGES, ids=[o.scenario for o in OUTAGES])
+async def test_f_then_y_applies_the_top_diagnosis_fix(
+    outage: Outage, sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario=outage.scenario, speed=SPEED)
+    app = app_factory(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        shown = await until(
+            pilot,
+            lambda: f"f: {outage.fix}" in pane_text(app) and pane_text(app),
+            f"the runbook pane offering {outage.fix}",
+        )
+        top = app.diagnoses[0]
+        assert f"▶ {top.cause}"[:60] in shown, "the top diagnosis first"
+        assert fix_words(top.fix).startswith(outage.fix)
+        screen = await open_fix(pilot, app)
+        assert screen.state == "confirming", "dry run done at open"
+        fields = dict(screen._fields)
+        for name, wanted in outage.fields.items():
+            shown = getattr(fields[name], "value", None)
+            assert shown == wanted if wanted is not None else str(shown).isdigit(), (name, shown)
+        assert "(no change)" not in str(screen.query_one("#action-diff-text", Static).content)
+        if outage.method == "PATCH":  # Triton has no dry run
+            assert [r for r in sim.request_log if r.path.endswith(outage.path) and r.query.get("dryRun") == "All"]
+        assert not sent(sim.request_log, outage), "nothing applied before y"
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        (request,) = sent(sim.request_log, outage)
+        assert request.status < 300
+        assert sim.call(outage.applied), "the simulated cluster holds the fix"
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await until(
+            pilot,
+            lambda: tuple(fix_words(d.fix) for d in app.diagnoses) == outage.left,
+            "the diagnosis cleared",
+            timeout_s=30,
+        )
+
+
+async def test_readonly_f_says_why_and_sends_nothing(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom", speed=SPEED)
+    app = app_factory(sim, cli={"readonly": True})
+    before = len(sim.request_log)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "f: set-resources" in pane_text(app), "the diagnosis and its fix")
+        await pilot.press("f")
+        assert isinstance(app.screen, MainScreen), "no dialog"
+        notices = [n.message for n in app._notifications]
+        assert any(m.startswith("Not available: ") and "read-only" in m for m in notices), notices
+    assert [r for r in sim.request_log[before:] if r.method in MUTATING] == []
+
+
+async def test_f_on_a_healthy_cluster_says_there_is_nothing_to_fix(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "runbook checks pass" in pane_text(app), "the checks")
+        assert app.diagnoses == ()
+        await pilot.press("f")
+        assert isinstance(app.screen, MainScreen)
+        assert [n.message for n in app._notifications] == ["Nothing to fix: there is no diagnosis."]
+
+
+async def test_the_keymap_rebinds_f_and_the_pane_names_the_key_in_effect(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom", speed=SPEED)
+    app = app_factory(sim, config_toml='[keymap]\nfix = "F"\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "F: set-resources" in pane_text(app), "the fix named with its key")
+        await pilot.press("f")
+        assert isinstance(app.screen, MainScreen), "f is no longer the key"
+        screen = await open_fix(pilot, app, "F")
+        assert screen.state == "confirming"
+        await pilot.press("escape")
+    crashloop = next(outage for outage in OUTAGES if outage.scenario == "crashloop-oom")
+    assert not sent(sim.request_log, crashloop), "cancelled: nothing applied"
+
+
+async def test_f_on_a_config_error_opens_the_config_to_edit_and_names_the_key(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="config-error", speed=SPEED)
+    app = app_factory(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        fix = "f: edit-config nimify-system/configmap/nimify-config key=max_batch_sise"
+        await until(pilot, lambda: fix in pane_text(app), "the config's key named")
+        await pilot.press("f")
+        screen: ActionScreen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "dialog")
+        await until(pilot, lambda: screen.state == "editing", "the config's data to edit", timeout_s=15)
+        assert [name for name, _field in screen._fields] == ["data"]
+        assert "max_batch_sise" in getattr(dict(screen._fields)["data"], "text", "")
+        assert "Edit key max_batch_sise, then ctrl+r for the dry run." in [n.message for n in app._notifications]
+        await pilot.press("escape")
+    assert not [r for r in sim.request_log if r.method in MUTATING and r.path.endswith("/configmaps/nimify-config")]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "line", "notice"),
+    [
+        pytest.param(
+            "tls-expired",
+            "no fix offered: the cause is not certain, or no key here applies it",
+            "No fix offered (the cause is not certain, or no key here applies it): the ingress serves an expired",
+            id="tls-expired",
+        ),
+        pytest.param(
+            "node-not-ready",
+            "kubectl: kubectl cordon cpu-node-2",
+            "No key applies this fix (cordon node/cpu-node-2): kubectl cordon cpu-node-2",
+            id="node-not-ready",
+        ),
+    ],
+)
+async def test_f_says_why_when_the_diagnosis_has_no_fix_to_apply(
+    scenario: str,
+    line: str,
+    notice: str,
+    sim_factory: Callable[..., SimThread],
+    app_factory: Callable[..., NimifyApp],
+) -> None:
+    sim = sim_factory(scenario=scenario, speed=SPEED)
+    app = app_factory(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: line in pane_text(app), f"the pane saying {line!r}")
+        await pilot.press("f")
+        assert isinstance(app.screen, MainScreen), "no dialog"
+        assert [n.message for n in app._notifications if n.message.startswith(notice)]
+
+
+async def test_on_a_production_context_f_still_asks_for_the_name(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    outage = next(outage for outage in OUTAGES if outage.scenario == "resource-exhaustion")
+    sim = sim_factory(scenario=outage.scenario, speed=SPEED)
+    app = app_factory(sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: f"f: {outage.fix}" in pane_text(app), "the fix")
+        screen = await open_fix(pilot, app)
+        assert screen.query_one("#action-typed", Input).has_class("-shown")
+        await pilot.press("y")  # typed into the name field: not a confirmation here
+        assert screen.state == "confirming" and not sent(sim.request_log, outage)
+        await pilot.press("backspace", *"nimify-worker", "enter")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        assert len(sent(sim.request_log, outage)) == 1
