@@ -7,7 +7,8 @@ since the epoch. ``labels`` mappings are the decoded dicts themselves: read them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -514,11 +515,14 @@ class ServiceRecord(ObjectRecord):
     external_ips: tuple[str, ...]
     ports: tuple[str, ...]
     selector: Mapping[str, str]
+    external_name: str  # the DNS name an ExternalName service points at
+    load_balancer: tuple[str, ...]  # the IP, else the hostname, of each load-balancer ingress point
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
+        load_balancer = ((obj.get("status") or _EMPTY).get("loadBalancer") or _EMPTY).get("ingress") or ()
         ports = tuple(
             f"{p.get('port')}:{p['nodePort']}/{p.get('protocol') or 'TCP'}"
             if p.get("nodePort")
@@ -532,6 +536,8 @@ class ServiceRecord(ObjectRecord):
             tuple(spec.get("externalIPs") or ()),
             ports,
             spec.get("selector") or _EMPTY,
+            spec.get("externalName") or "",
+            tuple(i.get("ip") or i.get("hostname") or "" for i in load_balancer),
         )
 
 
@@ -551,13 +557,15 @@ class EndpointsRecord(ObjectRecord):
 
     addresses: tuple[EndpointAddress, ...]
     ports: tuple[int, ...]
+    ready_text: str  # kubectl's ENDPOINTS column
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         addresses: list[EndpointAddress] = []
         ports: list[int] = []
-        for subset in obj.get("subsets") or ():
+        subsets = obj.get("subsets") or ()
+        for subset in subsets:
             for key, ready in (("addresses", True), ("notReadyAddresses", False)):
                 for address in subset.get(key) or ():
                     target = address.get("targetRef") or _EMPTY
@@ -570,12 +578,37 @@ class EndpointsRecord(ObjectRecord):
             *_identity(metadata),
             tuple(addresses),
             tuple(ports),
+            _ready_endpoints_text(subsets),
         )
 
     @property
     def ready_count(self) -> int:
         """How many addresses are ready to take traffic."""
         return sum(1 for address in self.addresses if address.ready)
+
+
+_ENDPOINTS_SHOWN = 3
+
+
+def _ready_endpoints_text(subsets: Sequence[Mapping[str, Any]]) -> str:
+    """kubectl's ENDPOINTS column: each ready address of a subset with each of its ports (``ip:port``, the address
+    alone in a subset without ports), the first three then ``+ N more...``; ``<none>`` when none is ready."""
+    shown: list[str] = []
+    count = 0
+    for subset in subsets:
+        ips = [address.get("ip") or "" for address in subset.get("addresses") or ()]
+        ports = [port.get("port") or 0 for port in subset.get("ports") or ()]
+        pairs = (_host_port(ip, port) for port in ports for ip in ips) if ports else iter(ips)
+        count += len(ips) * max(len(ports), 1)
+        shown.extend(itertools.islice(pairs, max(0, _ENDPOINTS_SHOWN - len(shown))))
+    if count > _ENDPOINTS_SHOWN:
+        return f"{','.join(shown)} + {count - _ENDPOINTS_SHOWN} more..."
+    return ",".join(shown) or "<none>"
+
+
+def _host_port(host: str, port: int) -> str:
+    """Go's ``net.JoinHostPort``: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,6 +631,8 @@ class IngressRecord(ObjectRecord):
     tls: bool
     backends: tuple[IngressBackend, ...]
     tls_secrets: tuple[str, ...]  # the Secrets holding its certificates
+    class_name: str | None  # spec.ingressClassName alone (None when unset), as kubectl's CLASS column shows it
+    rule_hosts: tuple[str, ...]  # each rule's host in order, "" for a rule without one
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
@@ -624,6 +659,8 @@ class IngressRecord(ObjectRecord):
             bool(spec.get("tls")),
             tuple(backends),
             tuple(dict.fromkeys(t.get("secretName") or "" for t in spec.get("tls") or () if t.get("secretName"))),
+            spec.get("ingressClassName"),
+            tuple(rule.get("host") or "" for rule in spec.get("rules") or ()),
         )
 
 
@@ -644,6 +681,7 @@ class NetworkPolicyRecord(ObjectRecord):
     pod_selector: Mapping[str, Any]  # a label selector: matchLabels, matchExpressions
     policy_types: tuple[str, ...]
     ingress_rules: int
+    egress_rules: int
 
     @classmethod
     def from_raw(cls, obj: dict[str, Any]) -> Self:
@@ -651,7 +689,13 @@ class NetworkPolicyRecord(ObjectRecord):
         spec = obj.get("spec") or _EMPTY
         ingress = spec.get("ingress")
         types = spec.get("policyTypes") or (["Ingress", "Egress"] if spec.get("egress") else ["Ingress"])
-        return cls(*_identity(metadata), spec.get("podSelector") or _EMPTY, tuple(types), len(ingress or ()))
+        return cls(
+            *_identity(metadata),
+            spec.get("podSelector") or _EMPTY,
+            tuple(types),
+            len(ingress or ()),
+            len(spec.get("egress") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)

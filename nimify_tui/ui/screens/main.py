@@ -368,7 +368,9 @@ class MainScreen(Screen[None]):
         self._open_prompt("filter", "filter pods: regex, !inverts (enter applies, esc clears)")
 
     def action_jump(self) -> None:
-        self._open_prompt("jump", ":pods :events :nodes :models :latency :deploy [name] :ns NAME|all :help")
+        self._open_prompt(
+            "jump", ":pods :events :nodes :models :deploy NAME :svc :ep :ing :pvc :pv :netpol :config :ns NAME|all"
+        )
 
     def _open_prompt(self, mode: str, placeholder: str) -> None:
         prompt = self.query_one("#prompt", Input)

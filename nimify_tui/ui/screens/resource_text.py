@@ -16,9 +16,9 @@ from nimify_tui.live.runtime import Runtime
 from nimify_tui.live.store import Store
 from nimify_tui.render import resources
 from nimify_tui.triage.checks import api_pods
+from nimify_tui.ui.screens.detail import Loader
 
 T = TypeVar("T")
-Loader = Callable[[], str]
 VOLUMES_PATH = "/api/v1/persistentvolumes"
 CONFIG_MAP = "nimify-config"
 
