@@ -223,8 +223,11 @@ def _crash_loops(world: _World) -> Iterable[_Ranked]:
             by_deployment.setdefault((deployment.namespace, deployment.name), []).append(pod)
     for key, pods in sorted(by_deployment.items()):
         yield from _crash_loop_of(world, world.deployments[key], pods)
-    if orphans:
-        yield _crash_loop_without_deployment(orphans)
+    by_owner: dict[tuple[str, str, str], list[PodRecord]] = {}
+    for pod in orphans:
+        by_owner.setdefault((pod.namespace, pod.owner_kind, pod.owner_name or pod.name), []).append(pod)
+    for _, owned in sorted(by_owner.items()):
+        yield _crash_loop_without_deployment(owned)
 
 
 def _crash_loop_without_deployment(pods: list[PodRecord]) -> _Ranked:
@@ -655,7 +658,8 @@ def _triton(world: _World) -> Iterable[_Ranked]:
     view = world.store.value(TRITON)
     if view is None:
         return
-    failed = [m for m in view.models if m.state in ("UNAVAILABLE",)]
+    # UNAVAILABLE with the reason "unloaded" is a model someone unloaded on purpose, not a failure
+    failed = [m for m in view.models if m.state == "UNAVAILABLE" and m.reason.strip().lower() != "unloaded"]
     if failed:
         model = failed[0]
         evidence = [f"model {model.name} version {model.version or '-'}: {model.state}: {model.reason}"]

@@ -149,7 +149,7 @@ def test_each_line_is_one_compact_json_object(tmp_path: Path) -> None:
 
 def test_invalid_choices_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
     with Journal.open(tmp_path) as journal:
-        with pytest.raises(ValueError, match="state must be one of fail, pass, unknown"):
+        with pytest.raises(ValueError, match="state must be one of fail, warn, pass, unknown"):
             journal.finding(check="c", state="red", previous=None, object_name="o", evidence="e")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="result must be one of ok, error, cancelled"):
             journal.action(

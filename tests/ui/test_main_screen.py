@@ -285,13 +285,13 @@ async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
         assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
         assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
         assert errors.strip().startswith("api /health: HTTP 503")
-        # the pane's three lines: the diagnosis, one line of its evidence, its fix
+        # the pane's three lines: the diagnosis, its fix, one line of its evidence
         diagnosis = await until(
             pilot,
             lambda: (
                 (lines := [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]])
                 and lines[0].startswith("▶ ")
-                and lines[2].startswith("f: set-resources ")
+                and lines[1].startswith("f: set-resources ")
                 and lines
             ),
             "the diagnosis drawn first",

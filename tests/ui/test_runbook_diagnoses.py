@@ -27,22 +27,26 @@ def plain(diagnoses: list[Diagnosis], max_lines: int, key: str = "f") -> list[st
     return [line.plain for line in render_diagnoses(diagnoses, key, 300, max_lines)]
 
 
-def test_the_top_cause_its_evidence_as_the_room_allows_its_fix_then_the_others() -> None:
+def test_the_top_cause_its_fix_its_evidence_as_the_room_allows_then_the_others() -> None:
     top = diagnosis("nimify-worker takes the cpu", ("e1", "e2", "e3", "e4"), SCALE)
     other = diagnosis("a GPU failed", ("x",), CORDON)
     assert plain([top, other], 8, "K") == [
         "▶ nimify-worker takes the cpu",
+        "  K: scale nimify-system/deployment/nimify-worker replicas=1",
         "  e1",
         "  e2",
         "  e3",
-        "  K: scale nimify-system/deployment/nimify-worker replicas=1",
         "▷ a GPU failed",
     ]
     assert plain([top, other], 3) == [
         "▶ nimify-worker takes the cpu",
-        "  e1",
         "  f: scale nimify-system/deployment/nimify-worker replicas=1",
-    ], "a short pane keeps the cause and the fix"
+        "  e1",
+    ], "a short pane keeps the cause and the fix first"
+    assert plain([top, other], 2) == [
+        "▶ nimify-worker takes the cpu",
+        "  f: scale nimify-system/deployment/nimify-worker replicas=1",
+    ]
 
 
 def test_a_fix_with_no_key_is_its_kubectl_command_and_no_fix_says_so() -> None:
@@ -57,5 +61,5 @@ def test_text_from_the_cluster_is_literal() -> None:
         [diagnosis("[bold]OOM[/bold]\x1b]0;title\x07 killed", ("line\none\x1b[31m red",), SCALE)], "f", 300, 8
     )
     assert lines[0].plain == "▶ [bold]OOM[/bold] killed", "no markup read, no escape sequence kept"
-    assert lines[1].plain == "  line one red", "one line, no colour codes"
+    assert lines[2].plain == "  line one red", "one line, no colour codes"
     assert all("\x1b" not in line.plain for line in lines)

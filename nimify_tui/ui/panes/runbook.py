@@ -70,13 +70,16 @@ def _fix_line(fix: Fix | None, fix_key: str, width: int) -> Text:
 
 
 def render_diagnoses(diagnoses: Sequence[Diagnosis], fix_key: str, width: int, max_lines: int) -> list[Text]:
-    """The top diagnosis (its cause, up to three lines of evidence as the room allows, its fix), then the others one
+    """The top diagnosis (its cause, its fix, up to three lines of evidence as the room allows), then the others one
     line each; no more than ``max_lines`` lines (two at least: the cause and its fix)."""
     top, *others = diagnoses
-    lines = [Text.assemble(("▶ ", "bold red"), (one_line(top.cause, width), "bold"))]
+    # the cause and what to press come first, so that the smallest pane still shows both; the evidence follows
+    lines = [
+        Text.assemble(("▶ ", "bold red"), (one_line(top.cause, width), "bold")),
+        _fix_line(top.fix, fix_key, width),
+    ]
     room_for_evidence = max(0, min(MAX_EVIDENCE_LINES, max_lines - 2))
     lines.extend(Text(f"  {one_line(line, width)}") for line in top.evidence[:room_for_evidence])
-    lines.append(_fix_line(top.fix, fix_key, width))
     lines.extend(Text.assemble(("▷ ", "red"), one_line(other.cause, width)) for other in others)
     return lines[: max(max_lines, 2)]
 
