@@ -271,17 +271,28 @@ def check_ingress(store: Store, pods: Sequence[PodRecord], now: float) -> Findin
     no_address = [i.name for i in ingresses if not i.addresses]
     if not controllers and not ingresses:
         return Finding("ingress", "Ingress serving", "unknown", "no ingress controller or ingress seen", runbook)
-    if not broken and not no_address:
+    # the chain ingress -> service -> endpoints: a backend whose service has no ready address serves 503s
+    endpoints = {(e.namespace, e.name): e for e in store.items(ENDPOINTS)}
+    empty_backends = sorted(
+        {
+            (i.name, b.service)
+            for i in ingresses
+            for b in i.backends
+            if b.service
+            and (i.namespace, b.service) in endpoints
+            and endpoints[(i.namespace, b.service)].ready_count == 0
+        }
+    )
+    if not broken and not no_address and not empty_backends:
         return Finding("ingress", "Ingress serving", "pass", "controller ready, ingresses have addresses", runbook)
     evidence = [f"{p.name} {pod_fault(p, now)}" for p in broken] + [f"ingress {n} has no address" for n in no_address]
-    return Finding(
-        "ingress",
-        "Ingress serving",
-        "fail",
-        _names(evidence),
-        runbook,
-        "restart the ingress controller (r on nginx-ingress-controller)",
+    evidence += [f"ingress {name} -> service {service}: no ready endpoint" for name, service in empty_backends]
+    fix = (
+        "restart the ingress controller (r on nginx-ingress-controller)"
+        if broken or no_address
+        else "the service behind the ingress has no ready pod: see the diagnosis"
     )
+    return Finding("ingress", "Ingress serving", "fail", _names(evidence), runbook, fix)
 
 
 def check_endpoints(store: Store, main_namespace: str = DEFAULT_MAIN_NAMESPACE) -> Finding:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from nimify_tui.kube.allocation import allocation_by_node
 from nimify_tui.kube.faults import pod_fault
 from nimify_tui.kube.log_signatures import LogSignature, SignatureMatch
 from nimify_tui.kube.quantity import Quantity, format_quantity, quantity_or_none
@@ -460,6 +461,13 @@ def _resource_exhaustion(world: _World) -> Iterable[_Ranked]:
     pending_names = [p.name for p, _ in starved]
     shortage = sorted({r for r in lacking if r in ("cpu", "memory")})
     evidence = [f"{_shown(pending_names)} Pending: {starved[0][1].split(' preemption:')[0]}"]
+    allocation = allocation_by_node(world.store.items(NODES), world.pods)
+    for name, node in sorted(allocation.items()):
+        for resource in shortage:
+            allocated = node.of(resource)
+            percent = allocated.percent("requests") if allocated is not None else None
+            if allocated is not None and percent is not None and percent >= 90:
+                evidence.append(f"{name}: {resource} requests {allocated.text('requests')} of allocatable")
     evicted = [p.name for p in world.pods if p.phase == "Failed" and "low on resource" in p.message]
     if evicted:
         evidence.append(f"evicted for lack of memory: {_shown(evicted)}")

@@ -7,6 +7,8 @@ from typing import Any
 
 from nimify_tui.kube.records import (
     DeploymentRecord,
+    EndpointsRecord,
+    IngressRecord,
     NetworkPolicyRecord,
     PodDisruptionBudgetRecord,
     PodRecord,
@@ -14,9 +16,20 @@ from nimify_tui.kube.records import (
     ServiceRecord,
     selects,
 )
-from nimify_tui.live.keys import DEPLOYMENTS, DISRUPTION_BUDGETS, NETWORK_POLICIES, PODS, QUOTAS, SERVICES
+from nimify_tui.live.keys import (
+    DEPLOYMENTS,
+    DISRUPTION_BUDGETS,
+    ENDPOINTS,
+    INGRESSES,
+    NETWORK_POLICIES,
+    PODS,
+    QUOTAS,
+    SERVICES,
+)
 from nimify_tui.live.store import Store
-from nimify_tui.triage.checks import check_network_policies, check_prevention, check_service_selectors
+from nimify_tui.triage.checks import check_ingress, check_network_policies, check_prevention, check_service_selectors
+
+from ..conftest import real_k8s_object
 
 NS = "nimify-system"
 
@@ -121,3 +134,22 @@ def test_prevention_gaps_are_warnings_and_their_absence_passes() -> None:
         "quota": ("pass", "quota compute"),
         "probes": ("pass", "readiness and liveness probes set"),
     }
+
+
+def test_an_ingress_whose_service_has_no_ready_endpoint_fails_without_blaming_the_controller() -> None:
+    """The real ingress capture (no address yet) routes /testpath to service test; its endpoints are empty."""
+    ingress = IngressRecord.from_raw(real_k8s_object("10_ingress__k9s_ing.json"))
+    captured = real_k8s_object("10_endpoints__k9s_ep.json")
+    empty = EndpointsRecord.from_raw({**captured, "metadata": {"name": "test", "namespace": "default"}, "subsets": []})
+    served = EndpointsRecord.from_raw({**captured, "metadata": {"name": "test", "namespace": "default"}})
+    store = Store()
+    store.replace(INGRESSES, None, {("default", ingress.name): ingress})
+    store.replace(ENDPOINTS, None, {("default", "test"): empty})
+    finding = check_ingress(store, [], 0.0)
+    assert finding.state == "fail"
+    assert (
+        finding.evidence
+        == f"ingress {ingress.name} has no address, ingress {ingress.name} -> service test: no ready endpoint"
+    )
+    store.replace(ENDPOINTS, None, {("default", "test"): served})
+    assert check_ingress(store, [], 0.0).evidence == f"ingress {ingress.name} has no address"
