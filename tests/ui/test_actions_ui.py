@@ -74,7 +74,12 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
         await until(
             pilot, lambda: any(r for r in app.runtime.store.items(PODS) if r.status == "CrashLoopBackOff"), "crash"
         )
-        await until(pilot, lambda: app.runtime.store.items(REPLICASETS), "replicasets (pod -> deployment)")
+        await until(
+            pilot,
+            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
+            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
+            "nimify-system's replicasets (pod -> deployment)",
+        )
         await select_pod(pilot, app, "nimify-api-")
         screen = await open_action(pilot, app, "m")
         memory = dict(screen._fields)["limits.memory"]
@@ -220,7 +225,12 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
     app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        await until(pilot, lambda: app.runtime.store.items(REPLICASETS), "replicasets (pod -> deployment)")
+        await until(
+            pilot,
+            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
+            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
+            "nimify-system's replicasets (pod -> deployment)",
+        )
         await select_pod(pilot, app, "nimify-worker-")
         screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]

@@ -96,7 +96,12 @@ async def test_a_keymap_rebinds_scale_and_help_in_the_keys_the_footer_the_palett
 ) -> None:
     app = app_factory(healthy_sim, config_toml='[keymap]\nscale = "a"\nhelp = "f1"\n')
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.runtime.store.items(REPLICASETS), "replicasets (pod -> deployment)")
+        await until(
+            pilot,
+            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
+            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
+            "nimify-system's replicasets (pod -> deployment)",
+        )
         await until(pilot, lambda: app.permissions_known(NS), "the permissions in nimify-system")
         await select_pod(pilot, app, "nimify-worker-")
         bindings = app.screen.active_bindings

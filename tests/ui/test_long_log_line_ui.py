@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nimify_tui.kube.logtext import DEFAULT_MAX_LINE_CHARS, cut_marker
+from nimify_tui.live.keys import PODS
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.screens.logs import LogsScreen
@@ -33,6 +34,8 @@ async def test_logs_screen_cuts_a_10_mb_line_and_keeps_the_lines_after_it(
     app = app_factory(sim)
     async with app.run_test(size=(160, 45)) as pilot:
         namespace, pod = await until(pilot, lambda: sim.call(write_long_line), "a ready nimify-api pod")
+        # the app opens the logs of a pod it knows: wait for its pod list to have it
+        await until(pilot, lambda: app.runtime.store.get(PODS, (namespace, pod)), "the pod in the app's store")
         app.open_logs(namespace, pod)
         await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView), "logs screen")
         store = app.screen.query_one(LogView).log_lines.store
