@@ -333,6 +333,54 @@ def plan_restart(
     return RestartAction(client, resource, namespace, name, rfc3339_now(), paused)
 
 
+# --- cordon --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CordonAction(KubeAction):
+    """``kubectl cordon``: mark the node unschedulable (a strategic merge patch of ``spec.unschedulable``), so no
+    new pod lands on it; its pods stay until drained."""
+
+    verb: ClassVar[str] = "cordon"
+    name: str
+    unschedulable: bool  # already cordoned: nothing to change
+
+    @property
+    def target(self) -> Target:
+        return Target("Node", None, self.name)
+
+    @property
+    def object_path(self) -> str:
+        return f"/api/v1/nodes/{quote(self.name, safe='')}"
+
+    def summary(self) -> str:
+        return f"cordon {self.target}: no new pod is scheduled on it"
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        return ()
+
+    def with_values(self, values: Mapping[str, str]) -> Self:
+        return self
+
+    def access_checks(self) -> tuple[AccessCheck, ...]:
+        return (AccessCheck("patch", "", "nodes", "", "", self.name),)
+
+    def blocked_reason(self) -> str | None:
+        return f"node/{self.name} is already cordoned" if self.unschedulable else None
+
+    def request(self) -> Request:
+        return Request("PATCH", self.object_path, {"spec": {"unschedulable": True}}, STRATEGIC_MERGE_PATCH)
+
+    def done_message(self, reply: Any) -> str:
+        return f"node/{self.name} cordoned"
+
+
+def plan_cordon(client: KubeClient, name: str) -> CordonAction:
+    """Cordon a node; refused when it already is."""
+    obj = _get(client, f"/api/v1/nodes/{quote(name, safe='')}", f"node {name}")
+    return CordonAction(client, name, bool((obj.get("spec") or {}).get("unschedulable")))
+
+
 # --- rollout undo --------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from nimify_tui.actions.kube_actions import (
     ConfigMapEditAction,
+    CordonAction,
     DeletePodAction,
     ExpandVolumeAction,
     ResourcesAction,
@@ -22,6 +23,7 @@ from nimify_tui.actions.kube_actions import (
     RolloutUndoAction,
     ScaleAction,
     plan_configmap_edit,
+    plan_cordon,
     plan_delete_pod,
     plan_expand_volume,
     plan_resources,
@@ -36,7 +38,7 @@ from nimify_tui.kube.access import AccessCheck, AccessReviewer, Permission
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.triton.client import TRITON_NAMESPACE, TritonEndpoint
 
-TargetKind = Literal["deployment", "pod", "pvc", "configmap", "model"]
+TargetKind = Literal["deployment", "pod", "pvc", "configmap", "model", "node"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,15 @@ REMEDIES: tuple[Remedy, ...] = (
             client, name, load=False, triton_url=extras.triton_url
         ),
         lambda client, namespace, extras: UnloadModelAction(client, _triton_endpoint(client, extras), "", ""),
+    ),
+    Remedy(
+        "cordon",
+        "c",
+        "Cordon node",
+        "node",
+        "Cordon node {name}",
+        lambda client, namespace, name, extras: plan_cordon(client, name),
+        lambda client, namespace, extras: CordonAction(client, "", False),
     ),
 )
 

@@ -1161,10 +1161,16 @@ def _nodes(world: _World) -> Iterable[_Ranked]:
                 "node",
                 f"node {node.name} "
                 + ("stopped reporting" if status == "Unknown" else "is NotReady")
-                + ": its pods are lost or stuck; cordon and drain it (no key does that here)",
+                + (
+                    ": cordoned; drain it or bring its kubelet back (no key does that here)"
+                    if node.unschedulable
+                    else ": its pods are lost or stuck; cordon it, then drain it"
+                ),
                 tuple(evidence),
                 (_obj("", "node", node.name), *(_obj(p.namespace, "pod", p.name) for p in on_it)),
-                Fix("cordon", "", "node", node.name, MappingProxyType({}), f"kubectl cordon {node.name}"),
+                None
+                if node.unschedulable
+                else Fix("cordon", "", "node", node.name, MappingProxyType({}), f"kubectl cordon {node.name}"),
             ),
         )
 

@@ -34,8 +34,7 @@ FixAction = Literal[
     "cordon",
 ]
 
-# the remedy of the action registry (``nimify_tui.actions.registry``) that carries out each fix in the TUI;
-# None: no key does it yet (the fix is shown with its kubectl equivalent)
+# the remedy of the action registry (``nimify_tui.actions.registry``) that carries out each fix in the TUI
 REMEDY_OF_FIX: Mapping[str, str | None] = MappingProxyType(
     {
         "set-resources": "resources",
@@ -46,7 +45,7 @@ REMEDY_OF_FIX: Mapping[str, str | None] = MappingProxyType(
         "expand-pvc": "expand",
         "edit-config": "configmap",
         "load-model": "load",
-        "cordon": None,
+        "cordon": "cordon",
     }
 )
 

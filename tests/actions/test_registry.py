@@ -27,6 +27,7 @@ def target_of(client: KubeClient, kind: TargetKind) -> tuple[str, str]:
         "pvc": (NS, "model-storage"),
         "configmap": (NS, "nimify-config"),
         "model": (TRITON_NAMESPACE, "nimify-model"),
+        "node": ("", "cpu-node-1"),  # cluster-wide: no namespace
     }
     return names[kind]
 
@@ -48,6 +49,7 @@ def test_the_default_keys_are_the_documented_ones() -> None:
         "configmap": "e",
         "load": "L",
         "unload": "U",
+        "cordon": "c",
     }
 
 
@@ -97,5 +99,9 @@ def test_a_user_who_may_only_read_is_refused_every_remedy_with_the_namespace_nam
     refusals = refusals_in(AccessReviewer(client), client, "ingress-nginx", PlanExtras())
     assert list(refusals) == [remedy.id for remedy in REMEDIES]
     for remedy in REMEDIES:
+        assert refusals[remedy.id].startswith("not allowed: ")
+        if remedy.target == "node":  # a node is cluster-wide: the refusal names no namespace
+            assert refusals[remedy.id] == "not allowed: patch nodes: no RBAC rule allows it"
+            continue
         where = TRITON_NAMESPACE if remedy.target == "model" else "ingress-nginx"
-        assert refusals[remedy.id].startswith("not allowed: ") and f"in {where}" in refusals[remedy.id]
+        assert f"in {where}" in refusals[remedy.id]

@@ -381,8 +381,12 @@ def test_a_node_that_stopped_reporting_is_named_with_its_pods_and_cordoned() -> 
     assert first.fix is not None and (first.fix.target, first.fix.kubectl, first.fix.remedy) == (
         "node/minikube",
         "kubectl cordon minikube",
-        None,
+        "cordon",
     )
+    node["spec"] = {"unschedulable": True}  # cordoned already: no fix a key applies, drain it
+    store.replace(NODES, None, {("", "minikube"): NodeRecord.from_raw(node)})
+    (cordoned,) = diagnoses_of(store)
+    assert cordoned.fix is None and "cordoned; drain it" in cordoned.cause
 
 
 def test_a_fix_already_under_way_is_not_offered_again() -> None:

@@ -205,12 +205,12 @@ async def test_a_namespace_not_watched_is_asked_when_a_remedy_is_pressed(
     app = app_factory(healthy_sim, cli={"namespace": TRITON_NAMESPACE, "watched_namespaces": [TRITON_NAMESPACE]})
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.permissions_known(TRITON_NAMESPACE), "the answers for triton-system")
-        assert not app.permissions_known(NS) and not [r for r in reviews if r["namespace"] == NS]
+        assert not app.permissions_known(NS) and not [r for r in reviews if r.get("namespace") == NS]
         app.open_deployment(NS, "nimify-worker")
         await until(pilot, lambda: isinstance(app.screen, DeploymentScreen), "the deployment screen")
         screen = await open_action(pilot, app, "s")
         assert screen.title_text == f"Scale deployment {NS}/nimify-worker"
-        assert app.permissions_known(NS) and [r for r in reviews if r["namespace"] == NS]
+        assert app.permissions_known(NS) and [r for r in reviews if r.get("namespace") == NS]
         await pilot.press("escape")
 
         app.open_deployment("ingress-nginx", "nginx-ingress-controller")

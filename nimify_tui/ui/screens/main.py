@@ -346,6 +346,12 @@ class MainScreen(Screen[None]):
                 self.notify("Select a model in the models pane first (4).", severity="warning")
                 return
             offer(self.nimify, remedy, MODEL_NAMESPACE, model)
+        elif target == "node":
+            node = self.query_one(NodesPane).selected_node()
+            if not node:
+                self.notify("Select a node in the nodes pane first (3).", severity="warning")
+                return
+            offer(self.nimify, remedy, "", node)
         elif target == "pvc":
             namespace = self.query_one(PodsPane).namespace or self.nimify.settings.namespace
             claims = [p.name for p in self.nimify.runtime.store.items(PVCS) if p.namespace == namespace]
