@@ -35,7 +35,7 @@ FixAction = Literal[
 ]
 
 # the remedy of the action registry (``nimify_tui.actions.registry``) that carries out each fix in the TUI
-REMEDY_OF_FIX: Mapping[str, str | None] = MappingProxyType(
+REMEDY_OF_FIX: Mapping[str, str] = MappingProxyType(
     {
         "set-resources": "resources",
         "rollout-undo": "undo",
@@ -67,7 +67,7 @@ class Fix:
         return f"{self.namespace}/{self.kind}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
     @property
-    def remedy(self) -> str | None:
+    def remedy(self) -> str:
         """The registry id of the remedy that applies it in the TUI."""
         return REMEDY_OF_FIX[self.action]
 

@@ -39,13 +39,9 @@ def rfc3339(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fix_key(fix: Fix, keymap: Mapping[str, str]) -> str | None:
-    """The key that applies ``fix`` in the TUI: the ``[keymap]`` entry of its remedy, else the remedy's default;
-    None when no remedy applies it."""
-    remedy = fix.remedy
-    if remedy is None:
-        return None
-    return keymap.get(remedy, REMEDY_BY_ID[remedy].key)
+def fix_key(fix: Fix, keymap: Mapping[str, str]) -> str:
+    """The key that applies ``fix`` in the TUI: the ``[keymap]`` entry of its remedy, else the remedy's default."""
+    return keymap.get(fix.remedy, REMEDY_BY_ID[fix.remedy].key)
 
 
 def report_state(triage: Triage) -> ReportState | None:

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from nimify_tui.actions import Action
 from nimify_tui.actions.registry import REMEDY_BY_ID, PlanExtras, TargetKind, remedies_for
 from nimify_tui.triage.diagnosis import Diagnosis, Fix
-from nimify_tui.ui.panes.runbook import NO_FIX_WHY, fix_in_words
+from nimify_tui.ui.panes.runbook import NO_FIX_WHY
 from nimify_tui.ui.screens.action import ActionScreen, Planner
 
 if TYPE_CHECKING:
@@ -87,10 +87,6 @@ def offer_fix(app: NimifyApp, diagnoses: Sequence[Diagnosis]) -> None:
     fix = top.fix
     if fix is None:
         app.notify(f"No fix offered ({NO_FIX_WHY}): {top.cause}", severity="warning", markup=False)
-        return
-    if fix.remedy is None:
-        how = f": {fix.kubectl}" if fix.kubectl else ""
-        app.notify(f"No key applies this fix ({fix_in_words(fix)}){how}", severity="warning", markup=False)
         return
     if fix.action in _EDITED_BY_HAND:
         pointers = ", ".join(f"{name} {value}" for name, value in fix.parameters.items())

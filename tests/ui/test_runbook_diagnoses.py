@@ -49,8 +49,8 @@ def test_the_top_cause_its_fix_its_evidence_as_the_room_allows_then_the_others()
     ]
 
 
-def test_a_fix_with_no_key_is_its_kubectl_command_and_no_fix_says_so() -> None:
-    assert plain([diagnosis("a GPU failed", (), CORDON)], 8)[1] == "  kubectl: kubectl cordon gpu-node-2"
+def test_the_cordon_fix_has_its_key_and_no_fix_says_so() -> None:
+    assert plain([diagnosis("a GPU failed", (), CORDON)], 8)[1] == "  f: cordon node/gpu-node-2"
     assert plain([diagnosis("unknown", (), None)], 8)[1] == (
         "  no fix offered: the cause is not certain, or no key here applies it"
     )

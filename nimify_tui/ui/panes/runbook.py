@@ -57,15 +57,11 @@ def fix_in_words(fix: Fix) -> str:
 
 
 def _fix_line(fix: Fix | None, fix_key: str, width: int) -> Text:
-    """How to apply the fix: its key when the TUI has one, else the kubectl command; or why none is offered."""
+    """How to apply the fix: its key; or why none is offered."""
     if fix is None:
         return Text(f"  no fix offered: {NO_FIX_WHY}", style="dim")
-    if fix.remedy is not None:
-        line = Text(f"  {fix_key}: ", style="bold cyan")
-        line.append(one_line(fix_in_words(fix), width), style="cyan")
-        return line
-    line = Text("  kubectl: ", style="bold cyan")
-    line.append(one_line(fix.kubectl or fix_in_words(fix), width), style="cyan")
+    line = Text(f"  {fix_key}: ", style="bold cyan")
+    line.append(one_line(fix_in_words(fix), width), style="cyan")
     return line
 
 
