@@ -1096,39 +1096,44 @@ def _service_selector(world: _World) -> Iterable[_Ranked]:
     )
 
 
-def _network_policy(world: _World) -> Iterable[_Ranked]:
-    finding = world.failing("network-policies")
+def _from_finding(
+    world: _World, check: str, rank: int, scenario: Scenario, runbook: str, component: str, cause: Callable[[str], str]
+) -> Iterable[_Ranked]:
+    """A diagnosis that one failing check proves by itself, with no fix a key applies; ``cause`` gets the name of
+    the check's first object."""
+    finding = world.failing(check)
     if finding is None:
         return
     name = finding.objects[0].rsplit("/", 1)[1] if finding.objects else ""
     yield _Ranked(
+        rank, Diagnosis(scenario, runbook, component, cause(name), (finding.evidence,), finding.objects, None)
+    )
+
+
+def _network_policy(world: _World) -> Iterable[_Ranked]:
+    return _from_finding(
+        world,
+        "network-policies",
         14,
-        Diagnosis(
-            "network",
-            "Check Network and Ingress",
-            "nimify-api",
-            f"network policy {name} lets no traffic reach nimify-api: fix or remove it (no key does that here)",
-            (finding.evidence,),
-            finding.objects,
-            None,
+        "network",
+        "Check Network and Ingress",
+        "nimify-api",
+        lambda name: (
+            f"network policy {name} lets no traffic reach nimify-api: fix or remove it (no key does that here)"
         ),
     )
 
 
 def _tls(world: _World) -> Iterable[_Ranked]:
-    finding = world.failing("tls")
-    if finding is None:
-        return
-    yield _Ranked(
+    return _from_finding(
+        world,
+        "tls",
         14,
-        Diagnosis(
-            "network",
-            "Scenario 4: Network/Ingress Issues (TLS)",
-            "ingress",
-            "the ingress serves an expired certificate, so clients refuse to connect: renew it (no key does that here)",
-            (finding.evidence,),
-            finding.objects,
-            None,
+        "network",
+        "Scenario 4: Network/Ingress Issues (TLS)",
+        "ingress",
+        lambda _: (
+            "the ingress serves an expired certificate, so clients refuse to connect: renew it (no key does that here)"
         ),
     )
 
