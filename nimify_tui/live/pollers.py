@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nimify_tui.live.keys import (
     ALERTS,
     GPUS,
+    INGRESSES,
     LATENCY,
     LOG_SIGNATURES,
     NODE_USAGE,
@@ -26,6 +27,7 @@ from nimify_tui.live.keys import (
     PODS,
     PROBES,
     PVC_USAGE,
+    TLS_CERTIFICATES,
     TRITON,
 )
 from nimify_tui.live.store import SourceHealth, SourceUnavailable, Store
@@ -439,7 +441,6 @@ async def pvc_usage_loop(
 async def tls_loop(store: Store, client: KubeClient, interval: float) -> None:
     """The certificate of every TLS Secret the ingresses name, read from its ``tls.crt`` (never its key)."""
     from nimify_tui.kube.certificates import read_certificate
-    from nimify_tui.live.keys import INGRESSES, TLS_CERTIFICATES
 
     await sources_loaded(store, ("ingresses",), 5.0)  # the secrets to read are named by the ingresses
 

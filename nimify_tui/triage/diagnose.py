@@ -37,7 +37,7 @@ from nimify_tui.live.keys import (
     TRITON,
 )
 from nimify_tui.live.store import Store
-from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding
+from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding, api_pods
 from nimify_tui.triage.diagnosis import Diagnosis, Fix, Scenario
 from nimify_tui.triton.poller import ServerState
 
@@ -695,9 +695,7 @@ def _triton(world: _World) -> Iterable[_Ranked]:
         return
     servers_down = [s for s in view.servers if s.live is False or s.error]
     if servers_down and len(servers_down) == len(view.servers):
-        deployment = next(
-            (d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None
-        )
+        deployment = _triton_deployment(world)
         fix = _restart(deployment) if deployment is not None else None
         yield _Ranked(
             25,
@@ -845,9 +843,7 @@ def _latency(world: _World) -> Iterable[_Ranked]:
         )
         return
     evidence.append(f"Triton queue {queue:.0f} ms vs compute {compute:.0f} ms per request: requests wait")
-    deployment = next(
-        (d for d in world.deployments.values() if d.namespace == TRITON_NAMESPACE and "triton" in d.name), None
-    )
+    deployment = _triton_deployment(world)
     fix = None
     view = world.store.value(TRITON)
     served = sum(m.interval.request_rate for m in view.models if m.interval) if view is not None else 0.0
@@ -1038,7 +1034,7 @@ def _database(world: _World) -> Iterable[_Ranked]:
     ready = world.failing("api-ready") or world.failing("api-health")
     if ready is not None:
         evidence.append(ready.evidence)
-    api = [p for p in world.pods if p.namespace == namespace and p.name.startswith("nimify-api-")]
+    api = api_pods(world.store, namespace)
     for match in world.signatures(api)[:1]:
         evidence.append(f"nimify-api log: {match.line}")
     fix: Fix | None
