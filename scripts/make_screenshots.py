@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import TextArea
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
@@ -124,7 +123,7 @@ def describe_loaded(app: NimifyApp) -> bool:
     screen = app.screen
     if not isinstance(screen, PodScreen):
         return False
-    return screen.query_one("#text-describe", TextArea).text not in ("", "loading…")
+    return screen.query_one("#text-describe", LogView).text not in ("", "loading…")
 
 
 def log_line_count(app: NimifyApp) -> int:

@@ -447,21 +447,20 @@ async def test_a_match_far_to_the_right_scrolls_into_view() -> None:
         assert "needle" in lines.render_line(1).text
 
 
-async def test_regex_search_and_bad_regex() -> None:
+async def test_search_is_a_regex_and_a_bad_one_is_searched_literally() -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:
-        lines = await started(pilot, "GET /health 200\nPOST /v1/predict 503\nPOST /v1/predict 200\n", 3)
-        await search_for(pilot, r"re:\b5\d\d$")
+        lines = await started(pilot, "GET /health 200\nPOST /v1/predict 503\nPOST /v1/predict(200\n", 3)
+        await search_for(pilot, r"\b5\d\d$")
         await until(pilot, lambda: lines.status.match_count == 1)
         assert lines.current_match_line == 1
 
-        await search_for(pilot, "re:(unclosed")
+        await search_for(pilot, "predict(")  # not a regex: the literal text, with a note saying so
         search = app.query_one("#log-search", Input)
-        await until(pilot, lambda: "bad regular expression" in static_text(app, "#log-status"))
-        assert search.has_focus
-        assert search.value == "re:(unclosed"
-        assert lines.status.query == r"\b5\d\d$"
-        await pilot.press("escape")
+        await until(pilot, lambda: lines.status.query == "predict(")
+        assert "not a regex" in static_text(app, "#log-status")
+        assert "matching literally" in static_text(app, "#log-status")
+        assert lines.matches == [2]
         await until(pilot, lambda: lines.has_focus)
         assert not search.display
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from rich.console import Console
-from textual.widgets import Static, TabbedContent, TextArea
+from textual.widgets import Static
 
 from nimify_tui.live.keys import PROBES, REPLICASETS
 from nimify_tui.probes import ProbeResult
@@ -149,14 +149,14 @@ async def test_pod_drill_down_describe_yaml_and_previous_logs(
         await until(pilot, lambda: rows(app, "#pods-table")[0][2] != "Running", "faulty pod first")
         await pilot.press("1", "enter")
         assert isinstance(app.screen, PodScreen)
-        describe = app.screen.query_one("#text-describe", TextArea)
+        describe = app.screen.query_one("#text-describe", LogView)
         await until(pilot, lambda: "Containers:" in describe.text, "describe text")
         assert "OOMKilled" in describe.text and "137" in describe.text
         assert "memory: 1Gi" in describe.text, "limits shown"
         assert "Events:" in describe.text and "BackOff" in describe.text
         await pilot.press("y")
-        assert app.screen.query_one(TabbedContent).active == "yaml"
-        yaml_area = app.screen.query_one("#text-yaml", TextArea)
+        assert isinstance(app.screen, PodScreen) and app.screen.active_tab == "yaml"
+        yaml_area = app.screen.query_one("#text-yaml", LogView)
         await until(pilot, lambda: "apiVersion: v1" in yaml_area.text, "YAML")
         await pilot.press("p")
         assert isinstance(app.screen, LogsScreen)
@@ -200,13 +200,13 @@ async def test_deployment_node_and_model_drill_downs(
         await until(pilot, lambda: rows(app, "#pods-table") and app.runtime.store.items(REPLICASETS), "data")
         await pilot.press("colon", *"deploy nimify-api", "enter")
         assert isinstance(app.screen, DetailScreen)
-        describe = app.screen.query_one("#text-describe", TextArea)
+        describe = app.screen.query_one("#text-describe", LogView)
         await until(pilot, lambda: "Rollout history:" in describe.text, "deployment describe")
         assert "REVISION" in describe.text and "CHANGE-CAUSE" in describe.text
         await pilot.press("escape")
         await until(pilot, lambda: rows(app, "#nodes-table"), "nodes")
         await pilot.press("3", "enter")
-        node_text = app.screen.query_one("#text-describe", TextArea)
+        node_text = app.screen.query_one("#text-describe", LogView)
         await until(pilot, lambda: "Conditions:" in node_text.text, "node describe")
         assert "nvidia.com/gpu" in node_text.text
         assert "Allocated resources:" in node_text.text and "  cpu " in node_text.text
@@ -217,7 +217,7 @@ async def test_deployment_node_and_model_drill_downs(
         await pilot.press("4")
         table.move_cursor(row=index)
         await pilot.press("enter")
-        config = app.screen.query_one("#text-config", TextArea)
+        config = app.screen.query_one("#text-config", LogView)
         await until(pilot, lambda: '"name"' in config.text, "model config")
         assert "nimify-model" in config.text
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 from textual.pilot import Pilot
-from textual.widgets import TextArea
 
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.keys import PVC_USAGE
@@ -23,6 +22,7 @@ from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.resource_text import VOLUMES_PATH, config_map_text, volume_tabs
 from nimify_tui.ui.screens.resources import ConfigMapScreen, ResourceScreen
+from nimify_tui.ui.widgets.log_view import LogView
 
 from ..sim.conftest import Kubectl
 from .conftest import FAST, until
@@ -62,7 +62,7 @@ async def jump(pilot: Pilot[Any], app: NimifyApp, word: str, tab: str = "table")
 
 async def shown(pilot: Pilot[Any], app: NimifyApp, tab: str) -> str:
     """The text of the open view's ``tab`` once loaded."""
-    area = app.screen.query_one(f"#text-{tab}", TextArea)
+    area = app.screen.query_one(f"#text-{tab}", LogView)
     return str(await until(pilot, lambda: area.text != "loading…" and area.text, f"the {tab} tab"))
 
 

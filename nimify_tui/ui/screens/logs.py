@@ -1,4 +1,5 @@
-"""The logs of one container: follow, previous container (`p`), next container (`C`), search, save."""
+"""The logs of one container: follow, previous container (`p`), next container (`C`), search, save (a file named
+after the pod, the container and the time)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ class LogsScreen(Screen[None]):
             self._pending = []
         view = self.query_one(LogView)
         view.clear()
-        view.set_title(self.request.describe())
+        view.set_title(logs_title(self.request))
+        view.save_name = f"{self.request.pod}_{self.request.container}"
         thread = threading.Thread(target=self._pump, args=(self._generation, self.request), daemon=True)
         thread.start()
 
@@ -111,3 +113,9 @@ class LogsScreen(Screen[None]):
         container = self.containers[(index + 1) % len(self.containers)]
         self.request = LogRequest(r.namespace, r.pod, container, follow=True, previous=r.previous)
         self.start_stream()
+
+
+def logs_title(request: LogRequest) -> str:
+    """Whose logs these are, and which container: following or not is the status line's to say (one place)."""
+    which = "previous container" if request.previous else "current container"
+    return f"{request.namespace}/{request.pod} [{request.container}] {which}"

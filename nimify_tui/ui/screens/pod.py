@@ -4,7 +4,6 @@ its logs, `o` its deployment."""
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import TabbedContent
 
 from nimify_tui.actions.registry import REMEDY_BY_ID
 from nimify_tui.kube.records import DeploymentRecord
@@ -32,7 +31,7 @@ class PodScreen(DetailScreen):
         self.pod_name = name
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.show_tab(tab)
 
     def action_logs(self) -> None:
         self.nimify.open_logs(self.namespace, self.pod_name)

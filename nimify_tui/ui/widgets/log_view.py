@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 CONTEXT_RADIUS = 3
-REGEX_PREFIX = "re:"
 NOTE_SECONDS = 8.0
+LOADING = "loading…"
 
 
 @dataclass(frozen=True)
@@ -65,18 +65,23 @@ class LogStatus:
     match_index: int | None
     """Index of the current match among `match_count` matching lines, or None."""
     match_count: int
+    live: bool = True
+    """A stream (follow and timestamps apply), or a fixed text (a describe, a YAML)."""
+    column: int = 0
+    """The first column shown, when scrolled sideways (lines not wrapped)."""
 
     def describe(self) -> str:
         """The status as one line of text."""
-        parts = [
-            f"{self.lines:,} lines",
-            f"follow {'on' if self.follow else 'off'}",
-        ]
+        parts = [f"{self.lines:,} lines"]
+        if self.live:
+            parts.append(f"follow {'on' if self.follow else 'off'}")
         if self.query:
             current = 0 if self.match_index is None else self.match_index + 1
             parts.append(f"match {current}/{self.match_count}")
-        parts.append(f"wrap {'on' if self.wrap else 'off'}")
-        parts.append(f"timestamps {'on' if self.timestamps else 'off'}")
+        where = f", from column {self.column + 1}" if self.column else ""
+        parts.append(f"wrap {'on' if self.wrap else 'off'}{where}")
+        if self.live:
+            parts.append(f"timestamps {'on' if self.timestamps else 'off'}")
         if self.context:
             parts.append(f"context ±{CONTEXT_RADIUS}")
         return " │ ".join(parts)
@@ -188,13 +193,16 @@ class LogLines(ScrollView, can_focus=True):
         *,
         max_lines: int = DEFAULT_MAX_LINES,
         split_timestamps: bool = True,
+        live: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.store = LogStore(max_lines, split_timestamps=split_timestamps)
-        self.follow = True
+        self.store = LogStore(max_lines, split_timestamps=split_timestamps and live)
+        self.live = live
+        """False: a fixed text, read from the top (no following, no timestamps); `G`/`end` go to its end."""
+        self.follow = live
         self.wrap = False
         self.timestamps = False
         self.context = False
@@ -257,6 +265,8 @@ class LogLines(ScrollView, can_focus=True):
             query=self._query,
             match_index=self._current,
             match_count=len(self._matches),
+            live=self.live,
+            column=0 if self.wrap else round(self.scroll_x),
         )
 
     @property
@@ -268,6 +278,25 @@ class LogLines(ScrollView, can_focus=True):
     def current_match_line(self) -> int | None:
         """The number of the line of the current match, if any."""
         return None if self._current is None else self._matches[self._current]
+
+    def replace_text(self, lines: Sequence[str]) -> None:
+        """Show `lines` in place of every line, at the same place (a reloaded describe stays where it was read)."""
+        top = self._top_line()
+        offset = 0 if top is None else top - self._synced_first
+        x = round(self.scroll_x)
+        self.clear()
+        self.append_lines(lines)
+        if not self.is_mounted or self.follow:
+            return
+        self._sync()
+        row = self._row_of_line(self._synced_first + offset, at_or_after=True)
+        self._scroll_itself(x=x, y=row or 0)
+
+    @property
+    def text(self) -> str:
+        """Every line kept, as shown without timestamps, one per line."""
+        line = self.store.line
+        return "\n".join(line(number).text for number in range(self.store.first_number, self.store.end_number))
 
     # -- search ----------------------------------------------------------------------------------------------
 
@@ -351,8 +380,12 @@ class LogLines(ScrollView, can_focus=True):
 
     # -- toggles ---------------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A fixed text has nothing to follow and no timestamps: those keys are not offered."""
+        return self.live or action not in ("toggle_follow", "toggle_timestamps")
+
     def action_follow(self) -> None:
-        """Follow new lines from the end of the log."""
+        """Follow new lines from the end of the log (a fixed text: go to its end)."""
         self._sync()
         self._set_follow(True)
         self._scroll_itself(y=self.max_scroll_y)
@@ -557,6 +590,7 @@ class LogLines(ScrollView, can_focus=True):
     # -- scrolling -------------------------------------------------------------------------------------------
 
     def _set_follow(self, follow: bool) -> None:
+        follow = follow and self.live
         if follow != self.follow:
             self.follow = follow
             self._post_status()
@@ -577,6 +611,11 @@ class LogLines(ScrollView, can_focus=True):
             self._set_follow(False)
         elif new_value > old_value and new_value >= self.max_scroll_y:
             self._set_follow(True)
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._post_status()
 
     def on_resize(self, event: events.Resize) -> None:
         self._sync()
@@ -706,6 +745,12 @@ class LogLines(ScrollView, can_focus=True):
             self.post_message(self.StatusChanged(self, status))
 
 
+def literal_search_note(error: SearchError) -> str:
+    """What the status line says when a search is not a regular expression and is searched for literally."""
+    reason = str(error).removeprefix("bad regular expression: ")
+    return f"not a regex ({reason}); matching literally"
+
+
 class _SearchInput(Input):
     """The search prompt; escape closes it."""
 
@@ -719,11 +764,13 @@ class _SearchInput(Input):
 
 
 class LogView(Widget):
-    """A log viewer: title, lines, search prompt and status line.
+    """A log viewer: title, lines, search prompt and status line; with ``live=False``, a viewer of a fixed text
+    (a describe, a YAML) with the same keys, read from the top.
 
-    Keys: `end`/`G` follow, `s` follow on/off, `w` wrap, `t` timestamps, `/` search (prefix `re:` for a
-    regular expression; case is ignored), `n`/`N` next/previous match, `c` only matches with context,
-    `ctrl+s` save.
+    Keys: `end`/`G` follow (a fixed text: its end), `home`/`g` top, `s` follow on/off, `w` wrap (otherwise
+    `left`/`right` scroll sideways), `t` timestamps, `/` search (a regular expression, case ignored; one that does
+    not compile is searched for literally, with a note saying so), `n`/`N` next/previous match, `c` only matches
+    with context, `ctrl+s` save.
     """
 
     DEFAULT_CSS = """
@@ -763,17 +810,22 @@ class LogView(Widget):
         max_lines: int = DEFAULT_MAX_LINES,
         split_timestamps: bool = True,
         save_folder: Path | None = None,
+        live: bool = True,
+        show_title: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.log_lines = LogLines(max_lines=max_lines, split_timestamps=split_timestamps, id="log-lines")
+        self.log_lines = LogLines(max_lines=max_lines, split_timestamps=split_timestamps, live=live, id="log-lines")
         self.save_folder = save_folder
+        self.save_name = ""
+        """What a saved file is named after (then the time); the title when empty."""
         self._title = title
         self._title_bar = Static(sanitize(title), markup=False, id="log-title")
+        self._title_bar.display = show_title
         self._search_input = _SearchInput(
-            placeholder="search text, or re:regex; enter searches, empty clears, esc closes",
+            placeholder="search (regex, case ignored; enter searches, empty clears, esc closes)",
             compact=True,
             id="log-search",
         )
@@ -808,6 +860,15 @@ class LogView(Widget):
         """Remove every line."""
         self.log_lines.clear()
 
+    def set_text(self, text: str) -> None:
+        """Show a fixed text in place of every line, keeping the place read (control characters shown)."""
+        self.log_lines.replace_text(text.split("\n"))
+
+    @property
+    def text(self) -> str:
+        """The lines kept, one per line."""
+        return self.log_lines.text
+
     def set_title(self, title: str) -> None:
         """Set the title shown above the lines (shown literally, without escape sequences)."""
         self._title = title
@@ -829,7 +890,7 @@ class LogView(Widget):
         """Save what the view shows to a file, and say where."""
         folder = self.save_folder or Path.cwd()
         try:
-            path, written = self.log_lines.save(folder, self._title or "logs")
+            path, written = self.log_lines.save(folder, self.save_name or self._title or "logs")
         except OSError as error:
             self.notify(f"Could not save the log: {error}", severity="error", markup=False)
             return
@@ -841,16 +902,11 @@ class LogView(Widget):
     @on(Input.Submitted, "#log-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        query = event.value
-        regex = query.startswith(REGEX_PREFIX)
-        if regex:
-            query = query[len(REGEX_PREFIX) :]
         try:
-            self.log_lines.search(query, regex=regex)
+            self.log_lines.search(event.value, regex=True)
         except SearchError as error:
-            self.notify(str(error), severity="error", markup=False)
-            self._set_note(str(error))
-            return
+            self.log_lines.search(event.value, regex=False)
+            self._set_note(literal_search_note(error))
         self._close_search()
 
     @on(_SearchInput.Cancelled)
