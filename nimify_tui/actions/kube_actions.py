@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import yaml
 
+from nimify_tui.actions.config_keys import KeyNotRemovable, without_key
 from nimify_tui.actions.diff import BlockTextDumper, FieldChange, object_changes, yaml_diff
 from nimify_tui.actions.plan import (
     ActionError,
@@ -621,13 +622,17 @@ def parse_configmap_text(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ConfigMapEditAction(OneObject, KubeAction):
-    """``kubectl edit configmap``: a PUT of the object as read, with new data, guarded by its resourceVersion."""
+    """``kubectl edit configmap``: a PUT of the object as read, with new data, guarded by its resourceVersion; then,
+    when ``restart`` is set, ``kubectl rollout restart`` of the workload that reads it (its pods read the new data
+    as they start)."""
 
     verb: ClassVar[str] = "edit"
     namespace: str
     name: str
     original: Mapping[str, Any] = field(repr=False)
     data: Mapping[str, str]
+    removed_key: str = ""  # the key taken out (the ``remove-key`` parameter), "" when edited by hand
+    restart: RestartAction | None = None
 
     def resource_name(self) -> str:
         return "configmaps"
@@ -647,23 +652,46 @@ class ConfigMapEditAction(OneObject, KubeAction):
     def summary(self) -> str:
         keys = sorted(set(self.current_data) | set(self.data))
         changed = [key for key in keys if self.current_data.get(key) != self.data.get(key)]
-        return f"edit {self.target}: {', '.join(changed) or 'no key'} changed"
+        what = f"{self.removed_key} taken out of {', '.join(changed)}" if self.removed_key else None
+        edit = f"edit {self.target}: {what or (', '.join(changed) or 'no key') + ' changed'}"
+        return edit + (f", then restart {self.restart.target} (rolling)" if self.restart is not None else "")
 
     def parameters(self) -> tuple[Parameter, ...]:
         current = configmap_data_text(self.namespace, self.name, self.current_data)
         return (Parameter("data", "Data (YAML)", self.text(), current, multiline=True),)
 
     def with_values(self, values: Mapping[str, str]) -> Self:
+        """``data`` (the edited YAML), or ``remove-key`` (a key to take out, the rest as written); ``restart``: the
+        deployment to restart once the data is written."""
+        planned = self
+        if values.get("restart"):
+            planned = dataclasses.replace(planned, restart=plan_restart(self.client, self.namespace, values["restart"]))
+        if values.get("remove-key"):
+            key = values["remove-key"]
+            try:
+                _, data = without_key(self.current_data, key)
+            except KeyNotRemovable as exc:
+                raise ParameterError(f"{self.target}: {exc}") from None
+            return dataclasses.replace(planned, data=data, removed_key=key)
         data = parse_configmap_text(values.get("data", self.text()))
         if data == self.current_data:
             raise ParameterError("nothing to change: the data is what the configmap holds")
-        return dataclasses.replace(self, data=data)
+        return dataclasses.replace(planned, data=data, removed_key="")
 
     def journal_parameters(self) -> dict[str, str]:
-        return {"resourceVersion": self.resource_version, "keys": ",".join(sorted(self.data))}
+        parameters = {"resourceVersion": self.resource_version, "keys": ",".join(sorted(self.data))}
+        if self.removed_key:
+            parameters["remove-key"] = self.removed_key
+        if self.restart is not None:
+            parameters["restart"] = self.restart.name
+        return parameters
 
     def access_checks(self) -> tuple[AccessCheck, ...]:
-        return (AccessCheck("update", "", "configmaps", "", self.namespace, self.name),)
+        restart = self.restart.access_checks() if self.restart is not None else ()
+        return (AccessCheck("update", "", "configmaps", "", self.namespace, self.name), *restart)
+
+    def blocked_reason(self) -> str | None:
+        return self.restart.blocked_reason() if self.restart is not None else None
 
     def request(self) -> Request:
         body = {key: value for key, value in self.original.items() if key != "data"}
@@ -685,19 +713,32 @@ class ConfigMapEditAction(OneObject, KubeAction):
 
     def preview(self) -> Preview:
         try:
-            return super().preview()
+            preview = super().preview()
         except KubeError as exc:
             if exc.status == 409:
                 raise self._conflict(exc) from exc
             raise
+        if self.restart is None:
+            return preview
+        self.restart.preview()  # its dry run: refused (paused, forbidden by an admission) before anything is written
+        then = f"then: {self.restart.summary()} ({RESTARTED_AT_ANNOTATION}: {self.restart.restarted_at})"
+        return dataclasses.replace(preview, note="\n".join(filter(None, (preview.note, then))))
 
     def execute(self) -> Outcome:
         try:
-            return super().execute()
+            edited = super().execute()
         except KubeError as exc:
             if exc.status == 409:
                 raise self._conflict(exc) from exc
             raise
+        if self.restart is None:
+            return edited
+        try:
+            restarted = self.restart.execute()
+        except (ActionError, KubeError) as exc:
+            why = explain_kube_error(exc) if isinstance(exc, KubeError) else str(exc)
+            raise ActionError(f"{edited.message}, but the restart of {self.restart.target} failed: {why}") from exc
+        return dataclasses.replace(restarted, message=f"{edited.message}; {restarted.message}")
 
     def done_message(self, reply: Any) -> str:
         return f"configmap/{self.name} edited"

@@ -10,8 +10,9 @@ often says why. :func:`scan_log` finds the signatures of the runbook's causes in
   as ``out-of-memory``: the GPU's memory is not the container's);
 * ``database-unreachable``: a refused connection to PostgreSQL or MySQL (libpq's "could not connect to server",
   MySQL's "Can't connect to MySQL server", a refusal naming port 5432 or 3306), with the host and port;
-* ``config-error``: ``unknown key``, a YAML scanner or parser error, ``could not parse config``, ``invalid
-  configuration``, a ``KeyError`` raised while loading a configuration, with the key when one is named.
+* ``config-error``: ``unknown key`` (field, section), a YAML scanner or parser error, ``not valid YAML``,
+  ``could not parse config``, ``invalid configuration``, a ``KeyError`` raised while loading a configuration, with
+  the key when one is named, and whether the app does not know the key (then taking it out is the fix).
 
 Image pull errors never reach a container's log: the events say those. Every kept line is cut to
 ``MAX_LINE_CHARS`` and made safe to show literally.
@@ -64,18 +65,25 @@ _ENDPOINTS = (
     re.compile(r"(?P<host>[A-Za-z0-9_.\-]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{2,5})\b"),
 )
 _CONFIG_ERROR = re.compile(
-    r"unknown key|unknown field|yaml\.scanner|yaml\.parser|could not parse config|invalid configuration"
-    r"|field \S+ not found in type",
+    r"unknown (?:key|field|section)|yaml\.scanner|yaml\.parser|could not parse config|invalid configuration"
+    r"|(?:not valid|invalid) YAML|field \S+ not found in type",
     re.IGNORECASE,
 )
 _KEY_ERROR = re.compile(r"\bKeyError\b")
 _CONFIG_LOADING = re.compile(r"config|settings", re.IGNORECASE)
 _KEY_NAMES = (
-    re.compile(r"unknown (?:key|field)s? [`'\"]?(?P<key>[\w.\-\[\]/]+)"),
+    re.compile(r"unknown (?:key|field|section)s? [`'\"]?(?P<key>[\w.\-\[\]/]+)"),
     re.compile(r"KeyError: [`'\"]?(?P<key>[^`'\"\s]+)"),
     re.compile(r"field (?P<key>\S+) not found in type"),  # Go's yaml and json strict decoding
 )
 _VALIDATION_ERROR = re.compile(r"\d+ validation errors? for \w+")  # pydantic: the next line is the field's path
+# a key the app does not know: "unknown key", Go's strict decoding, pydantic's extra="forbid"
+_UNKNOWN_KEY = re.compile(
+    r"unknown (?:key|field|section)|field \S+ not found in type"
+    r"|Extra inputs are not permitted|extra fields not permitted|extra_forbidden",
+    re.IGNORECASE,
+)
+_SECTION = re.compile(r"\(section [`'\"](?P<section>[\w.\-]+)[`'\"]")
 _FIELD_PATH = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.\-\[\]]*)\s*$")
 
 
@@ -87,6 +95,9 @@ class SignatureMatch:
     kind: SignatureKind
     line: str  # cut to MAX_LINE_CHARS, safe to show literally
     detail: str = ""
+    # a configuration error about a key the app does not know (not a missing key, not a wrong value): removing the
+    # key is the fix; ``detail`` is then its dotted path (``section.key`` where the error names the section)
+    unknown_key: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,18 +149,22 @@ def _database_endpoint(window: str) -> str:
     return ""
 
 
-def _config_key(lines: Sequence[str], index: int) -> str:
-    """The key a configuration error names: on its own line, or on one of the lines after it."""
+def _config_key(lines: Sequence[str], index: int) -> tuple[str, bool]:
+    """The key a configuration error names (on its own line, or on one of the lines after it; prefixed with the
+    section the line names), and whether the error says the app does not know that key."""
     for offset, line in enumerate(lines[index : index + 1 + KEY_SEARCH_AFTER]):
         for pattern in _KEY_NAMES:
             found = pattern.search(line)
             if found is not None:
-                return found.group("key")
+                section = _SECTION.search(line)
+                key = found.group("key")
+                return (f"{section.group('section')}.{key}" if section else key), bool(_UNKNOWN_KEY.search(line))
         if _VALIDATION_ERROR.search(line) and index + offset + 1 < len(lines):
             field = _FIELD_PATH.match(lines[index + offset + 1])
             if field is not None:
-                return field.group("key")
-    return ""
+                reason = lines[index + offset + 2] if index + offset + 2 < len(lines) else ""
+                return field.group("key"), bool(_UNKNOWN_KEY.search(reason))
+    return "", False
 
 
 def _kind_of(lines: Sequence[str], index: int) -> SignatureKind | None:
@@ -181,10 +196,10 @@ def scan_log(lines: Sequence[str]) -> tuple[SignatureMatch, ...]:
             last[kind] = index
     matches = []
     for kind, index in sorted(last.items(), key=lambda item: item[1]):
-        detail = ""
+        detail, unknown_key = "", False
         if kind == "database-unreachable":
             detail = _database_endpoint(_with_continuation(lines, index))
         elif kind == "config-error":
-            detail = _config_key(lines, index)
-        matches.append(SignatureMatch(kind, _shown(lines[index]), _shown(detail)))
+            detail, unknown_key = _config_key(lines, index)
+        matches.append(SignatureMatch(kind, _shown(lines[index]), _shown(detail), unknown_key and bool(detail)))
     return tuple(matches)

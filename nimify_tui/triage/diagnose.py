@@ -972,30 +972,39 @@ def _image_pull(world: _World, deployment: DeploymentRecord, pods: list[PodRecor
 def _config_error(
     world: _World, deployment: DeploymentRecord, pods: list[PodRecord], match: SignatureMatch, evidence: list[str]
 ) -> _Ranked:
-    """The app exits on its configuration: edit nimify-api's ConfigMap (the runbook's nimify-config) and restart."""
+    """The app exits on its configuration: edit nimify-api's ConfigMap (the runbook's nimify-config) and restart.
+    A key the app does not know is taken out (the rest of the file as written) and the deployment restarted, in
+    one guarded step; a missing key or a wrong value is left to the person, with the key named."""
     evidence.append(f"previous log: {match.line}")
     namespace = deployment.namespace
     fix = None
+    restart = f"kubectl rollout restart deployment/{deployment.name} -n {namespace}"
     if deployment.name == "nimify-api":
-        parameters = {"key": match.detail} if match.detail else {}
+        if match.unknown_key:
+            parameters = {"remove-key": match.detail, "restart": deployment.name}
+        else:
+            parameters = {"key": match.detail} if match.detail else {}
         fix = Fix(
             "edit-config",
             namespace,
             "configmap",
             "nimify-config",
             MappingProxyType(parameters),
-            f"kubectl edit configmap nimify-config -n {namespace} && "
-            f"kubectl rollout restart deployment/{deployment.name} -n {namespace}",
+            f"kubectl edit configmap nimify-config -n {namespace} && {restart}",
         )
+    if match.unknown_key:
+        cause = f"{deployment.name} exits at start on a key its configuration does not know ({match.detail})"
+        cause += ": take the key out, then restart it"
+    else:
+        cause = f"{deployment.name} exits at start on its configuration"
+        cause += (f" (key {match.detail})" if match.detail else "") + ": fix the config, then restart it"
     return _Ranked(
         10,
         Diagnosis(
             "crash-loop",
             "Scenario 1: Pod Crash Loop",
             deployment.name,
-            f"{deployment.name} exits at start on its configuration"
-            + (f" (key {match.detail})" if match.detail else "")
-            + ": fix the config, then restart it",
+            cause,
             tuple(evidence),
             (_obj(namespace, "deployment", deployment.name), *(_obj(p.namespace, "pod", p.name) for p in pods)),
             fix,

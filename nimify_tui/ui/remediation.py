@@ -65,8 +65,8 @@ def _planned_with(planner: Planner, values: Mapping[str, str]) -> Action:
 # The fixes' parameters that their action names otherwise (fix action -> fix parameter -> action parameter); the
 # others have the same name in both
 _ACTION_PARAMETERS: Mapping[str, Mapping[str, str]] = {"rollout-undo": {"revision": "to_revision"}}
-# The fixes whose parameters say what to change (the config key that is wrong), not the new value: their dialog
-# opens for the operator to edit, and the dry run waits for ctrl+r
+# The fixes whose parameters may say only what to change (the config key that is wrong), not the new value: their
+# dialog then opens for the operator to edit, and the dry run waits for ctrl+r (a key to take out is prepared)
 _EDITED_BY_HAND = frozenset({"edit-config"})
 
 
@@ -88,7 +88,7 @@ def offer_fix(app: NimifyApp, diagnoses: Sequence[Diagnosis]) -> None:
     if fix is None:
         app.notify(f"No fix offered ({NO_FIX_WHY}): {top.cause}", severity="warning", markup=False)
         return
-    if fix.action in _EDITED_BY_HAND:
+    if fix.action in _EDITED_BY_HAND and "remove-key" not in fix.parameters:
         pointers = ", ".join(f"{name} {value}" for name, value in fix.parameters.items())
         app.notify(f"Edit {pointers or fix.target}, then ctrl+r for the dry run.", markup=False)
         offer(app, fix.remedy, fix.namespace, fix.name)

@@ -336,3 +336,53 @@ def test_restarting_a_daemonset_stamps_its_pod_template(start_cluster: Callable[
     assert outcome.follow is None  # rollout status is followed for deployments
     template = client.get_json(action.object_path)["spec"]["template"]
     assert template["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] == action.restarted_at
+
+
+def test_a_key_the_app_does_not_know_is_taken_out_then_the_app_restarted(start_cluster: Callable[..., Any]) -> None:
+    cluster = start_cluster("config-error")
+    client = cluster.client()
+    runner = ActionRunner(client, cluster.journal())
+    path = f"/api/v1/namespaces/{NS}/configmaps/nimify-config"
+    written = client.get_json(path)["data"]["config.yaml"]
+    assert "  max_batch_sise: 32\n" in written
+    action = plan_configmap_edit(client, NS).with_values(
+        {"remove-key": "triton.max_batch_sise", "restart": "nimify-api"}
+    )
+    assert action.summary() == (
+        "edit ConfigMap nimify-system/nimify-config: triton.max_batch_sise taken out of config.yaml, "
+        "then restart Deployment nimify-system/nimify-api (rolling)"
+    )
+    assert [str(check) for check in action.access_checks()] == [
+        "update configmaps nimify-config in nimify-system",
+        "patch deployments.apps nimify-api in nimify-system",
+    ]
+    with cluster.clock_stopped():
+        version, sent = cluster.store_version(), len(cluster.requests())
+        prepared = runner.prepare(action)
+        assert cluster.store_version() == version, "the dry runs wrote nothing"
+        dry_runs = [(r.method, r.path) for r in cluster.mutations(sent) if r.query.get("dryRun") == "All"]
+        assert dry_runs == [("PUT", path), ("PATCH", API)]
+    removed = [line for line in prepared.preview.yaml_diff.splitlines() if line.startswith("-") and line != "--- now"]
+    assert [line.replace(" ", "") for line in removed] == ["-max_batch_sise:32"], "that line only"
+    assert "then: restart every pod of Deployment nimify-system/nimify-api (rolling)" in prepared.preview.text
+
+    outcome = runner.execute(prepared)
+    assert outcome.message == "configmap/nimify-config edited; deployment.apps/nimify-api restarted"
+    assert outcome.follow is not None, "the restart's rollout is followed"
+    assert client.get_json(path)["data"]["config.yaml"] == written.replace("  max_batch_sise: 32\n", "", 1)
+    template = client.get_json(API)["spec"]["template"]
+    assert template["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] == action.restart.restarted_at
+    entry = journaled(cluster, "edit")
+    assert entry["parameters"]["remove-key"] == "triton.max_batch_sise"
+    assert entry["parameters"]["restart"] == "nimify-api"
+    cluster.wait_healthy(timeout_s=60)
+
+
+def test_a_key_that_is_not_in_the_config_is_refused_before_any_request(start_cluster: Callable[..., Any]) -> None:
+    cluster = start_cluster()
+    client = cluster.client()
+    action = plan_configmap_edit(client, NS)
+    sent = len(cluster.requests())
+    with pytest.raises(ParameterError, match=r"no entry of the configmap holds the key triton\.nope"):
+        action.with_values({"remove-key": "triton.nope"})
+    assert cluster.mutations(sent) == []

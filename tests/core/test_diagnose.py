@@ -7,6 +7,7 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
+from nimify_tui.kube.log_signatures import LogSignature, SignatureMatch
 from nimify_tui.kube.records import (
     DeploymentRecord,
     EventRecord,
@@ -15,7 +16,7 @@ from nimify_tui.kube.records import (
     PVCRecord,
     ReplicaSetRecord,
 )
-from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, NODES, PODS, PROBES, PVCS, REPLICASETS
+from nimify_tui.live.keys import DEPLOYMENTS, EVENTS, LOG_SIGNATURES, NODES, PODS, PROBES, PVCS, REPLICASETS
 from nimify_tui.live.store import Store
 from nimify_tui.probes import ProbeResult
 from nimify_tui.triage.checks import run_checks
@@ -411,3 +412,39 @@ def test_a_fix_already_under_way_is_not_offered_again() -> None:
     (resizing,) = diagnoses_of(store_of(pvcs=[claim], events=[full]))
     assert resizing.fix is None
     assert resizing.evidence[1] == "requested 2Gi, capacity 1Gi"
+
+
+def config_crash_loop(match: SignatureMatch) -> Store:
+    """nimify-api crash-looping, its previous log read and showing ``match``."""
+    crashed = pod("nimify-api", "aaa", "x", waiting="CrashLoopBackOff", last={"reason": "Error", "exitCode": 3})
+    crashed["status"]["containerStatuses"][0]["restartCount"] = 4
+    store = store_of(
+        pods=[crashed],
+        deployments=[deployment("nimify-api", 1, available=0)],
+        replicasets=[replicaset("nimify-api", "aaa", 1, 1, 0, "api:1")],
+    )
+    signature = LogSignature(NS, "nimify-api-aaa-x", "nimify-api", 4, (match,))
+    store.put(LOG_SIGNATURES, {(NS, "nimify-api-aaa-x", "nimify-api"): signature})
+    return store
+
+
+def test_a_key_nimify_api_does_not_know_is_taken_out_and_the_api_restarted_in_one_fix() -> None:
+    line = "ERROR unknown key 'max_batch_sise' in /etc/nimify/config.yaml (section 'triton')"
+    (first,) = diagnoses_of(config_crash_loop(SignatureMatch("config-error", line, "triton.max_batch_sise", True)))
+    assert first.cause == (
+        "nimify-api exits at start on a key its configuration does not know (triton.max_batch_sise): "
+        "take the key out, then restart it"
+    )
+    assert first.fix is not None
+    assert (first.fix.action, first.fix.target) == ("edit-config", f"{NS}/configmap/nimify-config")
+    assert dict(first.fix.parameters) == {"remove-key": "triton.max_batch_sise", "restart": "nimify-api"}
+    assert f"previous log: {line}" in first.evidence
+
+
+def test_a_missing_key_is_named_and_left_to_the_person_to_write() -> None:
+    line = "KeyError: 'grpc_url'"
+    (first,) = diagnoses_of(config_crash_loop(SignatureMatch("config-error", line, "grpc_url", False)))
+    assert first.fix is not None and dict(first.fix.parameters) == {"key": "grpc_url"}
+    assert (
+        first.cause == "nimify-api exits at start on its configuration (key grpc_url): fix the config, then restart it"
+    )

@@ -220,3 +220,41 @@ def test_the_summary_says_unknown_when_the_log_could_not_be_read() -> None:
     assert LogSignature("ns", "pod", "app", 3).summary == "no known signature"
     refused = LogSignature("ns", "pod", "app", 3, unreadable='pods "pod" is forbidden')
     assert refused.summary == 'unknown: pods "pod" is forbidden' and refused.kinds == ()
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "unknown_key"),
+    [
+        # the simulator's nimify-api: the section named after the key
+        (
+            [
+                "ERROR nimify.config: unknown key 'max_batch_sise' in /etc/nimify/config.yaml (section 'triton'; "
+                "did you mean 'max_batch_size'?)"
+            ],
+            "triton.max_batch_sise",
+            True,
+        ),
+        (["ERROR unknown section 'tritn' in /etc/nimify/config.yaml; did you mean 'triton'?"], "tritn", True),
+        # Go's strict YAML decoding
+        (["error: field max_batch_sise not found in type config.Triton"], "max_batch_sise", True),
+        # pydantic with extra="forbid": the field's path, then the reason
+        (
+            [
+                "ERROR nimify.api: invalid configuration in /etc/nimify/config.yaml",
+                "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
+                "triton.max_batch_sise",
+                "  Extra inputs are not permitted [type=extra_forbidden, input_value=32, input_type=int]",
+            ],
+            "triton.max_batch_sise",
+            True,
+        ),
+        # a missing key is no key to take out
+        (["INFO loading config from /etc/nimify/config.yaml", "KeyError: 'grpc_url'"], "grpc_url", False),
+        (["ERROR /etc/nimify/config.yaml is not valid YAML (line 3, column 5): mapping values"], "", False),
+    ],
+)
+def test_a_key_the_app_does_not_know_is_told_from_a_missing_or_wrong_one(
+    lines: list[str], key: str, unknown_key: bool
+) -> None:
+    (match,) = [m for m in scan_log(lines) if m.kind == "config-error"]
+    assert (match.detail, match.unknown_key) == (key, unknown_key)

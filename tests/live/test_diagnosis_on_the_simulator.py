@@ -41,7 +41,12 @@ EXPECTED: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {
     "triton-down": ("dependency", "load-model", "triton-system/model/nimify-model", {}),
     "gpu-xid": ("infrastructure", "scale", "triton-system/deployment/triton-server", {"replicas": "7"}),
     "latency-spike": ("latency", "scale", "triton-system/deployment/triton-server", {}),
-    "config-error": ("crash-loop", "edit-config", "nimify-system/configmap/nimify-config", {"key": "max_batch_sise"}),
+    "config-error": (
+        "crash-loop",
+        "edit-config",
+        "nimify-system/configmap/nimify-config",
+        {"remove-key": "triton.max_batch_sise", "restart": "nimify-api"},
+    ),
     "image-pull": ("crash-loop", "rollout-undo", "nimify-system/deployment/nimify-api", {"revision": "3"}),
     "database-down": ("dependency", "scale", "nimify-system/deployment/postgres", {"replicas": "1"}),
     "service-selector": ("network", "rollout-undo", "nimify-system/deployment/nimify-api", {"revision": "3"}),

@@ -69,6 +69,14 @@ def restarted(world: Any) -> bool:
     return "kubectl.kubernetes.io/restartedAt" in (template["metadata"].get("annotations") or {})
 
 
+def config_fixed(world: Any) -> bool:
+    """The unknown key taken out of nimify-config, and nimify-api restarted to read it."""
+    config = world.store.get("configmaps", "nimify-system", "nimify-config")["data"]["config.yaml"]
+    template = deployment(world, "nimify-system", "nimify-api")["spec"]["template"]
+    stamped = "kubectl.kubernetes.io/restartedAt" in (template["metadata"].get("annotations") or {})
+    return "max_batch_sise" not in config and "  timeout_s: 5\n" in config and stamped
+
+
 def claim_size(world: Any) -> str:
     claim = world.store.get("persistentvolumeclaims", "nimify-system", "model-storage")
     return str(claim["spec"]["resources"]["requests"]["storage"])
@@ -164,6 +172,14 @@ OUTAGES = (
         "PATCH",
         f"{APPS}/nimify-system/deployments/nimify-api",
         lambda world: api_pod_labels(world).get("tier") == "frontend",
+    ),
+    Outage(
+        "config-error",
+        "edit-config nimify-system/configmap/nimify-config remove-key=triton.max_batch_sise restart=nimify-api",
+        {},
+        "PUT",
+        "/api/v1/namespaces/nimify-system/configmaps/nimify-config",
+        config_fixed,
     ),
     Outage(
         "node-not-ready",
@@ -288,20 +304,33 @@ async def test_the_keymap_rebinds_f_and_the_pane_names_the_key_in_effect(
     assert not sent(sim.request_log, crashloop), "cancelled: nothing applied"
 
 
-async def test_f_on_a_config_error_opens_the_config_to_edit_and_names_the_key(
+def break_the_config_yaml(world: Any) -> None:
+    """nimify-config's file made unparseable (no key to take out: the person edits it), and nimify-api's pods
+    deleted so that they read it."""
+    configmap = world.store.get("configmaps", "nimify-system", "nimify-config")
+    text = configmap["data"]["config.yaml"].replace("triton:\n", "triton:\n  url: [unclosed\n", 1)
+    world.store.put("configmaps", {**configmap, "data": {**configmap["data"], "config.yaml": text}})
+    for run in world.kubelet.app_runs("nimify-system", "nimify-api"):
+        world.delete_pod(run.namespace, run.name, None)
+
+
+async def test_f_on_a_config_that_does_not_parse_opens_it_to_edit_by_hand(
     sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
 ) -> None:
-    sim = sim_factory(scenario="config-error", speed=SPEED)
+    sim = sim_factory(speed=SPEED)
+    sim.call(break_the_config_yaml)
     app = app_factory(sim)
     async with app.run_test(size=SIZE) as pilot:
-        fix = "f: edit-config nimify-system/configmap/nimify-config key=max_batch_sise"
-        await until(pilot, lambda: fix in pane_text(app), "the config's key named")
+        fix = "f: edit-config nimify-system/configmap/nimify-config"
+        await until(pilot, lambda: fix in pane_text(app) and "not valid YAML" in pane_text(app), "the config named")
+        assert "remove-key" not in pane_text(app), "nothing to take out: the value is wrong"
         await pilot.press("f")
         screen: ActionScreen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "dialog")
         await until(pilot, lambda: screen.state == "editing", "the config's data to edit", timeout_s=15)
         assert [name for name, _field in screen._fields] == ["data"]
-        assert "max_batch_sise" in getattr(dict(screen._fields)["data"], "text", "")
-        assert "Edit key max_batch_sise, then ctrl+r for the dry run." in [n.message for n in app._notifications]
+        assert "url: [unclosed" in getattr(dict(screen._fields)["data"], "text", "")
+        notices = [n.message for n in app._notifications]
+        assert "Edit nimify-system/configmap/nimify-config, then ctrl+r for the dry run." in notices, notices
         await pilot.press("escape")
     assert not [r for r in sim.request_log if r.method in MUTATING and r.path.endswith("/configmaps/nimify-config")]
 
