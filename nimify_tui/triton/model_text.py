@@ -17,6 +17,14 @@ def model_config_text(client: TritonClient, model: str) -> str:
     return orjson.dumps(config, option=orjson.OPT_INDENT_2).decode()
 
 
+LABEL_WIDTH = 18  # the longest label, "  compute output", and a space
+
+
+def _figure(label: str, value: str) -> str:
+    """One line of figures: the label (indented under the interval), then its value in a column of its own."""
+    return f"  {label:<{LABEL_WIDTH}}{value}"
+
+
 def model_stats_text(view: TritonView | None, model: str) -> str:
     """The model's state on each server and what it did over the last interval, then the servers."""
     if view is None:
@@ -34,11 +42,9 @@ def model_stats_text(view: TritonView | None, model: str) -> str:
             lines.append("  no statistics over the last interval yet")
             continue
         lines.append(f"  over the last {interval.seconds:.1f} s" + (" (counters were reset)" if interval.reset else ""))
-        lines.append(f"  requests/s      {interval.request_rate:.2f}   inferences/s {interval.inference_rate:.2f}")
-        lines.append(
-            f"  failures        {interval.failures}"
-            + (f" ({interval.failure_rate:.1%})" if interval.failure_rate else "")
-        )
+        lines.append(_figure("requests/s", f"{interval.request_rate:.2f}   inferences/s {interval.inference_rate:.2f}"))
+        failure_rate = f" ({interval.failure_rate:.1%})" if interval.failure_rate else ""
+        lines.append(_figure("failures", f"{interval.failures}{failure_rate}"))
         for label, value in (
             ("avg request", interval.avg_request_us),
             ("  queue", interval.avg_queue_us),
@@ -46,14 +52,14 @@ def model_stats_text(view: TritonView | None, model: str) -> str:
             ("  compute infer", interval.avg_compute_infer_us),
             ("  compute output", interval.avg_compute_output_us),
         ):
-            lines.append(f"  {label:<16}{'-' if value is None else f'{value / 1000:.2f} ms'}")
+            lines.append(_figure(label, "-" if value is None else f"{value / 1000:.2f} ms"))
         if interval.queue_share is not None:
             verdict = "waiting in the queue (saturated)" if interval.queue_share > 0.5 else "computing (model-bound)"
-            lines.append(f"  queue share     {interval.queue_share:.0%}: time is spent {verdict}")
+            lines.append(_figure("queue share", f"{interval.queue_share:.0%}: time is spent {verdict}"))
         if interval.avg_batch_size is not None:
-            lines.append(f"  avg batch size  {interval.avg_batch_size:.2f}")
+            lines.append(_figure("avg batch size", f"{interval.avg_batch_size:.2f}"))
         if interval.pending is not None:
-            lines.append(f"  pending         {interval.pending}")
+            lines.append(_figure("pending", f"{interval.pending}"))
     servers = [f"{s.name}: live={s.live} ready={s.ready} {s.error}" for s in view.servers]
     return (
         "\n".join(lines or [f"{model}: not in the repository index"]) + "\n\nTriton servers:\n  " + "\n  ".join(servers)
