@@ -1,4 +1,7 @@
-"""The events table: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE; newest first, warnings marked, repeats folded."""
+"""The events table: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE; newest first, warnings marked, repeats folded.
+
+Every namespace at once (``namespace`` None) puts a NAMESPACE column first, as ``kubectl get events -A`` does.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,23 @@ from collections.abc import Sequence
 
 from nimify_tui.kube.records import EventRecord
 from nimify_tui.render.kubectl import event_row, event_sort_key
-from nimify_tui.render.row import Row
+from nimify_tui.render.row import Column, Row
+from nimify_tui.text import literal
 
-EVENT_COLUMNS = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE")
+# TYPE goes first when the pane is narrow (warnings are marked by their colour); OBJECT and MESSAGE are cut
+EVENT_COLUMNS = (
+    Column("LAST SEEN", stable_width=len("2m40s")),
+    Column("TYPE", priority=2),
+    Column("REASON"),
+    Column("OBJECT", cut_to=20, cut_middle=True),
+    Column("MESSAGE", cut_to=16),
+)
+ALL_NAMESPACES_EVENT_COLUMNS = (Column("NAMESPACE", priority=1, cut_to=8, cut_middle=True), *EVENT_COLUMNS)
+
+
+def event_columns(namespace: str | None) -> tuple[Column, ...]:
+    """The columns of the events of one namespace, or of all of them (``None``)."""
+    return EVENT_COLUMNS if namespace is not None else ALL_NAMESPACES_EVENT_COLUMNS
 
 
 MAX_EVENT_ROWS = 500
@@ -41,7 +58,14 @@ def event_rows(
         rows.append(
             Row(
                 f"{event.namespace}/{event.name}",
-                (cells.last_seen, cells.type, cells.reason, cells.object, message),
+                (
+                    *((literal(event.namespace),) if namespace is None else ()),
+                    cells.last_seen,
+                    cells.type,
+                    cells.reason,
+                    cells.object,
+                    message,
+                ),
                 "yellow" if event.type == "Warning" else "",
             )
         )

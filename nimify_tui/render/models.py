@@ -3,10 +3,23 @@ queue and compute, and failures."""
 
 from __future__ import annotations
 
-from nimify_tui.render.row import Row
+from collections.abc import Sequence
+
+from nimify_tui.render.row import Column, Row
 from nimify_tui.triton.poller import ModelState, TritonView
 
-MODEL_COLUMNS = ("MODEL", "STATE", "REQ/S", "QUEUE ms", "COMPUTE ms", "FAIL", "AVG ms", "VER", "REASON")
+MODEL_COLUMNS = (
+    Column("MODEL", pinned=True, cut_to=12, cut_middle=True),
+    Column("STATE"),
+    Column("REQ/S", priority=1),
+    Column("QUEUE ms", priority=3),
+    Column("COMPUTE ms", priority=3),
+    Column("FAIL", priority=1),
+    Column("AVG ms", priority=2),
+    Column("VER", priority=4),
+    Column("REASON", priority=5, cut_to=12),
+)
+_NOT_READY, _FAILING = "bold red", "yellow"
 
 
 def _ms(us: float | None) -> str:
@@ -16,7 +29,7 @@ def _ms(us: float | None) -> str:
 def model_row(model: ModelState) -> Row:
     interval = model.interval
     figures: tuple[str, ...] = ("-", "-", "-", "-", "-")
-    style = "" if model.state in ("READY", "") else "bold red"
+    style = "" if model.state in ("READY", "") else _NOT_READY
     if interval is not None:
         failures = f"{interval.failures}" + (f" {interval.failure_rate:.0%}" if interval.failure_rate else "")
         figures = (
@@ -27,9 +40,16 @@ def model_row(model: ModelState) -> Row:
             _ms(interval.avg_request_us),
         )
         if not style and interval.failures:
-            style = "yellow"
+            style = _FAILING
     cells = (model.name, model.state or "(not loaded)", *figures, model.version or "-", model.reason)
     return Row(f"{model.name}/{model.version}", cells, style)
+
+
+def model_rows(models: Sequence[ModelState]) -> list[Row]:
+    """The models' rows, faulty first: not ready, then failing requests, then the others; by name within each."""
+    rank = {_NOT_READY: 0, _FAILING: 1}
+    rows = [model_row(model) for model in models]
+    return sorted(rows, key=lambda row: (rank.get(row.style, 2), row.cells[0], row.key))
 
 
 def server_summary(view: TritonView) -> str:

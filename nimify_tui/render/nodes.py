@@ -11,9 +11,16 @@ from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.quantity import quantity_or_none
 from nimify_tui.kube.records import NodeRecord, PodRecord
 from nimify_tui.render.kubectl import node_status
-from nimify_tui.render.row import Row
+from nimify_tui.render.row import Column, Row
 
-NODE_COLUMNS = ("NODE / GPU", "STATUS", "CPU", "MEM", "GPU", "DETAIL")
+NODE_COLUMNS = (
+    Column("NODE / GPU", pinned=True, cut_to=10, cut_middle=True),
+    Column("STATUS", cut_to=12),
+    Column("CPU", priority=1),
+    Column("MEM", priority=1),
+    Column("GPU", priority=1),
+    Column("DETAIL", priority=2, cut_to=8),
+)
 
 
 PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")

@@ -1,4 +1,7 @@
-"""The pods table: kubectl's `get pods -o wide` columns plus CPU, MEM and GPU; faulty pods first."""
+"""The pods table: kubectl's `get pods -o wide` columns plus CPU, MEM and GPU; faulty pods first.
+
+Every namespace at once (``namespace`` None) puts a NAMESPACE column first, as ``kubectl get pods -A`` does.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,28 @@ from nimify_tui.kube.faults import pod_fault
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.render.kubectl import pod_row
-from nimify_tui.render.row import Row
+from nimify_tui.render.row import Column, Row
+from nimify_tui.text import literal
 
-POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "CPU", "MEM", "GPU")
+# NAME, READY, STATUS, RESTARTS and AGE first; NODE, then CPU, MEM and GPU; IP goes first when the pane is narrow
+POD_COLUMNS = (
+    Column("NAME", pinned=True, cut_to=16, cut_middle=True),
+    Column("READY"),
+    Column("STATUS"),
+    Column("RESTARTS", stable_width=len("10 (2m40s ago)")),
+    Column("AGE", stable_width=len("2m40s")),
+    Column("IP", priority=4),
+    Column("NODE", priority=1),
+    Column("CPU", priority=2),
+    Column("MEM", priority=2),
+    Column("GPU", priority=3),
+)
+ALL_NAMESPACES_POD_COLUMNS = (Column("NAMESPACE", pinned=True, cut_to=8, cut_middle=True), *POD_COLUMNS)
+
+
+def pod_columns(namespace: str | None) -> tuple[Column, ...]:
+    """The columns of the pods of one namespace, or of all of them (``None``)."""
+    return POD_COLUMNS if namespace is not None else ALL_NAMESPACES_POD_COLUMNS
 
 
 def compile_filter(text: str) -> tuple[re.Pattern[str] | None, bool, str]:
@@ -61,7 +83,8 @@ def pod_rows(
     usage: Mapping[tuple[str, str], Usage] | None = None,
     gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]] | None = None,
 ) -> list[Row]:
-    """The rows to show, faulty first (then by name); ``namespace`` None shows every watched namespace."""
+    """The rows to show, faulty first (then by namespace and name); ``namespace`` None shows every watched
+    namespace, with a NAMESPACE cell first (:func:`pod_columns`). The filter matches ``namespace/name`` then."""
     rows: list[tuple[int, str, Row]] = []
     for pod in pods:
         if namespace is not None and pod.namespace != namespace:
@@ -81,7 +104,8 @@ def pod_rows(
         row = Row(
             f"{pod.namespace}/{pod.name}",
             (
-                name,
+                *((literal(pod.namespace),) if namespace is None else ()),
+                cells.name,
                 cells.ready,
                 cells.status,
                 cells.restarts,

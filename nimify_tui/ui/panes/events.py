@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nimify_tui.live.keys import EVENTS
 from nimify_tui.live.store import Store
-from nimify_tui.render.events import EVENT_COLUMNS, event_rows
-from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.render.events import EVENT_COLUMNS, event_columns, event_rows
+from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
-class EventsPane(TablePane):
-    COLUMNS = EVENT_COLUMNS
+class EventsPane(OverflowTitledPane):
+    TABLE_COLUMNS = EVENT_COLUMNS
     SOURCES = (EVENTS,)
     HEALTH = ("events",)
 
@@ -20,6 +20,7 @@ class EventsPane(TablePane):
 
     def update_view(self, store: Store, now: float) -> None:
         rows = event_rows(store.items(EVENTS), now, namespace=self.namespace, warnings_only=self.warnings_only)
+        self.table.set_columns(event_columns(self.namespace))
         self.table.show_rows(rows)
         warnings = sum(1 for r in rows if r.style)
         scope = self.namespace or "all namespaces"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from nimify_tui.live.keys import TRITON
 from nimify_tui.live.store import Store
-from nimify_tui.render.models import MODEL_COLUMNS, model_row, server_summary
+from nimify_tui.render.models import MODEL_COLUMNS, model_rows, server_summary
 from nimify_tui.triton.poller import TritonView
-from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
-class ModelsPane(TablePane):
-    COLUMNS = MODEL_COLUMNS
+class ModelsPane(OverflowTitledPane):
+    TABLE_COLUMNS = MODEL_COLUMNS
     SOURCES = (TRITON,)
     HEALTH = ("triton",)
 
@@ -24,7 +24,7 @@ class ModelsPane(TablePane):
             self.table.show_rows([])
             self.set_title("Triton models · no server")
             return
-        self.table.show_rows([model_row(m) for m in view.models])
+        self.table.show_rows(model_rows(view.models))
         self.set_title(f"Triton models · {server_summary(view)}")
 
     def selected_model(self) -> str | None:

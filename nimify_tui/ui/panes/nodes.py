@@ -7,11 +7,11 @@ from nimify_tui.gpu.merge import GpuView
 from nimify_tui.live.keys import GPUS, NODE_USAGE, NODES, PODS
 from nimify_tui.live.store import Store
 from nimify_tui.render.nodes import NODE_COLUMNS, node_rows
-from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
-class NodesPane(TablePane):
-    COLUMNS = NODE_COLUMNS
+class NodesPane(OverflowTitledPane):
+    TABLE_COLUMNS = NODE_COLUMNS
     SOURCES = (NODES, PODS, NODE_USAGE, GPUS)
     HEALTH = ("nodes", "metrics-api")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.live.keys import GPUS, POD_USAGE, PODS
 from nimify_tui.live.store import Store
-from nimify_tui.render.pods import POD_COLUMNS, compile_filter, pod_rows
-from nimify_tui.ui.panes.base import TablePane
+from nimify_tui.render.pods import POD_COLUMNS, compile_filter, pod_columns, pod_rows
+from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
-class PodsPane(TablePane):
-    COLUMNS = POD_COLUMNS
+class PodsPane(OverflowTitledPane):
+    TABLE_COLUMNS = POD_COLUMNS
     SOURCES = (PODS, POD_USAGE, GPUS)
     HEALTH = ("pods", "metrics-api")  # CPU/MEM say "n/a"; the border says why
 
@@ -31,6 +31,7 @@ class PodsPane(TablePane):
                     if gpu.pod:
                         gpus_by_pod.setdefault((gpu.namespace or "", gpu.pod), []).append(gpu)
         pods = store.items(PODS)
+        self.table.set_columns(pod_columns(self.namespace))
         rows = pod_rows(
             pods,
             now,

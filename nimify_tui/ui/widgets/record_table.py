@@ -5,6 +5,10 @@ focus moves. Here every row is one line of plain text in one style, column width
 worked out once per changed row, and only the lines on screen are drawn, so 5,000 rows cost what 40 do.
 Cells are plain strings passed through ``literal``: text from the cluster is never read as markup and never
 drives the terminal.
+
+The columns are fitted to the width by priority (``nimify_tui.render.table_layout``): the table never scrolls by
+characters and draws no scrollbar. Left and Right move by whole columns, the pinned ones (NAME) stay; what does not
+fit, rows above and below and columns to the right, is said by ``overflow_note`` (the pane shows it in its title).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -23,7 +27,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from nimify_tui.render.row import Row
+from nimify_tui.render.row import Column, Row
+from nimify_tui.render.table_layout import Layout, fit_columns, last_offset, natural_widths
 from nimify_tui.text import literal
 
 CELL_PADDING = 1  # spaces on each side of a cell
@@ -46,6 +51,46 @@ def _safe_cell(cell: str) -> tuple[str, int]:
     return safe, cell_len(safe)
 
 
+def _cut(cell: str, cell_width: int, width: int, middle: bool) -> str:
+    """A cell wider than its column, cut to ``width`` cells with an ellipsis (in the middle for names)."""
+    if width <= 1:
+        return "…"[:width]
+    if middle and width >= 5:
+        tail = (width - 1) // 2
+        head = width - 1 - tail
+        if cell.isascii():
+            return cell[:head] + "…" + cell[len(cell) - tail :]
+        return set_cell_size(cell, head) + "…" + _tail_cells(cell, tail)
+    if cell.isascii():
+        return cell[: width - 1] + "…"
+    return set_cell_size(cell, width - 1) + "…"
+
+
+def _tail_cells(text: str, width: int) -> str:
+    taken = ""
+    for character in reversed(text):
+        if cell_len(taken) + cell_len(character) > width:
+            break
+        taken = character + taken
+    return taken.rjust(width) if cell_len(taken) < width else taken
+
+
+def overflow_text(above: int, below: int, scrolled: int, hidden: int) -> str:
+    """``↑3 ↓12 ←1 →2 cols``: rows above and below the view, columns scrolled off to the left and not shown."""
+    parts = []
+    if above:
+        parts.append(f"↑{above}")
+    if below:
+        parts.append(f"↓{below}")
+    if scrolled:
+        parts.append(f"←{scrolled}")
+    if hidden:
+        parts.append(f"→{hidden} col" + ("s" if hidden > 1 else ""))
+    if scrolled and not hidden:
+        parts[-1] += " col" + ("s" if scrolled > 1 else "")
+    return " ".join(parts)
+
+
 def _prepare(row: Row, columns: int) -> _Shown:
     cells = row.cells[:columns] + ("",) * (columns - len(row.cells))
     safe = [_safe_cell(cell) for cell in cells]
@@ -63,8 +108,8 @@ class RecordTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("ctrl+home,g", "first_row", "Top", show=False),
         Binding("ctrl+end,G", "last_row", "Bottom", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
+        Binding("left", "column_left", "Column left", show=False),
+        Binding("right", "column_right", "Column right", show=False),
         Binding("home", "first_column", "First column", show=False),
         Binding("end", "last_column", "Last column", show=False),
     ]
@@ -75,7 +120,10 @@ class RecordTable(ScrollView, can_focus=True):
     RecordTable {
         background: $surface;
         color: $foreground;
+        width: 1fr;
         height: 1fr;
+        overflow-x: hidden;
+        scrollbar-size: 0 0;
         & > .record-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .record-table--cursor { background: $block-cursor-blurred-background; }
         &:focus > .record-table--cursor { background: $block-cursor-background; text-style: bold; }
@@ -95,17 +143,67 @@ class RecordTable(ScrollView, can_focus=True):
         def control(self) -> RecordTable:
             return self.table
 
-    def __init__(self, columns: Sequence[str], *, id: str | None = None, classes: str | None = None) -> None:
+    class OverflowChanged(Message):
+        """What the table cannot show changed (``overflow_note``: ``↓12 →3 cols``, "" when it shows everything)."""
+
+        def __init__(self, table: RecordTable, note: str) -> None:
+            super().__init__()
+            self.table = table
+            self.note = note
+
+        @property
+        def control(self) -> RecordTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[str | Column], *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._column_names = tuple(columns)
-        self._header = _prepare(Row("", self._column_names), len(self._column_names))
+        self._columns: tuple[Column, ...] = ()
+        self._header = _prepare(Row("", ()), 0)
         self._rows: list[_Shown] = []
         self._index: dict[str, int] = {}
-        self._widths: list[int] = list(self._header.widths)
+        self._widths: list[int] = []
         self._row_styles: dict[str, Style] = {}
         self._base_style = Style()
+        self._column_offset = 0  # columns that are not pinned scrolled off to the left
+        self._layout_key: tuple[object, ...] = ()
+        self._layout = Layout((), 0, 0)
+        self.overflow_note = ""
         self.cursor_row = 0
+        self._set_columns(columns)
         self._update_virtual_size()
+
+    # --- columns -----------------------------------------------------------------------------------------
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self._columns
+
+    def set_columns(self, columns: Sequence[str | Column]) -> None:
+        """Show other columns (the rows given next must have their cells); the rows shown are dropped."""
+        wanted = tuple(column if isinstance(column, Column) else Column(column) for column in columns)
+        if wanted == self._columns:
+            return
+        self._set_columns(wanted)
+        self._rows = []
+        self._index = {}
+        self._column_offset = 0
+        self._update_virtual_size()
+        self.refresh()
+        self._update_overflow()
+
+    def _set_columns(self, columns: Sequence[str | Column]) -> None:
+        self._columns = tuple(column if isinstance(column, Column) else Column(column) for column in columns)
+        self._header = _prepare(Row("", tuple(column.name for column in self._columns)), len(self._columns))
+        self._widths = natural_widths(self._columns, self._header.widths)
+
+    def current_layout(self) -> Layout:
+        """The columns shown now and their widths (worked out again only when the widths, the size or the
+        sideways scroll changed)."""
+        space = self.scrollable_content_region.width
+        key = (space, self._column_offset, tuple(self._widths), self._columns)
+        if key != self._layout_key:
+            self._layout_key = key
+            self._layout = fit_columns(self._columns, self._widths, space, self._column_offset, 2 * CELL_PADDING)
+        return self._layout
 
     # --- content ----------------------------------------------------------------------------------------
     @property
@@ -131,10 +229,12 @@ class RecordTable(ScrollView, can_focus=True):
         return self._index[key]
 
     def show_rows(self, rows: Sequence[Row]) -> None:
-        """Make the table show exactly ``rows``, in that order; the cursor stays on its row while it is shown."""
+        """Make the table show exactly ``rows``, in that order; the cursor stays on its row while it is shown, and
+        that row stays on its line of the screen when rows come or go above it."""
         selected = self.selected_key
+        cursor_line = self.cursor_row - round(self.scroll_y)
         previous = {shown.row.key: shown for shown in self._rows}
-        columns = len(self._column_names)
+        columns = len(self._columns)
         new_rows: list[_Shown] = []
         for row in rows:
             before = previous.get(row.key)
@@ -145,9 +245,11 @@ class RecordTable(ScrollView, can_focus=True):
         self._rows = new_rows
         self._index = {shown.row.key: index for index, shown in enumerate(new_rows)}
         cell_widths = (shown.widths for shown in new_rows)
-        widths = [max(column) for column in zip(self._header.widths, *cell_widths, strict=True)]
-        if selected is not None and selected in self._index:
-            self.cursor_row = self._index[selected]
+        widest = [max(column) for column in zip(self._header.widths, *cell_widths, strict=True)]
+        widths = natural_widths(self._columns, widest)
+        kept = selected is not None and selected in self._index
+        if kept:
+            self.cursor_row = self._index[selected]  # type: ignore[index]
         self.cursor_row = max(0, min(self.cursor_row, len(new_rows) - 1))
         if widths != self._widths or changed_lines is None:
             self._widths = widths
@@ -156,7 +258,12 @@ class RecordTable(ScrollView, can_focus=True):
         else:
             for line in changed_lines:
                 self._refresh_row(line)
+        if kept and changed_lines is None:
+            top = max(0, min(self.cursor_row - cursor_line, len(new_rows) - self._rows_visible()))
+            if top != round(self.scroll_y):
+                self.scroll_to(y=top, animate=False, force=True, immediate=True)
         self._scroll_cursor_into_view()
+        self._update_overflow()
 
     def _changed_lines(self, new_rows: list[_Shown]) -> list[int] | None:
         """The row indexes whose drawing changes, or None when the rows moved (everything is redrawn)."""
@@ -168,10 +275,29 @@ class RecordTable(ScrollView, can_focus=True):
         return changed
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._line_width(), len(self._rows) + 1)
+        self.virtual_size = Size(0, len(self._rows) + 1)  # never wider than the table: columns scroll, not cells
 
-    def _line_width(self) -> int:
-        return sum(width + 2 * CELL_PADDING for width in self._widths)
+    # --- what is not shown ---------------------------------------------------------------------------------
+    def _update_overflow(self) -> None:
+        """Work out ``overflow_note`` again; tell the pane when it changed."""
+        if not self.is_mounted:
+            return
+        top = round(self.scroll_y)
+        layout = self.current_layout()
+        below = max(0, len(self._rows) - top - self._rows_visible())
+        note = overflow_text(top, below, layout.scrolled, layout.hidden)
+        if note != self.overflow_note:
+            self.overflow_note = note
+            self.post_message(self.OverflowChanged(self, note))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._update_overflow()
+
+    def on_resize(self) -> None:
+        self._scroll_cursor_into_view()
+        self._update_overflow()
 
     # --- cursor ------------------------------------------------------------------------------------------
     def move_cursor(self, *, row: int, scroll: bool = True) -> None:
@@ -218,11 +344,32 @@ class RecordTable(ScrollView, can_focus=True):
     def action_last_row(self) -> None:
         self.move_cursor(row=len(self._rows) - 1)
 
+    # --- sideways, by whole columns ----------------------------------------------------------------------------
+    def scroll_columns_to(self, offset: int) -> None:
+        """Scroll so that ``offset`` of the columns that are not pinned are off to the left (clamped: no further
+        than where the last column is shown)."""
+        space = self.scrollable_content_region.width
+        offset = max(0, min(offset, last_offset(self._columns, self._widths, space, 2 * CELL_PADDING)))
+        if offset != self._column_offset:
+            self._column_offset = offset
+            self.refresh()
+            self._update_overflow()
+
+    @property
+    def column_offset(self) -> int:
+        return self._column_offset
+
+    def action_column_left(self) -> None:
+        self.scroll_columns_to(self._column_offset - 1)
+
+    def action_column_right(self) -> None:
+        self.scroll_columns_to(self._column_offset + 1)
+
     def action_first_column(self) -> None:
-        self.scroll_to(x=0, animate=False)
+        self.scroll_columns_to(0)
 
     def action_last_column(self) -> None:
-        self.scroll_to(x=self.max_scroll_x, animate=False)
+        self.scroll_columns_to(len(self._columns))
 
     def action_select_cursor(self) -> None:
         key = self.selected_key
@@ -253,10 +400,14 @@ class RecordTable(ScrollView, can_focus=True):
             parsed = self._row_styles[style] = Style.parse(style) if style else Style()
         return parsed
 
-    def _line_text(self, shown: _Shown) -> str:
+    def _line_text(self, shown: _Shown, layout: Layout) -> str:
         pad = " " * CELL_PADDING
         parts = []
-        for cell, cell_width, width in zip(shown.cells, shown.widths, self._widths, strict=True):
+        cells, widths, columns = shown.cells, shown.widths, self._columns
+        for index, width in layout.shown:
+            cell, cell_width = cells[index], widths[index]
+            if cell_width > width:
+                cell, cell_width = _cut(cell, cell_width, width, columns[index].cut_middle), width
             parts.append(pad + cell + " " * (width - cell_width) + pad)
         return "".join(parts)
 
@@ -266,7 +417,7 @@ class RecordTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y = self.scroll_offset.y
         base = self._base_style
         if y == 0:
             shown, style = self._header, base + self.get_component_rich_style("record-table--header")
@@ -280,5 +431,7 @@ class RecordTable(ScrollView, can_focus=True):
                 style += self.get_component_rich_style("record-table--cursor")
             if shown.row.style:
                 style += self._row_style(shown.row.style)
-        strip = Strip([Segment(self._line_text(shown), style)], self._line_width())
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
+        layout = self.current_layout()
+        line_width = layout.width + 2 * CELL_PADDING * len(layout.shown)
+        strip = Strip([Segment(self._line_text(shown, layout), style)], line_width)
+        return strip.crop(0, width).extend_cell_length(width, style)
