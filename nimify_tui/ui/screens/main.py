@@ -225,6 +225,12 @@ class MainScreen(Screen[None]):
             key = pane.table.selected_key
             if key:
                 self.nimify.open_event_object(key)
+        elif isinstance(pane, LatencyPane):
+            model = pane.model_to_open(self.nimify.runtime.store)
+            if model:
+                self.nimify.open_model(model)
+            else:
+                self.notify("No model has served requests yet.", severity="warning")
 
     def _with_pod(self, tab: str, previous: bool = False) -> None:
         selected = self.selected_pod()
