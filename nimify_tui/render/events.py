@@ -20,7 +20,7 @@ EVENT_COLUMNS = (
     Column("OBJECT", cut_to=20, cut_middle=True),
     Column("MESSAGE", cut_to=16),
 )
-ALL_NAMESPACES_EVENT_COLUMNS = (Column("NAMESPACE", priority=1, cut_to=8, cut_middle=True), *EVENT_COLUMNS)
+ALL_NAMESPACES_EVENT_COLUMNS = (Column("NAMESPACE", cut_to=8, cut_middle=True), *EVENT_COLUMNS)
 
 
 def event_columns(namespace: str | None) -> tuple[Column, ...]:

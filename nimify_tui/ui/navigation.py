@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -248,8 +249,7 @@ class Navigation(App[int]):
         if word in JUMPS and screen is not None:
             screen.action_pane(JUMPS[word])
         elif word in ("ns", "namespace") and screen is not None:
-            target = rest[0] if rest else "all"
-            screen.set_namespace(None if target in ("all", "-A") else target)
+            self.jump_namespace(rest[0] if rest else "all")
         elif word in ("deploy", "deployment", "deployments", "dp"):
             self.jump_deployment(rest[0] if rest else None)
         elif word in RESOURCE_JUMPS:
@@ -260,6 +260,31 @@ class Navigation(App[int]):
             self.push_screen(_help())
         else:
             self.notify(f"Unknown jump {text!r}: try {JUMP_WORDS}", markup=False)
+
+    def jump_namespace(self, target: str) -> None:
+        """`:ns NAME`: a watched namespace (or all of them) is shown at once; any other name is looked up in the
+        cluster's namespaces, off the event loop, and the notice says why it is not shown."""
+        screen = self.main_screen()
+        if target in ("all", "-A"):
+            screen.set_namespace(None)
+        elif target in self.runtime.options.namespaces:
+            screen.set_namespace(target)
+        else:
+            self.run_worker(self._why_namespace_not_shown(target), group="namespace-lookup", exclusive=True)
+
+    async def _why_namespace_not_shown(self, target: str) -> None:
+        watched = ", ".join(self.runtime.options.namespaces)
+        try:
+            listed = await asyncio.to_thread(self.runtime.client.get_json, "/api/v1/namespaces")
+        except KubeError as exc:
+            why = f"Unknown namespace {target!r}: the cluster's namespaces cannot be listed ({exc})."
+        else:
+            names = {(item.get("metadata") or {}).get("name") for item in listed.get("items") or ()}
+            if target in names:
+                why = f"Namespace {target!r} is not watched, so its pods are not loaded: start with -n {target}."
+            else:
+                why = f"No namespace {target!r} in the cluster."
+        self.notify(f"{why} Watched: {watched}.", severity="warning", markup=False)
 
     def main_screen(self) -> Any:
         from nimify_tui.ui.screens.main import MainScreen
