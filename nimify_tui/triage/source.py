@@ -25,6 +25,7 @@ from nimify_tui.triage.checks import (
 )
 from nimify_tui.triage.diagnose import diagnose
 from nimify_tui.triage.diagnosis import Diagnosis
+from nimify_tui.triage.outages import Outage, OutageTracker
 
 FindingChanged = Callable[[Finding, "State | None"], None]
 
@@ -38,6 +39,8 @@ class Triage:
     overall: Overall
     first_failure_at: float | None  # when a check first failed in this session; kept for the post-mortem
     checked_at: float
+    failing_since: float | None = None  # when the outage going on now began (some check fails since)
+    last_outage: Outage | None = None  # the last outage that ended (every check passed again)
 
 
 TRIAGE: ValueKey[Triage] = ValueKey("triage")
@@ -63,6 +66,7 @@ class TriageSource:
         self.every_s = every_s
         self.min_gap_s = min_gap_s
         self.tracker = FindingTracker.new()
+        self.outages = OutageTracker()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="triage", daemon=True)
 
@@ -82,10 +86,19 @@ class TriageSource:
         findings = tuple(run_checks(self.store, now, main_namespace=self.main_namespace))
         diagnoses = diagnose(self.store, findings, now, main_namespace=self.main_namespace)
         changed = self.tracker.update(findings, now)
+        self.outages.update(findings, now)
         overall = overall_state(findings)
         if diagnoses and overall in ("OK", "UNKNOWN"):
             overall = "DEGRADED"  # a cause found where no check fails (a rollout stuck on a missing image)
-        triage = Triage(findings, diagnoses, overall, self.tracker.first_failure_at, now)
+        triage = Triage(
+            findings,
+            diagnoses,
+            overall,
+            self.tracker.first_failure_at,
+            now,
+            self.outages.failing_since,
+            self.outages.last_outage,
+        )
         self.store.put(TRIAGE, triage)
         if self.on_change is not None:
             for finding, previous in changed:

@@ -122,6 +122,8 @@ class NimifyApp(Navigation):
             recording=str(self.session.folder) if self.session.folder else None,
             readonly=self.policy.readonly,
             scenario=self.scenario,
+            failing_since=triage.failing_since if triage is not None else None,
+            last_outage=triage.last_outage if triage is not None else None,
         )
 
     # --- app-wide keys ------------------------------------------------------------------------------------

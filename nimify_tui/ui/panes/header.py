@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
 
 from nimify_tui.kube.duration import human_duration
+from nimify_tui.triage.outages import Outage
 from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
 _STATE_STYLE = {"OK": "bold black on green", "DEGRADED": "bold black on yellow", "DOWN": "bold white on red"}
@@ -23,6 +25,25 @@ class HeaderInfo:
     recording: str | None  # the journal's folder
     readonly: bool
     scenario: str | None
+    failing_since: float | None = None  # the outage going on now began then
+    last_outage: Outage | None = None  # the last one that ended
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M", time.localtime(at))
+
+
+def outage_note(info: HeaderInfo, now: float) -> tuple[str, str]:
+    """The header's words about outages and their style: red while some check fails, dim once all pass again."""
+    if info.failing_since is not None:
+        return f" failing since {_clock(info.failing_since)} ({human_duration(now - info.failing_since)}) ", "red"
+    outage = info.last_outage
+    if outage is None:
+        return "", ""
+    start, end = _clock(outage.started_at), _clock(outage.ended_at)
+    span = start if start == end else f"{start}-{end}"
+    ago = human_duration(now - outage.ended_at)
+    return f" last outage {span} ({human_duration(outage.seconds)}), recovered {ago} ago ", "dim"
 
 
 def render_header(info: HeaderInfo, now: float) -> Text:
@@ -31,8 +52,9 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
     if info.readonly:  # before anything a narrow terminal could cut
         text.append(" READ-ONLY ", style="bold cyan")
-    if info.first_failure_at is not None:
-        text.append(f" first failure {human_duration(now - info.first_failure_at)} ago ", style="red")
+    note, style = outage_note(info, now)
+    if note:
+        text.append(note, style=style)
     for label, value in (("ctx", info.context), ("cluster", info.cluster), ("ns", info.namespace)):
         text.append(f"  {label} ", style="dim")
         text.append(value)
