@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from nimify_tui.kube.duration import human_duration
 from nimify_tui.live.keys import RecordsKey, ValueKey
 from nimify_tui.live.store import SourceHealth, Store
 from nimify_tui.text import one_line
@@ -35,6 +36,15 @@ def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bo
     return "", False
 
 
+def stale_word(healths: Sequence[SourceHealth], now: float) -> str:
+    """What the border title adds while the pane's data is stale: ``stale 12s`` (the age of its oldest data)."""
+    stale = [h for h in healths if h.state == "stale"]
+    if not stale:
+        return ""
+    loaded = [h.last_ok for h in stale if h.last_ok]
+    return f"stale {human_duration(now - min(loaded))}" if loaded else "stale"
+
+
 class Pane(Vertical, can_focus=False):
     """A bordered pane fed from the store. Subclasses name their sources and implement ``update_view``."""
 
@@ -51,6 +61,7 @@ class Pane(Vertical, can_focus=False):
         self._drawn_at = float("-inf")
         self._note = ""
         self._title = title
+        self._stale_word = ""
         self.stale = False
 
     def refresh_from(self, store: Store, now: float, *, force: bool = False) -> None:
@@ -62,6 +73,10 @@ class Pane(Vertical, can_focus=False):
             self.border_subtitle = Text(note)  # a Text is shown literally; a str would be read as markup
         self.set_class(stale, "-stale")
         self.stale = stale
+        word = stale_word(healths, now) if stale else ""
+        if word != self._stale_word:
+            self._stale_word = word
+            self._show_title()
         clock_due = force and now - self._drawn_at >= self.CLOCK_REDRAW_S
         if clock_due or versions != self.drawn_versions:
             self.drawn_versions = versions
@@ -75,7 +90,15 @@ class Pane(Vertical, can_focus=False):
         """The border title, repainted only when it changed (it is recomputed on every refresh)."""
         if title != self._title:
             self._title = title
-            self.border_title = Text(title)
+            self._show_title()
+
+    def _show_title(self) -> None:
+        """The title, and the stale word after it while the data is stale (the border's colour says it too)."""
+        title = Text(self._title)
+        if self._stale_word:
+            title.append(" · ")
+            title.append(self._stale_word, style="bold")
+        self.border_title = title
 
 
 class TablePane(Pane):
