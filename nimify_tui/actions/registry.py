@@ -33,12 +33,14 @@ from nimify_tui.actions.kube_actions import (
 )
 from nimify_tui.actions.plan import Action
 from nimify_tui.actions.rollout import UndoPlan
+from nimify_tui.actions.tls_secret import ReplaceTlsAction, plan_replace_tls
 from nimify_tui.actions.triton_actions import LoadModelAction, UnloadModelAction, plan_model_action
 from nimify_tui.kube.access import AccessCheck, AccessReviewer, Permission
+from nimify_tui.kube.certificates import CertificateInfo
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.triton.client import TRITON_NAMESPACE, TritonEndpoint
 
-TargetKind = Literal["deployment", "pod", "pvc", "configmap", "model", "node"]
+TargetKind = Literal["deployment", "pod", "pvc", "configmap", "model", "node", "secret"]
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,17 @@ REMEDIES: tuple[Remedy, ...] = (
         "Cordon node {name}",
         lambda client, namespace, name, extras: plan_cordon(client, name),
         lambda client, namespace, extras: CordonAction(client, "", False),
+    ),
+    Remedy(
+        "tls",
+        "T",
+        "Replace TLS cert",
+        "secret",
+        "Replace the certificate in secret {namespace}/{name}",
+        lambda client, namespace, name, extras: plan_replace_tls(client, namespace, name),
+        lambda client, namespace, extras: ReplaceTlsAction(
+            client, namespace, "", "", CertificateInfo(namespace, ""), b"", ()
+        ),
     ),
 )
 

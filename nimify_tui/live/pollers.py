@@ -56,8 +56,11 @@ class InCluster:
         return cls(client.identity.server, client.auth_headers(), client.ssl_context())
 
 
-async def poll_forever(store: Store, source: str, interval: float, poll: PollFn) -> None:
-    """Call ``poll`` every ``interval`` seconds (measured from the end of the last call)."""
+async def poll_forever(
+    store: Store, source: str, interval: float, poll: PollFn, sooner: Callable[[], float | None] = lambda: None
+) -> None:
+    """Call ``poll`` every ``interval`` seconds (measured from the end of the last call); ``sooner``, asked after
+    each call, may shorten the next wait (a fix being watched for)."""
     store.set_health(source, SourceHealth("syncing"))
     while True:
         try:
@@ -69,7 +72,7 @@ async def poll_forever(store: Store, source: str, interval: float, poll: PollFn)
             store.set_health(source, SourceHealth("unavailable", error=str(exc)))
         except Exception as exc:  # one clear message per failing source; the loop goes on
             store.mark_stale(source, _message(exc))
-        await asyncio.sleep(interval)
+        await asyncio.sleep(min(interval, sooner() or interval))
 
 
 def _message(exc: Exception) -> str:
@@ -438,8 +441,12 @@ async def pvc_usage_loop(
     await poll_forever(store, PVC_USAGE.name, interval, poll)
 
 
+TLS_EXPIRED_INTERVAL_S = 10.0  # while a certificate is expired: its renewal shows within seconds
+
+
 async def tls_loop(store: Store, client: KubeClient, interval: float) -> None:
-    """The certificate of every TLS Secret the ingresses name, read from its ``tls.crt`` (never its key)."""
+    """The certificate of every TLS Secret the ingresses name, read from its ``tls.crt`` (never its key); every
+    :data:`TLS_EXPIRED_INTERVAL_S` while one is expired, so that the renewed one is seen soon."""
     from nimify_tui.kube.certificates import read_certificate
 
     await sources_loaded(store, ("ingresses",), 5.0)  # the secrets to read are named by the ingresses
@@ -454,4 +461,13 @@ async def tls_loop(store: Store, client: KubeClient, interval: float) -> None:
             read[(namespace, name)] = await asyncio.to_thread(read_certificate, client, namespace, name)
         store.put(TLS_CERTIFICATES, read)
 
-    await poll_forever(store, "tls", interval, poll)
+    def expired() -> float | None:
+        now = time.time()
+        certificates = (store.value(TLS_CERTIFICATES) or {}).values()
+        return (
+            TLS_EXPIRED_INTERVAL_S
+            if any(c.not_after is not None and c.not_after <= now for c in certificates)
+            else None
+        )
+
+    await poll_forever(store, "tls", interval, poll, expired)

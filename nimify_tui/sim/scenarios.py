@@ -326,8 +326,9 @@ SCENARIOS: dict[str, Scenario] = {
             f"the certificate in secret {TLS_SECRET} (ingress nimify-ingress) expired "
             f"{CERTIFICATE_EXPIRED_S / 3600:.0f} hours ago; everything else is healthy",
             "Scenario 4: Network/Ingress Issues (certificates)",
-            MANUAL + "renew the certificate, then replace the secret: kubectl create secret tls nimify-tls "
-            "-n nimify-system --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -",
+            "renew the certificate (outside the cluster), then put it in the secret: T in the TUI, or kubectl "
+            "create secret tls nimify-tls -n nimify-system --cert=tls.crt --key=tls.key --dry-run=client -o yaml "
+            "| kubectl apply -f -",
             30.0,
             _tls_expired,
         ),

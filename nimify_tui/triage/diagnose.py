@@ -1102,17 +1102,28 @@ def _service_selector(world: _World) -> Iterable[_Ranked]:
 
 
 def _from_finding(
-    world: _World, check: str, rank: int, scenario: Scenario, runbook: str, component: str, cause: Callable[[str], str]
+    world: _World,
+    check: str,
+    rank: int,
+    scenario: Scenario,
+    runbook: str,
+    component: str,
+    cause: Callable[[str], str],
+    fix: Callable[[str, str], Fix | None] = lambda namespace, name: None,
 ) -> Iterable[_Ranked]:
-    """A diagnosis that one failing check proves by itself, with no fix a key applies; ``cause`` gets the name of
-    the check's first object."""
+    """A diagnosis that one failing check proves by itself; ``cause`` gets the name of the check's first object,
+    ``fix`` its namespace and name."""
     finding = world.failing(check)
     if finding is None:
         return
-    name = finding.objects[0].rsplit("/", 1)[1] if finding.objects else ""
-    yield _Ranked(
-        rank, Diagnosis(scenario, runbook, component, cause(name), (finding.evidence,), finding.objects, None)
+    parts = finding.objects[0].split("/") if finding.objects else [""]
+    namespace, name = (
+        (parts[0], parts[-1]) if len(parts) == 3 else ("", parts[-1])
+    )  # "<ns>/<kind>/<name>", "node/<name>"
+    diagnosis = Diagnosis(
+        scenario, runbook, component, cause(name), (finding.evidence,), finding.objects, fix(namespace, name)
     )
+    yield _Ranked(rank, diagnosis)
 
 
 def _network_policy(world: _World) -> Iterable[_Ranked]:
@@ -1137,8 +1148,18 @@ def _tls(world: _World) -> Iterable[_Ranked]:
         "network",
         "Scenario 4: Network/Ingress Issues (TLS)",
         "ingress",
-        lambda _: (
-            "the ingress serves an expired certificate, so clients refuse to connect: renew it (no key does that here)"
+        lambda name: (
+            f"the ingress serves an expired certificate (secret {name}), so clients refuse to connect: "
+            "put the renewed certificate in its secret"
+        ),
+        lambda namespace, name: Fix(
+            "replace-tls",
+            namespace,
+            "secret",
+            name,
+            MappingProxyType({}),
+            f"kubectl create secret tls {name} -n {namespace} --cert=tls.crt --key=tls.key --dry-run=client -o yaml"
+            " | kubectl apply -f -",
         ),
     )
 

@@ -32,6 +32,7 @@ FixAction = Literal[
     "edit-config",
     "load-model",
     "cordon",
+    "replace-tls",
 ]
 
 # the remedy of the action registry (``nimify_tui.actions.registry``) that carries out each fix in the TUI
@@ -46,6 +47,7 @@ REMEDY_OF_FIX: Mapping[str, str] = MappingProxyType(
         "edit-config": "configmap",
         "load-model": "load",
         "cordon": "cordon",
+        "replace-tls": "tls",
     }
 )
 

@@ -67,7 +67,7 @@ def _planned_with(planner: Planner, values: Mapping[str, str]) -> Action:
 _ACTION_PARAMETERS: Mapping[str, Mapping[str, str]] = {"rollout-undo": {"revision": "to_revision"}}
 # The fixes whose parameters may say only what to change (the config key that is wrong), not the new value: their
 # dialog then opens for the operator to edit, and the dry run waits for ctrl+r (a key to take out is prepared)
-_EDITED_BY_HAND = frozenset({"edit-config"})
+_EDITED_BY_HAND = frozenset({"edit-config", "replace-tls"})
 
 
 def action_values(fix: Fix) -> dict[str, str]:
@@ -90,7 +90,10 @@ def offer_fix(app: NimifyApp, diagnoses: Sequence[Diagnosis]) -> None:
         return
     if fix.action in _EDITED_BY_HAND and "remove-key" not in fix.parameters:
         pointers = ", ".join(f"{name} {value}" for name, value in fix.parameters.items())
-        app.notify(f"Edit {pointers or fix.target}, then ctrl+r for the dry run.", markup=False)
+        if fix.action == "replace-tls":  # the renewed certificate is a file only the person has
+            app.notify("Give the renewed certificate's files (cert, key), then ctrl+r for the dry run.", markup=False)
+        else:
+            app.notify(f"Edit {pointers or fix.target}, then ctrl+r for the dry run.", markup=False)
         offer(app, fix.remedy, fix.namespace, fix.name)
         return
     container = fix.parameters.get("container") if fix.remedy == "resources" else None

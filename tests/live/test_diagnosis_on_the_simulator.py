@@ -50,7 +50,7 @@ EXPECTED: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {
     "image-pull": ("crash-loop", "rollout-undo", "nimify-system/deployment/nimify-api", {"revision": "3"}),
     "database-down": ("dependency", "scale", "nimify-system/deployment/postgres", {"replicas": "1"}),
     "service-selector": ("network", "rollout-undo", "nimify-system/deployment/nimify-api", {"revision": "3"}),
-    "tls-expired": ("network", None, None, {}),
+    "tls-expired": ("network", "replace-tls", "nimify-system/secret/nimify-tls", {}),
     "node-not-ready": ("infrastructure", "cordon", "node/cpu-node-2", {}),
 }
 

@@ -322,9 +322,9 @@ def test_tls_expired_shows_the_expired_certificate_and_needs_a_manual_renewal(
         SCENARIOS["tls-expired"]
         .line()
         .endswith(
-            "fix: manual, outside the TUI's actions: renew the certificate, then replace the secret: "
-            "kubectl create secret tls nimify-tls -n nimify-system --cert=tls.crt --key=tls.key --dry-run=client "
-            "-o yaml | kubectl apply -f -"
+            "fix: renew the certificate (outside the cluster), then put it in the secret: T in the TUI, or kubectl "
+            "create secret tls nimify-tls -n nimify-system --cert=tls.crt --key=tls.key --dry-run=client -o yaml "
+            "| kubectl apply -f -"
         )
     )
 

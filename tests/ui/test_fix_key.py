@@ -4,8 +4,11 @@ receives is the fix; read-only sessions are refused with the reason, and a healt
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from nimify_tui.sim.k8s.api import RequestRecord
+from nimify_tui.sim.k8s.layout import API_HOST, TLS_SECRET
+from nimify_tui.sim.k8s.tls import expiry, self_signed
 from nimify_tui.sim.server import SimThread
 from nimify_tui.triage.diagnosis import Fix
 from nimify_tui.ui.app import NimifyApp
@@ -335,31 +340,89 @@ async def test_f_on_a_config_that_does_not_parse_opens_it_to_edit_by_hand(
     assert not [r for r in sim.request_log if r.method in MUTATING and r.path.endswith("/configmaps/nimify-config")]
 
 
-@pytest.mark.parametrize(
-    ("scenario", "line", "notice"),
-    [
-        pytest.param(
-            "tls-expired",
-            "no fix offered: the cause is not certain, or no key here applies it",
-            "No fix offered (the cause is not certain, or no key here applies it): the ingress serves an expired",
-            id="tls-expired",
-        ),
-    ],
-)
+def deny_all_ingress(world: Any) -> None:
+    """The network policy in front of nimify-api emptied: it selects the pods and lets nothing in."""
+    policy = world.store.get("networkpolicies.networking.k8s.io", "nimify-system", "nimify-api-ingress")
+    world.store.put("networkpolicies.networking.k8s.io", {**policy, "spec": {**policy["spec"], "ingress": []}})
+
+
 async def test_f_says_why_when_the_diagnosis_has_no_fix_to_apply(
-    scenario: str,
-    line: str,
-    notice: str,
-    sim_factory: Callable[..., SimThread],
-    app_factory: Callable[..., NimifyApp],
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
 ) -> None:
-    sim = sim_factory(scenario=scenario, speed=SPEED)
+    sim = sim_factory(speed=SPEED)
+    sim.call(deny_all_ingress)
     app = app_factory(sim)
     async with app.run_test(size=SIZE) as pilot:
+        line = "no fix offered: the cause is not certain, or no key here applies it"
         await until(pilot, lambda: line in pane_text(app), f"the pane saying {line!r}")
         await pilot.press("f")
         assert isinstance(app.screen, MainScreen), "no dialog"
+        notice = (
+            "No fix offered (the cause is not certain, or no key here applies it): network policy nimify-api-ingress"
+        )
         assert [n.message for n in app._notifications if n.message.startswith(notice)]
+
+
+def renewed_certificate(folder: Path, host: str = API_HOST, days: float = 90.0) -> tuple[Path, Path]:
+    """A certificate for ``host`` valid from a minute ago for ``days``, and its key, written as PEM files."""
+    now = time.time()
+    cert, key = self_signed(host, now - 60, now + days * 86400)
+    (folder / "tls.crt").write_bytes(cert)
+    (folder / "tls.key").write_bytes(key)
+    return folder / "tls.crt", folder / "tls.key"
+
+
+def serves_until(world: Any) -> float | None:
+    secret = world.store.get("secrets", "nimify-system", TLS_SECRET)
+    return expiry(base64.b64decode(secret["data"]["tls.crt"]))
+
+
+async def test_f_on_an_expired_certificate_asks_for_the_renewed_files_then_y_puts_them_in_the_secret(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp], tmp_path: Path
+) -> None:
+    sim = sim_factory(scenario="tls-expired", speed=SPEED)
+    app = app_factory(sim)
+    cert, key = renewed_certificate(tmp_path)
+    (tmp_path / "other").mkdir()
+    _, other_key = renewed_certificate(tmp_path / "other")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: f"f: replace-tls nimify-system/secret/{TLS_SECRET}" in pane_text(app), "the fix")
+        await pilot.press("f")
+        screen: ActionScreen = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "dialog")
+        await until(pilot, lambda: screen.state == "editing", "the files to name", timeout_s=15)
+        fields = dict(screen._fields)
+        assert list(fields) == ["cert", "key"]
+        notices = [n.message for n in app._notifications]
+        assert "Give the renewed certificate's files (cert, key), then ctrl+r for the dry run." in notices
+        # a key that is not the certificate's is refused before anything is sent
+        fields["cert"].value, fields["key"].value = str(cert), str(other_key)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "the key does not belong to the certificate" in screen_text(screen), "refusal")
+        assert not patched(sim)
+        fields["key"].value = str(key)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.state == "confirming", "the dry run", timeout_s=15)
+        diff = str(screen.query_one("#action-diff-text", Static).content)
+        assert "tls.key: (not shown) -> (replaced, not shown)" in diff, diff
+        assert "BEGIN" not in diff and "PRIVATE" not in diff
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        assert len(patched(sim)) == 1
+        assert sim.call(serves_until) > time.time() + 80 * 86400
+        await pilot.press("escape")
+        await until(pilot, lambda: app.diagnoses == (), "the diagnosis cleared", timeout_s=30)
+
+
+def patched(sim: SimThread) -> list[RequestRecord]:
+    return [
+        r
+        for r in sim.request_log
+        if r.method == "PATCH" and r.path.endswith(f"/secrets/{TLS_SECRET}") and r.query.get("dryRun") != "All"
+    ]
+
+
+def screen_text(screen: ActionScreen) -> str:
+    return str(screen.query_one("#action-status", Static).content)
 
 
 async def test_on_a_production_context_f_still_asks_for_the_name(

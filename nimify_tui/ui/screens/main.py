@@ -20,7 +20,7 @@ from textual.widgets import Input
 
 from nimify_tui.actions.registry import MODEL_NAMESPACE, REMEDY_BY_ID
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.live.keys import PODS, PROBES, PVCS
+from nimify_tui.live.keys import PODS, PROBES, PVCS, TLS_CERTIFICATES
 from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.events import EventsPane
@@ -366,8 +366,20 @@ class MainScreen(Screen[None]):
                 return
             name = "model-storage" if "model-storage" in claims else sorted(claims)[0]
             offer(self.nimify, remedy, namespace, name)
+        elif target == "secret":
+            self._offer_tls_secret(remedy)
         else:
             offer(self.nimify, remedy, self.nimify.settings.namespace, "nimify-config")
+
+    def _offer_tls_secret(self, remedy: str) -> None:
+        """The ingresses' TLS secret whose certificate ends first (an expired one first of all)."""
+        certificates = self.nimify.runtime.store.value(TLS_CERTIFICATES) or {}
+        read = [c for c in certificates.values() if c.not_after is not None]
+        if not read:
+            self.notify("No ingress TLS certificate read (no TLS ingress, or not allowed).", severity="warning")
+            return
+        first = min(read, key=lambda c: c.not_after or 0.0)
+        offer(self.nimify, remedy, first.namespace, first.secret)
 
     def selected_pod_record(self) -> PodRecord | None:
         selected = self.query_one(PodsPane).selected_pod()
