@@ -35,7 +35,8 @@ class NimifyApp(Navigation):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "quit_or_back", "Quit/back", id="quit"),
+        Binding("ctrl+c", "ask_quit", "Quit", show=False, id="quit-asking"),
         Binding("n", "note", "Note", id="note"),
         Binding("S", "screenshot_to_journal", "Screenshot", id="screenshot"),
     ]
@@ -131,6 +132,19 @@ class NimifyApp(Navigation):
         from nimify_tui.ui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+    async def action_quit_or_back(self) -> None:
+        """q: the main screen asks whether to quit (y quits); any other screen goes back, as esc does."""
+        from nimify_tui.ui.screens.main import MainScreen
+        from nimify_tui.ui.screens.quit_confirm import back_or_ask
+
+        await back_or_ask(self, MainScreen)
+
+    def action_ask_quit(self) -> None:
+        """ctrl+c (with no text selected to copy): asks whether to quit, from any screen."""
+        from nimify_tui.ui.screens.quit_confirm import ask_to_quit
+
+        ask_to_quit(self)
 
     def action_note(self) -> None:
         from nimify_tui.ui.screens.note import NoteScreen

@@ -115,7 +115,7 @@ class Navigation(App[int]):
         self.push_screen(LogsScreen(namespace, name, containers, default, previous))
 
     # --- deployments ----------------------------------------------------------------------------------------
-    def open_deployment(self, namespace: str, name: str) -> None:
+    def open_deployment(self, namespace: str, name: str, tab: str = "describe") -> None:
         from nimify_tui.ui.screens.deployment import DeploymentScreen
 
         runtime = self.runtime
@@ -154,16 +154,18 @@ class Navigation(App[int]):
             "pods": ("Pods", pods),
             "yaml": ("YAML", lambda: object_yaml(runtime.client.get_json(path))),
         }
-        self.push_screen(DeploymentScreen(namespace, name, tabs))
+        self.push_screen(DeploymentScreen(namespace, name, tabs, tab))
 
     # --- nodes ----------------------------------------------------------------------------------------------
-    def open_node(self, name: str) -> None:
+    def open_node(self, name: str, tab: str = "describe") -> None:
         from nimify_tui.ui.screens.detail import DetailScreen
 
         runtime = self.runtime
 
+        path = f"/api/v1/nodes/{name}"
+
         def describe() -> str:
-            node = runtime.client.get_json(f"/api/v1/nodes/{name}")
+            node = runtime.client.get_json(path)
             pods = sorted(f"{p.namespace}/{p.name}  {p.status}" for p in runtime.store.items(PODS) if p.node == name)
             allocation, note = allocation_of(runtime, node)
             return describe_node(node, pods, time.time(), allocation, note)
@@ -184,11 +186,15 @@ class Navigation(App[int]):
                     lines.append(f"  pod {g.namespace}/{g.pod} container {g.container}  (from {g.source})")
             return "\n".join(lines)
 
-        tabs = {"describe": ("Describe", describe), "gpus": ("GPUs", gpus)}
-        self.push_screen(DetailScreen(f"Node {name}", tabs))
+        tabs = {
+            "describe": ("Describe", describe),
+            "yaml": ("YAML", lambda: object_yaml(runtime.client.get_json(path))),
+            "gpus": ("GPUs", gpus),
+        }
+        self.push_screen(DetailScreen(f"Node {name}", tabs, tab))
 
     # --- models ---------------------------------------------------------------------------------------------
-    def open_model(self, model: str) -> None:
+    def open_model(self, model: str, tab: str = "stats") -> None:
         from nimify_tui.ui.screens.detail import DetailScreen
         from nimify_tui.ui.screens.model_text import model_config_text, model_stats_text
 
@@ -197,27 +203,57 @@ class Navigation(App[int]):
             "stats": ("Stats", lambda: model_stats_text(runtime, model)),
             "config": ("Config", lambda: model_config_text(runtime, model)),
         }
-        self.push_screen(DetailScreen(f"Triton model {model}", tabs))
+        self.push_screen(DetailScreen(f"Triton model {model}", tabs, tab))
 
     # --- from an event to its object ------------------------------------------------------------------------
-    def open_event_object(self, event_key: str) -> None:
+    def open_event_object(self, event_key: str, tab: str | None = None, *, previous: bool = False) -> None:
+        """enter (``tab`` None): the object's view (a ReplicaSet's: its deployment's); d, y, l (``tab`` "describe",
+        "yaml", "logs"): that of the object itself, logs for a pod only."""
         namespace, _, name = event_key.partition("/")
         event: EventRecord | None = self.runtime.store.get(EVENTS, (namespace, name))
         if event is None:
             return
-        ns = event.object_namespace or namespace
-        if event.object_kind == "Pod":
-            self.open_pod(ns, event.object_name)
-        elif event.object_kind == "Deployment":
-            self.open_deployment(ns, event.object_name)
-        elif event.object_kind == "Node":
-            self.open_node(event.object_name)
-        elif event.object_kind == "ReplicaSet":
-            rs: ReplicaSetRecord | None = self.runtime.store.get(REPLICASETS, (ns, event.object_name))
-            if rs is not None and rs.owner_kind == "Deployment":
-                self.open_deployment(ns, rs.owner_name)
+        ns, kind, name = event.object_namespace or namespace, event.object_kind, event.object_name
+        if tab == "logs":
+            if kind == "Pod":
+                self.open_logs(ns, name, previous=previous)
+            else:
+                self.notify(f"{kind or 'This'} objects have no logs: l is for pods.", severity="warning", markup=False)
+            return
+        rs: ReplicaSetRecord | None = self.runtime.store.get(REPLICASETS, (ns, name)) if kind == "ReplicaSet" else None
+        if kind == "Pod":
+            self.open_pod(ns, name, tab or "describe")
+        elif kind == "Deployment":
+            self.open_deployment(ns, name, tab or "describe")
+        elif kind == "Node":
+            self.open_node(name, tab or "describe")
+        elif tab is None and rs is not None and rs.owner_kind == "Deployment":
+            self.open_deployment(ns, rs.owner_name)
         else:
-            self.notify(f"No view for {event.object_kind} yet.", markup=False)
+            self.open_object(kind, ns, name, tab or "describe")
+
+    def open_object(self, kind: str, namespace: str, name: str, tab: str = "describe") -> None:
+        """Describe and YAML of an object of a kind with no view of its own (never a Secret)."""
+        from nimify_tui.ui.screens.detail import DetailScreen
+        from nimify_tui.ui.screens.object_text import describe_object, object_path
+
+        path = object_path(kind, namespace, name)
+        if path is None:
+            self.notify(f"No view for {kind or 'this object'} yet.", markup=False)
+            return
+        runtime = self.runtime
+
+        def describe() -> str:
+            return describe_object(
+                runtime.client.get_json(path), events_for(runtime, namespace, kind, name), time.time()
+            )
+
+        tabs = {
+            "describe": ("Describe", describe),
+            "yaml": ("YAML", lambda: object_yaml(runtime.client.get_json(path))),
+        }
+        where = f"{namespace}/{name}" if namespace else name
+        self.push_screen(DetailScreen(f"{kind} {where}", tabs, tab))
 
     # --- services, endpoints, ingresses, claims, volumes, network policies; nimify-config ----------------------
     def open_resources(self, kind: str) -> None:

@@ -1,7 +1,7 @@
-"""`nimify-tui demo` as an operator starts it: in a real terminal (tmux), then quit with `q`.
+"""`nimify-tui demo` as an operator starts it: in a real terminal (tmux), then quit with `q` and `y`.
 
 The demo starts its simulated cluster as a child process; this checks the whole path: the screen fills with the
-scenario's symptoms, `q` quits with status 0, and no simulator is left running.
+scenario's symptoms, `q` asks and `y` quits with status 0, and no simulator is left running.
 """
 
 from __future__ import annotations
@@ -83,5 +83,7 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
         raise AssertionError(f"{exc}\nthe screen:\n{seen[0]}") from None
     assert simulators_under(tmp_path), "the simulator runs as a child process while the demo is open"
     tmux.run("send-keys", "-t", "demo", "q")
+    wait_for(lambda: "y quits" in tmux.screen(), "the question before quitting", timeout_s=30)
+    tmux.run("send-keys", "-t", "demo", "y")
     wait_for(lambda: "DEMO-EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
     assert simulators_under(tmp_path) == [], "no simulator is left running after the demo"

@@ -10,8 +10,10 @@ from nimify_tui.ui.screens.detail import DetailScreen, Loader
 class DeploymentScreen(DetailScreen):
     BINDINGS = DEPLOYMENT_BINDINGS
 
-    def __init__(self, namespace: str, name: str, tabs: dict[str, tuple[str, Loader]]) -> None:
-        super().__init__(f"Deployment {namespace}/{name}", tabs)
+    def __init__(
+        self, namespace: str, name: str, tabs: dict[str, tuple[str, Loader]], initial: str = "describe"
+    ) -> None:
+        super().__init__(f"Deployment {namespace}/{name}", tabs, initial)
         self.namespace = namespace
         self.deployment_name = name
 

@@ -17,7 +17,15 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
-KEY_NAMES = {"slash": "/", "colon": ":", "question_mark": "?", "escape": "esc", "enter": "enter"}
+KEY_NAMES = {
+    "slash": "/",
+    "colon": ":",
+    "question_mark": "?",
+    "escape": "esc",
+    "enter": "enter",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
 
 
 def key_label(key: str) -> str:
@@ -49,21 +57,27 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     """Every key of the app, per screen, with their default keys."""
     from nimify_tui.ui.app import NimifyApp
     from nimify_tui.ui.screens.action import ActionScreen
+    from nimify_tui.ui.screens.deployment import DeploymentScreen
     from nimify_tui.ui.screens.detail import DetailScreen
     from nimify_tui.ui.screens.logs import LogsScreen
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.screens.pod import PodScreen
+    from nimify_tui.ui.screens.resources import ConfigMapScreen
     from nimify_tui.ui.widgets.log_view import LogLines, LogView
     from nimify_tui.ui.widgets.record_table import RecordTable
 
     def of(cls: Any) -> list[Binding]:
         return [b for b in cls.BINDINGS if isinstance(b, Binding)]
 
+    text_keys = [b for b in of(LogLines) if b.action not in ("toggle_follow", "toggle_timestamps", "follow")]
     return [
         ("Everywhere", of(NimifyApp)),
-        ("Main screen (1-5 pick a pane)", of(MainScreen)),
+        ("Main screen (1-5 pick a pane; d, y, l act on the selected row of any pane)", of(MainScreen)),
         ("Tables (pods, events, nodes, models)", of(RecordTable)),
-        ("Pod", of(PodScreen) + of(DetailScreen)),
+        ("Describe, YAML and the other tabs (home/g top, end/G end)", of(DetailScreen) + of(LogView) + text_keys),
+        ("Pod", of(PodScreen)),
+        ("Deployment", of(DeploymentScreen)),
+        ("nimify-config", of(ConfigMapScreen)),
         ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
         ("Guarded action", of(ActionScreen)),
     ]
@@ -100,6 +114,9 @@ class HelpScreen(ModalScreen[None]):
                     ":ns NAME | :ns all  the namespace of the pods and events panes\n"
                     ":svc :ep :ing :pvc :pv :netpol  kubectl's table and a describe of each, in that namespace\n"
                     ":config  nimify-config's data (e edits it, guarded)\n"
+                    "/  filter and search: a regex, case ignored; one that does not compile is matched literally"
+                    " (a note says so)\n"
+                    "q  back on any other screen; on the main screen it asks first (y quits), as ctrl+c does\n"
                     "ctrl+p  the command palette\n"
                     '[keymap] in config.toml rebinds a key by the name on its right, e.g. scale = "K"',
                     style="dim",

@@ -232,27 +232,47 @@ class MainScreen(Screen[None]):
             else:
                 self.notify("No model has served requests yet.", severity="warning")
 
-    def _with_pod(self, tab: str, previous: bool = False) -> None:
-        selected = self.selected_pod()
-        if selected is None:
-            self.notify("Select a pod in the pods pane first (1, then arrows).", severity="warning")
-            return
-        if tab == "logs":
-            self.nimify.open_logs(*selected, previous=previous)
+    def _on_row(self, tab: str, previous: bool = False) -> None:
+        """d, y, l, p on the selected row of the focused pane: a pod, a node, an event's object, a model."""
+        pane, nimify = self.focused_pane(), self.nimify
+        if isinstance(pane, PodsPane):
+            selected = pane.selected_pod()
+            if selected is None:
+                self.notify("No pod selected.", severity="warning")
+            elif tab == "logs":
+                nimify.open_logs(*selected, previous=previous)
+            else:
+                nimify.open_pod(*selected, tab=tab)
+        elif isinstance(pane, NodesPane):
+            node = pane.selected_node()
+            if tab == "logs":
+                self.notify("Nodes have no logs: l is for pods.", severity="warning")
+            elif node:
+                nimify.open_node(node, tab)
+        elif isinstance(pane, EventsPane):
+            key = pane.table.selected_key
+            if key:
+                nimify.open_event_object(key, tab, previous=previous)
+        elif isinstance(pane, ModelsPane):
+            model = pane.selected_model()
+            if tab == "logs":
+                self.notify("Models have no logs: Triton's pods do (1, then l).", severity="warning")
+            elif model:
+                nimify.open_model(model, "stats" if tab == "describe" else "config")
         else:
-            self.nimify.open_pod(*selected, tab=tab)
+            self.notify("d, y, l work on a row of panes 1-4.", severity="warning")
 
     def action_logs(self) -> None:
-        self._with_pod("logs")
+        self._on_row("logs")
 
     def action_previous_logs(self) -> None:
-        self._with_pod("logs", previous=True)
+        self._on_row("logs", previous=True)
 
     def action_describe(self) -> None:
-        self._with_pod("describe")
+        self._on_row("describe")
 
     def action_yaml(self) -> None:
-        self._with_pod("yaml")
+        self._on_row("yaml")
 
     def action_warnings_only(self) -> None:
         pane = self.query_one(EventsPane)
