@@ -73,7 +73,7 @@ def value_axis(peak: float, threshold: float, rows: int) -> Axis:
 
     Ticks are multiples of a 1-2-5 step, at least ``MIN_ROWS_PER_TICK`` rows apart. The threshold is a tick of its
     own: it lands on the row the plot draws its line on, and a round tick on that row or the next is left out (0
-    too, where the top is so high that the threshold is drawn at the bottom).
+    only from that row itself: where the top is so high that the threshold is drawn at the bottom).
     """
     rows = max(rows, 2)
     highest = max(peak, threshold) * 1.05
@@ -84,8 +84,12 @@ def value_axis(peak: float, threshold: float, rows: int) -> Axis:
             break
     count = round(top / step)
     threshold_row = _row(threshold, top, rows)
-    ticks = [i * step for i in range(count + 1) if abs(_row(i * step, top, rows) - threshold_row) > 1]
-    ticks.append(threshold)  # where it is this close to 0 (a top of many seconds), it is the bottom's label
+    ticks = [
+        i * step
+        for i in range(count + 1)
+        if abs(_row(i * step, top, rows) - threshold_row) > (0 if i == 0 else 1)  # 0 may be its neighbour
+    ]
+    ticks.append(threshold)  # on 0's row (a top of many seconds), it is the bottom's label
     ticks.sort()
     return Axis(0.0, top, tuple(ticks), tuple(_number(t, step) for t in ticks))
 

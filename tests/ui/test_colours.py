@@ -12,15 +12,18 @@ import pytest
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Region
+from textual.widgets import Static
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.runtime import RuntimeOptions
 from nimify_tui.sim.server import SimThread
+from nimify_tui.triage.outages import Outage
 from nimify_tui.ui.app import NimifyApp
-from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.panes.header import HeaderInfo, StatusHeader, render_header
 from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.panes.runbook import RunbookPane
@@ -90,8 +93,7 @@ async def test_a_stale_pane_has_its_own_colour_and_says_stale(
         assert stale_colour != accent, "a stale pane without the focus does not look focused"
         assert stale_colour != theme_colour(app, "warning"), "nor warning-orange, the same as the accent here"
         assert pods.styles.border_top[0] == "dashed"
-        await until(pilot, lambda: re.search(r" · stale \d+s$", title_of(pods)), "the word in the title")
-        assert title_of(pods).startswith("Pods"), "after the pane's own title"
+        await until(pilot, lambda: re.match(r"stale \d+s · Pods", title_of(pods)), "the word first in the title")
         proxy.come_back()
         await until(pilot, lambda: not pods.has_class("-stale"), "fresh again", timeout_s=15)
         await until(pilot, lambda: "stale" not in title_of(pods), "the word gone")
@@ -200,7 +202,7 @@ async def test_an_outage_that_ended_is_named_dim_with_its_span_not_red(
         await until(pilot, lambda: "last outage" in header_text(app).plain, "the header redrawn")
         text = header_text(app)
         match = re.search(
-            r" last outage (\d\d:\d\d(?:-\d\d:\d\d)?) \((\d+m?\d*s?)\), recovered (\d+s) ago ", text.plain
+            r" last outage (\d\d:\d\d(?:-\d\d:\d\d)?) UTC \((\d+m?\d*s?)\), recovered (\d+s) ago ", text.plain
         )
         assert match, text.plain
         assert "failing" not in text.plain and "first failure" not in text.plain
@@ -209,18 +211,40 @@ async def test_an_outage_that_ended_is_named_dim_with_its_span_not_red(
         assert app.header_info().overall != "DOWN"
 
 
+def test_the_header_says_since_when_it_fails_then_the_last_outage_and_its_length() -> None:
+    start = 1_767_880_930.0  # 2026-01-08T14:02:10Z
+    base = HeaderInfo("ctx", "cluster", "ns", "DOWN", start, None, False, None)
+    failing = render_header(HeaderInfo(**{**base.__dict__, "failing_since": start}), start + 94)
+    assert " failing since 14:02 UTC (94s) " in failing.plain
+    assert "red" in style_at(failing, failing.plain.index("failing"))
+    over = HeaderInfo(**{**base.__dict__, "overall": "OK", "last_outage": Outage(start, start + 130)})
+    text = render_header(over, start + 224)
+    assert " last outage 14:02-14:04 UTC (2m10s), recovered 94s ago " in text.plain
+    styles = style_at(text, text.plain.index("last outage"))
+    assert "dim" in styles and "red" not in styles
+    assert "first failure" not in text.plain, "the first failure stays in the journal, not in the header"
+    short = render_header(HeaderInfo(**{**over.__dict__, "last_outage": Outage(start, start + 20)}), start + 30)
+    assert " last outage 14:02 UTC (20s), recovered 10s ago " in short.plain
+
+
 # --- the runbook pane's border --------------------------------------------------------------------------
 
 
-async def test_the_runbook_border_is_not_crimson_when_all_checks_pass(
-    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
-) -> None:
-    """The pane sets -all-pass while every check passes; the stylesheet gives it the success colour."""
-    app = app_factory(healthy_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        runbook = app.screen.query_one(RunbookPane)
-        crimson = border_colour(runbook)
-        assert crimson == theme_colour(app, "error-darken-1")
-        runbook.add_class("-all-pass")
+class RunbookBorder(App[None]):
+    """The app's stylesheet over a stand-in for the runbook pane (the pane itself sets -all-pass)."""
+
+    CSS_PATH = NimifyApp.CSS_PATH
+
+    def compose(self) -> ComposeResult:
+        yield Static("✔ 20/20 runbook checks pass", id="runbook-pane", classes="pane")
+
+
+async def test_the_runbook_border_is_not_crimson_when_all_checks_pass() -> None:
+    app = RunbookBorder()
+    async with app.run_test(size=(80, 10)) as pilot:
+        pane = app.query_one("#runbook-pane")
+        variables = app.get_css_variables()
+        assert border_colour(pane) == Color.parse(variables["error-darken-1"]), "crimson while checks fail"
+        pane.add_class("-all-pass")
         await pilot.pause()
-        assert border_colour(runbook) == theme_colour(app, "success-darken-1")
+        assert border_colour(pane) == Color.parse(variables["success-darken-1"])

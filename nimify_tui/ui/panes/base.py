@@ -93,11 +93,11 @@ class Pane(Vertical, can_focus=False):
             self._show_title()
 
     def _show_title(self) -> None:
-        """The title, and the stale word after it while the data is stale (the border's colour says it too)."""
+        """The title, after the stale word while the data is stale (first: a narrow pane cuts its title's end; the
+        border's colour says it too)."""
         title = Text(self._title)
         if self._stale_word:
-            title.append(" · ")
-            title.append(self._stale_word, style="bold")
+            title = Text.assemble((self._stale_word, "bold"), " · ", title)
         self.border_title = title
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.text import Text
@@ -30,20 +30,22 @@ class HeaderInfo:
 
 
 def _clock(at: float) -> str:
-    return time.strftime("%H:%M", time.localtime(at))
+    """The time of day in UTC, as the rest of the app and the journal write times."""
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M")
 
 
 def outage_note(info: HeaderInfo, now: float) -> tuple[str, str]:
     """The header's words about outages and their style: red while some check fails, dim once all pass again."""
     if info.failing_since is not None:
-        return f" failing since {_clock(info.failing_since)} ({human_duration(now - info.failing_since)}) ", "red"
+        since = info.failing_since
+        return f" failing since {_clock(since)} UTC ({human_duration(now - since)}) ", "red"
     outage = info.last_outage
     if outage is None:
         return "", ""
     start, end = _clock(outage.started_at), _clock(outage.ended_at)
     span = start if start == end else f"{start}-{end}"
     ago = human_duration(now - outage.ended_at)
-    return f" last outage {span} ({human_duration(outage.seconds)}), recovered {ago} ago ", "dim"
+    return f" last outage {span} UTC ({human_duration(outage.seconds)}), recovered {ago} ago ", "dim"
 
 
 def render_header(info: HeaderInfo, now: float) -> Text:
