@@ -222,7 +222,7 @@ def test_the_header_says_since_when_it_fails_then_the_last_outage_and_its_length
     assert " last outage 14:02-14:04 UTC (2m10s), recovered 94s ago " in text.plain
     styles = style_at(text, text.plain.index("last outage"))
     assert "dim" in styles and "red" not in styles
-    assert "first failure" not in text.plain, "the first failure stays in the journal, not in the header"
+    assert "first failure" not in text.plain, "the outage now, or the last one: not the session's first failure"
     short = render_header(HeaderInfo(**{**over.__dict__, "last_outage": Outage(start, start + 20)}), start + 30)
     assert " last outage 14:02 UTC (20s), recovered 10s ago " in short.plain
 
