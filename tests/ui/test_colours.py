@@ -80,13 +80,14 @@ async def test_a_stale_pane_has_its_own_colour_and_says_stale(
         pods, nodes = app.screen.query_one(PodsPane), app.screen.query_one(NodesPane)
         await until(pilot, lambda: pods.table.row_count > 0 and nodes.table.row_count > 0, "pods and nodes")
         accent = theme_colour(app, "accent")
-        assert border_colour(pods) == accent and pods.styles.border_top[0] == "round", "fresh and focused"
+        await until(pilot, lambda: pods.has_class("-active") and border_colour(pods) == accent, "pods focused")
+        assert pods.styles.border_top[0] == "round", "fresh and focused"
         assert border_colour(nodes) != accent, "fresh and not focused: not orange"
         proxy.go_away()
         await until(pilot, lambda: pods.has_class("-stale") and nodes.has_class("-stale"), "both panes stale")
         await pilot.press("3")
         assert nodes.has_class("-active") and not pods.has_class("-active")
-        await pilot.pause()
+        await until(pilot, lambda: border_colour(nodes) == accent, "the focus colour on the nodes pane")
         assert border_colour(nodes) == accent, "the focused pane keeps the focus colour while stale"
         assert nodes.styles.border_top[0] == "dashed", "and the dashes say stale"
         stale_colour = border_colour(pods)
