@@ -273,7 +273,7 @@ async def test_readonly_f_says_why_and_sends_nothing(
     app = app_factory(sim, cli={"readonly": True})
     before = len(sim.request_log)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "f: set-resources" in pane_text(app), "the diagnosis and its fix")
+        await until(pilot, lambda: "fix (not here: read-only): set-resources" in pane_text(app), "the diagnosis")
         await pilot.press("f")
         assert isinstance(app.screen, MainScreen), "no dialog"
         notices = [n.message for n in app._notifications]

@@ -285,23 +285,24 @@ async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
         assert "✖ api /health 503" in chips and "✖ api /ready 503" in chips
         assert "● 3 ok" in chips and "triton live" not in chips, "the green probes are counted when all do not fit"
         assert errors.strip().startswith("api /health: HTTP 503")
-        # the pane's three lines: the diagnosis, its fix, one line of its evidence
+        # the pane's five lines: the diagnosis, its fix (named without a key: read-only), three lines of evidence
         diagnosis = await until(
             pilot,
             lambda: (
                 (lines := [line.strip("│ ") for line in drawn(app.screen.query_one(RunbookPane))[1:-1]])
                 and lines[0].startswith("▶ ")
-                and lines[1].startswith("f: set-resources ")
+                and lines[1].startswith("fix (not here: read-only): set-resources ")
                 and lines
             ),
             "the diagnosis drawn first",
         )
-        assert len(diagnosis) == 3 and all(line.endswith("…") for line in diagnosis), "cut, not wrapped"
+        assert len(diagnosis) == 5 and all(line.endswith("…") for line in diagnosis[:2]), "cut, not wrapped"
         # the triage runs on its own thread: the probes' checks follow the strip within a refresh or two
         checks = await until(
             pilot,
             lambda: (
-                (lines := text_of(app, RunbookPane).split("\n")[3:])
+                (lines := text_of(app, RunbookPane).split("\n"))
+                and (lines := lines[next((i for i, line in enumerate(lines) if line.startswith("✖")), 0) :])
                 and lines[0].startswith("✖ nimify-api /health: ")
                 and lines
             ),
@@ -309,6 +310,8 @@ async def test_a_small_terminal_cuts_the_status_lines_rather_than_wrap_them(
         )
         assert checks[1].startswith("   → ")
         assert checks[2].startswith("✖ nimify-api /ready: ")
+        hints = [line for line in checks if line.startswith("   → ")]
+        assert hints and not [line for line in hints if re.search(r"\((m|u|s|r|x|e|c|L|U)\)", line)], "no unusable key"
     async with app_factory(crashloop_sim).run_test(size=(160, 45)) as pilot:
         wide = pilot.app.screen.query_one(HealthStrip)
         await until(pilot, lambda: "prometheus" in "".join(drawn(wide)), "every probe named")

@@ -42,10 +42,12 @@ def test_the_top_cause_its_fix_its_evidence_as_the_room_allows_then_the_others()
         "▶ nimify-worker takes the cpu",
         "  f: scale nimify-system/deployment/nimify-worker replicas=1",
         "  e1",
-    ], "a short pane keeps the cause and the fix first"
+        "▷ a GPU failed",
+    ], "less evidence, the cause and the fix first; the other causes follow (the pane scrolls to them)"
     assert plain([top, other], 2) == [
         "▶ nimify-worker takes the cpu",
         "  f: scale nimify-system/deployment/nimify-worker replicas=1",
+        "▷ a GPU failed",
     ]
 
 

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from nimify_tui.actions.registry import MODEL_NAMESPACE, REMEDY_BY_ID
+from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.live.keys import PODS, PROBES, PVCS, TLS_CERTIFICATES
 from nimify_tui.ui.navigation import owning_deployment
@@ -47,6 +48,20 @@ NARROW_WIDTH = 120
 NARROW_HEIGHT = 32
 PANE_ORDER = ("pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-pane")
 FIX_KEY = "f"  # the top diagnosis's fix; rebound by the id "fix"
+# the footer shows the focused pane's keys first: its actions, and the remedies acting on what its rows are
+PANE_KEYS: dict[str, frozenset[str]] = {
+    "runbook-pane": frozenset({"fix", "zoom"}),
+    "pods-pane": frozenset({"fix", "logs", "previous_logs", "describe", "yaml", "filter", "faulty_only"}),
+    "events-pane": frozenset({"describe", "yaml", "logs", "warnings_only"}),
+    "nodes-pane": frozenset({"describe", "yaml"}),
+    "models-pane": frozenset({"describe", "yaml"}),
+    "latency-pane": frozenset({"zoom"}),
+}
+PANE_REMEDY_TARGETS: dict[str, frozenset[str]] = {
+    "pods-pane": frozenset({"deployment", "pod", "pvc"}),
+    "nodes-pane": frozenset({"node"}),
+    "models-pane": frozenset({"model"}),
+}
 
 
 class MainScreen(Screen[None]):
@@ -69,6 +84,7 @@ class MainScreen(Screen[None]):
         Binding("3", "pane(2)", "Nodes", show=False),
         Binding("4", "pane(3)", "Models", show=False),
         Binding("5", "pane(4)", "Latency", show=False),
+        Binding("0", "runbook", "Runbook", show=False, id="runbook"),
         Binding("z", "zoom", "Zoom", id="zoom"),
         *remedy_bindings(),
         Binding("escape", "back", "Back", show=False),
@@ -155,7 +171,8 @@ class MainScreen(Screen[None]):
                 pane.refresh_from(store, now, force=force)
             probes = store.value(PROBES)
             self.query_one(HealthStrip).show(probes if probes is not None else ())
-            self.query_one(RunbookPane).show(self.nimify.findings, self.nimify.diagnoses, self.fix_key())
+            runbook = self.query_one(RunbookPane)
+            runbook.show(self.nimify.findings, self.nimify.diagnoses, self.fix_key(), self.unusable_keys())
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
         except NoMatches:  # a timer fired while the screen is being taken down
             return
@@ -168,6 +185,7 @@ class MainScreen(Screen[None]):
             self.show_only(self.active_pane)
         elif was_narrow:
             self.show_only(None)
+        self.query_one(RunbookPane).refit()
 
     def show_only(self, pane_id: str | None) -> None:
         """One pane fills the body (narrow terminals, zoom); None shows them all again."""
@@ -183,6 +201,9 @@ class MainScreen(Screen[None]):
         focused = self.focused_pane()
         if focused is not None:
             self._mark_active(focused)
+        elif isinstance(self.focused, RunbookPane):
+            for pane in self.query(Pane):
+                pane.remove_class("-active")
 
     def _mark_active(self, active: Pane) -> None:
         for pane in self.query(Pane):
@@ -305,14 +326,31 @@ class MainScreen(Screen[None]):
         tables = pane.query(RecordTable)
         self.set_focus(tables.first() if tables else pane)  # now: Widget.focus() would wait for a later message
 
+    def action_runbook(self) -> None:
+        """Focus the runbook pane (0): its lines scroll with the arrows."""
+        runbook = self.query_one(RunbookPane)
+        for pane in self.query(Pane):
+            pane.remove_class("-active")
+        if self.has_class("-zoomed"):
+            self.action_zoom()
+        self.set_focus(runbook)
+
     def action_zoom(self) -> None:
-        if self.has_class("-narrow"):
-            return  # one pane at a time already; 1-5 pick it
-        if self.zoomed is not None:
-            self.show_only(None)
+        """The focused pane alone below the header (the health strip, the runbook pane and the other panes
+        hidden); the runbook pane when it has the focus; again: back."""
+        runbook = self.query_one(RunbookPane)
+        if self.has_class("-zoomed"):
+            self.remove_class("-zoomed", "-zoom-runbook")
+            self.show_only(self.active_pane if self.has_class("-narrow") else None)
+            runbook.refit()
+            return
+        if isinstance(self.focused, RunbookPane):
+            self.add_class("-zoomed", "-zoom-runbook")
+            runbook.refit()
             return
         pane = self.focused_pane() or self.query_one(f"#{self.active_pane}", Pane)
         self.active_pane = pane.id or self.active_pane
+        self.add_class("-zoomed")
         self.show_only(self.active_pane)
 
     def action_back(self) -> None:
@@ -325,25 +363,57 @@ class MainScreen(Screen[None]):
             pods.filter_text = ""
             pods.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
             return
-        if self.zoomed is not None and not self.has_class("-narrow"):
-            self.show_only(None)
+        if self.has_class("-zoomed"):
+            self.action_zoom()
 
     # --- remediation: the runbook's fixes, each through the guarded modal ---------------------------------
     def fix_key(self) -> str:
         """The key of the top diagnosis's fix in the keymap in effect (its first, when it has several)."""
         return key_label(self.nimify.settings.keymap.keys.get("fix", FIX_KEY).split(",")[0])
 
+    def remedy_key(self, remedy: str) -> str:
+        """The remedy's key in the keymap in effect (its first, when it has several)."""
+        return key_label(self.nimify.settings.keymap.keys.get(remedy, REMEDY_BY_ID[remedy].key).split(",")[0])
+
+    def unusable_keys(self) -> frozenset[str]:
+        """The keys of the remedies the session may use nowhere, and the fix's key in a read-only session: the
+        hints do not name them."""
+        refused = {self.remedy_key(r.id) for r in REMEDY_BY_ID.values() if self.nimify.remedy_refused_everywhere(r.id)}
+        if self.nimify.remedy_refusal("", self.nimify.settings.namespace) == READ_ONLY_REASON:
+            refused.add(self.fix_key())
+        return frozenset(refused)
+
     def action_fix(self) -> None:
         offer_fix(self.nimify, self.nimify.diagnoses)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A remedy's key is shown disabled (dimmed) when the session may not use it in any watched namespace;
-        refused only where the selected object is, its key says why when pressed."""
-        if action == "remedy" and parameters:
-            return None if self.nimify.remedy_refused_everywhere(str(parameters[0])) else True
-        return True
+    def footer_rank(self, action: str) -> int | None:
+        """The focused pane's keys first in the footer (0), the others after (1); none while the prompt is open
+        (what is typed goes to it)."""
+        if self.prompt_mode:
+            return None
+        remedy = REMEDY_BY_ID.get(action.removeprefix("remedy('").removesuffix("')"))
+        focused = self.focused_pane()
+        pane = "runbook-pane" if isinstance(self.focused, RunbookPane) else (focused.id if focused else "")
+        first = PANE_KEYS.get(pane or "", frozenset())
+        targets = PANE_REMEDY_TARGETS.get(pane or "", frozenset())
+        return 0 if action in first or (remedy is not None and remedy.target in targets) else 1
+
+    def footer_dimmed(self, action: str) -> bool:
+        """A remedy's key is shown dimmed when the session may not use it in any watched namespace; pressed, it
+        says why."""
+        remedy = action.removeprefix("remedy('").removesuffix("')")
+        return remedy in REMEDY_BY_ID and self.nimify.remedy_refused_everywhere(remedy)
 
     def action_remedy(self, remedy: str) -> None:
+        if self.nimify.remedy_refused_everywhere(remedy):
+            namespace = self.nimify.settings.namespace
+            why = self.nimify.remedy_refusal(remedy, namespace) or "not allowed in any watched namespace"
+            title = REMEDY_BY_ID[remedy].title
+            self.notify(f"{self.remedy_key(remedy)} ({title}): not available: {why}", severity="warning", markup=False)
+            return
+        self._remedy_on_selection(remedy)
+
+    def _remedy_on_selection(self, remedy: str) -> None:
         target = REMEDY_BY_ID[remedy].target
         if target == "deployment":
             selected = self.selected_pod_record()

@@ -8,6 +8,7 @@ them repaints a single line. Keys the session may not use are dimmed; a click on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -70,17 +71,25 @@ class KeyFooter(Widget, can_focus=False):
             self.refresh()
 
     def shown_keys(self) -> tuple[FooterKey, ...]:
-        """The keys to show, one per action, in the order the screen gives them."""
-        keys: list[FooterKey] = []
+        """The keys to show, one per action: those the screen ranks first (the focused pane's) first, then in the
+        order the screen gives them; the screen may leave some out (rank None) and dim others."""
+        screen = self.screen
+        rank: Callable[[str], int | None] = getattr(screen, "footer_rank", lambda action: 0)
+        dimmed: Callable[[str], bool] = getattr(screen, "footer_dimmed", lambda action: False)
+        keys: list[tuple[int, FooterKey]] = []
         seen: set[str] = set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
             if binding.action in seen or not (binding.show or binding.key == self._palette_key()):
                 continue
             seen.add(binding.action)
             pinned = binding.id == "help" or binding.key in ("question_mark", self._palette_key())
+            order = 0 if pinned else rank(binding.action)
+            if order is None:
+                continue
             display = self.app.get_key_display(binding)
-            keys.append(FooterKey(binding.key, display, binding.description, enabled, pinned))
-        return tuple(keys)
+            usable = enabled and not dimmed(binding.action)
+            keys.append((order, FooterKey(binding.key, display, binding.description, usable, pinned)))
+        return tuple(key for _order, key in sorted(keys, key=lambda item: item[0]))
 
     def _palette_key(self) -> str | None:
         return self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
@@ -123,8 +132,5 @@ class KeyFooter(Widget, can_focus=False):
         for start, end, item in self._spans:
             if start <= event.x < end:
                 event.stop()
-                if item.enabled:
-                    self.app.simulate_key(item.key)
-                else:
-                    self.app.bell()
+                self.app.simulate_key(item.key)  # a dimmed key says why it cannot be used
                 return
