@@ -46,17 +46,26 @@ class ActionScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ActionScreen { align: center middle; }
     ActionScreen > Vertical {
-        width: 90%; max-width: 120; height: 90%; border: thick $warning; background: $panel; padding: 0 1;
+        width: 90%; max-width: 120; height: auto; max-height: 90%; border: thick $warning; background: $panel;
+        padding: 0 1;
     }
     ActionScreen #action-title { text-style: bold; }
     ActionScreen #action-permission { color: $text-muted; }
-    ActionScreen #action-params { height: auto; max-height: 40%; }
+    ActionScreen #action-params { height: auto; max-height: 16; }
     ActionScreen #action-params Input { margin-bottom: 0; }
     ActionScreen #action-params TextArea { height: 12; }
-    ActionScreen #action-diff { height: 1fr; border: round $primary; }
+    ActionScreen #action-diff { height: auto; max-height: 20; border: round $primary; }
+    ActionScreen #action-diff.-empty { display: none; }
     ActionScreen #action-typed { display: none; }
     ActionScreen #action-typed.-shown { display: block; }
     ActionScreen #action-status { height: auto; max-height: 6; }
+    /* following a rollout: one status line at the bottom, the panes visible above it */
+    ActionScreen.-following { align: center bottom; background: $background 0%; }
+    ActionScreen.-following > Vertical { width: 100%; max-width: 100%; height: 3; border: tall $warning; }
+    ActionScreen.-following #action-title, ActionScreen.-following #action-permission,
+    ActionScreen.-following #action-params, ActionScreen.-following #action-diff,
+    ActionScreen.-following #action-typed { display: none; }
+    ActionScreen.-following #action-status { max-height: 1; }
     """
 
     def __init__(self, title: str, planner: Planner, *, dry_run_at_open: bool = False) -> None:
@@ -83,7 +92,7 @@ class ActionScreen(ModalScreen[None]):
             yield Label(Text(self.title_text), id="action-title")
             yield Label("checking permission…", id="action-permission")
             yield VerticalScroll(id="action-params")
-            with VerticalScroll(id="action-diff", can_focus=True):
+            with VerticalScroll(id="action-diff", classes="-empty", can_focus=True):
                 yield Static("", id="action-diff-text")
             yield Input(placeholder="type the name to confirm", id="action-typed")
             yield Static("", id="action-status")
@@ -110,7 +119,7 @@ class ActionScreen(ModalScreen[None]):
             self._status("Nothing was sent. esc closes.", "error")
             self.state = "refused"
             return
-        permission.update(Text(f"✔ allowed · {action.summary()}", style="green"))
+        self._show_summary(action.summary())
         params = self.query_one("#action-params", VerticalScroll)
         for parameter in action.parameters():
             label = parameter.label + (f" (now: {parameter.current})" if parameter.current else "")
@@ -136,11 +145,34 @@ class ActionScreen(ModalScreen[None]):
         self.call_after_refresh(self._focus_first_parameter)
 
     def _focus_first_parameter(self) -> None:
-        fields = self.query("#action-params Input, #action-params TextArea")
-        if fields:
-            fields.first().focus()
-        else:
+        """The value that matters: the first field that is not a pick among fixed choices (the container), the
+        cursor at the end of its value."""
+        if not self._fields:
             self.query_one("#action-diff").focus()
+            return
+        assert self.action_plan is not None
+        choices = {parameter.name for parameter in self.action_plan.parameters() if parameter.choices}
+        field = next((f for name, f in self._fields if name not in choices), self._fields[0][1])
+        field.focus()
+        if isinstance(field, Input):
+            field.cursor_position = len(field.value)
+
+    def _show_summary(self, summary: str, problem: str = "") -> None:
+        line = Text(f"✔ allowed · {summary}", style="green")
+        if problem:
+            line.append(f"  ({problem})", style="yellow")
+        self.query_one("#action-permission", Label).update(line)
+
+    @on(Input.Changed, "#action-params Input")
+    @on(TextArea.Changed, "#action-params TextArea")
+    def _edited(self) -> None:
+        """The summary follows the values as they are typed (``expand … from 100Gi to 150Gi``)."""
+        if self.action_plan is None or self.state != "editing":
+            return
+        try:
+            self._show_summary(self.action_plan.with_values(self._values()).summary())
+        except ActionError as exc:
+            self._show_summary(self.action_plan.summary(), str(exc))
 
     def _values(self) -> dict[str, str]:
         return {name: field.text if isinstance(field, TextArea) else field.value for name, field in self._fields}
@@ -170,11 +202,13 @@ class ActionScreen(ModalScreen[None]):
     def _prepared(self, prepared: Prepared) -> None:
         self.prepared = prepared
         self.state = "confirming"
+        self._show_summary(prepared.action.summary())
         preview = prepared.preview
         diff = preview.text or "(no change)"
         if preview.yaml_diff:
             diff += "\n\n" + preview.yaml_diff
         self.query_one("#action-diff-text", Static).update(Text(literal_block(diff)))
+        self.query_one("#action-diff").remove_class("-empty")
         typed = self.query_one("#action-typed", Input)
         if prepared.confirmation.typed_name:
             typed.add_class("-shown")
@@ -219,6 +253,7 @@ class ActionScreen(ModalScreen[None]):
     def _follow(self, outcome: Outcome) -> None:
         if outcome.follow is None:
             return
+        self.app.call_from_thread(self.add_class, "-following")
         try:
             for progress in outcome.follow(stop=self._stop_follow, timeout_s=600.0, poll_s=1.0):
                 style = "error" if progress.failed else ("success" if progress.done else "info")
@@ -268,6 +303,8 @@ class ActionScreen(ModalScreen[None]):
 
     def _status(self, message: str, style: str) -> None:
         colors = {"error": "bold red", "warning": "bold yellow", "success": "bold green", "info": ""}
+        if self.has_class("-following"):
+            message += "  · esc closes (the rollout goes on)"
         self.query_one("#action-status", Static).update(Text(literal(message), style=colors.get(style, "")))
 
 
