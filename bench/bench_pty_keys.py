@@ -243,58 +243,52 @@ def app_on_pty(
 
 
 # --- what a key's effect looks like on the parsed screen ----------------------------------------------------------
+# Positions are found again at each check: the panes move when the runbook pane above them grows or shrinks.
+TOP_LEFT_CORNERS = "╭┌┏╔╒╓"
+SIDES = "│┃╏║┆┇┊┋"
+
+
 def is_box(char: str) -> bool:
     return "\u2500" <= char <= "\u257f"  # box drawing: the panes' borders, round, dashed or heavy
 
 
-@dataclass
-class Layout:
-    """Where the pods table is, and how its focused cursor row and an active pane's border look."""
-
-    header_y: int  # the pods table's header line
-    name_x: int  # the first column's text
-    bottom_y: int  # the pods pane's bottom border
-    cursor_look: tuple[str, bool]  # (background, reverse video) of the focused cursor's row
-    active_fg: str  # the colour of the active pane's border
-
-    def cursor_line(self, term: Terminal) -> int | None:
-        """The screen line of the pods table's focused cursor (None: not shown, or not focused)."""
-        for y in range(self.header_y + 1, self.bottom_y):
-            cell = term.cell(self.name_x, y)
-            if (cell.bg, cell.reverse) == self.cursor_look and cell.data.strip():
-                return y
-        return None
-
-
 def pane_corner(term: Terminal, title: str) -> tuple[int, int] | None:
-    """Where the top-left corner of the pane titled ``title`` is drawn (None: the pane is not shown)."""
+    """Where the top-left corner of the pane whose border title holds ``title`` is (None: the pane is not shown)."""
     for y, line in enumerate(term.lines()):
-        x = line.find(f" {title}")
+        x = line.find(title)
         while x != -1:
-            if x >= 2 and is_box(line[x - 1]) and is_box(line[x - 2]):
-                return x - 2, y
-            x = line.find(f" {title}", x + 1)
+            left = x - 1
+            while left >= 0 and line[left] not in TOP_LEFT_CORNERS and line[left] not in SIDES:
+                left -= 1
+            if left >= 0 and line[left] in TOP_LEFT_CORNERS and left + 1 < len(line) and is_box(line[left + 1]):
+                return left, y
+            x = line.find(title, x + 1)
     return None
 
 
-def find_layout(term: Terminal) -> Layout | None:
-    """The layout once the pods table has rows and its first row shows the focused cursor."""
+@dataclass(frozen=True)
+class PodsTable:
+    """Where the pods table is on screen."""
+
+    header_y: int  # its header line (NAME READY ...)
+    name_x: int  # where the first column's text starts
+    bottom_y: int  # the pane's bottom border
+
+
+def pods_table(term: Terminal) -> PodsTable | None:
     corner = pane_corner(term, PANE_TITLES["1"])
     if corner is None:
         return None
+    x0, top = corner
     lines = term.lines()
-    for y in range(corner[1] + 1, len(lines) - 2):
-        x = lines[y].find("NAME ")
-        if x == -1 or "READY" not in lines[y]:
-            continue
-        first, second = term.cell(x, y + 1), term.cell(x, y + 2)
-        if not first.data.strip() or (first.bg, first.reverse) == (second.bg, second.reverse):
-            return None  # no rows yet, or the cursor is not drawn yet
-        bottom = next((b for b in range(y + 1, len(lines)) if _border_row(term, corner[0], b)), None)
-        if bottom is None:
-            return None
-        return Layout(y, x, bottom, (first.bg, first.reverse), term.cell(*corner).fg)
-    return None
+    bottom = next((y for y in range(top + 1, len(lines)) if _border_row(term, x0, y)), None)
+    if bottom is None or bottom < top + 3:
+        return None
+    header = lines[top + 1]
+    name_x = header.find("NAME ", x0)
+    if name_x == -1:
+        return None
+    return PodsTable(top + 1, name_x, bottom)
 
 
 def _border_row(term: Terminal, x: int, y: int) -> bool:
@@ -302,18 +296,73 @@ def _border_row(term: Terminal, x: int, y: int) -> bool:
     return all(is_box(term.cell(x + dx, y).data) for dx in range(3))
 
 
-def pane_marked(term: Terminal, layout: Layout, title: str) -> bool:
-    """Whether the pane titled ``title`` is shown with the active pane's border."""
-    corner = pane_corner(term, title)
-    return corner is not None and term.cell(*corner).fg == layout.active_fg
+@dataclass(frozen=True)
+class Looks:
+    """How the focused cursor's row and the active pane's border are drawn, learnt from the screen at the start
+    (the pods table has the focus, its cursor on the first row)."""
+
+    cursor: tuple[str, bool]  # (background, reverse video) of the cursor's row
+    active_fg: str  # the colour of the active pane's border
+
+    def cursor_row(self, term: Terminal) -> int | None:
+        """The row index of the pods table's focused cursor among the lines shown (None: not shown)."""
+        table = pods_table(term)
+        if table is None:
+            return None
+        for y in range(table.header_y + 1, table.bottom_y):
+            cell = term.cell(table.name_x, y)
+            if (cell.bg, cell.reverse) == self.cursor and cell.data.strip():
+                return y - table.header_y - 1
+        return None
+
+    def rows_shown(self, term: Terminal) -> int:
+        table = pods_table(term)
+        if table is None:
+            return 0
+        return sum(1 for y in range(table.header_y + 1, table.bottom_y) if term.cell(table.name_x, y).data.strip())
+
+    def pane_marked(self, term: Terminal, title: str) -> bool:
+        """Whether the pane titled ``title`` is shown with the active pane's border."""
+        corner = pane_corner(term, title)
+        return corner is not None and term.cell(*corner).fg == self.active_fg
 
 
-def pane_effect(term: Terminal, layout: Layout, new: str, old: str) -> Callable[[], bool] | None:
+def learn_looks(term: Terminal) -> Looks | None:
+    """The looks, once the pods table has rows and its first row looks unlike the second."""
+    table = pods_table(term)
+    corner = pane_corner(term, PANE_TITLES["1"])
+    if table is None or corner is None or table.header_y + 2 >= table.bottom_y:
+        return None
+    first, second = term.cell(table.name_x, table.header_y + 1), term.cell(table.name_x, table.header_y + 2)
+    if not first.data.strip() or (first.bg, first.reverse) == (second.bg, second.reverse):
+        return None  # no rows yet, or the cursor is not drawn yet
+    return Looks((first.bg, first.reverse), term.cell(*corner).fg)
+
+
+def settled_looks(term: Terminal, quiet_s: float, timeout_s: float) -> Looks | None:
+    """The looks once they have stayed the same for ``quiet_s``: the first frames with rows come before the focus
+    (the cursor drawn blurred) and the focus before the active pane's border."""
+    last: list[tuple[Looks | None, float]] = [(None, 0.0)]
+
+    def quiet() -> bool:
+        looks, now = learn_looks(term), time.perf_counter()
+        if looks != last[0][0]:
+            last[0] = (looks, now)
+        return looks is not None and now - last[0][1] >= quiet_s
+
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline and not term.closed:
+        if term.pump(quiet, min(0.1, deadline - time.perf_counter())) is not None or quiet():
+            return last[0][0]
+    return None
+
+
+def pane_effect(term: Terminal, looks: Looks, new: str, old: str) -> Callable[[], bool] | None:
     """The condition that shows pane ``new`` active after ``old``; None when it holds already (not measurable)."""
     new_title, old_title = PANE_TITLES[new], PANE_TITLES[old]
 
     def done() -> bool:
-        return pane_marked(term, layout, new_title) and not pane_marked(term, layout, old_title)
+        return looks.pane_marked(term, new_title) and not looks.pane_marked(term, old_title)
 
     return None if done() else done
 
@@ -341,8 +390,8 @@ class RunFigures:
     sync: bool
 
 
-def cursor_on(layout: Layout, term: Terminal, line: int) -> bool:
-    return layout.cursor_line(term) == line
+def cursor_on(looks: Looks, term: Terminal, row: int) -> bool:
+    return looks.cursor_row(term) == row
 
 
 def press(term: Terminal, key: str, effect: Callable[[], bool], figures: KeyFigures) -> bool:
@@ -374,18 +423,12 @@ def run_once(
     rng = random.Random(15)
     with app_on_pty(scenario, *size, truecolor=truecolor, answer_sync=answer_sync, profile=profile) as app:
         term = app.terminal
-        layout: list[Layout] = []
-
-        def ready() -> bool:
-            found = find_layout(term)
-            if found is not None:
-                layout.append(found)
-            return found is not None
-
-        if term.pump(ready, 30.0) is None:
+        if term.pump(lambda: learn_looks(term) is not None, 30.0) is None:
             raise SystemExit(f"{scenario} {size}: the pods table never showed:\n" + "\n".join(term.lines()))
-        lay = layout[-1]
         term.pump(None, warmup_s)  # the second wave of sources starts; the churn is under way
+        looks = settled_looks(term, 1.0, 10.0)
+        if looks is None:
+            raise SystemExit(f"{scenario} {size}: no cursor on the pods table:\n" + "\n".join(term.lines()))
         idle_bytes, idle_frames, idle_start = term.bytes_read, term.frames, time.perf_counter()
         term.pump(None, 2.0)
         idle_s = time.perf_counter() - idle_start
@@ -398,15 +441,15 @@ def run_once(
 
         for _ in range(rounds):
             for key in ROW_KEYS:
-                line = lay.cursor_line(term)
-                if line is None:
+                row = looks.cursor_row(term)
+                if row is None:
                     keys[key].skipped += 1
                     continue
-                target = line + 1 if key in ("j", "down") else line - 1
-                if target <= lay.header_y or target >= lay.bottom_y:
+                target = row + 1 if key in ("j", "down") else row - 1
+                if not 0 <= target < looks.rows_shown(term):
                     keys[key].skipped += 1
                     continue
-                press(term, key, partial(cursor_on, lay, term, target), keys[key])
+                press(term, key, partial(cursor_on, looks, term, target), keys[key])
                 gap()
             if press(term, "?", lambda: term.find(HELP_TITLE) is not None, keys["?"]):
                 gap()
@@ -417,7 +460,7 @@ def run_once(
                 term.pump(lambda: term.find(HELP_TITLE) is None, KEY_TIMEOUT_S)
             gap()
             for old, new in (("1", "2"), ("2", "3"), ("3", "4"), ("4", "5"), ("5", "1")):
-                effect = pane_effect(term, lay, new, old)
+                effect = pane_effect(term, looks, new, old)
                 if effect is None:
                     keys[new].skipped += 1
                     os.write(term.master, KEY_BYTES[new])  # the app must still move on to the next pane

@@ -42,23 +42,23 @@ def test_keys_through_a_pty_show_their_effect_on_the_parsed_screen() -> None:
                 screen = "\n".join(term.lines())
                 raise AssertionError(f"still waiting for {what} after {WAIT_S:g}s; the screen:\n{screen}")
 
-        wait(lambda: bench.find_layout(term), "the pods table with its cursor on the first row")
-        layout = bench.find_layout(term)
+        looks = bench.settled_looks(term, 1.0, WAIT_S)
+        assert looks is not None, "the pods table with its cursor on the first row:\n" + "\n".join(term.lines())
         assert term.sync, "the app asked for synchronized output and frames are marked"
         assert len(term.lines()) == 24 and len(term.lines()[0]) == 80
-        assert layout.cursor_line(term) == layout.header_y + 1
+        assert looks.cursor_row(term) == 0
 
-        term.pump(None, 0.2)
         frames = term.frames
         os.write(term.master, b"j")
-        wait(lambda: layout.cursor_line(term) == layout.header_y + 2, "j to move the cursor down one line")
+        wait(lambda: looks.cursor_row(term) == 1, "j to move the cursor down one row")
         assert term.frames > frames
         os.write(term.master, b"k")
-        wait(lambda: layout.cursor_line(term) == layout.header_y + 1, "k to move it back up")
+        wait(lambda: looks.cursor_row(term) == 0, "k to move it back up")
 
-        assert term.find("╭─ Events") is None, "80x24 shows one pane at a time: the pods pane"
+        assert bench.pane_corner(term, "Events") is None, "80x24 shows one pane at a time: the pods pane"
         os.write(term.master, b"2")
-        wait(lambda: term.find("╭─ Events") is not None and term.find("╭─ Pods") is None, "2 to show events")
+        wait(lambda: looks.pane_marked(term, "Events"), "2 to show the events pane, marked active")
+        assert bench.pane_corner(term, "Pods") is None
 
         os.write(term.master, b"?")
         wait(lambda: term.find(bench.HELP_TITLE), "? to open the help")
