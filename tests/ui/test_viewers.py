@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.table import Table
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -26,7 +27,7 @@ from nimify_tui.ui.screens.quit_confirm import QuitConfirm
 from nimify_tui.ui.widgets.log_view import LOADING, LogView
 from nimify_tui.ui.widgets.record_table import RecordTable
 
-from .conftest import until
+from .conftest import drawn, until
 
 SMALL = (80, 24)
 
@@ -203,8 +204,23 @@ async def test_help_lists_the_text_views_keys_and_the_rule_of_slash(
         for static in app.screen.query(Static):
             console.print(static.content)
         shown = console.export_text()
-        assert "Describe, YAML and the other tabs" in shown
+        assert "Describe, YAML, other tabs" in shown
         keys = ("[  Prev tab", "]  Next tab", "R  Reload", "/  Search", "w  Wrap", "n  Next match", "q  Quit/back")
         for line in keys:
             assert re.search(r"\s+".join(map(re.escape, line.split())), shown), line
         assert "one that does not compile is matched literally" in shown
+
+
+async def test_the_help_headings_fit_one_line_at_80x24(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        for static in app.screen.query(Static):
+            table = static.content
+            if isinstance(table, Table) and table.title:
+                first = drawn(static)[0].strip()
+                assert first == str(table.title), f"the heading wraps: {first!r} of {table.title!r}"

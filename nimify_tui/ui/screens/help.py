@@ -43,7 +43,7 @@ def with_keymap(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> l
 
 def bindings_table(title: str, bindings: list[Binding]) -> Table:
     """Key, what it does, and the binding id the keymap rebinds it by."""
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False, expand=True)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     table.add_column(style="dim")
@@ -72,9 +72,9 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     text_keys = [b for b in of(LogLines) if b.action not in ("toggle_follow", "toggle_timestamps", "follow")]
     return [
         ("Everywhere", of(NimifyApp)),
-        ("Main screen (1-5 pick a pane; d, y, l act on the selected row of any pane)", of(MainScreen)),
+        ("Main screen (1-5 panes, 0 runbook; d y l on any row)", of(MainScreen)),
         ("Tables (pods, events, nodes, models)", of(RecordTable)),
-        ("Describe, YAML and the other tabs (home/g top, end/G end)", of(DetailScreen) + of(LogView) + text_keys),
+        ("Describe, YAML, other tabs (g top, G end)", of(DetailScreen) + of(LogView) + text_keys),
         ("Pod", of(PodScreen)),
         ("Deployment", of(DeploymentScreen)),
         ("nimify-config", of(ConfigMapScreen)),
