@@ -144,3 +144,21 @@ async def test_the_footer_puts_the_focused_panes_keys_first_and_hides_keys_while
         await until(pilot, lambda: all(key.pinned for key in footer.keys), "only help while typing")
         await pilot.press("escape")
         await until(pilot, lambda: len(footer.keys) > 3, "the keys back")
+
+
+async def test_at_80x24_the_checks_take_the_rows_the_table_leaves_empty(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(sim_factory(scenario="crashloop-oom"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        runbook = app.screen.query_one(RunbookPane)
+        await until(pilot, lambda: str(runbook.content).startswith("▶ ") and runbook.border_subtitle, "hidden lines")
+        pods = app.screen.query_one(PodsPane)
+        table = app.screen.query_one("#pods-table")
+
+        def settled() -> bool:
+            empty = pods.size.height - (table.row_count + 1)  # the rows under the last pod
+            return empty <= 1 and runbook.outer_size.height > 7
+
+        await until(pilot, settled, "the runbook pane grown into the table's empty rows")
+        assert drawn(runbook)[1].strip("│ ").startswith("▶ "), "the top diagnosis first"

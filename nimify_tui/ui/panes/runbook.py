@@ -123,6 +123,7 @@ class RunbookPane(QuietStatic, can_focus=True):
         self._offset = 0  # the first line shown
         self._held = 0  # the height reached during this outage: kept until it is over
         self._incident = False
+        self.spare_rows = 0  # rows the shown table does not need (narrow terminals): the pane may take them
 
     def room(self) -> int:
         """The lines the pane may show: its max-height less its border and padding."""
@@ -133,12 +134,13 @@ class RunbookPane(QuietStatic, can_focus=True):
 
     def _cap(self, incident: bool) -> int:
         """The most rows the pane takes: in a narrow terminal the top diagnosis (cause, fix, three lines of
-        evidence); in a wide one two fifths of the screen below the header."""
+        evidence) and the rows the table below leaves empty; in a wide one two fifths of the screen below the
+        header."""
         height = self.screen.size.height
         if self.screen.has_class("-zoom-runbook"):
             return height - 2  # all but the header and the footer
         if self.screen.has_class("-narrow"):
-            return NARROW_ROWS if incident else 3
+            return NARROW_ROWS + self.spare_rows if incident else 3
         return max(WIDE_MIN_ROWS, (height - 3) * 2 // 5)
 
     def _fit(self, needed: int, incident: bool) -> None:

@@ -31,6 +31,7 @@ from nimify_tui.ui.panes.latency import LatencyPane
 from nimify_tui.ui.panes.models import ModelsPane
 from nimify_tui.ui.panes.nodes import NodesPane
 from nimify_tui.ui.panes.pods import PodsPane
+from nimify_tui.ui.panes.runbook import NARROW_ROWS as NARROW_RUNBOOK_ROWS
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.remediation import offer, offer_fix, remedy_bindings
 from nimify_tui.ui.screens.help import key_label
@@ -172,10 +173,23 @@ class MainScreen(Screen[None]):
             probes = store.value(PROBES)
             self.query_one(HealthStrip).show(probes if probes is not None else ())
             runbook = self.query_one(RunbookPane)
+            runbook.spare_rows = self._spare_rows(runbook)
             runbook.show(self.nimify.findings, self.nimify.diagnoses, self.fix_key(), self.unusable_keys())
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
         except NoMatches:  # a timer fired while the screen is being taken down
             return
+
+    def _spare_rows(self, runbook: RunbookPane) -> int:
+        """In a narrow terminal, the rows the one table shown would leave empty below the runbook pane's share:
+        the checks take them before the table does."""
+        if not self.has_class("-narrow") or self.has_class("-zoomed"):
+            return 0
+        tables = self.query_one(f"#{self.active_pane}", Pane).query(RecordTable)
+        if not tables:
+            return 0
+        above = sum(self.query_one(f"#{part}").outer_size.height for part in ("header", "health")) + 1  # +footer
+        body = self.size.height - above - NARROW_RUNBOOK_ROWS
+        return max(0, body - (tables.first().row_count + 3))  # the table's rows, its header and border
 
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
