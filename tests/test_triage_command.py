@@ -42,7 +42,7 @@ DEFAULT_KEYS = {
     "rollout-restart": "r",
     "expand-pvc": "x",
     "load-model": "L",
-    "cordon": "c",
+    "cordon": "C",
 }
 HOSTILE = "[bold red]pwned[/] \x1b[2J\x1b]0;title\x07 \x1b[31mred"
 

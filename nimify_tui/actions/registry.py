@@ -171,7 +171,7 @@ REMEDIES: tuple[Remedy, ...] = (
     ),
     Remedy(
         "cordon",
-        "c",
+        "C",
         "Cordon node",
         "node",
         "Cordon node {name}",

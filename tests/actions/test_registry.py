@@ -28,6 +28,7 @@ def target_of(client: KubeClient, kind: TargetKind) -> tuple[str, str]:
         "configmap": (NS, "nimify-config"),
         "model": (TRITON_NAMESPACE, "nimify-model"),
         "node": ("", "cpu-node-1"),  # cluster-wide: no namespace
+        "secret": (NS, "nimify-tls"),  # the ingress's TLS secret
     }
     return names[kind]
 
@@ -49,7 +50,8 @@ def test_the_default_keys_are_the_documented_ones() -> None:
         "configmap": "e",
         "load": "L",
         "unload": "U",
-        "cordon": "c",
+        "cordon": "C",
+        "tls": "T",
     }
 
 

@@ -144,7 +144,7 @@ OUTAGES = (
         "PATCH",
         f"{APPS}/triton-system/deployments/triton-server/scale",
         lambda world: replicas(world, "triton-system", "triton-server") == 7,
-        left=("cordon node/gpu-node-2",),  # the GPU is still lost: the node is to be cordoned (c) and drained
+        left=("cordon node/gpu-node-2",),  # the GPU is still lost: the node is to be cordoned (C) and drained
     ),
     Outage(
         "latency-spike",

@@ -135,9 +135,9 @@ async def test_the_footer_puts_the_focused_panes_keys_first_and_hides_keys_while
     async with app.run_test(size=(160, 45)) as pilot:
         footer = app.screen.query_one(KeyFooter)
         await pilot.press("3")  # nodes
-        await until(pilot, lambda: footer.keys and footer.keys[0].key in ("d", "y", "c"), "the nodes' keys first")
+        await until(pilot, lambda: footer.keys and footer.keys[0].key in ("d", "y", "C"), "the nodes' keys first")
         first = [key.key for key in footer.keys[:3]]
-        assert set(first) == {"d", "y", "c"}, first
+        assert set(first) == {"d", "y", "C"}, first
         await pilot.press("4")  # models
         await until(pilot, lambda: {"L", "U"} <= {key.key for key in footer.keys[:4]}, "the models' keys first")
         await pilot.press("colon")
