@@ -2,9 +2,10 @@
 
 For each scenario the simulator is started and the app opened headless at ``--size``; once the panes show data
 (pods listed, the probes, Triton and metrics sources heard from, a few latency points scraped) the screen is
-saved as ``main-<scenario>.svg``. The crash-loop scenario also gives ``pod-describe.svg`` and
-``logs-previous.svg`` (its first faulty pod, reached with the keys an operator would press), and the healthy
-one ``main-80x24.svg``. The simulator's seed is fixed, so pod names and the layout repeat from run to run.
+saved as ``main-<scenario>.svg``, and again at the smallest supported terminal (80x24) as
+``main-<scenario>-80x24.svg``. The crash-loop scenario also gives ``pod-describe.svg`` and ``logs-previous.svg``
+(its first faulty pod, reached with the keys an operator would press). The simulator's seed is fixed, so pod
+names and the layout repeat from run to run.
 
 Usage: python scripts/make_screenshots.py [--out screenshots] [--scenario NAME ...] [--size 160x45]
 """
@@ -38,8 +39,7 @@ from nimify_tui.ui.widgets.log_view import LogView
 from nimify_tui.ui.widgets.record_table import RecordTable
 
 DRILL_SCENARIO = "crashloop-oom"  # its first faulty pod gives the describe and previous-logs shots
-SMALL_SCENARIO = "healthy"  # shown once more at the smallest supported terminal
-SMALL_SIZE = (80, 24)
+SMALL_SIZE = (80, 24)  # every scenario is shown once more at the smallest supported terminal
 NAMESPACE = "nimify-system"
 POLLED_SOURCES = ("probes", "triton", "metrics", "metrics-api")
 LATENCY_POINTS = 3  # the first scrape gives no API p95 (it needs a delta), so wait for a few
@@ -68,11 +68,12 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def plan_sessions(scenarios: list[str], size: tuple[int, int]) -> list[Session]:
-    """One session per scenario, plus the small terminal when the healthy scenario is among them."""
-    sessions = [Session(name, size, f"main-{name}.svg", name == DRILL_SCENARIO) for name in scenarios]
-    if SMALL_SCENARIO in scenarios:
-        small_name = f"main-{SMALL_SIZE[0]}x{SMALL_SIZE[1]}.svg"
-        sessions.append(Session(SMALL_SCENARIO, SMALL_SIZE, small_name))
+    """Two sessions per scenario: at ``size``, and at 80x24 (one, when ``size`` is 80x24)."""
+    sessions = []
+    for name in scenarios:
+        sessions.append(Session(name, size, f"main-{name}.svg", name == DRILL_SCENARIO))
+        if size != SMALL_SIZE:
+            sessions.append(Session(name, SMALL_SIZE, f"main-{name}-{SMALL_SIZE[0]}x{SMALL_SIZE[1]}.svg"))
     return sessions
 
 

@@ -49,7 +49,7 @@ def test_one_scenario_writes_its_main_screen(tmp_path: Path) -> None:
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == ["main-triton-down.svg"]
+    assert sorted(p.name for p in out.iterdir()) == ["main-triton-down-80x24.svg", "main-triton-down.svg"]
     shot = out / "main-triton-down.svg"
     assert shot.stat().st_size > 10_000
     text = svg_text(shot)
@@ -63,10 +63,11 @@ def test_sessions_follow_the_chosen_scenarios(script: ModuleType) -> None:
     sessions = script.plan_sessions(["healthy", "crashloop-oom"], (160, 45))
     assert [(s.scenario, s.size, s.main_name, s.drill_down) for s in sessions] == [
         ("healthy", (160, 45), "main-healthy.svg", False),
+        ("healthy", (80, 24), "main-healthy-80x24.svg", False),
         ("crashloop-oom", (160, 45), "main-crashloop-oom.svg", True),
-        ("healthy", (80, 24), "main-80x24.svg", False),
+        ("crashloop-oom", (80, 24), "main-crashloop-oom-80x24.svg", False),
     ]
-    assert [s.main_name for s in script.plan_sessions(["gpu-xid"], (120, 40))] == ["main-gpu-xid.svg"]
+    assert [s.main_name for s in script.plan_sessions(["gpu-xid"], (80, 24))] == ["main-gpu-xid.svg"]
 
 
 def test_sizes_are_parsed(script: ModuleType) -> None:
