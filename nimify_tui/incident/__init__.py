@@ -1,0 +1,1 @@
+"""The people side of an incident: severity, the outage clock, escalation, and status updates (no UI here)."""
