@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         ResourceQuotaRecord,
         ServiceRecord,
     )
-    from nimify_tui.metrics.alerts import AlertStatus
+    from nimify_tui.metrics.alert_states import RuleState
     from nimify_tui.metrics.api_latency import LatencyHistory
     from nimify_tui.probes import ProbeResult
     from nimify_tui.triton.poller import TritonView
@@ -91,7 +91,9 @@ GPUS: ValueKey[GpuView] = ValueKey("gpus")
 LATENCY: ValueKey[LatencyHistory] = ValueKey("latency")
 POD_USAGE: ValueKey[dict[tuple[str, str], Usage]] = ValueKey("podmetrics")  # metrics.k8s.io, by (namespace, pod)
 NODE_USAGE: ValueKey[dict[str, Usage]] = ValueKey("nodemetrics")  # metrics.k8s.io, by node
-ALERTS: ValueKey[tuple[AlertStatus, ...]] = ValueKey("alerts")
+# the runbook's three alert rules, in their order: each one's state (inactive, pending, firing), since when, its
+# value and its source (Prometheus' own rules when it has them loaded, else evaluated built in)
+ALERT_STATES: ValueKey[tuple[RuleState, ...]] = ValueKey("alert-states")
 # the previous log of each restarted container, scanned for known causes: by (namespace, pod, container)
 LOG_SIGNATURES: ValueKey[Mapping[tuple[str, str, str], LogSignature]] = ValueKey("log-signatures")
 # each claim's volume use from the kubelets' summaries: by (namespace, claim)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nimify_tui.live.keys import (
-    ALERTS,
+    ALERT_STATES,
     GPUS,
     INGRESSES,
     LATENCY,
@@ -287,18 +287,47 @@ async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequenc
     await poll_forever(store, "metrics-api", interval, poll)
 
 
-async def alerts_loop(store: Store, reach: InCluster, endpoints: Endpoints, interval: float) -> None:
-    """The runbook's three alert rules, evaluated with PromQL against the Prometheus given on the command line."""
-    from nimify_tui.metrics.alerts import evaluate_alerts
+async def alerts_loop(
+    store: Store, reach: InCluster, endpoints: Endpoints, interval: float, *, api_namespace: str, api_direct: bool
+) -> None:
+    """The runbook's three alert rules: as the cluster's Prometheus evaluates them when it has them loaded (read
+    through the service proxy, or at --prometheus-url), else built in from scrapes of each nimify-api pod, with
+    the rules' windows and ``for:`` holds. Both run at each poll, so that either can stand in for the other."""
+    from nimify_tui.endpoints import pod_proxy_url
+    from nimify_tui.metrics.builtin_alerts import BuiltinAlerts
     from nimify_tui.metrics.prom import PromClient
+    from nimify_tui.metrics.prom_alerts import read_prometheus_states
+    from nimify_tui.metrics.scrape import parse_metrics
+
+    builtin = BuiltinAlerts()
+    await pods_listed(store)
+
+    def api_targets() -> dict[str, str]:
+        if api_direct:
+            return {"nimify-api": endpoints.api_metrics.url("/metrics")}
+        pods = running_pods(store, api_namespace, ("nimify-api",))
+        return {p.name: pod_proxy_url(reach.server, p.namespace, p.name, 9090) + "/metrics" for p in pods}
 
     async with http_client(reach) as client:
         prom = PromClient(client, endpoints.prometheus.base_url)
 
-        async def poll() -> None:
-            store.put(ALERTS, tuple(await evaluate_alerts(prom)))
+        async def scrape(name: str, url: str) -> None:
+            try:
+                response = await client.get(url)
+                text = response.text if response.status_code == 200 else None
+                builtin.observe(name, parse_metrics(text, time.time()) if text is not None else None)
+            except Exception:  # a target that cannot be scraped is down, as Prometheus' up says
+                builtin.observe(name, None)
 
-        await poll_forever(store, "prometheus-alerts", interval, poll)
+        async def poll() -> None:
+            targets = api_targets()
+            await asyncio.gather(*(scrape(name, url) for name, url in targets.items()))
+            builtin.keep_targets(targets)
+            built_in = builtin.evaluate(time.time())
+            from_prometheus, _ = await read_prometheus_states(prom)
+            store.put(ALERT_STATES, tuple(from_prometheus.get(state.name, state) for state in built_in))
+
+        await poll_forever(store, "alerts", interval, poll)
 
 
 # --- evidence that costs a request: the previous logs of crashed containers, the kubelets' volume stats -----------

@@ -157,8 +157,16 @@ class Runtime:
             lambda: pvc_usage_loop(store, self.client, options.namespaces, options.pvc_usage_interval),
             lambda: tls_loop(store, self.client, options.tls_interval),
         ]
-        if endpoints.prometheus_given:
-            pollers.append(lambda: alerts_loop(store, reach, endpoints, max(options.scrape_interval, 10.0)))
+        pollers.append(
+            lambda: alerts_loop(
+                store,
+                reach,
+                endpoints,
+                max(options.scrape_interval, 10.0),
+                api_namespace=options.main_namespace,
+                api_direct=bool(options.nimify_api_url),
+            )
+        )
         return pollers
 
     def _may_post_through_proxy(self) -> bool:

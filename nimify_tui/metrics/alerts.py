@@ -1,52 +1,44 @@
-"""The runbook's three alert rules as data, evaluated through PromQL and written as a Prometheus rules file.
+"""The runbook's three alert rules as data, and the Prometheus rules file written from them.
 
-A rule is a PromQL query, a comparison with a threshold and a ``for`` duration, as in the runbook. The
-evaluator asks Prometheus for the query over the last ``for`` seconds (a range query) and decides per series,
-as Prometheus' rule manager would: breached now and at every step of the last ``for`` seconds is firing,
-breached now but not for that long is pending. The rate range (``[5m]`` in the runbook) is a parameter, so a
-test or a short incident can use a shorter one.
+A rule is a PromQL condition (``<query> <comparison> <threshold>``) that must hold for ``for_s`` seconds before
+the alert fires, as in the runbook. The rate range (``[5m]`` in the runbook) is a parameter, so that a test can
+load the same rules with a shorter one.
+
+The runbook's NimifyHighErrorRate is wrong as written: ``rate(x{status=~"5.."}) / rate(x)`` matches each 5xx
+series with itself (the same labels on both sides), so every ratio is 1 and the alert fires on a single 5xx. The
+rule here is the corrected ``sum(...) / sum(...)``; the runbook's text and the reason are kept beside it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
-import operator
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from string import Template
 
 import yaml
 
-from nimify_tui.metrics.prom import Matrix, PromClient, PromError, Series
-
 RUNBOOK_WINDOW = "5m"
 RULES_GROUP = "nimify-runbook"
-_STEPS = 10  # range-query steps across a rule's ``for``
 _DURATION = re.compile(r"(?:[0-9]+(?:ms|[smhdwy]))+")
-_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {"==": operator.eq, ">": operator.gt}
+_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
+    "==": lambda value, threshold: value == threshold,
+    ">": lambda value, threshold: value > threshold,
+}
 
 
-class AlertState(Enum):
-    FIRING = "firing"
-    PENDING = "pending"
-    OK = "ok"
-    UNKNOWN = "unknown"  # Prometheus could not answer, or has no series to judge
-
-
-_SEVERITY = {AlertState.FIRING: 2, AlertState.PENDING: 1, AlertState.OK: 0}
+def _with_window(query: str, window: str) -> str:
+    if not _DURATION.fullmatch(window):
+        raise ValueError(f"not a Prometheus duration: {window!r}")
+    return Template(query).substitute(window=window)
 
 
 @dataclass(frozen=True, slots=True)
 class AlertRule:
     """One alert rule: ``<query> <comparison> <threshold>`` held for ``for_s`` seconds.
 
-    ``query`` marks the rate range as ``$window``. ``no_data`` is the state when the query finds no series
-    (no 5xx responses at all is fine; no ``up`` series means nobody watches the api), and ``no_data_reason``
-    says what that means.
+    ``query`` marks the rate range as ``$window``. ``runbook_query`` is the runbook's own text when it differs
+    (``correction`` says why it was changed).
     """
 
     name: str
@@ -55,20 +47,24 @@ class AlertRule:
     threshold: str  # as the rule writes it
     for_s: float
     summary: str
-    no_data: AlertState
-    no_data_reason: str
+    runbook_query: str = ""
+    correction: str = ""
 
     def promql(self, window: str = RUNBOOK_WINDOW) -> str:
         """The query with ``window`` as its rate range."""
-        if not _DURATION.fullmatch(window):
-            raise ValueError(f"not a Prometheus duration: {window!r}")
-        return Template(self.query).substitute(window=window)
+        return _with_window(self.query, window)
 
     def expr(self, window: str = RUNBOOK_WINDOW) -> str:
         """The rule's full expression, as the rules file holds it."""
         return f"{self.promql(window)} {self.comparison} {self.threshold}"
 
+    def runbook_expr(self, window: str = RUNBOOK_WINDOW) -> str:
+        """The expression as the runbook writes it (the same as :meth:`expr` unless corrected)."""
+        query = _with_window(self.runbook_query, window) if self.runbook_query else self.promql(window)
+        return f"{query} {self.comparison} {self.threshold}"
+
     def breached(self, value: float) -> bool:
+        """Whether ``value`` meets the condition (NaN never does)."""
         return _COMPARISONS[self.comparison](value, float(self.threshold))
 
 
@@ -79,18 +75,19 @@ API_DOWN = AlertRule(
     threshold="0",
     for_s=30.0,
     summary="Prometheus cannot scrape a nimify-api target",
-    no_data=AlertState.UNKNOWN,
-    no_data_reason='no up{job="nimify-api"} series: Prometheus does not scrape nimify-api',
 )
 HIGH_ERROR_RATE = AlertRule(
     name="NimifyHighErrorRate",
-    query='rate(http_requests_total{status=~"5.."}[$window]) / rate(http_requests_total[$window])',
+    query='sum(rate(http_requests_total{status=~"5.."}[$window])) / sum(rate(http_requests_total[$window]))',
     comparison=">",
     threshold="0.01",
     for_s=120.0,
     summary="More than 1% of nimify-api requests fail with a 5xx status",
-    no_data=AlertState.OK,
-    no_data_reason="no 5xx responses counted",
+    runbook_query='rate(http_requests_total{status=~"5.."}[$window]) / rate(http_requests_total[$window])',
+    correction=(
+        "the runbook divides each 5xx series by itself (both sides have the same labels), "
+        "so its ratio is 1 and it fires on a single 5xx: the sums compare 5xx with all requests"
+    ),
 )
 HIGH_LATENCY = AlertRule(
     name="NimifyHighLatency",
@@ -99,22 +96,9 @@ HIGH_LATENCY = AlertRule(
     threshold="0.5",
     for_s=300.0,
     summary="nimify-api p95 request latency is above 0.5 s",
-    no_data=AlertState.UNKNOWN,
-    no_data_reason="no http_request_duration_seconds histogram",
 )
 RUNBOOK_RULES = (API_DOWN, HIGH_ERROR_RATE, HIGH_LATENCY)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertStatus:
-    """A rule's state now, with the value and labels of its worst series and how long it has been breached."""
-
-    rule: AlertRule
-    state: AlertState
-    value: float | None = None  # None when there is no series to judge
-    labels: Mapping[str, str] = field(default_factory=dict)
-    held_s: float = 0.0  # how long the condition has held, counted up to the rule's ``for``
-    detail: str = ""  # why the state is unknown, or what no data means
+RULES_BY_NAME = {rule.name: rule for rule in RUNBOOK_RULES}
 
 
 def duration_text(seconds: float) -> str:
@@ -130,70 +114,11 @@ def duration_text(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-def _series_status(rule: AlertRule, series: Series, end_ms: int, step_ms: int) -> AlertStatus | None:
-    """The series' state at ``end_ms``; None when it has no point there (absent now)."""
-    points = [(round(at * 1000), value) for at, value in series.points]
-    if not points or points[-1][0] != end_ms:
-        return None
-    value = points[-1][1]
-    if not rule.breached(value):
-        return AlertStatus(rule, AlertState.OK, value, series.labels)
-    since_ms = end_ms
-    for at_ms, earlier in reversed(points):
-        if since_ms - at_ms > step_ms or not rule.breached(earlier):
-            break
-        since_ms = at_ms
-    held_ms = end_ms - since_ms
-    state = AlertState.FIRING if held_ms >= round(rule.for_s * 1000) else AlertState.PENDING
-    return AlertStatus(rule, state, value, series.labels, held_ms / 1000)
-
-
-def _severity(status: AlertStatus) -> tuple[int, float]:
-    value = status.value if status.value is not None and not math.isnan(status.value) else -math.inf
-    return _SEVERITY[status.state], value
-
-
-def judge(rule: AlertRule, matrix: Matrix, end_ms: int, step_ms: int) -> AlertStatus:
-    """The rule's state from its query evaluated every ``step_ms`` up to ``end_ms``: the worst series wins."""
-    statuses = [
-        status for series in matrix.series if (status := _series_status(rule, series, end_ms, step_ms)) is not None
-    ]
-    if not statuses:
-        return AlertStatus(rule, rule.no_data, detail=rule.no_data_reason)
-    return max(statuses, key=_severity)
-
-
-async def evaluate_alert(
-    prom: PromClient, rule: AlertRule, *, window: str = RUNBOOK_WINDOW, at: float | None = None
-) -> AlertStatus:
-    """Evaluate ``rule`` at ``at`` (seconds since the epoch; now when None) through ``prom``."""
-    end_ms = round((time.time() if at is None else at) * 1000)
-    for_ms = round(rule.for_s * 1000)
-    step_ms = max(1, for_ms // _STEPS)
-    start_ms = end_ms - step_ms * -(-for_ms // step_ms)  # whole steps reaching back at least ``for``
-    try:
-        matrix = await prom.query_range(rule.promql(window), start_ms / 1000, end_ms / 1000, step_ms / 1000)
-    except PromError as exc:
-        return AlertStatus(rule, AlertState.UNKNOWN, detail=str(exc))
-    return judge(rule, matrix, end_ms, step_ms)
-
-
-async def evaluate_alerts(
-    prom: PromClient,
-    rules: Sequence[AlertRule] = RUNBOOK_RULES,
-    *,
-    window: str = RUNBOOK_WINDOW,
-    at: float | None = None,
-) -> list[AlertStatus]:
-    """Evaluate every rule at the same moment, concurrently; in the order of ``rules``."""
-    moment = time.time() if at is None else at
-    return list(await asyncio.gather(*(evaluate_alert(prom, rule, window=window, at=moment) for rule in rules)))
-
-
 def rules_file_text(
     rules: Sequence[AlertRule] = RUNBOOK_RULES, *, window: str = RUNBOOK_WINDOW, group: str = RULES_GROUP
 ) -> str:
-    """The rules as a Prometheus rules file (YAML) with one group."""
+    """The rules as a Prometheus rules file (YAML) with one group; a comment above it names each corrected rule,
+    the runbook's text and the reason."""
     entries = [
         {
             "alert": rule.name,
@@ -203,6 +128,14 @@ def rules_file_text(
         }
         for rule in rules
     ]
-    return yaml.safe_dump(
+    comments = []
+    for rule in rules:
+        if rule.correction:
+            comments += [
+                f"# {rule.name} is corrected: {rule.correction}.",
+                f"# The runbook writes: {rule.runbook_expr(window)}",
+            ]
+    body = yaml.safe_dump(
         {"groups": [{"name": group, "rules": entries}]}, sort_keys=False, width=100_000, allow_unicode=True
     )
+    return "".join(line + "\n" for line in comments) + body

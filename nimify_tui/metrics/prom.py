@@ -236,6 +236,10 @@ class PromClient:
 
         return self._decode(decode, data, what)
 
+    async def api_data(self, path: str, what: str) -> dict[str, Any]:
+        """The ``data`` of a successful answer to the API GET ``path`` (``/api/v1/rules``, ...)."""
+        return await self._api(path, {}, what)
+
     def _eval_timeout(self) -> str:
         return f"{max(1, round(self.timeout_s * 1000))}ms"
 

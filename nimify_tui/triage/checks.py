@@ -15,7 +15,7 @@ from typing import Any, Literal
 from nimify_tui.kube.faults import is_faulty, pod_fault
 from nimify_tui.kube.records import DeploymentRecord, EventRecord, NodeRecord, PodRecord, selects
 from nimify_tui.live.keys import (
-    ALERTS,
+    ALERT_STATES,
     DEPLOYMENTS,
     DISRUPTION_BUDGETS,
     ENDPOINTS,
@@ -34,6 +34,7 @@ from nimify_tui.live.keys import (
     TRITON,
 )
 from nimify_tui.live.store import Store
+from nimify_tui.render.alerts import SOURCE_WORDS, alert_line
 from nimify_tui.render.kubectl import pvc_resize
 
 State = Literal["pass", "warn", "fail", "unknown"]  # warn: a prevention gap, never an outage
@@ -341,29 +342,22 @@ def check_latency(store: Store) -> Finding:
 
 
 def check_alerts(store: Store) -> Finding | None:
-    """The runbook's alert rules as Prometheus sees them (only when a Prometheus URL was given)."""
-    statuses = store.value(ALERTS)
-    if statuses is None:
+    """The runbook's alert rules: as the cluster's Prometheus evaluates them, or built in (None before the first
+    evaluation)."""
+    states = store.value(ALERT_STATES)
+    if states is None:
         return None
     runbook = "Prevention: monitoring alerts"
-    firing = [s for s in statuses if s.state.value == "firing"]
-    pending = [s for s in statuses if s.state.value == "pending"]
-    if firing or pending:
-        evidence = _names(_alert_text(s) for s in firing + pending)
+    active = sorted((s for s in states if s.state != "inactive"), key=lambda s: (-s.rank, s.active_at or 0.0))
+    if active:
+        evidence = _names(alert_line(s) for s in active)
         return Finding(
-            "alerts", "Prometheus alerts", "fail", evidence, runbook, "the alert names the symptom: see the panes"
+            "alerts", "Runbook alerts", "fail", evidence, runbook, "the alert names the symptom: see the panes"
         )
-    unknown = [s for s in statuses if s.state.value == "unknown"]
-    if unknown and len(unknown) == len(statuses):
-        return Finding("alerts", "Prometheus alerts", "unknown", unknown[0].detail, runbook)
-    return Finding("alerts", "Prometheus alerts", "pass", f"{len(statuses)} runbook alerts quiet", runbook)
-
-
-def _alert_text(status: Any) -> str:
-    """``NimifyAPIDown pending: 0 == 0 for 6 s of 30 s``: the breaching value and how long it has held."""
-    rule = status.rule
-    held = f"for {status.held_s:g} s" + ("" if status.state.value == "firing" else f" of {rule.for_s:g} s")
-    return f"{rule.name} {status.state.value}: {status.value:g} {rule.comparison} {rule.threshold} {held}"
+    sources = sorted({SOURCE_WORDS[s.source] for s in states})
+    return Finding(
+        "alerts", "Runbook alerts", "pass", f"{len(states)} runbook alerts inactive ({', '.join(sources)})", runbook
+    )
 
 
 def api_pods(store: Store, namespace: str) -> list[PodRecord]:

@@ -8,8 +8,6 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from nimify_tui.gpu.dcgm import gpus_from_dcgm
 from nimify_tui.gpu.merge import GpuView, merge_gpu_readings
 from nimify_tui.gpu.records import GpuReading
@@ -21,18 +19,9 @@ from nimify_tui.kube.records import (
     PodRecord,
     PVCRecord,
 )
-from nimify_tui.live.keys import ALERTS, ENDPOINTS, GPUS, INGRESSES, PVCS
+from nimify_tui.live.keys import ALERT_STATES, ENDPOINTS, GPUS, INGRESSES, PVCS
 from nimify_tui.live.store import Store
-from nimify_tui.metrics.alerts import (
-    API_DOWN,
-    HIGH_ERROR_RATE,
-    HIGH_LATENCY,
-    AlertRule,
-    AlertStatus,
-    evaluate_alerts,
-    judge,
-)
-from nimify_tui.metrics.prom import Matrix, PromClient, Series
+from nimify_tui.metrics.alert_states import AlertSource, RuleState
 from nimify_tui.metrics.scrape import parse_metrics
 from nimify_tui.triage.checks import (
     Finding,
@@ -55,7 +44,7 @@ def store_with(
     ingresses: Sequence[IngressRecord] = (),
     endpoints: Sequence[EndpointsRecord] = (),
     gpus: GpuView | None = None,
-    alerts: Sequence[AlertStatus] | None = None,
+    alerts: Sequence[RuleState] | None = None,
 ) -> Store:
     """A store holding exactly these records and values, as the informers and pollers would have put them."""
     store = Store()
@@ -68,7 +57,7 @@ def store_with(
     if gpus is not None:
         store.put(GPUS, gpus)
     if alerts is not None:
-        store.put(ALERTS, tuple(alerts))
+        store.put(ALERT_STATES, tuple(alerts))
     return store
 
 
@@ -310,49 +299,35 @@ def test_gpus_without_data_say_why() -> None:
     assert state_evidence_fix(check_gpus(store_with(gpus=view))) == ("unknown", evidence, "")
 
 
-# --- alerts: the runbook's rules as Prometheus evaluates them ---------------------------------------------------
-END_MS = 1_800_000_000_000
+# --- alerts: the runbook's rules as Prometheus evaluates them, or built in -------------------------------------
+T0 = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
 ALERTS_FIX = "the alert names the symptom: see the panes"
 
 
-def judged(rule: AlertRule, values: list[float], step_s: float) -> AlertStatus:
-    """The rule's state from its query's values, ``step_s`` apart, ending at END_MS."""
-    step_ms = round(step_s * 1000)
-    start_ms = END_MS - step_ms * (len(values) - 1)
-    points = tuple(((start_ms + step_ms * k) / 1000, value) for k, value in enumerate(values))
-    return judge(rule, Matrix((Series({"job": "nimify-api"}, points),)), END_MS, step_ms)
-
-
-def quiet_alerts() -> list[AlertStatus]:
+def quiet_alerts(source: AlertSource = "built-in") -> list[RuleState]:
     return [
-        judged(API_DOWN, [1.0] * 11, 3.0),
-        judged(HIGH_ERROR_RATE, [0.0] * 11, 12.0),
-        judged(HIGH_LATENCY, [0.08] * 11, 30.0),
+        RuleState("NimifyAPIDown", "inactive", source, value=1.0, for_s=30.0),
+        RuleState("NimifyHighErrorRate", "inactive", source, detail="no 5xx responses counted", for_s=120.0),
+        RuleState("NimifyHighLatency", "inactive", source, value=0.08, for_s=300.0),
     ]
 
 
-def test_no_prometheus_means_no_alert_check() -> None:
+def test_no_evaluation_yet_means_no_alert_check() -> None:
     assert check_alerts(store_with()) is None
 
 
-def test_alerts_pass_when_every_rule_is_quiet() -> None:
-    finding = check_alerts(store_with(alerts=quiet_alerts()))
-    assert state_evidence_fix(finding) == ("pass", "3 runbook alerts quiet", "")
+def test_alerts_pass_when_every_rule_is_inactive() -> None:
+    finding = check_alerts(store_with(alerts=quiet_alerts("prometheus")))
+    assert state_evidence_fix(finding) == ("pass", "3 runbook alerts inactive (Prometheus)", "")
     assert finding is not None and finding.runbook == "Prevention: monitoring alerts"
 
 
-def test_alerts_fail_on_firing_and_pending_rules() -> None:
-    firing = judged(HIGH_ERROR_RATE, [1.0] * 11, 12.0)
-    pending = judged(API_DOWN, [1.0] * 8 + [0.0] * 3, 3.0)
-    assert (firing.state.value, pending.state.value) == ("firing", "pending")
+def test_alerts_fail_on_firing_and_pending_rules_with_since_when() -> None:
+    firing = RuleState("NimifyHighErrorRate", "firing", "prometheus", T0 + 120, T0, 0.25, {}, "", 120.0)
+    pending = RuleState("NimifyAPIDown", "pending", "built-in", T0 + 200, T0 + 200, 0.0, {"instance": "a"}, "", 30.0)
     finding = check_alerts(store_with(alerts=[pending, firing, quiet_alerts()[2]]))
-    evidence = "NimifyHighErrorRate firing: 1 > 0.01 for 120 s, NimifyAPIDown pending: 0 == 0 for 6 s of 30 s"
+    evidence = (
+        "NimifyHighErrorRate firing since 08:02:00 UTC: 0.25 > 0.01 (Prometheus), "
+        "NimifyAPIDown pending since 08:03:20 UTC (fires at 08:03:50 UTC): 0 == 0 (built in)"
+    )
     assert state_evidence_fix(finding) == ("fail", evidence, ALERTS_FIX)
-
-
-async def test_alerts_are_unknown_when_prometheus_cannot_be_reached() -> None:
-    async with httpx.AsyncClient() as http:
-        statuses = await evaluate_alerts(PromClient(http, "http://127.0.0.1:9"))
-    finding = check_alerts(store_with(alerts=statuses))
-    evidence = "range query 'up{job=\"nimify-api\"}': cannot reach Prometheus at http://127.0.0.1:9: connection refused"
-    assert state_evidence_fix(finding) == ("unknown", evidence, "")
