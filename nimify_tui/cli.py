@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("scenarios", help="list the outage scenarios of the simulated cluster")
+    sub.add_parser(
+        "rules",
+        help="print the runbook's alert rules as a Prometheus rules file (NimifyHighErrorRate corrected, "
+        "with a comment saying why)",
+    )
 
     triage = sub.add_parser(
         "triage",
@@ -337,6 +342,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_scenarios()
     if command == "sim":
         return cmd_sim(args)
+    if command == "rules":
+        from nimify_tui.metrics.alerts import rules_file_text
+
+        sys.stdout.write(rules_file_text())
+        return 0
     if command == "triage":
         return cmd_triage(args)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):

@@ -16,7 +16,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["sim"], ["scenarios"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["sim"], ["scenarios"], ["rules"]])
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -96,3 +96,19 @@ def test_importing_the_cli_does_not_load_textual_or_the_kubernetes_client() -> N
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_rules_prints_the_runbook_rules_with_the_corrected_error_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# NimifyHighErrorRate is corrected: the runbook divides each 5xx series by itself")
+    assert (
+        '# The runbook writes: rate(http_requests_total{status=~"5.."}[5m]) / rate(http_requests_total[5m]) > 0.01\n'
+        in out
+    )
+    assert (
+        "  - alert: NimifyHighErrorRate\n"
+        '    expr: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.01\n'
+        "    for: 2m\n"
+    ) in out
+    assert '  - alert: NimifyAPIDown\n    expr: up{job="nimify-api"} == 0\n    for: 30s\n' in out
