@@ -16,10 +16,12 @@ from nimify_tui.incident.status_update import UPDATE_EVERY_S, IncidentFacts
 
 @dataclass(frozen=True, slots=True)
 class ActionDone:
-    """An action that was carried out (not cancelled, not refused): what, and when."""
+    """An action that was carried out (not cancelled, not refused): what, when, and the diagnosis it aimed at
+    (the top one then, as (scenario, component); None when there was none)."""
 
     summary: str
     at: float
+    aimed_at: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,8 @@ class Observation:
     failing_since: float | None  # the triage's outage going on
     severity: SeverityInputs
     signs: Sequence[Sign] = ()
-    cause: str | None = None  # the top diagnosis's cause; None: no diagnosis (it cleared)
+    cause: str | None = None  # the top diagnosis's cause; None: no diagnosis
+    diagnosed: tuple[tuple[str, str], ...] = ()  # every diagnosis now, as (scenario, component)
     actions: Sequence[ActionDone] = ()  # every action done this session, oldest first
     verification: Verification | None = None  # the latest finished one
 
@@ -112,7 +115,9 @@ class IncidentTracker:
             self.last_action = action
             attempt = self.attempts.get(action.at, Attempt(action.summary, action.at))
             verdict = verification.passed if verification is not None and judged_at == action.at else None
-            judged = judge(attempt, seen.now, seen.cause is None, verdict, self.policy.attempt_deadline_s)
+            aimed_at = action.aimed_at
+            cleared = aimed_at not in seen.diagnosed if aimed_at is not None else not seen.diagnosed
+            judged = judge(attempt, seen.now, cleared, verdict, self.policy.attempt_deadline_s)
             if judged != attempt or action.at not in self.attempts:
                 changed.append(judged)
             self.attempts[action.at] = judged

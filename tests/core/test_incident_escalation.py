@@ -11,10 +11,16 @@ from nimify_tui.incident.tracker import ActionDone, IncidentTracker, Observation
 
 T0 = 1_700_000_000.0
 DOWN = SeverityInputs(health_failing=True)
+OOM = ("crash-loop", "nimify-api")
 
 
 def seen(now: float, **kw: object) -> Observation:
-    fields: dict[str, object] = {"failing_since": T0, "severity": DOWN, "cause": "OOMKilled"}
+    fields: dict[str, object] = {
+        "failing_since": T0,
+        "severity": DOWN,
+        "cause": "OOMKilled",
+        "diagnosed": (OOM,),
+    }
     fields.update(kw)
     return Observation(now=now, **fields)  # type: ignore[arg-type]
 
@@ -50,13 +56,13 @@ def test_the_vp_is_prompted_at_two_hours() -> None:
 def test_two_failed_attempts_prompt_the_engineering_manager_before_30_minutes() -> None:
     tracker = IncidentTracker()
     tracker.update(seen(T0))
-    first = ActionDone("rollout undo deployment nimify-api", T0 + 60)
+    first = ActionDone("rollout undo deployment nimify-api", T0 + 60, OOM)
     # the first attempt: its recovery verification failed
     changes = tracker.update(seen(T0 + 120, actions=[first], verification=Verification(False, T0 + 90, T0 + 110)))
     assert [(a.outcome, a.why) for a in changes.attempts] == [("failed", "recovery verification failed")]
     assert changes.prompts == ()
     # the second: its diagnosis did not clear within the deadline (10 min)
-    second = ActionDone("restart deployment nimify-api", T0 + 180)
+    second = ActionDone("restart deployment nimify-api", T0 + 180, OOM)
     failed_once = Verification(False, T0 + 90, T0 + 110)
     assert tracker.update(seen(T0 + 180 + 599, actions=[first, second], verification=failed_once)).prompts == ()
     changes = tracker.update(seen(T0 + 180 + 600, actions=[first, second], verification=failed_once))
@@ -100,3 +106,15 @@ def test_a_status_update_reminder_every_30_minutes_since_the_last_update() -> No
     assert tracker.update(seen(T0 + 69 * 60)).remind is False
     assert tracker.update(seen(T0 + 70 * 60)).remind is True
     assert tracker.update(seen(T0 + 200 * 60, failing_since=None)).remind is False, "no reminder once it is over"
+
+
+def test_an_attempt_clears_when_the_diagnosis_it_aimed_at_is_gone_even_if_another_remains() -> None:
+    tracker = IncidentTracker(EscalationPolicy(attempt_deadline_s=60))
+    action = ActionDone("set limits of nimify-api", T0 + 10, OOM)
+    tracker.update(seen(T0 + 20, actions=[action]))
+    assert tracker.attempts[T0 + 10].outcome == "pending"
+    other = ("dependency", "database")
+    tracker.update(seen(T0 + 30, actions=[action], diagnosed=(other,)))
+    assert tracker.attempts[T0 + 10].outcome == "cleared"
+    tracker.update(seen(T0 + 200, actions=[action], diagnosed=(other,)))
+    assert tracker.attempts[T0 + 10].outcome == "cleared", "a cleared attempt waits for its verification"
