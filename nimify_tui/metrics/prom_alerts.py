@@ -14,7 +14,7 @@ from typing import Any
 
 from nimify_tui.kube.duration import parse_timestamp
 from nimify_tui.metrics.alert_states import AlertPhase, RuleState, worst
-from nimify_tui.metrics.alerts import RUNBOOK_RULES, AlertRule
+from nimify_tui.metrics.alerts import RUNBOOK_RULES, RUNBOOK_WINDOW, AlertRule
 from nimify_tui.metrics.prom import PromClient, PromError
 
 _SPACE = re.compile(r"\s+")
@@ -44,18 +44,22 @@ def loaded_rules(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return found
 
 
-def _detail(rule: AlertRule, loaded: Mapping[str, Any]) -> str:
+def _detail(rule: AlertRule, loaded: Mapping[str, Any], window: str) -> str:
     """What differs between the rule Prometheus runs and this one ("" when it is the same expression)."""
     query = str(loaded.get("query", ""))
-    if _squeezed(query) == _squeezed(rule.expr()):
+    if _squeezed(query) == _squeezed(rule.expr(window)):
         return ""
-    if rule.correction and _squeezed(query) == _squeezed(rule.runbook_expr()):
+    if rule.correction and _squeezed(query) == _squeezed(rule.runbook_expr(window)):
         return f"Prometheus runs the runbook's expression, which is wrong: {rule.correction}"
     return f"Prometheus runs its own expression: {query}"
 
 
 def states_from_prometheus(
-    rules_data: Mapping[str, Any], alerts_data: Mapping[str, Any], rules: Sequence[AlertRule] = RUNBOOK_RULES
+    rules_data: Mapping[str, Any],
+    alerts_data: Mapping[str, Any],
+    rules: Sequence[AlertRule] = RUNBOOK_RULES,
+    *,
+    window: str = RUNBOOK_WINDOW,
 ) -> dict[str, RuleState]:
     """The state of each of ``rules`` that Prometheus has loaded, by name; the others are left out."""
     loaded = loaded_rules(rules_data)
@@ -69,7 +73,7 @@ def states_from_prometheus(
             continue
         duration = _number(loaded[rule.name].get("duration"))
         for_s = duration if duration is not None and math.isfinite(duration) else rule.for_s
-        detail = _detail(rule, loaded[rule.name])
+        detail = _detail(rule, loaded[rule.name], window)
         found = []
         for alert in active.get(rule.name, []):
             phase = _PHASES.get(str(alert.get("state")))
@@ -87,7 +91,7 @@ def states_from_prometheus(
 
 
 async def read_prometheus_states(
-    prom: PromClient, rules: Sequence[AlertRule] = RUNBOOK_RULES
+    prom: PromClient, rules: Sequence[AlertRule] = RUNBOOK_RULES, *, window: str = RUNBOOK_WINDOW
 ) -> tuple[dict[str, RuleState], str]:
     """The states of the rules Prometheus has loaded, and "" (or why Prometheus could not be read: then none)."""
     try:
@@ -97,4 +101,4 @@ async def read_prometheus_states(
         alerts_data = await prom.api_data("/api/v1/alerts", "alerts")
     except PromError as exc:
         return {}, str(exc)
-    return states_from_prometheus(rules_data, alerts_data, rules), ""
+    return states_from_prometheus(rules_data, alerts_data, rules, window=window), ""
