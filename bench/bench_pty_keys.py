@@ -21,7 +21,8 @@ max per key kind, per size, per scenario, the bytes and frames from key to effec
 no key pressed, the CPU of the app and of its simulator, and the load average (the machine may be shared).
 
     python bench/bench_pty_keys.py [--scenario resource-exhaustion ...] [--size 80x24 --size 160x45]
-                                   [--rounds 12] [--warmup 4] [--truecolor] [--no-sync] [--profile FILE]
+                                   [--rounds 12] [--warmup 4] [--keys rows|help|panes ...] [--truecolor]
+                                   [--no-sync] [--profile FILE]
 
 ``--profile FILE`` runs the app under cProfile (the first scenario and size only) and writes its stats to FILE.
 Needs pyte (`pip install -e .[bench]`).
@@ -70,6 +71,8 @@ KEY_BYTES = {
     "5": b"5",
 }
 ROW_KEYS = ("j", "k", "down", "up")
+KEY_GROUPS = {"rows": ROW_KEYS, "help": ("?", "escape"), "panes": ("2", "3", "4", "5", "1")}
+PANE_STEPS = (("1", "2"), ("2", "3"), ("3", "4"), ("4", "5"), ("5", "1"))
 PANE_TITLES = {"1": "Pods", "2": "Events", "3": "Nodes & GPUs", "4": "Triton models", "5": "Latency"}
 HELP_TITLE = "nimify-tui keys"
 QUIT_QUESTION = "Quit nimify-tui?"
@@ -416,10 +419,11 @@ def run_once(
     *,
     truecolor: bool,
     answer_sync: bool,
+    groups: tuple[str, ...] = tuple(KEY_GROUPS),
     profile: Path | None = None,
 ) -> RunFigures:
     load_before = os.getloadavg()[0]
-    keys = {key: KeyFigures() for key in KEY_BYTES}
+    keys = {key: KeyFigures() for group in groups for key in KEY_GROUPS[group]}
     rng = random.Random(15)
     with app_on_pty(scenario, *size, truecolor=truecolor, answer_sync=answer_sync, profile=profile) as app:
         term = app.terminal
@@ -440,7 +444,7 @@ def run_once(
             term.pump(None, rng.uniform(0.1, 0.4))
 
         for _ in range(rounds):
-            for key in ROW_KEYS:
+            for key in ROW_KEYS if "rows" in groups else ():
                 row = looks.cursor_row(term)
                 if row is None:
                     keys[key].skipped += 1
@@ -451,15 +455,16 @@ def run_once(
                     continue
                 press(term, key, partial(cursor_on, looks, term, target), keys[key])
                 gap()
-            if press(term, "?", lambda: term.find(HELP_TITLE) is not None, keys["?"]):
+            if "help" in groups:
+                if press(term, "?", lambda: term.find(HELP_TITLE) is not None, keys["?"]):
+                    gap()
+                    press(term, "escape", lambda: term.find(HELP_TITLE) is None, keys["escape"])
+                else:
+                    term.pump(lambda: term.find(HELP_TITLE) is not None, KEY_TIMEOUT_S)
+                    os.write(term.master, KEY_BYTES["escape"])
+                    term.pump(lambda: term.find(HELP_TITLE) is None, KEY_TIMEOUT_S)
                 gap()
-                press(term, "escape", lambda: term.find(HELP_TITLE) is None, keys["escape"])
-            else:
-                term.pump(lambda: term.find(HELP_TITLE) is not None, KEY_TIMEOUT_S)
-                os.write(term.master, KEY_BYTES["escape"])
-                term.pump(lambda: term.find(HELP_TITLE) is None, KEY_TIMEOUT_S)
-            gap()
-            for old, new in (("1", "2"), ("2", "3"), ("3", "4"), ("4", "5"), ("5", "1")):
+            for old, new in PANE_STEPS if "panes" in groups else ():
                 effect = pane_effect(term, looks, new, old)
                 if effect is None:
                     keys[new].skipped += 1
@@ -520,7 +525,7 @@ def report(run: RunFigures) -> None:
             f"{percentile([float(b) for b in figures.bytes], 0.5) / 1024:>7.1f} "
             f"{percentile([float(f) for f in figures.frames], 0.5):>6.0f}  {'; '.join(note)}"
         )
-    rows = [t for key in ROW_KEYS for t in run.keys[key].times_ms]
+    rows = [t for key in ROW_KEYS if key in run.keys for t in run.keys[key].times_ms]
     screens = [t for key, f in run.keys.items() if key not in ROW_KEYS for t in f.times_ms]
     for label, values in (("row keys (j k down up)", rows), ("screen keys (? escape 1-5)", screens)):
         if values:
@@ -543,6 +548,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds after the first rows before measuring")
     parser.add_argument("--truecolor", action="store_true", help="COLORTERM=truecolor (24-bit colour sequences)")
     parser.add_argument("--no-sync", action="store_true", help="do not answer the synchronized output query")
+    parser.add_argument("--keys", action="append", choices=list(KEY_GROUPS), help="repeatable; default: all")
     parser.add_argument("--profile", type=Path, help="run the app under cProfile (first scenario and size only)")
     args = parser.parse_args()
     scenarios = args.scenario or list(SCENARIOS)
@@ -559,6 +565,7 @@ def main() -> None:
                 args.warmup,
                 truecolor=args.truecolor,
                 answer_sync=not args.no_sync,
+                groups=tuple(args.keys or KEY_GROUPS),
                 profile=args.profile.resolve() if args.profile else None,
             )
             report(run)
