@@ -3,6 +3,7 @@ who evaluated it, for the runbook checks and the alerts view."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from nimify_tui.metrics.alert_states import RuleState
@@ -38,3 +39,49 @@ def alert_line(state: RuleState) -> str:
     """``NimifyHighErrorRate firing since 14:02:10 UTC: 0.624 > 0.01 (Prometheus)``."""
     value = value_text(state) if state.state != "inactive" else ""
     return f"{state.name} {phase_text(state)}{': ' + value if value else ''} ({SOURCE_WORDS[state.source]})"
+
+
+def alerts_text(states: Sequence[RuleState] | None, *, now: float) -> str:
+    """The alerts view: each rule's state, since when, value, labels and source, then its expression (and the
+    runbook's, when corrected, with the reason)."""
+    if states is None:
+        return "The runbook's alert rules have not been evaluated yet."
+    lines = []
+    for state in states:
+        rule = RULES_BY_NAME.get(state.name)
+        lines.append(f"{state.name}: {phase_text(state)}")
+        if state.since is not None:
+            lines.append(f"  for          {_age(now - state.since)}")
+        if state.value is not None and rule is not None:
+            shown = (
+                value_text(state)
+                if state.state != "inactive"
+                else f"{state.value:.3g} (fires {rule.comparison} {rule.threshold})"
+            )
+            lines.append(f"  value        {shown}")
+        if state.labels:
+            lines.append("  labels       " + ", ".join(f"{k}={v}" for k, v in sorted(state.labels.items())))
+        lines.append(f"  evaluated    {_SOURCE_LONG[state.source]}")
+        if state.detail:
+            lines.append(f"  note         {state.detail}")
+        if rule is not None:
+            lines.append(f"  expr         {rule.expr()}")
+            lines.append(f"  for:         {state.for_s or rule.for_s:g} s")
+            if rule.correction:
+                lines.append(f"  runbook      {rule.runbook_expr()}")
+                lines.append(f"  corrected    {rule.correction}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+_SOURCE_LONG = {
+    "prometheus": "by the cluster's Prometheus (its rules API)",
+    "built-in": "built in, from each nimify-api pod's metrics",
+}
+
+
+def _age(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -41,7 +41,7 @@ RESOURCE_JUMPS = {
     "pv": "pvs", "pvs": "pvs", "persistentvolumes": "pvs",
     "netpol": "networkpolicies", "networkpolicy": "networkpolicies", "networkpolicies": "networkpolicies",
 }  # fmt: skip
-JUMP_WORDS = ":pods :events :nodes :models :deploy NAME :ns NAME :svc :ep :ing :pvc :pv :netpol :config"
+JUMP_WORDS = ":pods :events :nodes :models :deploy NAME :ns NAME :svc :ep :ing :pvc :pv :netpol :config :alerts"
 
 
 def events_for(runtime: Runtime, namespace: str, kind: str, name: str) -> list[EventRecord]:
@@ -275,6 +275,20 @@ class Navigation(App[int]):
         tabs = {"data": ("Data", lambda: config_map_text(client, namespace, readonly))}
         self.push_screen(ConfigMapScreen(namespace, tabs))
 
+    def open_alerts(self) -> None:
+        """The runbook's alert rules: each one's state and since when, and the rules file."""
+        from nimify_tui.live.keys import ALERT_STATES
+        from nimify_tui.metrics.alerts import rules_file_text
+        from nimify_tui.render.alerts import alerts_text
+        from nimify_tui.ui.screens.detail import DetailScreen
+
+        store = self.runtime.store
+        tabs = {
+            "states": ("States", lambda: alerts_text(store.value(ALERT_STATES), now=time.time())),
+            "rules": ("Rules file", rules_file_text),
+        }
+        self.push_screen(DetailScreen("Runbook alerts", tabs))
+
     # --- `:` jump ----------------------------------------------------------------------------------------------
     def jump(self, text: str) -> None:
         words = text.lstrip(":").split()
@@ -292,6 +306,8 @@ class Navigation(App[int]):
             self.open_resources(RESOURCE_JUMPS[word])
         elif word in ("config", "configmap", "cm"):
             self.open_config()
+        elif word in ("alerts", "alert", "rules"):
+            self.open_alerts()
         elif word in ("help", "h", "?"):
             self.push_screen(_help())
         else:

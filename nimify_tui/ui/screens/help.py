@@ -114,6 +114,7 @@ class HelpScreen(ModalScreen[None]):
                     ":ns NAME | :ns all  the namespace of the pods and events panes\n"
                     ":svc :ep :ing :pvc :pv :netpol  kubectl's table and a describe of each, in that namespace\n"
                     ":config  nimify-config's data (e edits it, guarded)\n"
+                    ":alerts  the runbook's alert rules: pending or firing since when, by Prometheus or built in\n"
                     "/  filter and search: a regex, case ignored; one that does not compile is matched literally"
                     " (a note says so)\n"
                     "q  back on any other screen; on the main screen it asks first (y quits), as ctrl+c does\n"
