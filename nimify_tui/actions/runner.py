@@ -59,6 +59,9 @@ class ActionRunner:
         self.journal = journal
         self.policy = policy or ContextPolicy()
         self.reviewer = reviewer or AccessReviewer(client, readonly=self.policy.readonly)
+        # called (on the executing thread) with each action carried out and when (time.time()): what followed it
+        # (a recovery verification, an escalation's count of attempts) is judged against it
+        self.done_listeners: list[Callable[[Action, float], None]] = []
 
     @property
     def readonly(self) -> bool:
@@ -112,6 +115,9 @@ class ActionRunner:
             self._record(prepared.action, prepared.preview, "error", message, started)
             raise ActionError(message) from exc
         self._record(prepared.action, prepared.preview, "ok", None, started)
+        done_at = time.time()
+        for listener in self.done_listeners:
+            listener(prepared.action, done_at)
         return outcome
 
     def cancel(self, prepared: Prepared) -> None:

@@ -203,12 +203,68 @@ class Journal:
         """Record the operator's free text."""
         return self._append("note", {"text": text})
 
+    def recovery_check(
+        self, *, step: str, check: str, state: str, detail: str, duration_ms: float, started_at: float
+    ) -> JournalEntry:
+        """Record one check of a recovery verification (``started_at``: the verification's start, naming it)."""
+        fields = {"step": step, "check": check, "state": state, "detail": detail, "duration_ms": duration_ms}
+        return self._append("recovery_check", {**fields, "verification": started_at})
+
+    def recovery(
+        self,
+        *,
+        outcome: str,
+        trigger: str,
+        after_action: str | None,
+        started_at: float,
+        duration_ms: float,
+        steps: Mapping[str, str],
+        load_test: Mapping[str, object] | None,
+    ) -> JournalEntry:
+        """Record a recovery verification's outcome: each step's state and the load test's figures."""
+        fields = {
+            "outcome": outcome,
+            "trigger": trigger,
+            "after_action": after_action,
+            "verification": started_at,
+            "duration_ms": duration_ms,
+            "steps": steps,
+            "load_test": load_test,
+        }
+        return self._append("recovery", fields)
+
     def screenshot(self, path: Path | str) -> JournalEntry:
         """Record a saved screenshot: a path in the journal's directory, stored relative to it."""
         full = (self.directory / path).resolve()
         if not full.is_relative_to(self.directory):
             raise ValueError(f"screenshot {path} is outside the session directory {self.directory}")
         return self._append("screenshot", {"path": full.relative_to(self.directory).as_posix()})
+
+    def severity(self, *, level: str | None, reasons: Sequence[str]) -> JournalEntry:
+        """Record a change of the incident's severity ("SEV-1", "SEV-2", None) and what gave it."""
+        return self._append("severity", {"level": level, "reasons": list(reasons)})
+
+    def escalation(self, *, event: Literal["raised", "acknowledged"], prompt: str, who: str, why: str) -> JournalEntry:
+        """Record an escalation prompt raised by its criterion, or acknowledged by the operator."""
+        _check_choice("event", event, ("raised", "acknowledged"))
+        return self._append("escalation", {"event": event, "prompt": prompt, "who": who, "why": why})
+
+    def escalation_criterion(self, *, criterion: str, text: str, who: str, ticked: bool) -> JournalEntry:
+        """Record the operator ticking (or unticking) one of the runbook's escalation criteria."""
+        return self._append(
+            "escalation_criterion", {"criterion": criterion, "text": text, "who": who, "ticked": ticked}
+        )
+
+    def resolution_attempt(self, *, action: str, action_at: float, outcome: str, why: str) -> JournalEntry:
+        """Record how a resolution attempt (an action taken during the outage) turned out."""
+        fields = {"action": action, "action_at": action_at, "outcome": outcome, "why": why}
+        return self._append("resolution_attempt", fields)
+
+    def status_update(self, *, text: str, resolution: bool, copied: bool, event: str = "copied") -> JournalEntry:
+        """Record a status update as the operator sent it (``event`` "copied"), or a reminder that one is due
+        (``event`` "reminder", ``text`` empty)."""
+        fields = {"event": event, "text": text, "resolution": resolution, "copied": copied}
+        return self._append("status_update", fields)
 
     def end(self, reason: str) -> JournalEntry:
         """Record the end of the session and how long it lasted."""

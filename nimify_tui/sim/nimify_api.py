@@ -6,6 +6,7 @@ itself when no pod runs. The metrics aggregate every replica and move with the w
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from bisect import bisect_left
@@ -26,6 +27,8 @@ API_OVERHEAD_S = 0.004  # JSON decoding, validation and the hop to Triton
 TRITON_UNREACHABLE_S = 0.003  # connection refused by Triton's service
 BACKEND_ERROR_S = 0.006  # Triton answered with an error
 LOCAL_ENDPOINT_S = 0.001  # /health, /ready, /v1/models
+# a predict's reply comes after its simulated duration (the load test measures the load), at most this long
+MAX_REPLY_DELAY_S = 10.0
 _BUCKET_LABELS = (*(repr(bound) for bound in DURATION_BUCKETS), "+Inf")
 
 
@@ -136,6 +139,8 @@ class NimifyApiSim:
         else:
             reply, seconds = self._local(path), LOCAL_ENDPOINT_S
         self._count(method, path, reply.status, 1, seconds)
+        if path == PREDICT:
+            await asyncio.sleep(min(seconds, MAX_REPLY_DELAY_S))  # Triton's queueing and compute, as a caller sees
         return reply
 
     def _local(self, path: str) -> HTTPReply:

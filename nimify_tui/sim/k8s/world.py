@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nimify_tui.sim.contract import HTTPReply, InClusterServer, SimGPU, Traffic
+from nimify_tui.sim.contract import InClusterServer, SimGPU, Traffic
 from nimify_tui.sim.dcgm import DcgmSim
 from nimify_tui.sim.k8s import objects
 from nimify_tui.sim.k8s.controllers import Controllers
@@ -51,6 +51,7 @@ from nimify_tui.sim.k8s.workloads import (
 from nimify_tui.sim.nimify_api import NimifyApiSim
 from nimify_tui.sim.nimify_config import CONFIG_PATH, config_error
 from nimify_tui.sim.pod_share import PodShare
+from nimify_tui.sim.prometheus import PrometheusSim, ScrapeTarget
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 from nimify_tui.sim.triton.server import TritonSim
 
@@ -75,19 +76,6 @@ class Faults:
     missing_images: set[str] = field(default_factory=set)  # images the registry does not have
     volume_used: dict[tuple[str, str], int] = field(default_factory=dict)  # (namespace, pvc) -> bytes used
     offered_rps: float = BASE_OFFERED_RPS  # the offered load ramps towards this
-
-
-class PrometheusServer:
-    """The in-cluster Prometheus, as far as health checks reach it."""
-
-    async def handle(self, method: str, port: int, path: str, query: dict[str, str], body: bytes) -> HTTPReply:
-        text = {"/-/healthy": "Prometheus Server is Healthy.\n", "/-/ready": "Prometheus Server is Ready.\n"}
-        if path in text and method in ("GET", "HEAD"):
-            return HTTPReply(200, text[path].encode(), "text/plain; charset=utf-8")
-        return HTTPReply(404, b"404 page not found\n", "text/plain; charset=utf-8")
-
-    def tick(self, dt: float) -> None:
-        """Nothing moves."""
 
 
 class World:
@@ -124,7 +112,7 @@ class World:
         self.triton = TritonSim(self)
         self.nimify_api = NimifyApiSim(self, self.triton)
         self.dcgm = DcgmSim(self)
-        self.prometheus = PrometheusServer()
+        self.prometheus = PrometheusSim(self, self.scrape_targets)
         build_cluster(self, extra_pods)
         self.controllers.reconcile()
         self._update_traffic()
@@ -190,7 +178,7 @@ class World:
         self._check_triton_replaced()
         self._update_traffic()
         self._update_gpus(dt)
-        for server in (self.triton, self.nimify_api, self.dcgm):
+        for server in (self.triton, self.nimify_api, self.dcgm, self.prometheus):
             server.tick(dt)
         self._noise(dt)
         self._prune_events()
@@ -482,6 +470,19 @@ class World:
             (MONITORING_NAMESPACE, "prometheus"): self.prometheus,
         }
         return servers.get((namespace, app))
+
+    def scrape_targets(self) -> list[ScrapeTarget]:
+        """The pods Prometheus scrapes (nimify-api on 9090, Triton on 8002): each that has an IP, and whether its
+        metrics port answers (its first container runs)."""
+        jobs = ((API_NAMESPACE, "nimify-api", "nimify-api", 9090), (TRITON_NAMESPACE, "triton-server", "triton", 8002))
+        return [
+            ScrapeTarget(
+                job, namespace, run.name, run.ip, port, run.phase == "Running" and run.containers[0].state == "running"
+            )
+            for namespace, app, job, port in jobs
+            for run in sorted(self.kubelet.app_runs(namespace, app), key=lambda r: r.name)
+            if run.ip and run.active and run.containers
+        ]
 
     def pod_server(self, namespace: str, app: str, node: str) -> InClusterServer | None:
         """The server behind one pod (the pod proxy): its share of the fleet's counters, not all of them."""
