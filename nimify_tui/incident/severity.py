@@ -40,7 +40,7 @@ def assess(inputs: SeverityInputs) -> Assessment:
     """SEV-1 when users are down, SEV-2 when degraded, else none; the reasons of the highest grade found."""
     down: list[str] = []
     if inputs.health_failing:
-        down.append("nimify-api /health fails")
+        down.append("/health fails")
     if inputs.predict_failing:
         down.append("predict fails")
     if inputs.error_ratio is not None and inputs.error_ratio > SEV1_ERROR_RATIO:

@@ -23,6 +23,7 @@ from nimify_tui.session import Session
 from nimify_tui.triage.checks import Finding
 from nimify_tui.triage.diagnosis import Diagnosis
 from nimify_tui.triage.source import TRIAGE, TriageSource
+from nimify_tui.ui.incident_desk import IncidentDesk
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
 
@@ -80,6 +81,7 @@ class NimifyApp(Navigation):
         self.remedy_refusals: dict[str, dict[str, str]] = {}  # namespace -> remedy id -> why not; absent: not asked
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
+        self.incident = IncidentDesk(self)  # severity, outage clock, escalation, status updates
 
     def on_mount(self) -> None:
         self.session.open()
@@ -89,6 +91,7 @@ class NimifyApp(Navigation):
             if not self.policy.readonly:
                 self.check_permissions(self.settings.watched_namespaces, announce=True)
         self.set_keymap(self.settings.keymap.keys)
+        self.incident.start()
         from nimify_tui.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())
@@ -125,6 +128,8 @@ class NimifyApp(Navigation):
             scenario=self.scenario,
             failing_since=triage.failing_since if triage is not None else None,
             last_outage=triage.last_outage if triage is not None else None,
+            severity=self.incident.tracker.assessment.level,
+            outage_started_at=self.incident.tracker.state.started_at,
         )
 
     # --- app-wide keys ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from nimify_tui.incident.severity import Assessment, SeverityInputs, assess, wor
 
 def test_users_down_is_sev1_whatever_else_holds() -> None:
     assert assess(SeverityInputs(health_failing=True, firing_alerts=("NimifyAPIDown",))) == Assessment(
-        "SEV-1", ("nimify-api /health fails",)
+        "SEV-1", ("/health fails",)
     )
     assert assess(SeverityInputs(predict_failing=True)).level == "SEV-1"
     assert assess(SeverityInputs(error_ratio=0.51)).reasons == ("5xx 51% of answers",)

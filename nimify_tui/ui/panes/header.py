@@ -13,6 +13,7 @@ from nimify_tui.triage.outages import Outage
 from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
 _STATE_STYLE = {"OK": "bold black on green", "DEGRADED": "bold black on yellow", "DOWN": "bold white on red"}
+_SEVERITY_STYLE = {"SEV-1": "bold white on dark_red", "SEV-2": "bold black on dark_orange"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class HeaderInfo:
     scenario: str | None
     failing_since: float | None = None  # the outage going on now began then
     last_outage: Outage | None = None  # the last one that ended
+    severity: str | None = None  # "SEV-1", "SEV-2"; None: no incident
+    outage_started_at: float | None = None  # the outage clock's start: earlier when the cluster proves it
 
 
 def _clock(at: float) -> str:
@@ -37,21 +40,25 @@ def _clock(at: float) -> str:
 def outage_note(info: HeaderInfo, now: float) -> tuple[str, str]:
     """The header's words about outages and their style: red while some check fails, dim once all pass again."""
     if info.failing_since is not None:
-        since = info.failing_since
+        since = min(info.failing_since, info.outage_started_at or info.failing_since)
         return f" failing since {_clock(since)} UTC ({human_duration(now - since)}) ", "red"
     outage = info.last_outage
     if outage is None:
         return "", ""
-    start, end = _clock(outage.started_at), _clock(outage.ended_at)
+    started_at = min(outage.started_at, info.outage_started_at or outage.started_at)
+    start, end = _clock(started_at), _clock(outage.ended_at)
     span = start if start == end else f"{start}-{end}"
     ago = human_duration(now - outage.ended_at)
-    return f" last outage {span} UTC ({human_duration(outage.seconds)}), recovered {ago} ago ", "dim"
+    lasted = human_duration(outage.ended_at - started_at)
+    return f" last outage {span} UTC ({lasted}), recovered {ago} ago ", "dim"
 
 
 def render_header(info: HeaderInfo, now: float) -> Text:
     text = Text()
     text.append(" nimify-tui ", style="bold reverse")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
+    if info.severity:
+        text.append(f" {info.severity} ", style=_SEVERITY_STYLE.get(info.severity, "bold reverse"))
     if info.readonly:  # before anything a narrow terminal could cut
         text.append(" READ-ONLY ", style="bold cyan")
     note, style = outage_note(info, now)

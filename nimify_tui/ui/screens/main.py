@@ -35,6 +35,7 @@ from nimify_tui.ui.panes.runbook import NARROW_ROWS as NARROW_RUNBOOK_ROWS
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.remediation import offer, offer_fix, remedy_bindings
 from nimify_tui.ui.screens.help import key_label
+from nimify_tui.ui.widgets.escalation_banner import EscalationBanner
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -87,6 +88,9 @@ class MainScreen(Screen[None]):
         Binding("5", "pane(4)", "Latency", show=False),
         Binding("0", "runbook", "Runbook", show=False, id="runbook"),
         Binding("z", "zoom", "Zoom", id="zoom"),
+        Binding("c", "status_update", "Status update", id="status-update"),
+        Binding("a", "acknowledge", "Acknowledge", show=False, id="acknowledge"),
+        Binding("E", "escalation_criteria", "Escalation", id="escalation-criteria"),
         *remedy_bindings(),
         Binding("escape", "back", "Back", show=False),
     ]
@@ -110,6 +114,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
+        yield EscalationBanner(id="escalation-banner")
         yield HealthStrip(id="health")
         yield RunbookPane()
         shown = self.nimify.namespace_shown
@@ -176,6 +181,7 @@ class MainScreen(Screen[None]):
             runbook.spare_rows = self._spare_rows(runbook)
             runbook.show(self.nimify.findings, self.nimify.diagnoses, self.fix_key(), self.unusable_keys())
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
+            self.show_escalations()
         except NoMatches:  # a timer fired while the screen is being taken down
             return
 
@@ -200,6 +206,33 @@ class MainScreen(Screen[None]):
         elif was_narrow:
             self.show_only(None)
         self.query_one(RunbookPane).refit()
+
+    # --- the incident: escalation prompts, criteria, status updates -------------------------------------------
+    def show_escalations(self) -> None:
+        desk = self.nimify.incident
+        keys = self.nimify.settings.keymap.keys
+        ack, update = (
+            key_label(keys.get(i, k).split(",")[0]) for i, k in (("acknowledge", "a"), ("status-update", "c"))
+        )
+        self.query_one(EscalationBanner).show(desk.tracker.escalations.open(), desk.reminder_due, ack, update)
+
+    def action_acknowledge(self) -> None:
+        prompt = self.nimify.incident.acknowledge()
+        if prompt is None:
+            self.notify("No escalation to acknowledge.")
+        else:
+            self.notify(f"Acknowledged (journaled): escalate to {prompt.who}, {prompt.why}.", markup=False)
+        self.show_escalations()
+
+    def action_escalation_criteria(self) -> None:
+        from nimify_tui.ui.screens.escalation_criteria import EscalationCriteriaScreen
+
+        self.app.push_screen(EscalationCriteriaScreen())
+
+    def action_status_update(self) -> None:
+        from nimify_tui.ui.screens.status_update import StatusUpdateScreen
+
+        self.app.push_screen(StatusUpdateScreen(), lambda _: self.show_escalations())
 
     def show_only(self, pane_id: str | None) -> None:
         """One pane fills the body (narrow terminals, zoom); None shows them all again."""
