@@ -19,6 +19,8 @@ from nimify_tui.config import ContextPolicy, Settings
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
+from nimify_tui.recovery.verifier import RECOVERY, RecoveryVerifier
+from nimify_tui.recovery.verify import VerifyOptions
 from nimify_tui.session import Session
 from nimify_tui.triage.checks import Finding
 from nimify_tui.triage.diagnosis import Diagnosis
@@ -78,6 +80,9 @@ class NimifyApp(Navigation):
             clock=lambda: self.clock(),
         )
         self._runner: ActionRunner | None = None
+        # the runbook's Recovery Verification: V, and by itself when the diagnosis a fix aimed at clears
+        readonly = policy.readonly or client.readonly
+        self.recovery = RecoveryVerifier(self.runtime, VerifyOptions(readonly=readonly), lambda: self.session.journal)
         self.remedy_refusals: dict[str, dict[str, str]] = {}  # namespace -> remedy id -> why not; absent: not asked
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
@@ -88,6 +93,7 @@ class NimifyApp(Navigation):
         self.triage.start()
         if self.start_sources:
             self.runtime.start()
+            self.runtime.spawn(self.recovery.watch)
             if not self.policy.readonly:
                 self.check_permissions(self.settings.watched_namespaces, announce=True)
         self.set_keymap(self.settings.keymap.keys)
@@ -128,6 +134,7 @@ class NimifyApp(Navigation):
             scenario=self.scenario,
             failing_since=triage.failing_since if triage is not None else None,
             last_outage=triage.last_outage if triage is not None else None,
+            recovery=self.runtime.store.value(RECOVERY),
             severity=self.incident.tracker.assessment.level,
             outage_started_at=self.incident.tracker.state.started_at,
         )
@@ -201,6 +208,7 @@ class NimifyApp(Navigation):
     def action_runner(self) -> ActionRunner:
         if self._runner is None:
             self._runner = ActionRunner(self.runtime.client, self.session.journal, self.policy)
+            self._runner.done_listeners.append(lambda action, at: self.recovery.action_done(action.summary(), at))
         return self._runner
 
     def remedy_refusal(self, remedy: str, namespace: str) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.text import Text
 
 from nimify_tui.kube.duration import human_duration
+from nimify_tui.recovery.result import RecoveryResult
 from nimify_tui.triage.outages import Outage
 from nimify_tui.ui.widgets.quiet_static import QuietStatic
 
@@ -30,6 +31,7 @@ class HeaderInfo:
     last_outage: Outage | None = None  # the last one that ended
     severity: str | None = None  # "SEV-1", "SEV-2"; None: no incident
     outage_started_at: float | None = None  # the outage clock's start: earlier when the cluster proves it
+    recovery: RecoveryResult | None = None  # the latest recovery verification
 
 
 def _clock(at: float) -> str:
@@ -53,6 +55,23 @@ def outage_note(info: HeaderInfo, now: float) -> tuple[str, str]:
     return f" last outage {span} UTC ({lasted}), recovered {ago} ago ", "dim"
 
 
+_RECOVERY_STYLE = {"verified": "bold black on green", "failed": "bold red", "incomplete": "cyan", "running": "yellow"}
+
+
+def recovery_note(info: HeaderInfo) -> tuple[str, str]:
+    """The latest recovery verification, unless an outage began after it ended."""
+    result = info.recovery
+    if result is None:
+        return "", ""
+    ended = result.finished_at
+    if ended is not None and info.failing_since is not None and info.failing_since > ended:
+        return "", ""
+    words = {"verified": "recovery verified", "failed": "recovery not verified", "incomplete": "recovery unverified"}
+    word = words.get(result.outcome) or result.headline()
+    when = f" {_clock(ended)} UTC" if ended is not None and result.outcome == "verified" else ""
+    return f" {word}{when} ", _RECOVERY_STYLE.get(result.outcome, "")
+
+
 def render_header(info: HeaderInfo, now: float) -> Text:
     text = Text()
     text.append(" nimify-tui ", style="bold reverse")
@@ -64,6 +83,9 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     note, style = outage_note(info, now)
     if note:
         text.append(note, style=style)
+    recovery, style = recovery_note(info)
+    if recovery:
+        text.append(recovery, style=style)
     for label, value in (("ctx", info.context), ("cluster", info.cluster), ("ns", info.namespace)):
         text.append(f"  {label} ", style="dim")
         text.append(value)

@@ -88,6 +88,7 @@ class MainScreen(Screen[None]):
         Binding("5", "pane(4)", "Latency", show=False),
         Binding("0", "runbook", "Runbook", show=False, id="runbook"),
         Binding("z", "zoom", "Zoom", id="zoom"),
+        Binding("V", "verify", "Verify", id="verify"),
         Binding("c", "status_update", "Status update", id="status-update"),
         Binding("a", "acknowledge", "Acknowledge", show=False, id="acknowledge"),
         Binding("E", "escalation_criteria", "Escalation", id="escalation-criteria"),
@@ -432,6 +433,13 @@ class MainScreen(Screen[None]):
 
     def action_fix(self) -> None:
         offer_fix(self.nimify, self.nimify.diagnoses)
+
+    def action_verify(self) -> None:
+        """V: the runbook's Recovery Verification now, its checklist shown as it runs."""
+        from nimify_tui.ui.screens.recovery import RecoveryScreen, verify_now
+
+        verify_now(self.nimify)
+        self.app.push_screen(RecoveryScreen())
 
     def footer_rank(self, action: str) -> int | None:
         """The focused pane's keys first in the footer (0), the others after (1); none while the prompt is open

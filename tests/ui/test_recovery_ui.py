@@ -1,0 +1,90 @@
+"""`V` and the recovery checklist in the TUI: crashloop-oom, `f`, `y`, then the verification starts by itself once
+the diagnosis clears and the header says "recovery verified"; `V` runs one at any time and shows the runbook's three
+steps with their checks; read-only shows the POSTs as not run and sends none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Static
+
+from nimify_tui.recovery.verifier import RECOVERY
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.main import MainScreen
+from nimify_tui.ui.screens.recovery import RecoveryScreen
+
+from .conftest import drawn, until
+
+SPEED = 10.0
+
+
+def header_text(app: NimifyApp) -> str:
+    return "".join(drawn(app.screen.query_one(StatusHeader)))
+
+
+def checklist(app: NimifyApp) -> str:
+    return str(app.screen.query_one("#recovery-checklist", Static).render())
+
+
+async def test_after_f_y_the_header_shows_recovery_verified(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom", speed=SPEED)
+    app = app_factory(sim, record=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.diagnoses and app.diagnoses[0].fix is not None, "the diagnosis and its fix")
+        await pilot.press("f")
+        screen: Any = await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen, "the dialog")
+        await until(pilot, lambda: screen.state == "confirming", "the dry run", timeout_s=15)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        result = await until(
+            pilot,
+            lambda: (r := app.runtime.store.value(RECOVERY)) is not None and r.outcome == "verified" and r,
+            "the verification started by itself, passed",
+            timeout_s=60,
+        )
+        assert result.trigger == "auto" and result.after_action and "2Gi" in result.after_action
+        await until(pilot, lambda: "recovery verified" in header_text(app), "the header saying so")
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, RecoveryScreen), "the checklist")
+        shown = await until(
+            pilot,
+            lambda: "recovery verified" in checklist(app) and "by the V key" in checklist(app) and checklist(app),
+            "the second verification's end",
+            timeout_s=30,
+        )
+        for line in ("1. Health checks", "2. Monitoring verification", "3. Load testing", "api POST /v1/predict"):
+            assert line in shown
+        assert "10 predicts, 10 at a time: p50" in shown and " ms" in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_read_only_v_runs_the_gets_only_and_says_why(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="healthy", speed=SPEED)
+    app = app_factory(sim, cli={"readonly": True})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.runtime.store.value(RECOVERY) is None and app.findings, "the first checks")
+        before = len(sim.request_log)
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, RecoveryScreen), "the checklist")
+        shown = await until(
+            pilot,
+            lambda: "partly verified" in checklist(app) and checklist(app),
+            "the verification's end",
+            timeout_s=30,
+        )
+        assert "api POST /v1/predict" in shown and shown.count("not run: read-only") == 3  # the headline too
+        assert shown.count("✓") == 5 + 1  # the five GETs and their step
+        await pilot.press("escape")
+        await until(pilot, lambda: "recovery unverified" in header_text(app), "the header saying so")
+    assert [r for r in sim.request_log[before:] if r.method != "GET"] == []
