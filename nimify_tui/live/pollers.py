@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from nimify_tui.live.keys import (
@@ -324,7 +324,10 @@ async def alerts_loop(
             await asyncio.gather(*(scrape(name, url) for name, url in targets.items()))
             builtin.keep_targets(targets)
             built_in = builtin.evaluate(time.time())
-            from_prometheus, _ = await read_prometheus_states(prom)
+            from_prometheus, problem = await read_prometheus_states(prom)
+            if problem:  # said beside each rule evaluated built in: why Prometheus' own states are not shown
+                note = f"Prometheus not read: {problem}"
+                built_in = tuple(replace(s, detail=f"{s.detail}; {note}" if s.detail else note) for s in built_in)
             store.put(ALERT_STATES, tuple(from_prometheus.get(state.name, state) for state in built_in))
 
         await poll_forever(store, "alerts", interval, poll)

@@ -57,6 +57,7 @@ class RuntimeOptions:
     first_kinds: Sequence[str] = ("pods", "events", "nodes")
     first_sources_wait_s: float = 1.5
     tls_interval: float = 60.0
+    alerts_interval: float = 10.0  # the runbook's alert rules: Prometheus' states read, nimify-api's pods scraped
     # may Triton's repository index (a POST) be asked for, when the access review allows it? None: unless the
     # client is read-only. The headless triage's client is always read-only, but it follows the TUI's rule.
     triton_index_post: bool | None = None
@@ -162,7 +163,7 @@ class Runtime:
                 store,
                 reach,
                 endpoints,
-                max(options.scrape_interval, 10.0),
+                options.alerts_interval,
                 api_namespace=options.main_namespace,
                 api_direct=bool(options.nimify_api_url),
             )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from nimify_tui.sim.contract import HTTPReply, WorldView
+from nimify_tui.sim.prom_rules import SimAlertRules
 
 SCRAPE_INTERVAL_S = 5.0
 SCRAPE_DURATION_S = 0.004
@@ -72,9 +73,16 @@ class PrometheusSim:
         self._targets = targets
         self._scraped: list[_Scraped] = []
         self._next_scrape = 0.0
+        self.rules: SimAlertRules | None = None  # the rule manager, when the world gives it one
 
     def tick(self, dt: float) -> None:
         self._scrape_when_due()
+        if self.rules is not None:
+            self.rules.tick(dt)
+
+    def nimify_api_up(self) -> list[tuple[Mapping[str, str], bool]]:
+        """Each nimify-api target's labels and whether its last scrape answered (what ``up`` says)."""
+        return [(s.target.labels, s.up) for s in self._scraped if s.target.job == "nimify-api"]
 
     def _scrape_when_due(self) -> None:
         now = self._world.now()
@@ -90,6 +98,8 @@ class PrometheusSim:
         if path == "/api/v1/targets" and method == "GET":
             self._scrape_when_due()
             return self._targets_reply(query.get("state", "any"))
+        if path in ("/api/v1/rules", "/api/v1/alerts") and method == "GET" and self.rules is not None:
+            return self.rules.rules_reply() if path == "/api/v1/rules" else self.rules.alerts_reply()
         if path == "/api/v1/query" and method in ("GET", "POST"):
             self._scrape_when_due()
             return self._query_reply(query.get("query", ""))

@@ -51,6 +51,7 @@ from nimify_tui.sim.k8s.workloads import (
 from nimify_tui.sim.nimify_api import NimifyApiSim
 from nimify_tui.sim.nimify_config import CONFIG_PATH, config_error
 from nimify_tui.sim.pod_share import PodShare
+from nimify_tui.sim.prom_rules import SimAlertRules
 from nimify_tui.sim.prometheus import PrometheusSim, ScrapeTarget
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 from nimify_tui.sim.triton.server import TritonSim
@@ -113,6 +114,9 @@ class World:
         self.nimify_api = NimifyApiSim(self, self.triton)
         self.dcgm = DcgmSim(self)
         self.prometheus = PrometheusSim(self, self.scrape_targets)
+        # the runbook's alert rules, loaded as `nimify-tui rules` prints them (a test may load others, or none)
+        self.prometheus_rules = SimAlertRules(self, self.nimify_api.metrics_text, self.prometheus.nimify_api_up)
+        self.prometheus.rules = self.prometheus_rules
         build_cluster(self, extra_pods)
         self.controllers.reconcile()
         self._update_traffic()
