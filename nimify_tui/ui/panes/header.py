@@ -76,10 +76,10 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     text = Text()
     text.append(" nimify-tui ", style="bold reverse")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
-    if info.severity:
-        text.append(f" {info.severity} ", style=_SEVERITY_STYLE.get(info.severity, "bold reverse"))
     if info.readonly:  # before anything a narrow terminal could cut
         text.append(" READ-ONLY ", style="bold cyan")
+    if info.severity:
+        text.append(f" {info.severity} ", style=_SEVERITY_STYLE.get(info.severity, "bold reverse"))
     note, style = outage_note(info, now)
     if note:
         text.append(note, style=style)

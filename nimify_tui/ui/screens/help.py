@@ -59,10 +59,12 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     from nimify_tui.ui.screens.action import ActionScreen
     from nimify_tui.ui.screens.deployment import DeploymentScreen
     from nimify_tui.ui.screens.detail import DetailScreen
+    from nimify_tui.ui.screens.escalation_criteria import EscalationCriteriaScreen
     from nimify_tui.ui.screens.logs import LogsScreen
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.screens.pod import PodScreen
     from nimify_tui.ui.screens.resources import ConfigMapScreen
+    from nimify_tui.ui.screens.status_update import StatusUpdateScreen
     from nimify_tui.ui.widgets.log_view import LogLines, LogView
     from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -80,6 +82,7 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
         ("nimify-config", of(ConfigMapScreen)),
         ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
         ("Guarded action", of(ActionScreen)),
+        ("Status update (c), escalation criteria (E)", of(StatusUpdateScreen) + of(EscalationCriteriaScreen)),
     ]
 
 

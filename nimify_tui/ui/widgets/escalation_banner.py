@@ -31,6 +31,9 @@ def banner_text(prompts: Sequence[Prompt], reminder_due: bool, ack_key: str, upd
 class EscalationBanner(QuietStatic):
     DEFAULT_CSS = "EscalationBanner { height: auto; background: $panel; } EscalationBanner.-empty { display: none; }"
 
+    def on_mount(self) -> None:
+        self.add_class("-empty")  # no row taken until there is something to say
+
     def show(self, prompts: Sequence[Prompt], reminder_due: bool, ack_key: str, update_key: str) -> None:
         text = banner_text(prompts, reminder_due, ack_key, update_key)
         self.set_class(not text, "-empty")
