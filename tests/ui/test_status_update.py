@@ -147,3 +147,48 @@ def test_ctrl_s_writes_osc52_of_the_journaled_text_byte_for_byte_on_a_pty() -> N
         wait(lambda: not term.find("ctrl+s copies it"), "the status update closed")
         bench.quit_app(app, WAIT_S)
         assert app.process.wait(10) == 0
+
+
+async def test_after_the_fix_and_verified_recovery_the_draft_is_the_resolution(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    from nimify_tui.recovery.verifier import RECOVERY
+
+    from .test_fix_key import open_fix
+
+    sim = sim_factory(scenario="crashloop-oom", speed=SPEED)
+    app = app_factory(sim, record=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await sev1_outage(pilot, app)
+        await until(pilot, lambda: app.diagnoses and app.diagnoses[0].fix is not None, "the OOM diagnosis")
+        cause = app.diagnoses[0].cause
+        screen = await open_fix(pilot, app)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the fix applied", timeout_s=15)
+        await pilot.press("escape")
+        tracker = app.incident.tracker
+        await until(pilot, lambda: tracker.attempts, "the fix counted as an attempt")
+        (attempt,) = tracker.attempts.values()
+        await until(
+            pilot,
+            lambda: (result := app.runtime.store.value(RECOVERY)) is not None and result.outcome == "verified",
+            "recovery verified",
+            timeout_s=60,
+        )
+        await until(pilot, lambda: app.incident.resolved, "the outage over and verified", timeout_s=60)
+        assert tracker.attempts[attempt.at].outcome == "verified"
+        assert tracker.assessment.level is None and " SEV-" not in drawn(app.screen.query_one("#header"))[0]
+        await pilot.press("c")
+        shown = await until(pilot, lambda: app.screen.id == "status-update" and app.screen, "the status update")
+        text = shown.query_one("#status-text", TextArea).text
+        lines = text.split("\n")
+        assert lines[0] == "[RESOLVED] nimify-api: operational again"
+        assert lines[1].startswith("Resolved: recovery verified at ")
+        assert lines[2].startswith("Duration: ") and lines[2].endswith(", SEV-1 at worst.")
+        assert lines[3] == f"Cause: {cause}."
+        assert lines[4] == f"Fix: {attempt.action}." and "memory" in attempt.action.lower()
+        assert lines[5] == "Status page: Operational. A post-mortem follows."
+        await pilot.press("ctrl+s")
+    assert app.session.folder is not None
+    (entry,) = [e for e in status_updates(Path(app.session.folder)) if e["event"] == "copied"]
+    assert entry["resolution"] is True and entry["text"] == text
