@@ -37,11 +37,18 @@ def draft(facts: IncidentFacts, now: float, next_update_in_s: float = UPDATE_EVE
     """The update to post now: the resolution message after verified recovery, else the outage update."""
     if facts.verified_at is not None:
         return resolution(facts)
-    severity = facts.severity or "not graded"
-    lines = [f"[{severity}] {facts.service}: {'investigating' if facts.last_action is None else 'mitigating'}"]
+    if facts.ended_at is not None:  # every check passes again, the recovery not verified (yet)
+        severity = facts.worst_severity or "not graded"
+        lines = [f"[MONITORING] {facts.service}: checks pass again; recovery not verified yet"]
+    else:
+        severity = facts.severity or "not graded"
+        lines = [f"[{severity}] {facts.service}: {'investigating' if facts.last_action is None else 'mitigating'}"]
     affected = "; ".join(facts.affected) or "no user-facing failure seen right now"
     lines.append(f"Affected: {facts.service} ({affected}).")
-    if facts.started_at is not None:
+    if facts.started_at is not None and facts.ended_at is not None:
+        span = f"{utc(facts.started_at)} to {utc(facts.ended_at)} ({human_duration(facts.ended_at - facts.started_at)})"
+        lines.append(f"Outage: {span}, {severity} at worst.")
+    elif facts.started_at is not None:
         lines.append(f"Since: {utc(facts.started_at)} ({human_duration(now - facts.started_at)}), {severity}.")
     else:
         lines.append(f"Since: not known yet, {severity}.")

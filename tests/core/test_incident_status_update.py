@@ -50,3 +50,20 @@ def test_after_verified_recovery_the_draft_is_the_resolution() -> None:
         "Status page: Operational. A post-mortem follows."
     )
     assert tracker.attempts[T0 + 300].outcome == "verified"
+
+
+def test_checks_passing_again_without_verification_is_said_as_such() -> None:
+    facts = IncidentFacts(
+        service="nimify-api",
+        affected=(),
+        severity=None,
+        started_at=T0,
+        ended_at=T0 + 300,
+        cause="OOMKilled",
+        last_action="set memory limit",
+        last_action_at=T0 + 200,
+        worst_severity="SEV-1",
+    )
+    lines = draft(facts, T0 + 400).split("\n")
+    assert lines[0] == "[MONITORING] nimify-api: checks pass again; recovery not verified yet"
+    assert lines[2] == "Outage: 22:13 UTC to 22:18 UTC (5m), SEV-1 at worst."
