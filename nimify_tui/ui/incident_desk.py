@@ -141,7 +141,7 @@ class IncidentDesk:
     # --- status updates -----------------------------------------------------------------------------------
     def draft(self) -> str:
         """The status update from the live state now (the resolution message after verified recovery)."""
-        self.tracker.update(self.observe())
+        self.tick()  # the state of this moment, anything it raises raised as at any tick
         facts = self.tracker.facts(SERVICE, self.tracker.assessment.reasons)
         return draft(facts, self.app.clock())
 

@@ -45,6 +45,8 @@ async def test_c_drafts_the_update_the_person_edits_and_ctrl_s_copies_and_journa
         await until(pilot, lambda: app.diagnoses and app.diagnoses[0].fix is not None, "the OOM diagnosis")
         now = start + 12 * 60
         app.clock = lambda: now
+        palette = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Status update", "Escalation", "Acknowledge"} <= palette, "in the command palette too"
         await pilot.press("c")
         screen = await until(pilot, lambda: app.screen.id == "status-update" and app.screen, "the status update")
         area = screen.query_one("#status-text", TextArea)
@@ -169,12 +171,17 @@ async def test_after_the_fix_and_verified_recovery_the_draft_is_the_resolution(
         tracker = app.incident.tracker
         await until(pilot, lambda: tracker.attempts, "the fix counted as an attempt")
         (attempt,) = tracker.attempts.values()
-        await until(
+        result = await until(
             pilot,
-            lambda: (result := app.runtime.store.value(RECOVERY)) is not None and result.outcome == "verified",
-            "recovery verified",
+            lambda: (
+                (result := app.runtime.store.value(RECOVERY)) is not None
+                and result.outcome not in ("running",)
+                and result
+            ),
+            "the recovery verification's outcome",
             timeout_s=60,
         )
+        assert result.outcome == "verified", [(c.name, c.state, c.detail) for c in result.checks]
         await until(pilot, lambda: app.incident.resolved, "the outage over and verified", timeout_s=60)
         assert tracker.attempts[attempt.at].outcome == "verified"
         assert tracker.assessment.level is None and " SEV-" not in drawn(app.screen.query_one("#header"))[0]
