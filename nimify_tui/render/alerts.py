@@ -51,7 +51,7 @@ def alerts_text(states: Sequence[RuleState] | None, *, now: float) -> str:
         rule = RULES_BY_NAME.get(state.name)
         lines.append(f"{state.name}: {phase_text(state)}")
         if state.since is not None:
-            lines.append(f"  for          {_age(now - state.since)}")
+            lines.append(f"  lasting      {_age(now - state.since)}")
         if state.value is not None and rule is not None:
             shown = (
                 value_text(state)
@@ -66,7 +66,7 @@ def alerts_text(states: Sequence[RuleState] | None, *, now: float) -> str:
             lines.append(f"  note         {state.detail}")
         if rule is not None:
             lines.append(f"  expr         {rule.expr()}")
-            lines.append(f"  for:         {state.for_s or rule.for_s:g} s")
+            lines.append(f"  hold (for:)  {state.for_s or rule.for_s:g} s")
             if rule.correction:
                 lines.append(f"  runbook      {rule.runbook_expr()}")
                 lines.append(f"  corrected    {rule.correction}")
