@@ -12,17 +12,18 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
+from nimify_tui.journal.journal import Journal, JournalError
 from nimify_tui.live.keys import ValueKey
 from nimify_tui.live.pollers import InCluster, http_client
 from nimify_tui.recovery.result import STEPS, RecoveryResult
 from nimify_tui.recovery.verify import VerifyOptions, planned, verify, with_options
+from nimify_tui.text import one_line
 from nimify_tui.triage.source import TRIAGE
 
 if TYPE_CHECKING:
-    from nimify_tui.journal.journal import Journal
     from nimify_tui.live.runtime import Runtime
     from nimify_tui.triage.source import Triage
 
@@ -74,6 +75,7 @@ class RecoveryVerifier:
         self._running = False
         self._awaited: _Awaited | None = None
         self._last_action: tuple[str, float] | None = None
+        self._journal_broken = False
 
     @property
     def running(self) -> bool:
@@ -127,11 +129,16 @@ class RecoveryVerifier:
 
     async def _run(self, first: RecoveryResult) -> RecoveryResult:
         journaled: set[tuple[str, str]] = set()
+        latest = first
 
         def publish(result: RecoveryResult) -> None:
+            nonlocal latest
+            if result.outcome != "running":
+                return  # the end is published once journaled, when a new verification may start
+            latest = result
             self.runtime.store.put(RECOVERY, result)
             for check in result.checks:
-                if check.finished and (check.step, check.name) not in journaled and result.outcome == "running":
+                if check.finished and (check.step, check.name) not in journaled:
                     journaled.add((check.step, check.name))
                     self._journal_check(result, check.step, check.name)
 
@@ -144,16 +151,25 @@ class RecoveryVerifier:
                 if (check.step, check.name) not in journaled:
                     self._journal_check(result, check.step, check.name)
             self._journal_outcome(result)
-            return result
-        finally:
+        except asyncio.CancelledError:
             with self._lock:
                 self._running = False
+            raise
+        except Exception as exc:  # never left "running": what broke is said as a failed check
+            broken = next((c for c in latest.checks if not c.finished), latest.checks[-1])
+            failed = replace(broken, state="fail", detail=one_line(f"{type(exc).__name__}: {exc}", 200))
+            result = latest.with_check(failed).finish(self.clock(), None)
+        with self._lock:
+            self._running = False
+        self.runtime.store.put(RECOVERY, result)
+        return result
 
     def _journal_check(self, result: RecoveryResult, step: str, name: str) -> None:
-        journal = self.journal()
+        journal = self._journal()
         check = next(c for c in result.checks if (c.step, c.name) == (step, name))
         if journal is not None:
-            journal.recovery_check(
+            self._write(
+                journal.recovery_check,
                 step=step,
                 check=name,
                 state=check.state,
@@ -162,12 +178,19 @@ class RecoveryVerifier:
                 started_at=result.started_at,
             )
 
-    def _journal_outcome(self, result: RecoveryResult) -> None:
+    def _journal(self) -> Journal | None:
+        """The session's journal; None when the session does not record, or when it can no longer be written (the
+        session says why): the verification goes on without it."""
         journal = self.journal()
+        return journal if journal is not None and not self._journal_broken else None
+
+    def _journal_outcome(self, result: RecoveryResult) -> None:
+        journal = self._journal()
         if journal is None:
             return
         load = result.load
-        journal.recovery(
+        self._write(
+            journal.recovery,
             outcome=result.outcome,
             trigger=result.trigger,
             after_action=result.after_action,
@@ -187,3 +210,9 @@ class RecoveryVerifier:
                 "first_error": load.first_error,
             },
         )
+
+    def _write(self, entry: Callable[..., object], **fields: object) -> None:
+        try:
+            entry(**fields)
+        except JournalError:
+            self._journal_broken = True

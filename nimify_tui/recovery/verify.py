@@ -11,6 +11,7 @@ Read-only sessions send no POST: the predict and the load test are "not run: rea
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,9 @@ PLAN = (
     (LOAD, LOAD_CHECK),
 )
 POSTS = frozenset({PREDICT_CHECK, LOAD_CHECK})
+# what Prometheus says changes only at its next scrape of each target (15 s by default, plus its service discovery):
+# these checks are asked again until they pass or ``VerifyOptions.prometheus_settle_s`` has passed
+AFTER_A_SCRAPE = frozenset({TARGETS_CHECK, UP_CHECK})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class VerifyOptions:
     readonly: bool = False
     timeout_s: float = 5.0
     latency_limit_ms: float = LATENCY_LIMIT_MS
+    prometheus_settle_s: float = 30.0  # how long Prometheus' view may lag (AFTER_A_SCRAPE)
+    retry_every_s: float = 2.0
 
 
 def planned(started_at: float, **fields: Any) -> RecoveryResult:
@@ -106,12 +112,22 @@ async def verify(
             return
         update(CheckResult(step, name, "running"))
         started = time.perf_counter()
-        try:
-            detail, ok = await body()
-        except _Failed as exc:
-            detail, ok = str(exc), False
-        except Exception as exc:  # a check that breaks is a failed check, said in one line
-            detail, ok = one_line(f"{type(exc).__name__}: {exc}", 200), False
+        while True:
+            try:
+                detail, ok = await body()
+            except _Failed as exc:
+                detail, ok = str(exc), False
+            except Exception as exc:  # a check that breaks is a failed check, said in one line
+                detail, ok = one_line(f"{type(exc).__name__}: {exc}", 200), False
+            waited = time.perf_counter() - started
+            if ok or name not in AFTER_A_SCRAPE or waited + options.retry_every_s > options.prometheus_settle_s:
+                break
+            update(
+                CheckResult(step, name, "running", f"waiting for Prometheus' next scrape ({waited:.0f} s): {detail}")
+            )
+            await asyncio.sleep(options.retry_every_s)
+        if name in AFTER_A_SCRAPE and waited >= options.retry_every_s:
+            detail += f" (after {waited:.0f} s)" if ok else f" (for {waited:.0f} s)"
         elapsed = (time.perf_counter() - started) * 1000.0
         update(CheckResult(step, name, "pass" if ok else "fail", detail, round(elapsed, 1)))
 

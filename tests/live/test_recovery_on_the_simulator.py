@@ -26,6 +26,7 @@ from nimify_tui.ui.remediation import action_values
 
 from ..waiting import wait_for
 
+SETTLE_S = 4.0  # the simulated Prometheus scrapes every 5 simulated seconds: at speed 4, under 1.5 s
 FAST = RuntimeOptions(
     probe_interval=0.5, triton_interval=0.5, scrape_interval=0.5, metrics_api_interval=1.0, tls_interval=1.0
 )
@@ -57,7 +58,9 @@ class Session:
         self.triage = TriageSource(self.runtime.store)
         self.journal = Journal.open(folder / "journal")
         self.verifier = RecoveryVerifier(
-            self.runtime, VerifyOptions(readonly=self.client.readonly), journal=lambda: self.journal
+            self.runtime,
+            VerifyOptions(readonly=self.client.readonly, prometheus_settle_s=SETTLE_S),
+            journal=lambda: self.journal,
         )
 
     def __enter__(self) -> Session:

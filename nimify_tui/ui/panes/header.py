@@ -80,12 +80,12 @@ def render_header(info: HeaderInfo, now: float) -> Text:
         text.append(" READ-ONLY ", style="bold cyan")
     if info.severity:
         text.append(f" {info.severity} ", style=_SEVERITY_STYLE.get(info.severity, "bold reverse"))
+    recovery, style = recovery_note(info)  # before the outage's words: a narrow terminal cuts those first
+    if recovery:
+        text.append(recovery, style=style)
     note, style = outage_note(info, now)
     if note:
         text.append(note, style=style)
-    recovery, style = recovery_note(info)
-    if recovery:
-        text.append(recovery, style=style)
     for label, value in (("ctx", info.context), ("cluster", info.cluster), ("ns", info.namespace)):
         text.append(f"  {label} ", style="dim")
         text.append(value)

@@ -76,8 +76,8 @@ def checklist_text(result: RecoveryResult | None) -> Text:
         for check in (c for c in result.checks if c.step == step):
             mark, style = _mark(check.state)
             text.append(f"   {mark} ", style=style)
-            text.append(f"{check.name:<22}", style="bold" if check.state == "fail" else "")
-            timing = f"{check.duration_ms:7.0f} ms " if check.finished and check.state != "not-run" else " " * 11
+            text.append(f"{check.name:<21}", style="bold" if check.state == "fail" else "")
+            timing = f"{check.duration_ms:6.0f} ms " if check.finished and check.state != "not-run" else " " * 10
             text.append(timing, style="dim")
             text.append(check.detail, style="red" if check.state == "fail" else "")
             text.append("\n")
@@ -114,11 +114,12 @@ class RecoveryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Recovery verification (the runbook's three steps)   V again, esc back", id="recovery-title")
+            yield Static("Recovery verification · V again · esc back", id="recovery-title")
             with VerticalScroll():
                 yield Static(id="recovery-checklist")
 
     def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # the arrows scroll a checklist taller than the screen
         self.refresh_checklist()
         self.set_interval(0.25, self.refresh_checklist)
 
