@@ -139,3 +139,20 @@ async def test_the_other_criteria_are_ticked_by_hand_and_each_tick_journaled(
         assert app.screen.id != "escalation-criteria"
     ticks = [(e["criterion"], e["ticked"]) for e in journal(app, "escalation_criterion")]
     assert ticks == [("data-loss", True), ("security", True), ("security", False)]
+
+
+def test_the_header_shows_the_severity_and_the_clock_from_its_earliest_proof() -> None:
+    from nimify_tui.triage.outages import Outage
+    from nimify_tui.ui.panes.header import HeaderInfo, render_header
+
+    at = 1_700_000_000.0  # 22:13:20 UTC
+    info = HeaderInfo("ctx", "cl", "ns", "DOWN", at, None, True, None, failing_since=at)
+    plain = render_header(info, at + 60).plain
+    assert " SEV-" not in plain and " failing since 22:13 UTC (60s) " in plain
+    graded = render_header(HeaderInfo(**{**info.__dict__, "severity": "SEV-1", "outage_started_at": at - 240}), at + 60)
+    assert " DOWN  READ-ONLY  SEV-1  failing since 22:09 UTC (5m) " in graded.plain, "read-only first, then SEV"
+    severity = next(span for span in graded.spans if graded.plain[span.start : span.end] == " SEV-1 ")
+    assert "red" in str(severity.style)
+    ended = HeaderInfo(**{**info.__dict__, "failing_since": None, "last_outage": Outage(at, at + 300)})
+    ended = HeaderInfo(**{**ended.__dict__, "outage_started_at": at - 240})
+    assert " last outage 22:09-22:18 UTC (9m), recovered 60s ago " in render_header(ended, at + 360).plain
