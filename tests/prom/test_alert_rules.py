@@ -28,8 +28,10 @@ from nimify_tui.metrics.alerts import (
     duration_text,
     rules_file_text,
 )
-from nimify_tui.metrics.prom import PromClient
+from nimify_tui.metrics.builtin_alerts import BuiltinAlerts
+from nimify_tui.metrics.prom import PromClient, Vector
 from nimify_tui.metrics.prom_alerts import read_prometheus_states, states_from_prometheus
+from nimify_tui.metrics.scrape import parse_metrics
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 
 from ..conftest import RUNBOOK
@@ -252,3 +254,37 @@ async def test_the_runbooks_error_rate_fires_on_any_5xx_and_the_app_says_so(lab,
         state = await poll(firing, within_s=25.0, what="the runbook's error rate firing")
     assert state.value == 1.0  # each 5xx series divided by itself
     assert state.detail.startswith("Prometheus runs the runbook's expression, which is wrong: the runbook divides")
+
+
+@pytest.mark.prometheus
+async def test_the_built_in_evaluation_agrees_with_prometheus(lab, poll, tmp_path: Path) -> None:
+    """The same simulated nimify-api, scraped by Prometheus and by the built-in evaluator every half second: once
+    the overload has filled the window, both fire the error rate with about the same ratio."""
+    rules = short()
+    rules_file = tmp_path / "nimify-rules.yml"
+    write_rules_file(rules_file, rules, window=SHORT_WINDOW)
+    sim = await lab.serve_sim()
+    server = await lab.start_prometheus([sim], rule_files=[rules_file], interval="500ms")
+    builtin = BuiltinAlerts(rules, window_s=3.0)
+    async with httpx.AsyncClient() as http:
+        prom = PromClient(http, server.url)
+
+        async def both_firing() -> tuple[RuleState, RuleState] | None:
+            scraped = await http.get(f"http://{sim.address}/metrics")
+            now = time.time()
+            builtin.observe(sim.address, parse_metrics(scraped.text, now))
+            mine = {s.name: s for s in builtin.evaluate(now)}["NimifyHighErrorRate"]
+            theirs = (await read_prometheus_states(prom, rules, window=SHORT_WINDOW))[0]["NimifyHighErrorRate"]
+            return (mine, theirs) if mine.state == theirs.state == "firing" else None
+
+        async def scraped_by_prometheus() -> bool | None:
+            up = await prom.query('up{job="nimify-api"}')
+            return True if isinstance(up, Vector) and up.samples else None
+
+        await poll(scraped_by_prometheus, within_s=20.0, what="Prometheus' first scrape of the sim")
+        sim.world.load.offered_rps = 3 * PER_REPLICA_CAPACITY_RPS
+        mine, theirs = await poll(both_firing, within_s=25.0, what="both firing the error rate", every_s=0.5)
+    assert mine.value == pytest.approx(theirs.value, abs=0.05)
+    assert mine.value == pytest.approx(2 / 3, abs=0.05)
+    # each became active within a couple of scrapes of the other
+    assert abs((mine.active_at or 0.0) - (theirs.active_at or 0.0)) < 2.0
