@@ -194,7 +194,8 @@ class MainScreen(Screen[None]):
         tables = self.query_one(f"#{self.active_pane}", Pane).query(RecordTable)
         if not tables:
             return 0
-        above = sum(self.query_one(f"#{part}").outer_size.height for part in ("header", "health")) + 1  # +footer
+        parts = [self.query_one(f"#{part}") for part in ("header", "escalation-banner", "health")]
+        above = sum(part.outer_size.height for part in parts if part.display) + 1  # +footer
         body = self.size.height - above - NARROW_RUNBOOK_ROWS
         return max(0, body - (tables.first().row_count + 3))  # the table's rows, its header and border
 
