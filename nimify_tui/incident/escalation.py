@@ -76,7 +76,7 @@ def due(outage_s: float, failed_attempts: int, policy: EscalationPolicy) -> tupl
 
 @dataclass
 class Escalations:
-    """The prompts raised so far and those the person acknowledged; each prompt is raised once a session."""
+    """The prompts raised so far and those the person acknowledged; each prompt is raised once an outage."""
 
     policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     raised: dict[str, Prompt] = field(default_factory=dict)

@@ -84,8 +84,9 @@ class IncidentTracker:
         now = seen.now
         was_running = self.clock.state.running
         state = self.clock.update(seen.failing_since, seen.signs, now)
-        if state.running and not was_running:  # a new outage: its own grade, attempts and reminders
+        if state.running and not was_running:  # a new outage: its own grade, attempts, escalations and reminders
             self.worst, self.verified_at, self.attempts, self.reminded_at = None, None, {}, None
+            self.escalations = Escalations(self.policy)
         self.assessment = assess(seen.severity)
         if state.running:
             self.worst = worse(self.worst, self.assessment.level)

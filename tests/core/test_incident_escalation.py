@@ -118,3 +118,12 @@ def test_an_attempt_clears_when_the_diagnosis_it_aimed_at_is_gone_even_if_anothe
     assert tracker.attempts[T0 + 10].outcome == "cleared"
     tracker.update(seen(T0 + 200, actions=[action], diagnosed=(other,)))
     assert tracker.attempts[T0 + 10].outcome == "cleared", "a cleared attempt waits for its verification"
+
+
+def test_a_new_outage_has_its_own_escalations() -> None:
+    tracker = IncidentTracker()
+    assert [p.id for p in tracker.update(seen(T0 + 30 * 60)).prompts] == ["em-duration"]
+    tracker.update(seen(T0 + 31 * 60, failing_since=None))
+    assert tracker.update(seen(T0 + 40 * 60, failing_since=T0 + 40 * 60)).prompts == ()
+    later = tracker.update(seen(T0 + 70 * 60, failing_since=T0 + 40 * 60)).prompts
+    assert [p.id for p in later] == ["em-duration"], "30 minutes of the new outage"
