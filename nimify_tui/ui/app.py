@@ -140,15 +140,6 @@ class NimifyApp(Navigation):
         )
 
     # --- app-wide keys ------------------------------------------------------------------------------------
-    def action_help(self) -> None:
-        from nimify_tui.ui.screens.help import HelpScreen
-
-        # made once and kept: building its widgets and styling them was half of the time `?` took (about 65 of
-        # 135 ms at 160x45); its keys do not change during a session
-        if not self.is_screen_installed("help"):
-            self.install_screen(HelpScreen(), "help")
-        self.push_screen("help")
-
     async def action_quit_or_back(self) -> None:
         """q: the main screen asks whether to quit (y quits); any other screen goes back, as esc does."""
         from nimify_tui.ui.screens.main import MainScreen

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -41,16 +40,19 @@ def with_keymap(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> l
     ]
 
 
-def bindings_table(title: str, bindings: list[Binding]) -> Table:
-    """Key, what it does, and the binding id the keymap rebinds it by."""
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False, expand=True)
-    table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column()
-    table.add_column(style="dim")
-    for binding in bindings:
-        if binding.description:
-            table.add_row(Text(key_label(binding.key)), Text(binding.description), Text(binding.id or ""))
-    return table
+def bindings_text(title: str, bindings: list[Binding]) -> Text:
+    """The section's title, then a line a key: the key, what it does, and the binding id the keymap rebinds it by,
+    in aligned columns (one Text: a Rich table costs twice as much to lay out, and the help opens on a key)."""
+    rows = [(key_label(b.key), b.description, b.id or "") for b in bindings if b.description]
+    key_width = max((len(key) for key, _, _ in rows), default=0)
+    what_width = max((len(what) for _, what, _ in rows), default=0)
+    text = Text(title, style="italic")
+    for key, what, binding_id in rows:
+        text.append("\n")
+        text.append(key.ljust(key_width + 1), style="bold cyan")
+        text.append(what.ljust(what_width + 1))
+        text.append(binding_id, style="dim")
+    return text
 
 
 def all_sections() -> list[tuple[str, list[Binding]]]:
@@ -98,6 +100,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll {
         width: 90%; max-width: 100; height: 90%; border: round $accent; background: $panel; padding: 0 1;
     }
+    HelpScreen .help-section { text-wrap: nowrap; text-overflow: ellipsis; margin-top: 1; }
     """
 
     @property
@@ -109,7 +112,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text("nimify-tui keys (k9s-compatible where they overlap)", style="bold"))
             for title, bindings in all_sections():
-                yield Static(bindings_table(title, with_keymap(bindings, keymap)))
+                yield Static(bindings_text(title, with_keymap(bindings, keymap)), classes="help-section")
             yield Static(
                 Text(
                     "\n:pods :events :nodes :models :latency  jump to a pane\n"
