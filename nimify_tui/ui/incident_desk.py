@@ -18,6 +18,7 @@ from nimify_tui.incident.tracker import ActionDone, IncidentTracker, Observation
 from nimify_tui.journal.journal import Journal
 from nimify_tui.recovery.result import RecoveryResult
 from nimify_tui.recovery.verifier import RECOVERY
+from nimify_tui.recovery.verify import PREDICT_CHECK
 from nimify_tui.triage.source import TRIAGE
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 SERVICE = "nimify-api"
 TICK_S = 1.0
+PREDICT_FRESH_S = 5 * 60  # outside an outage, a failed predict older than this no longer grades it
 
 
 def verification_of(result: RecoveryResult | None) -> Verification | None:
@@ -35,9 +37,12 @@ def verification_of(result: RecoveryResult | None) -> Verification | None:
     return Verification(result.outcome == "verified", result.started_at, result.finished_at)
 
 
-def predict_failed(result: RecoveryResult | None) -> bool:
-    """Whether the latest verification's end-to-end predict failed."""
-    return result is not None and any("predict" in c.name and c.state == "fail" for c in result.checks)
+def predict_failed(result: RecoveryResult | None, since: float) -> bool:
+    """Whether the latest verification, started since ``since``, saw the end-to-end predict fail (an older one says
+    nothing about now)."""
+    if result is None or result.started_at < since:
+        return False
+    return any(c.name == PREDICT_CHECK and c.state == "fail" for c in result.checks)
 
 
 class IncidentDesk:
@@ -75,10 +80,13 @@ class IncidentDesk:
         diagnoses = triage.diagnoses if triage is not None else ()
         with self._lock:
             actions = tuple(self._actions)
+        now = self.app.clock()
+        state = self.tracker.state
+        since = state.started_at if state.running and state.started_at is not None else now - PREDICT_FRESH_S
         return Observation(
-            now=self.app.clock(),
+            now=now,
             failing_since=triage.failing_since if triage is not None else None,
-            severity=severity_inputs(store, namespace, predict_failing=predict_failed(recovery)),
+            severity=severity_inputs(store, namespace, predict_failing=predict_failed(recovery, since)),
             signs=signs(store, namespace),
             cause=diagnoses[0].cause if diagnoses else None,
             diagnosed=tuple((d.scenario, d.component) for d in diagnoses),

@@ -156,3 +156,19 @@ def test_the_header_shows_the_severity_and_the_clock_from_its_earliest_proof() -
     ended = HeaderInfo(**{**info.__dict__, "failing_since": None, "last_outage": Outage(at, at + 300)})
     ended = HeaderInfo(**{**ended.__dict__, "outage_started_at": at - 240})
     assert " last outage 22:09-22:18 UTC (9m), recovered 60s ago " in render_header(ended, at + 360).plain
+
+
+def test_a_failed_predict_grades_the_outage_only_while_it_is_news() -> None:
+    from nimify_tui.recovery.result import HEALTH, CheckResult, RecoveryResult
+    from nimify_tui.recovery.verify import PREDICT_CHECK
+    from nimify_tui.ui.incident_desk import predict_failed, verification_of
+
+    at = 1_700_000_000.0
+    failed = RecoveryResult("failed", at, (CheckResult(HEALTH, PREDICT_CHECK, "fail", "HTTP 503"),), finished_at=at + 2)
+    assert predict_failed(failed, since=at - 10)
+    assert not predict_failed(failed, since=at + 1), "a verification from before the outage says nothing of it"
+    passed = RecoveryResult("verified", at, (CheckResult(HEALTH, PREDICT_CHECK, "pass"),), finished_at=at + 2)
+    assert not predict_failed(passed, since=at - 10)
+    assert verification_of(failed) is not None and verification_of(failed).passed is False  # type: ignore[union-attr]
+    assert verification_of(RecoveryResult("incomplete", at, (), finished_at=at + 1)) is None, "read-only judges none"
+    assert verification_of(RecoveryResult("running", at, ())) is None
