@@ -13,6 +13,12 @@ variable is unset), for example::
     triton = 2
     metrics = 5
 
+    [recovery]           # the recovery verification's end-to-end predict and light load test (bounded)
+    predict_body = '{"input": [1, 2, 3]}'
+    load_requests = 10   # 1 to 200
+    load_concurrency = 10  # 1 to 50
+    load_timeout = 5     # seconds per request, at most 30
+
     [contexts."prod-eu"]
     readonly = true
     production = true
@@ -21,15 +27,16 @@ variable is unset), for example::
     scale = "S"
     logs = "ctrl+l,l"
 
-Each top-level key (and ``refresh.NAME``) is also read from ``NIMIFY_TUI_KEY`` (``NIMIFY_TUI_REFRESH_NAME``)
-and from the command-line mapping under the key's name (``refresh_NAME``). A URL left unset means the service
-is reached through the API server's service proxy; a kubeconfig left unset means the Kubernetes client's own
-lookup (``KUBECONFIG``, ``~/.kube/config``, in-cluster).
+Each top-level key (and ``refresh.NAME``, ``recovery.NAME``) is also read from ``NIMIFY_TUI_KEY``
+(``NIMIFY_TUI_REFRESH_NAME``) and from the command-line mapping under the key's name (``refresh_NAME``). A URL left
+unset means the service is reached through the API server's service proxy; a kubeconfig left unset means the
+Kubernetes client's own lookup (``KUBECONFIG``, ``~/.kube/config``, in-cluster).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -49,6 +56,10 @@ else:
 ENV_PREFIX = "NIMIFY_TUI_"
 DEFAULT_NAMESPACE = "nimify-system"
 DEFAULT_WATCHED_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
+# the recovery verification's light load test never goes beyond these, whatever is asked
+MAX_REQUESTS = 200
+MAX_CONCURRENCY = 50
+MAX_TIMEOUT_S = 30.0
 
 
 class ConfigError(Exception):
@@ -71,6 +82,16 @@ class RefreshIntervals:
     probes: float = 2.0
     metrics: float = 5.0
     gpu: float = 5.0
+
+
+@dataclass(frozen=True)
+class RecoverySettings:
+    """The ``[recovery]`` table: the predict's JSON body and the light load test's bounds."""
+
+    predict_body: str = '{"input": [1, 2, 3]}'  # the runbook's
+    load_requests: int = 10
+    load_concurrency: int = 10
+    load_timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,7 @@ class Settings:
     nimify_api_url: str | None = None
     dcgm_url: str | None = None
     refresh: RefreshIntervals = RefreshIntervals()
+    recovery: RecoverySettings = RecoverySettings()
     contexts: Mapping[str, ContextPolicy] = field(default_factory=lambda: MappingProxyType({}))
     keymap: Keymap = Keymap()
 
@@ -198,6 +220,38 @@ def _read_seconds(text: str) -> object:
         return text
 
 
+def _check_json(value: object) -> str:
+    if not isinstance(value, str):
+        raise _InvalidValue
+    try:
+        json.loads(value)
+    except ValueError:
+        raise _InvalidValue from None
+    return value
+
+
+def _counts(low: int, high: int) -> _Kind:
+    def check(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        raise _InvalidValue
+
+    def read(text: str) -> object:
+        try:
+            return int(text)
+        except ValueError:
+            return text
+
+    return _Kind(f"a whole number from {low} to {high}", check, read)
+
+
+def _check_short_seconds(value: object) -> float:
+    seconds = _check_seconds(value)
+    if seconds > MAX_TIMEOUT_S:
+        raise _InvalidValue
+    return seconds
+
+
 _TEXT = _Kind("a non-empty string", _check_text)
 _PATH = _Kind("a file path", _check_path)
 _NAMESPACE = _Kind("a namespace name (lowercase letters, digits and '-', at most 63)", _check_namespace)
@@ -210,6 +264,15 @@ _NAMESPACES = _Kind(
 _FLAG = _Kind("true or false", _check_flag, _read_flag, "true/false, 1/0, yes/no or on/off")
 _URL = _Kind("an http:// or https:// URL", _check_url)
 _SECONDS = _Kind("a positive number of seconds", _check_seconds, _read_seconds)
+_JSON = _Kind("JSON text", _check_json)
+_RECOVERY_KINDS = {
+    "predict_body": _JSON,
+    "load_requests": _counts(1, MAX_REQUESTS),
+    "load_concurrency": _counts(1, MAX_CONCURRENCY),
+    "load_timeout": _Kind(
+        f"a positive number of seconds, at most {MAX_TIMEOUT_S:g}", _check_short_seconds, _read_seconds
+    ),
+}
 
 # Keys as written in the TOML file; "refresh.NAME" lives in the [refresh] table.
 _KEYS: dict[str, _Kind] = {
@@ -224,7 +287,9 @@ _KEYS: dict[str, _Kind] = {
     "nimify_api_url": _URL,
     "dcgm_url": _URL,
     **{f"refresh.{name}": _SECONDS for name in RefreshIntervals.__dataclass_fields__},
+    **{f"recovery.{name}": kind for name, kind in _RECOVERY_KINDS.items()},
 }
+_SUBTABLES = ("refresh", "recovery")  # "NAME.key" settings, read from the environment and command line too
 _CONTEXT_KEYS = tuple(ContextPolicy.__dataclass_fields__)
 _TABLES = ("contexts", "keymap")  # read on their own, not from the environment or the command line
 
@@ -325,10 +390,10 @@ def _values_from_toml(path: Path, document: dict[str, Any]) -> dict[str, object]
     for key, value in document.items():
         if key in _TABLES:
             continue
-        if key == "refresh" and isinstance(value, dict):
-            flat.update({f"refresh.{name}": item for name, item in value.items()})
-        elif key == "refresh":
-            raise ConfigError(f"{path}: key 'refresh': expected a table, got {_describe_value(value)}")
+        if key in _SUBTABLES and isinstance(value, dict):
+            flat.update({f"{key}.{name}": item for name, item in value.items()})
+        elif key in _SUBTABLES:
+            raise ConfigError(f"{path}: key '{key}': expected a table, got {_describe_value(value)}")
         else:
             flat[key] = value
     values: dict[str, object] = {}
@@ -392,11 +457,20 @@ def load_settings(cli: Mapping[str, object], env: Mapping[str, str], config_path
     values.update(_values_from_env(env))
     values.update(_values_from_cli(cli))
 
-    fields: dict[str, Any] = {key: value for key, value in values.items() if not key.startswith("refresh.")}
+    fields: dict[str, Any] = {key: value for key, value in values.items() if "." not in key}
     refresh: dict[str, Any] = {
-        key.removeprefix("refresh."): value for key, value in values.items() if key not in fields
+        key.removeprefix("refresh."): value for key, value in values.items() if key.startswith("refresh.")
+    }
+    recovery: dict[str, Any] = {
+        key.removeprefix("recovery."): value for key, value in values.items() if key.startswith("recovery.")
     }
     namespace = fields.get("namespace", DEFAULT_NAMESPACE)
     watched = fields.get("watched_namespaces", DEFAULT_WATCHED_NAMESPACES)
     fields["watched_namespaces"] = watched if namespace in watched else (namespace, *watched)
-    return Settings(**fields, refresh=RefreshIntervals(**refresh), contexts=MappingProxyType(contexts), keymap=keymap)
+    return Settings(
+        **fields,
+        refresh=RefreshIntervals(**refresh),
+        recovery=RecoverySettings(**recovery),
+        contexts=MappingProxyType(contexts),
+        keymap=keymap,
+    )

@@ -10,15 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from nimify_tui.config import MAX_CONCURRENCY, MAX_REQUESTS, MAX_TIMEOUT_S
 from nimify_tui.recovery.result import LoadFigures
 from nimify_tui.text import one_line
 
 if TYPE_CHECKING:
     import httpx
 
-MAX_REQUESTS = 200
-MAX_CONCURRENCY = 50
-MAX_TIMEOUT_S = 30.0
 # the histogram's upper bounds, milliseconds
 BUCKETS_MS = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, math.inf)
 

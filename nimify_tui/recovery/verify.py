@@ -32,6 +32,7 @@ from nimify_tui.text import one_line
 if TYPE_CHECKING:
     import httpx
 
+    from nimify_tui.config import RecoverySettings
     from nimify_tui.endpoints import Endpoints
     from nimify_tui.metrics.scrape import Scrape
 
@@ -74,6 +75,12 @@ class VerifyOptions:
     latency_limit_ms: float = LATENCY_LIMIT_MS
     prometheus_settle_s: float = 30.0  # how long Prometheus' view may lag (AFTER_A_SCRAPE)
     retry_every_s: float = 2.0
+
+    @classmethod
+    def of(cls, settings: RecoverySettings, *, readonly: bool) -> VerifyOptions:
+        """The options the ``[recovery]`` table of the config file sets."""
+        load = LoadSpec(settings.load_requests, settings.load_concurrency, settings.load_timeout)
+        return cls(predict_body=settings.predict_body.encode(), load=load, readonly=readonly)
 
 
 def planned(started_at: float, **fields: Any) -> RecoveryResult:

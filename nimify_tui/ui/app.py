@@ -82,7 +82,8 @@ class NimifyApp(Navigation):
         self._runner: ActionRunner | None = None
         # the runbook's Recovery Verification: V, and by itself when the diagnosis a fix aimed at clears
         readonly = policy.readonly or client.readonly
-        self.recovery = RecoveryVerifier(self.runtime, VerifyOptions(readonly=readonly), lambda: self.session.journal)
+        verify_options = VerifyOptions.of(settings.recovery, readonly=readonly)
+        self.recovery = RecoveryVerifier(self.runtime, verify_options, lambda: self.session.journal)
         self.remedy_refusals: dict[str, dict[str, str]] = {}  # namespace -> remedy id -> why not; absent: not asked
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it

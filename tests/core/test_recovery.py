@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
+from pathlib import Path
 
 import httpx
 import pytest
 from aiohttp import test_utils, web
 
+from nimify_tui.config import ConfigError, load_settings
 from nimify_tui.metrics.prom import PromClient, PromError, Vector
 from nimify_tui.recovery.load_test import BUCKETS_MS, LoadSpec, figures, percentile, run_load_test
 from nimify_tui.recovery.result import HEALTH, LOAD, MONITORING, READ_ONLY_NOT_RUN, CheckResult
-from nimify_tui.recovery.verify import PLAN, planned, with_options
+from nimify_tui.recovery.verify import PLAN, VerifyOptions, planned, with_options
 from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.prometheus import SCRAPE_INTERVAL_S, PrometheusSim, ScrapeTarget
 
@@ -177,3 +180,34 @@ async def test_simulated_targets_follow_the_last_scrape_and_up_answers_through_t
                 await client.query("rate(http_requests_total[5m])")
     finally:
         await server.close()
+
+
+def test_the_config_files_recovery_table_sets_the_body_and_the_load_within_bounds(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[recovery]\n"
+        "predict_body = '{\"input\": [0.5, 1.5]}'\n"
+        "load_requests = 40\nload_concurrency = 8\nload_timeout = 2.5\n"
+    )
+    settings = load_settings({}, {"NIMIFY_TUI_RECOVERY_LOAD_CONCURRENCY": "4"}, config)
+    options = VerifyOptions.of(settings.recovery, readonly=False)
+    assert options.predict_body == b'{"input": [0.5, 1.5]}'
+    assert options.load == LoadSpec(requests=40, concurrency=4, timeout_s=2.5)  # the environment wins
+    assert VerifyOptions.of(load_settings({}, {}, None).recovery, readonly=True) == VerifyOptions(readonly=True)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("predict_body = '{not json'", "key 'recovery.predict_body': expected JSON text"),
+        ("load_requests = 500", "key 'recovery.load_requests': expected a whole number from 1 to 200, got 500"),
+        ("load_concurrency = 0", "expected a whole number from 1 to 50, got 0"),
+        ("load_timeout = 60", "expected a positive number of seconds, at most 30, got 60"),
+        ("load_rate = 3", "unknown key 'recovery.load_rate'"),
+    ],
+)
+def test_the_recovery_table_refuses_what_is_out_of_bounds(tmp_path: Path, line: str, message: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[recovery]\n{line}\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings({}, {}, config)
