@@ -367,5 +367,3 @@ class Navigation(App[int]):
             self.notify(f"No deployment matches {name!r}.", severity="warning", markup=False)
             return
         self.open_deployment(matches[0].namespace, matches[0].name)
-
-
