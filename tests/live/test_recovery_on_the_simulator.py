@@ -107,6 +107,13 @@ def test_verification_fails_during_the_outage_and_passes_after_the_fix(
         before = session.verify()
         assert before.outcome == "failed", before
         assert failed_checks(before), before
+        if scenario == "latency-spike":  # every request answers, slowly: the load test's latency shows the load
+            assert failed_checks(before) == ["load test"], before
+            assert before.load is not None and before.load.errors == 0 and before.load.p95_ms > 500, before.load
+        elif scenario == "image-pull":  # the old pods serve; the new one, never started, is a target down
+            assert failed_checks(before) == ["prometheus targets", 'up{job="nimify-api"}'], before
+        else:  # users are not served: the end-to-end predict fails
+            assert "api POST /v1/predict" in failed_checks(before), before
 
         fix = top.fix
         assert fix is not None

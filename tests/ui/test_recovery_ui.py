@@ -77,11 +77,16 @@ async def test_after_f_y_the_header_shows_recovery_verified(
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.parametrize(
+    "how",
+    [{"cli": {"readonly": True}}, {"config_toml": '[contexts."sim-admin"]\nreadonly = true\n'}],
+    ids=["--readonly", "a context marked read-only"],
+)
 async def test_read_only_v_runs_the_gets_only_and_says_why(
-    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+    how: dict[str, Any], sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
 ) -> None:
     sim = sim_factory(scenario="healthy", speed=SPEED)
-    app = app_factory(sim, cli={"readonly": True})
+    app = app_factory(sim, **how)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.runtime.store.value(RECOVERY) is None and app.findings, "the first checks")
         before = len(sim.request_log)
