@@ -65,6 +65,7 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
     from nimify_tui.ui.screens.logs import LogsScreen
     from nimify_tui.ui.screens.main import MainScreen
     from nimify_tui.ui.screens.pod import PodScreen
+    from nimify_tui.ui.screens.recovery import RecoveryScreen
     from nimify_tui.ui.screens.resources import ConfigMapScreen
     from nimify_tui.ui.screens.status_update import StatusUpdateScreen
     from nimify_tui.ui.widgets.log_view import LogLines, LogView
@@ -84,6 +85,7 @@ def all_sections() -> list[tuple[str, list[Binding]]]:
         ("nimify-config", of(ConfigMapScreen)),
         ("Logs", of(LogsScreen) + of(LogView) + of(LogLines)),
         ("Guarded action", of(ActionScreen)),
+        ("Recovery verification (V)", of(RecoveryScreen)),
         ("Status update (c), escalation criteria (E)", of(StatusUpdateScreen) + of(EscalationCriteriaScreen)),
     ]
 
