@@ -79,6 +79,7 @@ class NimifyApiSim:
         self._requests: dict[tuple[str, str, str], int] = {}
         self._durations: dict[tuple[str, str], _Histogram] = {}
         self._arrival_carry = 0.0
+        self._rejection_carry = 0.0  # the share of direct predicts Triton turns away under overload, accumulated
         self._spread_offset = 0
 
     def not_ready_reason(self) -> str:
@@ -182,6 +183,13 @@ class NimifyApiSim:
         problem = self._model_problem()
         if problem:
             return _json_reply(502, {"error": f"inference backend error: {problem}"}), BACKEND_ERROR_S
+        serving = self._triton.serving()
+        if serving.offered_rps > 0 and serving.rejected_rps > 0:  # as the offered load is rejected, so is this one
+            self._rejection_carry += serving.rejected_rps / serving.offered_rps
+            if self._rejection_carry >= 1.0:
+                self._rejection_carry -= 1.0
+                error = "inference backend overloaded: Triton rejected the request"
+                return _json_reply(503, {"error": error}), BACKEND_ERROR_S
         prediction = self._triton.infer(values)
         seconds = prediction.latency_s + API_OVERHEAD_S
         payload = {

@@ -107,9 +107,11 @@ def test_verification_fails_during_the_outage_and_passes_after_the_fix(
         before = session.verify()
         assert before.outcome == "failed", before
         assert failed_checks(before), before
-        if scenario == "latency-spike":  # every request answers, slowly: the load test's latency shows the load
-            assert failed_checks(before) == ["load test"], before
-            assert before.load is not None and before.load.errors == 0 and before.load.p95_ms > 500, before.load
+        if scenario == "latency-spike":  # Triton overloaded: requests wait long, and some are turned away
+            assert "load test" in failed_checks(before), before
+            assert set(failed_checks(before)) <= {"load test", "api POST /v1/predict"}, before
+            assert before.load is not None and before.load.p95_ms > 500 and before.load.errors > 0, before.load
+            assert "Triton rejected the request" in before.load.first_error
         elif scenario == "image-pull":  # the old pods serve; the new one, never started, is a target down
             assert failed_checks(before) == ["prometheus targets", 'up{job="nimify-api"}'], before
         else:  # users are not served: the end-to-end predict fails
