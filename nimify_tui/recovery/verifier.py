@@ -50,6 +50,9 @@ def _top(triage: Triage | None) -> tuple[str, str] | None:
     return top.scenario, top.component
 
 
+USERS_PATH_FINDINGS = frozenset({"ingress", "tls"})  # the checks of the way users reach nimify-api
+
+
 def cleared(triage: Triage, aimed_at: tuple[str, str] | None) -> bool:
     """Whether the diagnosis an action aimed at is gone (an action taken with no diagnosis: when none is left)."""
     if aimed_at is None:
@@ -145,7 +148,13 @@ class RecoveryVerifier:
         try:
             async with http_client(InCluster.of(self.runtime.client)) as client:
                 result = await verify(
-                    client, self.runtime.endpoints, self.options, first, on_update=publish, clock=self.clock
+                    client,
+                    self.runtime.endpoints,
+                    self.options,
+                    first,
+                    on_update=publish,
+                    clock=self.clock,
+                    users_path=self._users_path,
                 )
             for check in result.checks:  # the not-run checks marked before the start
                 if (check.step, check.name) not in journaled:
@@ -163,6 +172,19 @@ class RecoveryVerifier:
             self._running = False
         self.runtime.store.put(RECOVERY, result)
         return result
+
+    def _users_path(self) -> tuple[str, bool]:
+        """The latest triage's ingress and TLS checks: both pass, or cannot tell for want of an ingress (a
+        cluster reached without one); a failing or unread one fails the check."""
+        triage = self.runtime.store.value(TRIAGE)
+        if triage is None:
+            return "unknown: no triage yet", False
+        found = {f.check: f for f in triage.findings if f.check in USERS_PATH_FINDINGS}
+        failing = [f for f in found.values() if f.state == "fail"]
+        if failing:
+            return one_line("; ".join(f"{f.title}: {f.evidence}" for f in failing), 200), False
+        said = ", ".join(f"{f.title.lower()} {f.state}" for f in found.values()) or "no ingress seen"
+        return said, True
 
     def _journal_check(self, result: RecoveryResult, step: str, name: str) -> None:
         journal = self._journal()

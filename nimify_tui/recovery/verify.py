@@ -49,8 +49,10 @@ METRICS_CHECK = "api :9090/metrics"
 TARGETS_CHECK = "prometheus targets"
 UP_CHECK = UP_QUERY
 LOAD_CHECK = "load test"
+USERS_PATH_CHECK = "users' path: ingress, TLS"
 PLAN = (
     (HEALTH, HEALTH_CHECK),
+    (HEALTH, USERS_PATH_CHECK),
     (HEALTH, MODELS_CHECK),
     (HEALTH, PREDICT_CHECK),
     (MONITORING, METRICS_CHECK),
@@ -93,6 +95,10 @@ class _Failed(Exception):
     """A check's failure, with the one line that says why."""
 
 
+def no_users_path_seen() -> tuple[str, bool]:
+    return "unknown: the ingress and TLS checks have not been read", False
+
+
 async def verify(
     client: httpx.AsyncClient,
     endpoints: Endpoints,
@@ -100,9 +106,11 @@ async def verify(
     start: RecoveryResult,
     on_update: Callable[[RecoveryResult], None] = lambda result: None,
     clock: Callable[[], float] = time.time,
+    users_path: Callable[[], tuple[str, bool]] = no_users_path_seen,
 ) -> RecoveryResult:
     """Run every check of ``start`` in the runbook's order, reporting the result after each one; return the
-    finished result."""
+    finished result. ``users_path``: what the ingress and TLS checks say now (the runbook's curls reach
+    nimify-api's service from inside; its users come through the ingress and its certificate)."""
     result = start
     load: LoadFigures | None = None
 
@@ -209,8 +217,12 @@ async def verify(
             detail += f"; p95 above {options.latency_limit_ms:.0f} ms"
         return one_line(detail, 300), load.errors == 0 and not too_slow
 
+    async def users() -> tuple[str, bool]:
+        return users_path()
+
     bodies = {
         HEALTH_CHECK: health,
+        USERS_PATH_CHECK: users,
         MODELS_CHECK: models,
         PREDICT_CHECK: predict,
         METRICS_CHECK: metrics,

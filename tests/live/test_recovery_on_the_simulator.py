@@ -4,6 +4,7 @@ figures in the journal; a read-only session sends no POST at all."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
 from nimify_tui.recovery.result import HEALTH, LOAD, MONITORING, READ_ONLY_NOT_RUN, RecoveryResult
 from nimify_tui.recovery.verifier import RECOVERY, RecoveryVerifier
-from nimify_tui.recovery.verify import VerifyOptions
+from nimify_tui.recovery.verify import USERS_PATH_CHECK, VerifyOptions
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
+from nimify_tui.sim.k8s.layout import API_HOST
+from nimify_tui.sim.k8s.tls import self_signed
 from nimify_tui.sim.server import SimThread
 from nimify_tui.triage.diagnosis import Diagnosis
 from nimify_tui.triage.source import TriageSource
@@ -30,11 +33,13 @@ SETTLE_S = 4.0  # the simulated Prometheus scrapes every 5 simulated seconds: at
 FAST = RuntimeOptions(
     probe_interval=0.5, triton_interval=0.5, scrape_interval=0.5, metrics_api_interval=1.0, tls_interval=1.0
 )
-# the outages users see through nimify-api's service, whose fix the triage offers with every value filled in. Not
-# here: bad-rollout (the old pods serve; the crash-looping new one is down at some scrapes only, so the checks before
-# the fix fail or pass by chance), ingress-broken, tls-expired, gpu-xid and node-not-ready (the service answers: the
-# runbook's checks go through it, not through the ingress, and capacity is left)
+# the outages users see through nimify-api's service or its ingress, whose fix the triage offers (with every value
+# filled in, or the renewed certificate's files). Not here: bad-rollout (the old pods serve; the crash-looping new one
+# is down at some scrapes only, so the checks before the fix fail or pass by chance), gpu-xid and node-not-ready
+# (the service answers and capacity is left: nothing users see fails)
 FIXED_BY_THE_TRIAGE = (
+    "ingress-broken",
+    "tls-expired",
     "crashloop-oom",
     "storage-full",
     "resource-exhaustion",
@@ -93,6 +98,15 @@ class Session:
         return [entry for entry in read_journal(self.journal.path) if entry["kind"] == kind]
 
 
+def renewed_certificate(folder: Path) -> dict[str, str]:
+    """The values of the TLS fix: a certificate for the ingress's host valid for 90 days, and its key, as files."""
+    now = time.time()
+    cert, key = self_signed(API_HOST, now - 60, now + 90 * 86400)
+    (folder / "tls.crt").write_bytes(cert)
+    (folder / "tls.key").write_bytes(key)
+    return {"cert": str(folder / "tls.crt"), "key": str(folder / "tls.key")}
+
+
 def failed_checks(result: RecoveryResult) -> list[str]:
     return [check.name for check in result.checks if check.state == "fail"]
 
@@ -112,6 +126,8 @@ def test_verification_fails_during_the_outage_and_passes_after_the_fix(
             assert set(failed_checks(before)) <= {"load test", "api POST /v1/predict"}, before
             assert before.load is not None and before.load.p95_ms > 500 and before.load.errors > 0, before.load
             assert "Triton rejected the request" in before.load.first_error
+        elif scenario in ("ingress-broken", "tls-expired"):  # the service answers; the way in does not
+            assert failed_checks(before) == [USERS_PATH_CHECK], before
         elif scenario == "image-pull":  # the old pods serve; the new one, never started, is a target down
             assert failed_checks(before) == ["prometheus targets", 'up{job="nimify-api"}'], before
         else:  # users are not served: the end-to-end predict fails
@@ -122,7 +138,8 @@ def test_verification_fails_during_the_outage_and_passes_after_the_fix(
         runner = ActionRunner(session.client, session.journal)
         runner.done_listeners.append(lambda action, at: session.verifier.action_done(action.summary(), at))
         planner = REMEDY_BY_ID[fix.remedy].plan
-        action = planner(session.client, fix.namespace, fix.name, PlanExtras()).with_values(action_values(fix))
+        values = action_values(fix) if scenario != "tls-expired" else renewed_certificate(tmp_path)
+        action = planner(session.client, fix.namespace, fix.name, PlanExtras()).with_values(values)
         runner.run(action, lambda prepared: True)
 
         def auto_verified() -> RecoveryResult | None:
@@ -144,7 +161,7 @@ def test_verification_fails_during_the_outage_and_passes_after_the_fix(
     assert 0 < load["p50_ms"] <= load["p95_ms"] <= load["max_ms"]
     assert sum(count for _, count in load["histogram_ms"]) == 10
     checks = [e for e in session.entries("recovery_check") if e["verification"] == outcomes[-1]["verification"]]
-    assert [e["state"] for e in checks] == ["pass"] * 7
+    assert [e["state"] for e in checks] == ["pass"] * 8
 
 
 def test_read_only_sends_no_post_and_still_runs_the_gets(sim_factory: Callable[..., SimThread], tmp_path: Path) -> None:
@@ -156,7 +173,7 @@ def test_read_only_sends_no_post_and_still_runs_the_gets(sim_factory: Callable[.
     assert result.outcome == "incomplete", result
     not_run = {check.name: check.detail for check in result.checks if check.state == "not-run"}
     assert not_run == {"api POST /v1/predict": READ_ONLY_NOT_RUN, "load test": READ_ONLY_NOT_RUN}
-    assert [c.state for c in result.checks if c.name not in not_run] == ["pass"] * 5
+    assert [c.state for c in result.checks if c.name not in not_run] == ["pass"] * 6
     assert [r for r in sent if r.method != "GET"] == []
     proxied = {r.path.split("/proxy", 1)[1] for r in sent if "/proxy" in r.path}
     assert {"/health", "/v1/models", "/metrics", "/api/v1/targets", "/api/v1/query"} <= proxied
