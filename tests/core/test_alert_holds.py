@@ -7,16 +7,16 @@ state is read at that moment; nothing sleeps. The ``for:`` holds decide pending 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from nimify_tui.metrics.alert_states import AlertHolds, RuleState
 from nimify_tui.metrics.alerts import API_DOWN, HIGH_ERROR_RATE, HIGH_LATENCY
 from nimify_tui.metrics.builtin_alerts import BuiltinAlerts
 from nimify_tui.metrics.scrape import parse_metrics
-from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import NimifyApiSim
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 from nimify_tui.sim.triton.server import TritonSim
+
+from ..plain_world import PlainWorld, steady_traffic
 
 START = 1_800_000_000.0
 SCRAPE_S = 10.0
@@ -24,33 +24,11 @@ TICK_S = 0.5
 POD = "10.0.1.7:9090"
 
 
-@dataclass
-class ClockWorld:
-    """The world side of the simulator's contract, with a clock the test moves."""
-
-    clock: float = START
-    load: Traffic = field(
-        default_factory=lambda: Traffic(offered_rps=40.0, api_ready_replicas=1, triton_ready_replicas=1)
-    )
-
-    def now(self) -> float:
-        return self.clock
-
-    def traffic(self) -> Traffic:
-        return self.load
-
-    def gpus(self) -> list[SimGPU]:
-        return []
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
-
-
 class Lab:
     """One simulated nimify-api scraped every ``SCRAPE_S`` simulated seconds into the built-in evaluator."""
 
     def __init__(self) -> None:
-        self.world = ClockWorld()
+        self.world = PlainWorld(START, steady_traffic())
         self.triton = TritonSim(self.world)
         self.api = NimifyApiSim(self.world, self.triton)
         self.alerts = BuiltinAlerts()

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,39 +25,17 @@ import pytest_asyncio
 import yaml
 from aiohttp import test_utils, web
 
-from nimify_tui.sim.contract import SimGPU, Traffic
+from nimify_tui.sim.contract import Traffic
 from nimify_tui.sim.nimify_api import METRICS_PORT, NimifyApiSim
 from nimify_tui.sim.triton.server import TritonSim
+
+from ..plain_world import PlainWorld, steady_traffic
 
 TICK_S = 0.1  # the simulated world moves in whole ticks of this length
 READY_WITHIN_S = 30.0
 STOP_WITHIN_S = 10.0
 
 Result = TypeVar("Result")
-
-
-def calm_traffic() -> Traffic:
-    return Traffic(offered_rps=40.0, api_ready_replicas=1, triton_ready_replicas=1)
-
-
-@dataclass
-class SimWorld:
-    """The world side of the simulator's contract, as plain fields a test sets."""
-
-    clock: float = field(default_factory=time.time)
-    load: Traffic = field(default_factory=calm_traffic)
-
-    def now(self) -> float:
-        return self.clock
-
-    def traffic(self) -> Traffic:
-        return self.load
-
-    def gpus(self) -> list[SimGPU]:
-        return []
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
 
 
 class SimTarget:
@@ -68,7 +46,7 @@ class SimTarget:
     """
 
     def __init__(self, traffic: Traffic) -> None:
-        self.world = SimWorld(load=traffic)
+        self.world = PlainWorld(time.time(), traffic)
         self.triton = TritonSim(self.world)
         self.api = NimifyApiSim(self.world, self.triton)
         self._last = time.monotonic()
@@ -138,7 +116,7 @@ class PromLab:
         self._servers: list[PrometheusServer] = []
 
     async def serve_sim(self, traffic: Traffic | None = None) -> SimTarget:
-        target = SimTarget(traffic or calm_traffic())
+        target = SimTarget(traffic or steady_traffic())
         await target.start()
         self._targets.append(target)
         return target

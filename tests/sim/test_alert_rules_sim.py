@@ -7,44 +7,24 @@ seconds and its ``/api/v1/rules`` and ``/api/v1/alerts`` answers go through the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from nimify_tui.metrics.alert_states import RuleState
 from nimify_tui.metrics.prom_alerts import states_from_prometheus
-from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import NimifyApiSim
 from nimify_tui.sim.prom_rules import EVAL_INTERVAL_S, Loaded, SimAlertRules
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS
 from nimify_tui.sim.triton.server import TritonSim
+
+from ..plain_world import PlainWorld, steady_traffic
 
 START = 1_800_000_000.0
 TICK_S = 0.5
 TARGET = {"instance": "10.0.1.7:9090", "job": "nimify-api", "namespace": "nimify-system", "pod": "nimify-api-0"}
 
 
-@dataclass
-class ClockWorld:
-    clock: float = START
-    load: Traffic = field(
-        default_factory=lambda: Traffic(offered_rps=40.0, api_ready_replicas=1, triton_ready_replicas=1)
-    )
-
-    def now(self) -> float:
-        return self.clock
-
-    def traffic(self) -> Traffic:
-        return self.load
-
-    def gpus(self) -> list[SimGPU]:
-        return []
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
-
-
 class Lab:
     def __init__(self, loaded: Loaded = "corrected") -> None:
-        self.world = ClockWorld()
+        self.world = PlainWorld(START, steady_traffic())
         self.triton = TritonSim(self.world)
         self.api = NimifyApiSim(self.world, self.triton)
         self.up = True

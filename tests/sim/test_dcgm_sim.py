@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
@@ -14,35 +14,17 @@ from aiohttp import test_utils
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from nimify_tui.sim.contract import InClusterServer, SimGPU, Traffic
+from nimify_tui.sim.contract import InClusterServer, SimGPU
 from nimify_tui.sim.dcgm import DcgmSim
 
 from ..conftest import REAL_CAPTURES
 from ..in_cluster_http import app_for
+from ..plain_world import PlainWorld
 from .promtool_lint import lint_advice_only
 
 REAL_DCGM = REAL_CAPTURES / "dcgm"
 BASE_LABELS = ["gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname", "DCGM_FI_DRIVER_VERSION"]
 POD_LABELS = ["container", "namespace", "pod"]
-
-
-@dataclass
-class PlainWorld:
-    """The world side of the contract, as plain fields a test sets."""
-
-    gpu_list: list[SimGPU] = field(default_factory=list)
-
-    def now(self) -> float:
-        return 1_700_000_000.0
-
-    def traffic(self) -> Traffic:
-        return Traffic()
-
-    def gpus(self) -> list[SimGPU]:
-        return self.gpu_list
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
 
 
 def cluster_gpus() -> list[SimGPU]:
@@ -92,7 +74,7 @@ class Served:
 
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
-    world = PlainWorld(cluster_gpus())
+    world = PlainWorld(gpu_list=cluster_gpus())
     dcgm = DcgmSim(world)
     site = test_utils.TestServer(app_for(dcgm, 9400), host="127.0.0.1")
     await site.start_server()
@@ -208,7 +190,7 @@ def test_prometheus_own_parser_reads_the_metrics() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed")
-    text = DcgmSim(PlainWorld(cluster_gpus())).metrics_text()
+    text = DcgmSim(PlainWorld(gpu_list=cluster_gpus())).metrics_text()
     checked = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False)
     # exit status 3 is lint advice only (the exporter's own camelCase labels, its counters' names), 1 a parse error
     assert checked.returncode == 3, checked.stderr

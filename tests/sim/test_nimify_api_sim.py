@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -15,39 +15,17 @@ from aiohttp import test_utils
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.http.aio import InferenceServerClient
 
-from nimify_tui.sim.contract import SimGPU, Traffic
 from nimify_tui.sim.nimify_api import DURATION_BUCKETS, NimifyApiSim
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL
 from nimify_tui.sim.triton.server import TritonSim
 
 from ..in_cluster_http import app_for
+from ..plain_world import PlainWorld, steady_traffic
 
 FAILED_LOAD = (
     "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: CUDA error: out of memory"
 )
 ALERT_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert on p95
-
-
-@dataclass
-class PlainWorld:
-    """The world side of the contract, as plain fields a test sets."""
-
-    clock: float = 1_700_000_000.0
-    load: Traffic = field(
-        default_factory=lambda: Traffic(offered_rps=40.0, api_ready_replicas=2, triton_ready_replicas=1)
-    )
-
-    def now(self) -> float:
-        return self.clock
-
-    def traffic(self) -> Traffic:
-        return self.load
-
-    def gpus(self) -> list[SimGPU]:
-        return []
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
 
 
 @dataclass
@@ -86,7 +64,7 @@ class Served:
 
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
-    world = PlainWorld()
+    world = PlainWorld(load=steady_traffic(2))
     triton = TritonSim(world)
     api = NimifyApiSim(world, triton)
     servers = [

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,41 +17,19 @@ from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.http.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
-from nimify_tui.sim.contract import SimGPU, Traffic
+from nimify_tui.sim.contract import SimGPU
 from nimify_tui.sim.triton.models import PER_REPLICA_CAPACITY_RPS, SERVED_MODEL
 from nimify_tui.sim.triton.server import TritonSim, TritonSimError
 
 from ..conftest import REAL_CAPTURES
 from ..in_cluster_http import app_for
+from ..plain_world import PlainWorld, steady_traffic
 from .promtool_lint import lint_advice_only
 
 REAL_TRITON = REAL_CAPTURES / "triton"
 FAILED_LOAD = (
     "failed to load 'nimify-model' version 1: Internal: unable to create CUDA context: CUDA error: out of memory"
 )
-
-
-@dataclass
-class PlainWorld:
-    """The world side of the contract, as plain fields a test sets."""
-
-    clock: float = 1_700_000_000.0
-    load: Traffic = field(
-        default_factory=lambda: Traffic(offered_rps=40.0, api_ready_replicas=2, triton_ready_replicas=1)
-    )
-    gpu_list: list[SimGPU] = field(default_factory=list)
-
-    def now(self) -> float:
-        return self.clock
-
-    def traffic(self) -> Traffic:
-        return self.load
-
-    def gpus(self) -> list[SimGPU]:
-        return self.gpu_list
-
-    def ready_pods(self, namespace: str, app: str) -> list[str]:
-        return []
 
 
 def advance(world: PlainWorld, sim: TritonSim, seconds: int) -> None:
@@ -71,6 +49,7 @@ class Served:
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
     world = PlainWorld(
+        load=steady_traffic(2),
         gpu_list=[
             SimGPU(
                 "gpu-node-1",
@@ -84,7 +63,7 @@ async def served() -> AsyncIterator[Served]:
                 power_w=410.0,
             ),
             SimGPU("gpu-node-1", 1, "GPU-2222", pod="trainer-0", namespace="research", container="train"),
-        ]
+        ],
     )
     sim = TritonSim(world)
     http = test_utils.TestServer(app_for(sim, 8000), host="127.0.0.1")
@@ -289,7 +268,7 @@ async def test_no_ready_replica_means_not_live_and_no_traffic(served: Served) ->
 
 
 def test_latency_model_follows_load_saturation_and_replicas() -> None:
-    world = PlainWorld()
+    world = PlainWorld(load=steady_traffic(2))
     sim = TritonSim(world)
     calm = sim.serving()
     assert calm.served_rps == 40.0 and calm.rejected_rps == 0.0
@@ -386,7 +365,7 @@ async def test_statistics_and_index_have_the_shape_of_the_real_captures(served: 
 
 
 def test_infer_answers_only_when_reachable_and_ready() -> None:
-    world = PlainWorld()
+    world = PlainWorld(load=steady_traffic(2))
     sim = TritonSim(world)
     prediction = sim.infer([0.5, -1.0])
     assert prediction.outputs == [0.0, -0.635149]
@@ -408,7 +387,9 @@ def test_prometheus_own_parser_reads_the_metrics() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed")
-    world = PlainWorld(gpu_list=[SimGPU("gpu-node-1", 0, "GPU-1111", namespace="triton-system", pod="t")])
+    world = PlainWorld(
+        load=steady_traffic(2), gpu_list=[SimGPU("gpu-node-1", 0, "GPU-1111", namespace="triton-system", pod="t")]
+    )
     sim = TritonSim(world)
     world.clock += 1.0
     sim.tick(1.0)
