@@ -78,6 +78,11 @@ class Store:
         with self._lock:
             return list(self._items.get(key.name, {}).values())
 
+    def names(self, key: RecordsKey[Any]) -> set[tuple[str, str]]:
+        """The (namespace, name) keys held for ``key`` now."""
+        with self._lock:
+            return set(self._items.get(key.name, {}))
+
     def get(self, key: RecordsKey[R], name: tuple[str, str]) -> R | None:
         with self._lock:
             found: R | None = self._items.get(key.name, {}).get(name)
