@@ -1,4 +1,5 @@
-"""The commands: ``nimify-tui`` (the TUI on a real cluster), ``demo``, ``sim``, ``scenarios`` and ``triage``.
+"""The commands: ``nimify-tui`` (the TUI on a real cluster), ``demo``, ``sim``, ``scenarios``, ``triage`` and
+``snapshot``.
 
 Heavy modules (Textual, the Kubernetes client, the simulator) are imported only by the command that needs them, so
 ``--help`` and the headless commands start fast.
@@ -168,6 +169,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for every source's first answer (default: %(default)g)",
     )
+    report = sub.add_parser(
+        "report", help="write the post-mortem draft (postmortem.md, report.html) of a recorded session"
+    )
+    report.add_argument("session_dir", metavar="SESSION_DIR", help="the session's folder (its journal.jsonl)")
+    report.add_argument("--out", metavar="DIR", help="where to write the two files (default: SESSION_DIR)")
+
+    snapshot = sub.add_parser(
+        "snapshot",
+        help="write the runbook's documentation of the outage (state, describes, events, logs, Triton, metrics, "
+        "triage) into a folder, read-only, without the TUI",
+    )
+    _add_cluster_options(snapshot, default=argparse.SUPPRESS)
+    snapshot.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the folder to write (default: snapshots/<time>/ of the --record folder, else ./incident-<time>/)",
+    )
+    snapshot.add_argument(
+        "--log-lines",
+        type=_non_negative_int,
+        default=5000,
+        metavar="N",
+        help="the last N lines of each container's logs (default: %(default)s)",
+    )
+    snapshot.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="how long the triage may wait for every source's first answer (default: %(default)g)",
+    )
     return parser
 
 
@@ -326,6 +358,70 @@ def cmd_triage(args: argparse.Namespace) -> int:
         headless.stop()
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from nimify_tui.config import ConfigError, load_settings
+    from nimify_tui.journal.credentials import connection_credentials
+    from nimify_tui.journal.redact import Redactor
+    from nimify_tui.kube.client import KubeClient, KubeConfigError
+    from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
+    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
+    from nimify_tui.triage.report import json_report
+
+    given = {
+        "kubeconfig": args.kubeconfig,
+        "context": args.context,
+        "namespace": args.namespace,
+        "prometheus_url": args.prometheus_url,
+        "triton_url": args.triton_url,
+    }
+    try:
+        settings = load_settings(given, os.environ, None)
+        client = KubeClient.from_kubeconfig(
+            str(settings.kubeconfig) if settings.kubeconfig else None,
+            settings.context,
+            namespace=settings.namespace,
+            readonly=True,
+        )
+    except (ConfigError, KubeConfigError) as exc:
+        print(f"{PROG} snapshot: {exc}", file=sys.stderr, flush=True)
+        return 2
+    redactor = Redactor()
+    for secret in connection_credentials(client):
+        redactor.register(secret)
+    context = client.identity.context
+    options = SnapshotOptions(
+        namespaces=settings.watched_namespaces,
+        main_namespace=settings.namespace,
+        log_lines=args.log_lines,
+        index_post=not settings.context_policy(context).readonly,
+    )
+    headless = HeadlessTriage(client, settings, timeout_s=args.timeout)
+
+    def triage() -> bytes | None:
+        headless.wait_until_ready(args.timeout)
+        result = headless.check()
+        if isinstance(result, NotChecked):
+            print(f"{PROG} snapshot: triage not checked: {result.reason}", file=sys.stderr)
+            return None
+        return json_report(result, context=context, keymap=settings.keymap.keys)
+
+    out = Path(args.out) if args.out else default_folder(Path(args.record) if args.record else None)
+    try:
+        headless.start()
+        snapshot = take_snapshot(client, out, options, redactor=redactor, triage=triage)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"{PROG} snapshot: cannot write {out}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        headless.stop()
+    for error in snapshot.errors:
+        print(f"{PROG} snapshot: {error}", file=sys.stderr)
+    print(f"{snapshot.folder}: {len(snapshot.files)} files in {snapshot.took_s:.1f} s", flush=True)
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace, *, demo: bool) -> int:
     from nimify_tui.ui.launch import run_tui
 
@@ -349,6 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "triage":
         return cmd_triage(args)
+    if command == "report":
+        from nimify_tui.postmortem.writer import report_command
+
+        return report_command(Path(args.session_dir), Path(args.out) if args.out else None, PROG)
+    if command == "snapshot":
+        return cmd_snapshot(args)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):
         parser.error(f"argument --record: {args.record!r} exists and is not a folder")
     return cmd_tui(args, demo=command == "demo")

@@ -201,9 +201,11 @@ class KubeClient:
         *,
         content_type: str | None = None,
         timeout: float | tuple[float, float] | None = None,
+        accept: str = JSON,
     ) -> bytes:
-        """Send one request and return the body bytes; non-2xx answers raise :class:`KubeError`."""
-        response = self._send(method, path, query, body, content_type, JSON, timeout)
+        """Send one request and return the body bytes; non-2xx answers raise :class:`KubeError`. ``accept`` asks
+        for another representation (a server-side Table, for instance)."""
+        response = self._send(method, path, query, body, content_type, accept, timeout)
         try:
             data: bytes = response.data
             status = int(response.status)
