@@ -12,6 +12,8 @@ from nimify_tui.journal.credentials import connection_credentials
 from nimify_tui.journal.journal import Journal, JournalError
 from nimify_tui.journal.paths import create_session_dir, sessions_root
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, FlightRecorder
+from nimify_tui.live.runtime import Runtime
 from nimify_tui.triage.checks import Finding, State
 
 
@@ -26,6 +28,7 @@ class Session:
         self.folder: Path | None = None
         self.problem = ""
         self._shots = 0
+        self.flight: FlightRecorder | None = None
 
     def open(self) -> None:
         if not self.record:
@@ -56,6 +59,31 @@ class Session:
         self.journal = journal
         self.folder = folder
 
+    def record_flight(self, runtime: Runtime) -> None:
+        """Record the store's changes beside the journal (the flight recorder), for ``nimify-tui replay``; call
+        before ``runtime.start()``: the informers' decoders are wrapped to note what they decode."""
+        if self.journal is None or self.folder is None:
+            return
+        from nimify_tui.kube.records import DECODERS
+
+        identity = self.client.identity
+        header = {
+            "context": identity.context,
+            "cluster": identity.cluster,
+            "main_namespace": self.settings.namespace,
+            "namespaces": list(self.settings.watched_namespaces),
+        }
+        try:
+            recorder = FlightRecorder(
+                self.folder / FLIGHT_FILE_NAME, runtime.store, redactor=self.journal.redactor, header=header
+            )
+        except OSError as exc:
+            self.problem = f"no flight recording: {exc}"
+            return
+        runtime.options.decoders = recorder.decoders({**DECODERS, **runtime.options.decoders})
+        recorder.start()
+        self.flight = recorder
+
     def finding(self, finding: Finding, previous: State | None) -> None:
         if self.journal is not None:
             self.journal.finding(
@@ -82,6 +110,9 @@ class Session:
             self.journal.screenshot(path)
 
     def close(self, reason: str) -> None:
+        if self.flight is not None:
+            self.flight.close()
+            self.flight = None
         if self.journal is not None:
             self.journal.end(reason)
             self.journal.close()

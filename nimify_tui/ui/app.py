@@ -93,6 +93,7 @@ class NimifyApp(Navigation):
         self.session.open()
         self.triage.start()
         if self.start_sources:
+            self.session.record_flight(self.runtime)
             self.runtime.start()
             self.runtime.spawn(self.recovery.watch)
             if not self.policy.readonly:
