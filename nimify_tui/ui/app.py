@@ -108,6 +108,11 @@ class NimifyApp(Navigation):
         self.triage.stop()
         self.runtime.stop()
         self.session.close("quit")
+        if self.session.folder is not None:  # the post-mortem draft, after a session that saw an outage
+            from nimify_tui.live.keys import LATENCY
+            from nimify_tui.postmortem.after_session import write_after_session
+
+            write_after_session(self.session.folder, self.runtime.store.value(LATENCY))
 
     # --- triage -------------------------------------------------------------------------------------------
     @property

@@ -1,0 +1,338 @@
+"""What a session's journal says happened: the outage's times, the diagnoses, the actions and the recovery.
+
+The journal records changes of each check's state (findings), not the TUI's ranked diagnoses, so the root cause is
+chosen here from the failures seen: a cause before its symptoms (a crash loop before the 503s it makes), as the
+runbook orders them; the draft says so, for people to confirm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nimify_tui.postmortem.kubectl_equivalent import kubectl_equivalent
+
+SERIES_FILE_NAME = "latency-series.json"  # written beside the journal when a TUI session ends
+
+# checks that name a cause, most specific first; the symptoms (an empty service, failing health) come last
+CAUSE_ORDER = (
+    "pods-crashloop",
+    "storage",
+    "network-policies",
+    "service-selectors",
+    "tls",
+    "models",
+    "gpus",
+    "nodes",
+    "pods-pending",
+    "triton-ready",
+    "latency",
+    "deployments",
+    "prometheus",
+    "endpoints",
+    "ingress",
+    "api-ready",
+    "api-health",
+    "alerts",
+)
+SEVERITY_RANK = {"SEV-1": 1, "SEV-2": 2, "SEV-3": 3, "SEV-4": 4}
+_P95 = re.compile(r"p95 (\d+(?:\.\d+)?) ms")
+_FIVE_XX = re.compile(r"5xx (\d+(?:\.\d+)?)%")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime
+    kind: str  # first failure, detection, diagnosis, action, note, mitigation, recovery, escalation, ...
+    text: str
+    detail: str = ""  # the evidence, or the action's kubectl equivalent and result
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    at: datetime
+    check: str
+    subject: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    at: datetime
+    p95_ms: float | None
+    error_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    at: datetime
+    folder: str  # relative to the session folder
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    session: Path
+    context: str | None
+    namespaces: tuple[str, ...]
+    started: datetime | None
+    ended: datetime | None
+    severity: str | None  # the worst seen
+    first_failure: datetime | None
+    detected: datetime | None
+    mitigated: datetime | None
+    resolved: datetime | None
+    root_cause: Failure | None
+    symptoms: tuple[Failure, ...]
+    contributing: tuple[Failure, ...]  # prevention gaps (warnings) still open at the end
+    events: tuple[Event, ...]
+    series: tuple[Point, ...]
+    screenshots: tuple[str, ...]
+    snapshots: tuple[Snapshot, ...]
+    load_test: Mapping[str, Any] | None = None
+    recovery_steps: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def outage(self) -> bool:
+        return self.first_failure is not None
+
+    def outage_series(self) -> tuple[Point, ...]:
+        """The points between the first failure and the resolution (or the end), with a minute either side."""
+        if self.first_failure is None:
+            return self.series
+        start = self.first_failure.timestamp() - 60
+        last = self.resolved or self.ended
+        end = last.timestamp() + 60 if last is not None else float("inf")
+        return tuple(p for p in self.series if start <= p.at.timestamp() <= end)
+
+
+def session_href(session: Path, out_dir: Path) -> str:
+    """The session folder as a relative link prefix from ``out_dir`` ("" when they are the same folder)."""
+    relative = os.path.relpath(session.resolve(), out_dir.resolve())
+    return "" if relative == "." else Path(relative).as_posix() + "/"
+
+
+def _since(later: datetime | None, earlier: datetime | None) -> float | None:
+    return None if later is None or earlier is None else max(0.0, (later - earlier).total_seconds())
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def time_to_detect(incident: Incident) -> float | None:
+    return _since(incident.detected, incident.first_failure)
+
+
+def time_to_mitigate(incident: Incident) -> float | None:
+    return _since(incident.mitigated, incident.first_failure)
+
+
+def time_to_resolve(incident: Incident) -> float | None:
+    return _since(incident.resolved, incident.first_failure)
+
+
+def _rank(check: str) -> int:
+    return CAUSE_ORDER.index(check) if check in CAUSE_ORDER else CAUSE_ORDER.index("latency")
+
+
+def _load_series(session: Path, entries: Sequence[Mapping[str, Any]]) -> tuple[Point, ...]:
+    points: list[Point] = []
+    path = session / SERIES_FILE_NAME
+    if path.is_file():
+        try:
+            raw = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raw = []
+        for item in raw if isinstance(raw, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("at"), int | float):
+                p95 = item.get("p95_ms")
+                ratio = item.get("error_ratio")
+                points.append(
+                    Point(
+                        datetime.fromtimestamp(item["at"], timezone.utc),
+                        float(p95) if isinstance(p95, int | float) else None,
+                        float(ratio) if isinstance(ratio, int | float) else None,
+                    )
+                )
+    if not points:  # no series recorded: the latency check's figures, at each change of its state
+        for entry in entries:
+            if entry.get("kind") == "finding" and entry.get("check") == "latency":
+                evidence = str(entry.get("evidence", ""))
+                p95 = _P95.search(evidence)
+                five = _FIVE_XX.search(evidence)
+                if p95 or five:
+                    points.append(
+                        Point(
+                            parse_ts(entry["ts"]),
+                            float(p95.group(1)) if p95 else None,
+                            float(five.group(1)) / 100 if five else None,
+                        )
+                    )
+    return tuple(sorted(points, key=lambda p: p.at))
+
+
+def _snapshot_files(session: Path, folder: str) -> tuple[str, ...]:
+    manifest = session / folder / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return ()
+    files = data.get("files") if isinstance(data, dict) else None
+    names: list[str] = []
+    if isinstance(files, dict):
+        names = [str(name) for name in files]
+    elif isinstance(files, list):
+        names = [str(f.get("path") or f.get("name")) for f in files if isinstance(f, dict)]
+    return tuple(sorted(n for n in names if n and n != "None"))
+
+
+def _relative(session: Path, folder: str) -> str:
+    path = Path(folder)
+    if path.is_absolute():
+        try:
+            return path.resolve().relative_to(session.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
+def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incident:
+    """Read the story of one session out of its journal's entries (in the journal's order)."""
+    events: list[Event] = []
+    start = next((e for e in entries if e.get("kind") == "session_start"), None)
+    end = next((e for e in reversed(entries) if e.get("kind") == "session_end"), None)
+    failing: dict[str, Failure] = {}  # check -> its failure, while it fails
+    failures: list[Failure] = []
+    last_state: dict[str, tuple[str, Failure]] = {}
+    first_failure: datetime | None = None
+    detected: datetime | None = None
+    mitigated: datetime | None = None
+    resolved: datetime | None = None
+    worst: str | None = None
+    ok_actions: list[datetime] = []
+    screenshots: list[str] = []
+    snapshots: list[Snapshot] = []
+    load_test: Mapping[str, Any] | None = None
+    recovery_steps: Mapping[str, str] = {}
+    for entry in entries:
+        kind = entry.get("kind")
+        at = parse_ts(str(entry.get("ts")))
+        if kind == "finding":
+            check = str(entry.get("check", ""))
+            state = str(entry.get("state", ""))
+            failure = Failure(at, check, str(entry.get("object", "")), str(entry.get("evidence", "")))
+            last_state[check] = (state, failure)
+            if state == "fail" and check not in failing:
+                failing[check] = failure
+                failures.append(failure)
+                if first_failure is None:
+                    first_failure = at
+                    events.append(Event(at, "first failure", failure.subject, failure.evidence))
+                else:
+                    events.append(Event(at, "diagnosis", failure.subject, failure.evidence))
+            elif state != "fail" and check in failing:
+                del failing[check]
+                events.append(Event(at, "cleared", failure.subject, failure.evidence))
+        elif kind == "severity":
+            level = entry.get("level")
+            reasons = ", ".join(str(r) for r in entry.get("reasons") or [])
+            if level:
+                if detected is None:
+                    detected = at
+                    events.append(Event(at, "detection", f"{level} declared", reasons))
+                else:
+                    events.append(Event(at, "severity", f"{level}", reasons))
+                if worst is None or SEVERITY_RANK.get(str(level), 9) < SEVERITY_RANK.get(worst, 9):
+                    worst = str(level)
+            elif detected is not None:
+                events.append(Event(at, "severity", "no outage: severity cleared", ""))
+        elif kind == "action":
+            target = entry.get("target") or {}
+            where = "/".join(str(target.get(k)) for k in ("namespace", "name") if target.get(k))
+            result = str(entry.get("result", ""))
+            detail = f"$ {kubectl_equivalent(entry)}\nresult: {result}"
+            if entry.get("error"):
+                detail += f": {entry['error']}"
+            if entry.get("dry_run_diff"):
+                detail += f"\nchange: {entry['dry_run_diff']}"
+            events.append(Event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
+            if result == "ok" and first_failure is not None and resolved is None:
+                ok_actions.append(at)
+        elif kind == "note":
+            events.append(Event(at, "note", str(entry.get("text", ""))))
+        elif kind == "recovery":
+            outcome = str(entry.get("outcome", ""))
+            steps = entry.get("steps") or {}
+            detail = ", ".join(f"{step} {state}" for step, state in steps.items())
+            events.append(Event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
+            if outcome == "verified" and first_failure is not None and resolved is None:
+                resolved = at
+                load_test = entry.get("load_test")
+                recovery_steps = dict(steps)
+        elif kind == "escalation":
+            event = entry.get("event")
+            events.append(Event(at, "escalation", f"{event}: {entry.get('prompt', '')}", str(entry.get("why", ""))))
+        elif kind == "escalation_criterion" and entry.get("ticked"):
+            events.append(Event(at, "escalation", f"criterion met: {entry.get('text', '')}", str(entry.get("who"))))
+        elif kind == "status_update" and entry.get("event") != "reminder":
+            events.append(Event(at, "status update", str(entry.get("text", ""))))
+        elif kind == "screenshot":
+            screenshots.append(str(entry.get("path", "")))
+        elif kind == "snapshot":
+            folder = _relative(session, str(entry.get("folder") or entry.get("path") or ""))
+            if folder:
+                snapshots.append(Snapshot(at, folder, _snapshot_files(session, folder)))
+                events.append(Event(at, "snapshot", folder))
+    if ok_actions:
+        before = [a for a in ok_actions if resolved is None or a <= resolved]
+        mitigated = before[-1] if before else None
+    if mitigated is not None:
+        for i, event in enumerate(events):
+            if event.kind == "action" and event.at == mitigated:
+                events[i] = Event(event.at, "mitigation", event.text, event.detail)
+    if first_failure is not None and detected is None:
+        detected = first_failure
+    causes = sorted(failures, key=lambda f: (_rank(f.check), f.at))
+    root = causes[0] if causes else None
+    contributing = tuple(f for state, f in last_state.values() if state == "warn")
+    return Incident(
+        session=session,
+        context=start.get("context") if start else None,
+        namespaces=tuple(start.get("namespaces") or ()) if start else (),
+        started=parse_ts(start["ts"]) if start else None,
+        ended=parse_ts(end["ts"]) if end else None,
+        severity=worst,
+        first_failure=first_failure,
+        detected=detected,
+        mitigated=mitigated,
+        resolved=resolved,
+        root_cause=root,
+        symptoms=tuple(f for f in causes[1:]),
+        contributing=contributing,
+        events=tuple(events),
+        series=_load_series(session, entries),
+        screenshots=tuple(screenshots),
+        snapshots=tuple(snapshots),
+        load_test=load_test,
+        recovery_steps=recovery_steps,
+    )
