@@ -23,7 +23,20 @@ from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S
 
 MAX_SCREENSHOT_BYTES = 8 * 1024 * 1024
 
-STYLE = """
+
+# the colour strip of each timeline row's kind (a test finds them in a browser's screenshot)
+TIMELINE_COLOURS = {"failure": "#b00020", "detection": "#a35200", "action": "#1565c0", "recovery": "#006b2d"}
+_STRIP_ROWS = {
+    "failure": "tr.k-first-failure td.time, tr.k-diagnosis td.time",
+    "detection": "tr.k-detection td.time",
+    "action": "tr.k-mitigation td.time, tr.k-action td.time",
+    "recovery": "tr.k-recovery td.time",
+}
+STRIPS = "".join(f"{rows} {{ border-left: 6px solid {TIMELINE_COLOURS[k]}; }}\n" for k, rows in _STRIP_ROWS.items())
+
+STYLE = (
+    STRIPS
+    + """
 body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
 pre { background: #f4f4f4; padding: .5rem; white-space: pre-wrap; word-break: break-all; }
@@ -41,6 +54,7 @@ tr.k-detection td.kind, tr.k-escalation td.kind { color: #a35200; font-weight: b
 img.screenshot { max-width: 100%; border: 1px solid #ccc; }
 .fill { color: #777; font-style: italic; }
 """
+)
 
 
 def _clock(at: datetime) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nimify_tui.postmortem.kubectl_equivalent import kubectl_equivalent
+from nimify_tui.text import sanitize
 
 SERIES_FILE_NAME = "latency-series.json"  # written beside the journal when a TUI session ends
 
@@ -44,6 +45,11 @@ CAUSE_ORDER = (
 SEVERITY_RANK = {"SEV-1": 1, "SEV-2": 2, "SEV-3": 3, "SEV-4": 4}
 _P95 = re.compile(r"p95 (\d+(?:\.\d+)?) ms")
 _FIVE_XX = re.compile(r"5xx (\d+(?:\.\d+)?)%")
+
+
+def clean(text: object) -> str:
+    """Text from the journal, every line without escape sequences and with control characters made visible."""
+    return "\n".join(sanitize(line, 4) for line in str(text).split("\n"))
 
 
 def parse_ts(text: str) -> datetime:
@@ -216,6 +222,10 @@ def _relative(session: Path, folder: str) -> str:
     return path.as_posix()
 
 
+def _event(at: datetime, kind: str, text: str, detail: str = "") -> Event:
+    return Event(at, kind, clean(text), clean(detail))
+
+
 def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incident:
     """Read the story of one session out of its journal's entries (in the journal's order)."""
     events: list[Event] = []
@@ -240,32 +250,32 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         if kind == "finding":
             check = str(entry.get("check", ""))
             state = str(entry.get("state", ""))
-            failure = Failure(at, check, str(entry.get("object", "")), str(entry.get("evidence", "")))
+            failure = Failure(at, check, clean(entry.get("object", "")), clean(entry.get("evidence", "")))
             last_state[check] = (state, failure)
             if state == "fail" and check not in failing:
                 failing[check] = failure
                 failures.append(failure)
                 if first_failure is None:
                     first_failure = at
-                    events.append(Event(at, "first failure", failure.subject, failure.evidence))
+                    events.append(_event(at, "first failure", failure.subject, failure.evidence))
                 else:
-                    events.append(Event(at, "diagnosis", failure.subject, failure.evidence))
+                    events.append(_event(at, "diagnosis", failure.subject, failure.evidence))
             elif state != "fail" and check in failing:
                 del failing[check]
-                events.append(Event(at, "cleared", failure.subject, failure.evidence))
+                events.append(_event(at, "cleared", failure.subject, failure.evidence))
         elif kind == "severity":
             level = entry.get("level")
             reasons = ", ".join(str(r) for r in entry.get("reasons") or [])
             if level:
                 if detected is None:
                     detected = at
-                    events.append(Event(at, "detection", f"{level} declared", reasons))
+                    events.append(_event(at, "detection", f"{level} declared", reasons))
                 else:
-                    events.append(Event(at, "severity", f"{level}", reasons))
+                    events.append(_event(at, "severity", f"{level}", reasons))
                 if worst is None or SEVERITY_RANK.get(str(level), 9) < SEVERITY_RANK.get(worst, 9):
                     worst = str(level)
             elif detected is not None:
-                events.append(Event(at, "severity", "no outage: severity cleared", ""))
+                events.append(_event(at, "severity", "no outage: severity cleared", ""))
         elif kind == "action":
             target = entry.get("target") or {}
             where = "/".join(str(target.get(k)) for k in ("namespace", "name") if target.get(k))
@@ -275,34 +285,34 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
                 detail += f": {entry['error']}"
             if entry.get("dry_run_diff"):
                 detail += f"\nchange: {entry['dry_run_diff']}"
-            events.append(Event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
+            events.append(_event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
             if result == "ok" and first_failure is not None and resolved is None:
                 ok_actions.append(at)
         elif kind == "note":
-            events.append(Event(at, "note", str(entry.get("text", ""))))
+            events.append(_event(at, "note", str(entry.get("text", ""))))
         elif kind == "recovery":
             outcome = str(entry.get("outcome", ""))
             steps = entry.get("steps") or {}
             detail = ", ".join(f"{step} {state}" for step, state in steps.items())
-            events.append(Event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
+            events.append(_event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
             if outcome == "verified" and first_failure is not None and resolved is None:
                 resolved = at
                 load_test = entry.get("load_test")
                 recovery_steps = dict(steps)
         elif kind == "escalation":
             event = entry.get("event")
-            events.append(Event(at, "escalation", f"{event}: {entry.get('prompt', '')}", str(entry.get("why", ""))))
+            events.append(_event(at, "escalation", f"{event}: {entry.get('prompt', '')}", str(entry.get("why", ""))))
         elif kind == "escalation_criterion" and entry.get("ticked"):
-            events.append(Event(at, "escalation", f"criterion met: {entry.get('text', '')}", str(entry.get("who"))))
+            events.append(_event(at, "escalation", f"criterion met: {entry.get('text', '')}", str(entry.get("who"))))
         elif kind == "status_update" and entry.get("event") != "reminder":
-            events.append(Event(at, "status update", str(entry.get("text", ""))))
+            events.append(_event(at, "status update", str(entry.get("text", ""))))
         elif kind == "screenshot":
-            screenshots.append(str(entry.get("path", "")))
+            screenshots.append(clean(entry.get("path", "")))
         elif kind == "snapshot":
             folder = _relative(session, str(entry.get("folder") or entry.get("path") or ""))
             if folder:
                 snapshots.append(Snapshot(at, folder, _snapshot_files(session, folder)))
-                events.append(Event(at, "snapshot", folder))
+                events.append(_event(at, "snapshot", folder))
     if ok_actions:
         before = [a for a in ok_actions if resolved is None or a <= resolved]
         mitigated = before[-1] if before else None
@@ -317,7 +327,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
     contributing = tuple(f for state, f in last_state.values() if state == "warn")
     return Incident(
         session=session,
-        context=start.get("context") if start else None,
+        context=clean(start["context"]) if start and start.get("context") else None,
         namespaces=tuple(start.get("namespaces") or ()) if start else (),
         started=parse_ts(start["ts"]) if start else None,
         ended=parse_ts(end["ts"]) if end else None,
