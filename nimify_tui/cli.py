@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long the triage may wait for every source's first answer (default: %(default)g)",
     )
+    replay = sub.add_parser("replay", help="play a recorded session back through the TUI, with no cluster")
+    replay.add_argument("session_dir", metavar="SESSION_DIR", help="the session's folder (its flight.jsonl.gz)")
     return parser
 
 
@@ -451,6 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(Path(args.session_dir), Path(args.out) if args.out else None, PROG)
     if command == "snapshot":
         return cmd_snapshot(args)
+    if command == "replay":
+        from nimify_tui.ui.replay import run_replay
+
+        return run_replay(Path(args.session_dir), PROG)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):
         parser.error(f"argument --record: {args.record!r} exists and is not a folder")
     return cmd_tui(args, demo=command == "demo")

@@ -185,7 +185,8 @@ class Recording:
 
     @property
     def started(self) -> float:
-        return float(self.header.get("started") or (self.frames[0].at if self.frames else 0.0))
+        """The first frame's time (the store was empty before it)."""
+        return self.frames[0].at if self.frames else float(self.header.get("started") or 0.0)
 
     @property
     def ended(self) -> float:

@@ -37,6 +37,8 @@ def journal_marks(entries: Sequence[Mapping[str, Any]]) -> tuple[JournalMark, ..
         kind = str(entry.get("kind") or "")
         if kind not in EVENT_KINDS:
             continue
+        if kind == "finding" and entry.get("previous") is None and entry.get("state") == "pass":
+            continue  # a check seen passing for the first time: nothing happened
         try:
             at = datetime.fromisoformat(str(entry.get("ts")).replace("Z", "+00:00")).timestamp()
         except ValueError:
@@ -78,13 +80,14 @@ class Playback:
         self._times = [frame.at for frame in recording.frames]
         self._applied = 0  # frames applied so far
         self._objects: dict[str, dict[str, dict[str, Any]]] = {}
-        self.position = recording.started
+        self.position = recording.started  # where a replay opens: the first frame
         for kind in RECORDS:
             store.set_health(kind, SourceHealth("live", last_ok=self.position))
 
     @property
     def start(self) -> float:
-        return self.recording.started
+        """The first frame, or the first journal event when it came before it (the store is empty then)."""
+        return min(self.recording.started, self.marks[0].at if self.marks else self.recording.started)
 
     @property
     def end(self) -> float:

@@ -100,9 +100,13 @@ class NimifyApp(Navigation):
                 self.check_permissions(self.settings.watched_namespaces, announce=True)
         self.set_keymap(self.settings.keymap.keys)
         self.incident.start()
+        self.push_screen(self.main_screen())
+
+    def main_screen(self) -> Screen[Any]:
+        """The first screen: the live main screen (a replay shows its own)."""
         from nimify_tui.ui.screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+        return MainScreen()
 
     def on_unmount(self) -> None:
         self.triage.stop()

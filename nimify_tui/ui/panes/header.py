@@ -32,6 +32,7 @@ class HeaderInfo:
     severity: str | None = None  # "SEV-1", "SEV-2"; None: no incident
     outage_started_at: float | None = None  # the outage clock's start: earlier when the cluster proves it
     recovery: RecoveryResult | None = None  # the latest recovery verification
+    replay: bool = False  # a recorded session played back: no cluster behind it
 
 
 def _clock(at: float) -> str:
@@ -75,6 +76,8 @@ def recovery_note(info: HeaderInfo) -> tuple[str, str]:
 def render_header(info: HeaderInfo, now: float) -> Text:
     text = Text()
     text.append(" nimify-tui ", style="bold reverse")
+    if info.replay:
+        text.append(" REPLAY ", style="bold black on yellow")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
     if info.readonly:  # before anything a narrow terminal could cut
         text.append(" READ-ONLY ", style="bold cyan")

@@ -1,0 +1,243 @@
+"""``nimify-tui replay SESSION_DIR``: a recorded session played back through the main screen, with no cluster.
+
+The flight recording (``flight.jsonl.gz``) fills the store as it was at the replay's position; the triage runs on
+it as on a live store. A time bar under the header shows the position, the speed and the journal's events;
+``space`` pauses, ``+``/``-`` change the speed, ``[``/``]`` jump to the previous or next journal event. Every key that
+would act on a cluster (or read one: logs, YAML) is disabled, and the header says REPLAY.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from nimify_tui.config import ContextPolicy, Settings
+from nimify_tui.journal.journal import JOURNAL_FILE_NAME, read_journal
+from nimify_tui.kube.client import ClusterIdentity, KubeClient
+from nimify_tui.kube.records import DECODERS
+from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, Recording, read_recording
+from nimify_tui.live.playback import JournalMark, Playback, journal_marks
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.panes.header import HeaderInfo
+from nimify_tui.ui.screens.main import MainScreen
+
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+TICK_S = 0.1  # how often the position moves while playing
+# the keys that act on a cluster or read from one: nothing answers them in a replay
+DISABLED_ACTIONS = frozenset(
+    {"fix", "verify", "status_update", "acknowledge", "escalation_criteria", "logs", "previous_logs", "yaml"}
+)
+DISABLED_APP_ACTIONS = frozenset({"note", "screenshot_to_journal", "snapshot"})
+
+
+class ReplayError(Exception):
+    """The folder holds no session that can be played back."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """What a session folder holds for a replay."""
+
+    folder: Path
+    recording: Recording
+    marks: tuple[JournalMark, ...]
+
+
+def load_session(folder: Path) -> SessionRecord:
+    flight = folder / FLIGHT_FILE_NAME
+    if not flight.is_file():
+        raise ReplayError(f"{folder}: no flight recording ({FLIGHT_FILE_NAME}); record a session with --record")
+    recording = read_recording(flight)
+    if not recording.frames:
+        raise ReplayError(f"{flight}: no frames recorded")
+    journal = folder / JOURNAL_FILE_NAME
+    marks = journal_marks(read_journal(journal)) if journal.is_file() else ()
+    return SessionRecord(folder, recording, marks)
+
+
+def offline_client(recording: Recording) -> KubeClient:
+    """A client that never connects: it only names the recorded context in the header."""
+    header = recording.header
+    identity = ClusterIdentity(
+        context=str(header.get("context") or "recorded"),
+        cluster=str(header.get("cluster") or "recorded"),
+        server="",
+        user="",
+        namespace=str(header.get("main_namespace") or "nimify-system"),
+    )
+    return KubeClient(None, identity, readonly=True)
+
+
+def replay_settings(recording: Recording, settings: Settings) -> Settings:
+    """The user's settings with the recorded namespaces, and no journal of its own."""
+    header = recording.header
+    main = str(header.get("main_namespace") or settings.namespace)
+    watched = tuple(str(n) for n in header.get("namespaces") or ()) or settings.watched_namespaces
+    return replace(settings, namespace=main, watched_namespaces=watched, record_dir=None, readonly=True)
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S")
+
+
+def render_time_bar(playback: Playback, speed: float, paused: bool, width: int) -> Text:
+    """``▶ 2x 12:03:04 UTC [━━━━◆━━━━|────◆────] +01:10/05:00  next: <event>``, the journal's events as ◆."""
+    start, end, at = playback.start, playback.end, playback.position
+    text = Text()
+    text.append(" ❚❚ " if paused else " ▶ ", style="bold")
+    text.append(f"{speed:g}x ", style="bold")
+    text.append(f"{_utc(at)} UTC ")
+    elapsed, total = at - start, end - start
+    clock = f" +{int(elapsed) // 60:02d}:{int(elapsed) % 60:02d}/{int(total) // 60:02d}:{int(total) % 60:02d}"
+    upcoming = playback.next_mark()
+    after = f"  next: {upcoming.text}" if upcoming is not None else "  end of the journal"
+    cells = max(10, width - len(text.plain) - len(clock) - 2 - min(len(after), max(0, width // 3)))
+    bar = ["─"] * cells
+    for mark in playback.marks:
+        if total > 0:
+            bar[min(cells - 1, int((mark.at - start) / total * cells))] = "◆"
+    here = min(cells - 1, int(elapsed / total * cells)) if total > 0 else 0
+    text.append("[")
+    text.append("".join(bar[:here]), style="cyan")
+    text.append("|", style="bold yellow")
+    text.append("".join(bar[here + 1 :]), style="dim")
+    text.append("]")
+    text.append(clock)
+    text.append(after, style="dim")
+    return text
+
+
+class TimeBar(Static):
+    """Where the replay is: the position, the speed, pause, and the journal's events."""
+
+    DEFAULT_CSS = "TimeBar { height: 1; background: $panel; }"
+
+
+class ReplayMainScreen(MainScreen):
+    """The main screen with a time bar, its cluster keys disabled."""
+
+    def compose(self) -> ComposeResult:
+        parts = iter(super().compose())
+        yield next(parts)  # the header
+        yield TimeBar(id="time-bar")
+        yield from parts
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DISABLED_ACTIONS:
+            return None  # shown, disabled
+        return super().check_action(action, parameters)
+
+
+class ReplayApp(NimifyApp):
+    """The app on a recorded session: the store is filled by the playback, nothing reaches a cluster."""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause", id="replay-pause"),
+        Binding("plus", "faster", "Faster", id="replay-faster"),
+        Binding("minus", "slower", "Slower", id="replay-slower"),
+        Binding("left_square_bracket", "previous_event", "Prev event", id="replay-previous"),
+        Binding("right_square_bracket", "next_event", "Next event", id="replay-next"),
+    ]
+
+    def __init__(self, session: SessionRecord, settings: Settings) -> None:
+        recording = session.recording
+        settings = replay_settings(recording, settings)
+        super().__init__(
+            offline_client(recording),
+            settings,
+            policy=ContextPolicy(readonly=True),
+            record_journal=False,
+            start_sources=False,
+        )
+        self.replayed = session
+        self.playback = Playback(recording, self.runtime.store, DECODERS, session.marks)
+        self.speed = 1.0
+        self.paused = False
+        self.clock = lambda: self.playback.position
+        self._last_tick = time.monotonic()
+
+    def on_mount(self) -> None:  # before NimifyApp's (Textual calls both)
+        self.playback.seek(self.replayed.recording.started)  # the first frame: the store as first seen
+        self.set_interval(TICK_S, self._advance)
+
+    def main_screen(self) -> Screen[Any]:
+        return ReplayMainScreen()
+
+    def header_info(self) -> HeaderInfo:
+        return replace(super().header_info(), replay=True, recording=None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DISABLED_APP_ACTIONS:
+            return None
+        return super().check_action(action, parameters)
+
+    # --- the position -------------------------------------------------------------------------------------
+    def _advance(self) -> None:
+        now = time.monotonic()
+        elapsed, self._last_tick = now - self._last_tick, now
+        if not self.paused and self.playback.position < self.playback.end:
+            self.playback.seek(self.playback.position + elapsed * self.speed)
+        self._show_position()
+
+    def seek(self, at: float) -> None:
+        self.playback.seek(at)
+        self._show_position()
+
+    def _show_position(self) -> None:
+        for bar in self.screen.query(TimeBar):
+            bar.update(render_time_bar(self.playback, self.speed, self.paused, bar.size.width or 80))
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._show_position()
+
+    def action_faster(self) -> None:
+        self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+        self._show_position()
+
+    def action_slower(self) -> None:
+        self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+        self._show_position()
+
+    def action_previous_event(self) -> None:
+        mark = self.playback.previous_mark()
+        if mark is None:
+            self.seek(self.playback.start)
+            return
+        self.seek(mark.at)
+        self.notify(mark.text, title=mark.kind, markup=False)
+
+    def action_next_event(self) -> None:
+        mark = self.playback.next_mark()
+        if mark is None:
+            self.notify("No journal event after this point.", markup=False)
+            return
+        self.seek(mark.at)
+        self.notify(mark.text, title=mark.kind, markup=False)
+
+
+def run_replay(folder: Path, prog: str) -> int:
+    """``nimify-tui replay SESSION_DIR``: 0 once quit, 2 when the folder cannot be played back."""
+    import os
+    import sys
+
+    from nimify_tui.config import ConfigError, load_settings
+
+    try:
+        session = load_session(folder)
+        settings = load_settings({}, os.environ, None)
+    except (ReplayError, ConfigError, OSError) as exc:
+        print(f"{prog} replay: {exc}", file=sys.stderr)
+        return 2
+    app = ReplayApp(session, settings)
+    app.run()
+    return app.return_code or 0
