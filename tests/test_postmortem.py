@@ -60,7 +60,7 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
             shot.mkdir(parents=True)
             (shot / "state.txt").write_text("NAME READY\n")
             (shot / "manifest.json").write_text(json.dumps({"files": [{"path": "state.txt", "size": 11}]}))
-            journal._append("snapshot", {"folder": "snapshots/20260101-000000", "trigger": "detection"})
+            journal.snapshot("snapshots/20260101-000000", trigger="detection", files=1)
         journal.note(note)
         time.sleep(0.01)
         _action(journal)
@@ -121,6 +121,8 @@ def test_response_times_and_contributing_factors_and_action_items(tmp_path: Path
     assert "no ResourceQuota" in factors
     items = markdown.split("## Action items", 1)[1]
     assert "ResourceQuota" in items and "missing in this cluster" in items and "PodDisruptionBudget" in items
+    impact = markdown.split("## Impact", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"- nimify-api /health failed from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d UTC", impact)
     for section in ("## What went well", "## What went badly"):
         assert section in markdown
 
@@ -142,7 +144,9 @@ def test_the_html_is_self_contained_and_links_the_snapshots(tmp_path: Path) -> N
     assert "<svg" in html and "nimify-api latency p95" in html and "nimify-api 5xx ratio" in html
     assert "href='../s/snapshots/20260101-000000/state.txt'" in html
     assert (tmp_path / "out" / "../s/snapshots/20260101-000000/state.txt").is_file()
-    assert "](<../s/snapshots/20260101-000000/>)" in written.markdown.read_text()
+    markdown = written.markdown.read_text()
+    assert "](<../s/snapshots/20260101-000000/>)" in markdown
+    assert "snapshot: snapshots/20260101-000000 (detection)" in markdown
 
 
 def test_a_session_without_an_outage_says_so() -> None:

@@ -240,6 +240,13 @@ class Journal:
             raise ValueError(f"screenshot {path} is outside the session directory {self.directory}")
         return self._append("screenshot", {"path": full.relative_to(self.directory).as_posix()})
 
+    def snapshot(self, folder: Path | str, *, trigger: str, files: int, errors: Sequence[str] = ()) -> JournalEntry:
+        """Record a snapshot taken (``trigger``: "detection", "recovery" or "key"): its folder, relative to the
+        journal's directory when inside it, how many files it holds and what could not be taken."""
+        full = (self.directory / folder).resolve()
+        where = full.relative_to(self.directory).as_posix() if full.is_relative_to(self.directory) else str(full)
+        return self._append("snapshot", {"folder": where, "trigger": trigger, "files": files, "errors": list(errors)})
+
     def severity(self, *, level: str | None, reasons: Sequence[str]) -> JournalEntry:
         """Record a change of the incident's severity ("SEV-1", "SEV-2", None) and what gave it."""
         return self._append("severity", {"level": level, "reasons": list(reasons)})

@@ -42,6 +42,7 @@ CAUSE_ORDER = (
     "api-health",
     "alerts",
 )
+USERS_PATH_CHECKS = {"api-health": "nimify-api /health", "api-ready": "nimify-api /ready"}
 SEVERITY_RANK = {"SEV-1": 1, "SEV-2": 2, "SEV-3": 3, "SEV-4": 4}
 _P95 = re.compile(r"p95 (\d+(?:\.\d+)?) ms")
 _FIVE_XX = re.compile(r"5xx (\d+(?:\.\d+)?)%")
@@ -107,6 +108,8 @@ class Incident:
     snapshots: tuple[Snapshot, ...]
     load_test: Mapping[str, Any] | None = None
     recovery_steps: Mapping[str, str] = field(default_factory=dict)
+    # what users met: (check, from, to or None while still failing at the end) of /health and /ready failing
+    unavailable: tuple[tuple[str, datetime, datetime | None], ...] = ()
 
     @property
     def outage(self) -> bool:
@@ -232,6 +235,8 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
     start = next((e for e in entries if e.get("kind") == "session_start"), None)
     end = next((e for e in reversed(entries) if e.get("kind") == "session_end"), None)
     failing: dict[str, Failure] = {}  # check -> its failure, while it fails
+    down_since: dict[str, datetime] = {}
+    unavailable: list[tuple[str, datetime, datetime | None]] = []
     failures: list[Failure] = []
     last_state: dict[str, tuple[str, Failure]] = {}
     first_failure: datetime | None = None
@@ -252,6 +257,11 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
             state = str(entry.get("state", ""))
             failure = Failure(at, check, clean(entry.get("object", "")), clean(entry.get("evidence", "")))
             last_state[check] = (state, failure)
+            if check in USERS_PATH_CHECKS:
+                if state == "fail" and check not in failing:
+                    down_since.setdefault(check, at)
+                elif state != "fail" and check in down_since:
+                    unavailable.append((check, down_since.pop(check), at))
             if state == "fail" and check not in failing:
                 failing[check] = failure
                 failures.append(failure)
@@ -312,7 +322,9 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
             folder = _relative(session, str(entry.get("folder") or entry.get("path") or ""))
             if folder:
                 snapshots.append(Snapshot(at, folder, _snapshot_files(session, folder)))
-                events.append(_event(at, "snapshot", folder))
+                trigger = entry.get("trigger")
+                events.append(_event(at, "snapshot", f"{folder} ({trigger})" if trigger else folder))
+    unavailable += [(check, since, None) for check, since in down_since.items()]
     if ok_actions:
         before = [a for a in ok_actions if resolved is None or a <= resolved]
         mitigated = before[-1] if before else None
@@ -345,4 +357,5 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         snapshots=tuple(snapshots),
         load_test=load_test,
         recovery_steps=recovery_steps,
+        unavailable=tuple(unavailable),
     )

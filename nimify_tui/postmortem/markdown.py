@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nimify_tui.postmortem.incident import (
+    USERS_PATH_CHECKS,
     Incident,
     duration_text,
     session_href,
@@ -54,6 +55,10 @@ def impact_lines(incident: Incident) -> list[str]:
     p95s = [p.p95_ms for p in points if p.p95_ms is not None]
     ratios = [p.error_ratio for p in points if p.error_ratio is not None]
     lines = []
+    for check, since, until in incident.unavailable:
+        end = f"to {clock(until)} UTC" if until else "until the session ended"
+        seconds = ((until or incident.ended or since) - since).total_seconds()
+        lines.append(f"- {USERS_PATH_CHECKS[check]} failed from {clock(since)} {end} ({duration_text(seconds)})")
     if ratios:
         lines.append(f"- 5xx ratio: peak {max(ratios) * 100:.1f}%, last {ratios[-1] * 100:.1f}%")
     else:

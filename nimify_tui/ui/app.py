@@ -28,6 +28,7 @@ from nimify_tui.triage.source import TRIAGE, TriageSource
 from nimify_tui.ui.incident_desk import IncidentDesk
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
+from nimify_tui.ui.snapshots import SnapshotDesk
 
 
 class NimifyApp(Navigation):
@@ -42,6 +43,7 @@ class NimifyApp(Navigation):
         Binding("ctrl+c", "ask_quit", "Quit", show=False, id="quit-asking"),
         Binding("n", "note", "Note", id="note"),
         Binding("S", "screenshot_to_journal", "Screenshot", id="screenshot"),
+        Binding("P", "snapshot", "Snapshot", id="snapshot"),
     ]
 
     def __init__(
@@ -88,6 +90,7 @@ class NimifyApp(Navigation):
         self.start_sources = start_sources  # False: the store is filled by someone else (snapshots, replay)
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
         self.incident = IncidentDesk(self)  # severity, outage clock, escalation, status updates
+        self.snapshots = SnapshotDesk(self)  # at detection, after recovery, and P
 
     def on_mount(self) -> None:
         self.session.open()
@@ -96,6 +99,7 @@ class NimifyApp(Navigation):
             self.session.record_flight(self.runtime)
             self.runtime.start()
             self.runtime.spawn(self.recovery.watch)
+            self.snapshots.start()
             if not self.policy.readonly:
                 self.check_permissions(self.settings.watched_namespaces, announce=True)
         self.set_keymap(self.settings.keymap.keys)
@@ -182,6 +186,11 @@ class NimifyApp(Navigation):
         self.save_screenshot(filename=path.name, path=str(path.parent))
         self.session.screenshot(path)
         self.notify(f"Screenshot saved: {path}")
+
+    def action_snapshot(self) -> None:
+        """P: the runbook's documentation of the cluster as it is now, into the session folder."""
+        self.snapshots.take("key")
+        self.notify("Taking a snapshot...")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every key of the current screen and of the app, in the command palette too (same list as the footer),
