@@ -60,7 +60,10 @@ def impact_lines(incident: Incident) -> list[str]:
         seconds = ((until or incident.ended or since) - since).total_seconds()
         lines.append(f"- {USERS_PATH_CHECKS[check]} failed from {clock(since)} {end} ({duration_text(seconds)})")
     if ratios:
-        lines.append(f"- 5xx ratio: peak {max(ratios) * 100:.1f}%, last {ratios[-1] * 100:.1f}%")
+        lines.append(
+            f"- 5xx ratio (as nimify-api's pods counted it: not the requests that reached no pod): "
+            f"peak {max(ratios) * 100:.1f}%, last {ratios[-1] * 100:.1f}%"
+        )
     else:
         lines.append("- 5xx ratio: not recorded during the outage")
     if p95s:
