@@ -12,6 +12,8 @@ import pytest
 
 from nimify_tui.cli import main
 from nimify_tui.journal.journal import Journal
+from nimify_tui.metrics.api_latency import LatencyHistory, LatencyPoint
+from nimify_tui.postmortem.after_session import write_after_session
 from nimify_tui.postmortem.incident import build_incident
 from nimify_tui.postmortem.kubectl_equivalent import kubectl_equivalent
 from nimify_tui.postmortem.writer import read_incident, write_report
@@ -62,6 +64,7 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
             (shot / "manifest.json").write_text(json.dumps({"files": [{"path": "state.txt", "size": 11}]}))
             journal.snapshot("snapshots/20260101-000000", trigger="detection", files=1)
         journal.note(note)
+        journal.escalation(event="raised", prompt="Call the Engineering Manager", who="EM", why="30 min of outage")
         time.sleep(0.01)
         _action(journal)
         time.sleep(0.01)
@@ -93,7 +96,7 @@ def test_the_timeline_has_detection_then_the_action_then_verified_recovery(tmp_p
     markdown = written.markdown.read_text()
     kinds = [kind for _, kind in timeline(markdown)]
     assert kinds[0] == "first failure seen"
-    order = [kinds.index(k) for k in ("detection", "note", "mitigation", "recovery")]
+    order = [kinds.index(k) for k in ("detection", "note", "escalation", "mitigation", "recovery")]
     assert order == sorted(order), kinds
     times = [t for t, _ in timeline(markdown)]
     assert times == sorted(times)
@@ -179,3 +182,22 @@ def test_report_command_writes_both_files_and_refuses_a_folder_without_journal(
     assert main(["report", str(tmp_path)]) == 2
     assert "no journal.jsonl" in capsys.readouterr().err
     assert read_incident(session).resolved is not None
+
+
+def test_the_end_of_a_session_writes_a_draft_only_after_an_outage(tmp_path: Path) -> None:
+    now = time.time()
+    history = LatencyHistory(
+        (LatencyPoint(now, 0.25, 0.5, 3.0, None, None), LatencyPoint(now + 1, None, None, 0, None, None))
+    )
+    calm = tmp_path / "calm"
+    with Journal.open(calm) as journal:
+        journal.start(context="c", server=None, user=None, namespaces=[], readonly=True, argv=[])
+        journal.finding(check="api-health", state="pass", previous=None, object_name="h", evidence="HTTP 200")
+        journal.end("quit")
+    assert write_after_session(calm, history) is None
+    assert not (calm / "postmortem.md").exists() and not (calm / "report.html").exists()
+    written = write_after_session(record_outage(tmp_path / "outage"), history)
+    assert written is not None and written.markdown.is_file() and written.html.is_file()
+    series = json.loads((tmp_path / "outage" / "latency-series.json").read_text())
+    assert series[0] == {"at": round(now, 3), "p95_ms": 250.0, "error_ratio": 0.5}
+    assert series[1]["p95_ms"] is None
