@@ -62,6 +62,13 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
             shot.mkdir(parents=True)
             (shot / "state.txt").write_text("NAME READY\n")
             (shot / "manifest.json").write_text(json.dumps({"files": [{"path": "state.txt", "size": 11}]}))
+            diagnosis = {
+                "runbook": "Scenario 1: Pod Crash Loop",
+                "cause": "needs more memory than its limit (1Gi): OOMKilled",
+                "evidence": ["last termination OOMKilled (exit code 137)", HOSTILE],
+                "fix": {"kubectl": "kubectl set resources deployment/nimify-api --limits=memory=2Gi"},
+            }
+            (shot / "triage.json").write_text(json.dumps({"diagnoses": [diagnosis], "checks": []}))
             journal.snapshot("snapshots/20260101-000000", trigger="detection", files=1)
         journal.note(note)
         journal.escalation(event="raised", prompt="Call the Engineering Manager", who="EM", why="30 min of outage")
@@ -201,3 +208,18 @@ def test_the_end_of_a_session_writes_a_draft_only_after_an_outage(tmp_path: Path
     series = json.loads((tmp_path / "outage" / "latency-series.json").read_text())
     assert series[0] == {"at": round(now, 3), "p95_ms": 250.0, "error_ratio": 0.5}
     assert series[1]["p95_ms"] is None
+
+
+def test_the_root_cause_is_the_tuis_diagnosis_when_a_snapshot_recorded_it(tmp_path: Path) -> None:
+    written = write_report(record_outage(tmp_path / "s", snapshot=True))
+    markdown = written.markdown.read_text()
+    root = markdown.split("## Root cause", 1)[1].split("\n## ", 1)[0]
+    assert root.strip().startswith("**Cause:** needs more memory than its limit (1Gi): OOMKilled")
+    assert "Scenario 1: Pod Crash Loop" in root and "(<snapshots/20260101-000000/triage.json>)" in root
+    assert "last termination OOMKilled (exit code 137)" in root and "$ kubectl set resources" in root
+    assert "Checks that failed:" in root and "HTTP 503" in root
+    assert "\x1b" not in markdown and "\x1b" not in written.html.read_text()
+    assert "Probable cause: needs more memory than its limit" in markdown
+    kinds = [kind for _, kind in timeline(markdown)]
+    assert kinds[kinds.index("snapshot") + 1] == "diagnosis"
+    assert "diagnosis: Scenario 1: Pod Crash Loop: needs more memory" in markdown

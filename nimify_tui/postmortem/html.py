@@ -18,7 +18,7 @@ from nimify_tui.postmortem.incident import (
     time_to_mitigate,
     time_to_resolve,
 )
-from nimify_tui.postmortem.markdown import action_items_plain, impact_lines, utc
+from nimify_tui.postmortem.markdown import action_items_plain, impact_lines, probable_cause, utc
 from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S
 
 MAX_SCREENSHOT_BYTES = 8 * 1024 * 1024
@@ -27,7 +27,7 @@ MAX_SCREENSHOT_BYTES = 8 * 1024 * 1024
 # the colour strip of each timeline row's kind (a test finds them in a browser's screenshot)
 TIMELINE_COLOURS = {"failure": "#b00020", "detection": "#a35200", "action": "#1565c0", "recovery": "#006b2d"}
 _STRIP_ROWS = {
-    "failure": "tr.k-first-failure td.time, tr.k-diagnosis td.time",
+    "failure": "tr.k-first-failure td.time, tr.k-check-failed td.time, tr.k-diagnosis td.time",
     "detection": "tr.k-detection td.time",
     "action": "tr.k-mitigation td.time, tr.k-action td.time",
     "recovery": "tr.k-recovery td.time",
@@ -44,7 +44,7 @@ table.timeline { border-collapse: collapse; width: 100%; }
 table.timeline td, table.timeline th { border-bottom: 1px solid #ddd; padding: .3rem .5rem; vertical-align: top;
   text-align: left; }
 table.timeline td.time { font-family: monospace; white-space: nowrap; }
-tr.k-first-failure td.kind, tr.k-diagnosis td.kind { color: #b00020; }
+tr.k-first-failure td.kind, tr.k-check-failed td.kind, tr.k-diagnosis td.kind { color: #b00020; }
 tr.k-mitigation td.kind, tr.k-recovery td.kind { color: #006b2d; font-weight: bold; }
 tr.k-detection td.kind, tr.k-escalation td.kind { color: #a35200; font-weight: bold; }
 .chart text { font: 11px sans-serif; fill: #333; } .chart .chart-title { font-weight: bold; }
@@ -105,8 +105,7 @@ def render_html(incident: Incident, out_dir: Path) -> str:
             f"<p>An outage of severity {escape(incident.severity or 'unrated')} began at "
             f"{utc(incident.first_failure)}; {state}.</p>"
         )
-        if root is not None:
-            add(f"<p>Probable cause: {escape(root.subject)}: {escape(root.evidence)}.</p>")
+        add(f"<p>Probable cause: {escape(probable_cause(incident))}.</p>")
     add("<h2 id='impact'>Impact</h2><ul>")
     end = incident.resolved or incident.ended
     duration = None if incident.first_failure is None or end is None else (end - incident.first_failure).total_seconds()
@@ -150,7 +149,23 @@ def render_html(incident: Incident, out_dir: Path) -> str:
     add(f"<li>Time to mitigate: {duration_text(time_to_mitigate(incident))}</li>")
     add(f"<li>Time to resolve: {duration_text(time_to_resolve(incident))}</li></ul>")
     add("<h2 id='root-cause'>Root cause</h2>")
-    if root is None:
+    diagnosis = incident.diagnosis
+    if diagnosis is not None:
+        add(f"<p><strong>{escape(diagnosis.cause)}</strong></p>")
+        link = _link(href, diagnosis.snapshot + "/triage.json")
+        add(
+            f"<p class='fill'>{escape(diagnosis.runbook)}: the TUI's diagnosis at {_clock(diagnosis.at)} UTC, in "
+            f"snapshot <a href='{link}'>{escape(diagnosis.snapshot)}</a>.</p>"
+        )
+        add(f"<pre>{escape(chr(10).join(diagnosis.evidence))}</pre>")
+        if diagnosis.kubectl:
+            add(f"<p>The runbook's fix:</p><pre>$ {escape(diagnosis.kubectl)}</pre>")
+        failed = [f for f in (root, *incident.symptoms) if f is not None]
+        if failed:
+            add("<p>Checks that failed:</p><ul>")
+            add("".join(f"<li>{escape(f.subject)}: {escape(f.evidence)}</li>" for f in failed))
+            add("</ul>")
+    elif root is None:
         add("<p>Not determined from the journal.</p>")
     else:
         add(f"<p>{escape(root.subject)} (check {escape(root.check)}, first failed at {_clock(root.at)} UTC).</p>")

@@ -74,6 +74,18 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnosed:
+    """The TUI's top diagnosis, as a snapshot's ``triage.json`` recorded it."""
+
+    at: datetime
+    snapshot: str
+    runbook: str
+    cause: str
+    evidence: tuple[str, ...]
+    kubectl: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Point:
     at: datetime
     p95_ms: float | None
@@ -110,6 +122,7 @@ class Incident:
     recovery_steps: Mapping[str, str] = field(default_factory=dict)
     # what users met: (check, from, to or None while still failing at the end) of /health and /ready failing
     unavailable: tuple[tuple[str, datetime, datetime | None], ...] = ()
+    diagnosis: Diagnosed | None = None  # from the first snapshot whose triage found one
 
     @property
     def outage(self) -> bool:
@@ -215,6 +228,28 @@ def _snapshot_files(session: Path, folder: str) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if n and n != "None"))
 
 
+def _diagnosed(session: Path, snapshot: Snapshot) -> Diagnosed | None:
+    try:
+        data = json.loads((session / snapshot.folder / "triage.json").read_text())
+    except (OSError, ValueError):
+        return None
+    diagnoses = data.get("diagnoses") if isinstance(data, dict) else None
+    if not isinstance(diagnoses, list) or not diagnoses or not isinstance(diagnoses[0], dict):
+        return None
+    top = diagnoses[0]
+    fix = top.get("fix")
+    kubectl = fix.get("kubectl") if isinstance(fix, dict) else None
+    evidence = top.get("evidence")
+    return Diagnosed(
+        snapshot.at,
+        snapshot.folder,
+        clean(top.get("runbook") or top.get("scenario") or ""),
+        clean(top.get("cause") or ""),
+        tuple(clean(e) for e in evidence) if isinstance(evidence, list) else (),
+        clean(kubectl) if isinstance(kubectl, str) else None,
+    )
+
+
 def _relative(session: Path, folder: str) -> str:
     path = Path(folder)
     if path.is_absolute():
@@ -249,6 +284,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
     snapshots: list[Snapshot] = []
     load_test: Mapping[str, Any] | None = None
     recovery_steps: Mapping[str, str] = {}
+    diagnosis: Diagnosed | None = None
     for entry in entries:
         kind = entry.get("kind")
         at = parse_ts(str(entry.get("ts")))
@@ -269,7 +305,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
                     first_failure = at
                     events.append(_event(at, "first failure", failure.subject, failure.evidence))
                 else:
-                    events.append(_event(at, "diagnosis", failure.subject, failure.evidence))
+                    events.append(_event(at, "check failed", failure.subject, failure.evidence))
             elif state != "fail" and check in failing:
                 del failing[check]
                 events.append(_event(at, "cleared", failure.subject, failure.evidence))
@@ -321,9 +357,14 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         elif kind == "snapshot":
             folder = _relative(session, str(entry.get("folder") or entry.get("path") or ""))
             if folder:
-                snapshots.append(Snapshot(at, folder, _snapshot_files(session, folder)))
+                snapshot = Snapshot(at, folder, _snapshot_files(session, folder))
+                snapshots.append(snapshot)
                 trigger = entry.get("trigger")
                 events.append(_event(at, "snapshot", f"{folder} ({trigger})" if trigger else folder))
+                found = _diagnosed(session, snapshot) if diagnosis is None else None
+                if found is not None:
+                    diagnosis = found
+                    events.append(_event(at, "diagnosis", f"{found.runbook}: {found.cause}", "\n".join(found.evidence)))
     unavailable += [(check, since, None) for check, since in down_since.items()]
     if ok_actions:
         before = [a for a in ok_actions if resolved is None or a <= resolved]
@@ -358,4 +399,5 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         load_test=load_test,
         recovery_steps=recovery_steps,
         unavailable=tuple(unavailable),
+        diagnosis=diagnosis,
     )

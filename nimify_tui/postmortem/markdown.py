@@ -79,6 +79,13 @@ def impact_lines(incident: Incident) -> list[str]:
     return lines
 
 
+def probable_cause(incident: Incident) -> str:
+    if incident.diagnosis is not None:
+        return incident.diagnosis.cause
+    root = incident.root_cause
+    return f"{root.subject}: {root.evidence}" if root else "not determined"
+
+
 def render_markdown(incident: Incident, links_from: Path | None = None) -> str:
     """The draft; links to the session's files are relative to ``links_from`` (the session folder when None)."""
     href = session_href(incident.session, links_from) if links_from is not None else ""
@@ -97,7 +104,7 @@ def render_markdown(incident: Incident, links_from: Path | None = None) -> str:
     if not incident.outage:
         add("No check failed during this session: no outage was seen.")
     else:
-        cause = md_escape(f"{root.subject}: {root.evidence}") if root else "not determined"
+        cause = md_escape(probable_cause(incident))
         state = (
             f"recovery was verified at {utc(incident.resolved)}"
             if incident.resolved
@@ -137,7 +144,30 @@ def render_markdown(incident: Incident, links_from: Path | None = None) -> str:
     add("")
     add("## Root cause")
     add("")
-    if root is None:
+    diagnosis = incident.diagnosis
+    if diagnosis is not None:
+        add(f"**Cause:** {md_escape(diagnosis.cause)}")
+        add("")
+        add(
+            f"*{md_escape(diagnosis.runbook)}: the TUI's diagnosis at {clock(diagnosis.at)} UTC, in snapshot "
+            f"[{md_escape(diagnosis.snapshot)}](<{href}{diagnosis.snapshot}/triage.json>).*"
+        )
+        add("")
+        add("Evidence:")
+        add("")
+        lines += code_block("\n".join(diagnosis.evidence))
+        if diagnosis.kubectl:
+            add("")
+            add("The runbook's fix:")
+            add("")
+            lines += code_block(f"$ {diagnosis.kubectl}")
+        failed = [f for f in (root, *incident.symptoms) if f is not None]
+        if failed:
+            add("")
+            add("Checks that failed:")
+            add("")
+            lines += [f"- {md_escape(f.subject)}: {md_escape(f.evidence)}" for f in failed]
+    elif root is None:
         add("Not determined from the journal.")
     else:
         add(f"{md_escape(root.subject)} (check `{root.check}`, first failed at {clock(root.at)} UTC).")
