@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
             object_name="nimify-system/pod/nimify-api-1",
             evidence="nimify-api-1 CrashLoopBackOff restarts=4 (OOMKilled)",
         )
+        pending = datetime.now(timezone.utc) - timedelta(seconds=40)
+        journal.finding(
+            check="alerts",
+            state="fail",
+            previous=None,
+            object_name="Runbook alerts",
+            evidence=f"NimifyAPIDown pending since {pending:%H:%M:%S} UTC (fires at ...)",
+        )
         time.sleep(0.01)
         journal.severity(level="SEV-1", reasons=["/health fails"])
         if snapshot:
@@ -102,14 +111,15 @@ def test_the_timeline_has_detection_then_the_action_then_verified_recovery(tmp_p
     written = write_report(record_outage(tmp_path / "s"))
     markdown = written.markdown.read_text()
     kinds = [kind for _, kind in timeline(markdown)]
-    assert kinds[0] == "first failure seen"
+    assert kinds[:2] == ["first failure", "detection"], kinds  # the alert's pending time, then the first check
     order = [kinds.index(k) for k in ("detection", "note", "escalation", "mitigation", "recovery")]
     assert order == sorted(order), kinds
     times = [t for t, _ in timeline(markdown)]
     assert times == sorted(times)
     incident = written.incident
     assert incident.first_failure and incident.detected and incident.mitigated and incident.resolved
-    assert incident.first_failure <= incident.detected <= incident.mitigated <= incident.resolved
+    assert incident.first_failure < incident.detected <= incident.mitigated <= incident.resolved
+    assert 39 <= (incident.detected - incident.first_failure).total_seconds() <= 42
     assert incident.severity == "SEV-1"
 
 

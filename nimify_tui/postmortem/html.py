@@ -136,11 +136,10 @@ def render_html(incident: Incident, out_dir: Path) -> str:
     add("<h2 id='timeline'>Timeline (UTC)</h2>")
     add("<table class='timeline'><thead><tr><th>Time</th><th>Event</th><th>What</th></tr></thead><tbody>")
     for event in incident.events:
-        kind = "first failure seen" if event.kind == "first failure" else event.kind
         detail = f"<pre>{escape(event.detail)}</pre>" if event.detail else ""
         css = "k-" + event.kind.replace(" ", "-")
         add(
-            f"<tr class='{css}'><td class='time'>{_clock(event.at)}</td><td class='kind'>{escape(kind)}</td>"
+            f"<tr class='{css}'><td class='time'>{_clock(event.at)}</td><td class='kind'>{escape(event.kind)}</td>"
             f"<td>{escape(event.text)}{detail}</td></tr>"
         )
     add("</tbody></table>")

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ CAUSE_ORDER = (
 )
 USERS_PATH_CHECKS = {"api-health": "nimify-api /health", "api-ready": "nimify-api /ready"}
 SEVERITY_RANK = {"SEV-1": 1, "SEV-2": 2, "SEV-3": 3, "SEV-4": 4}
+_ALERT_SINCE = re.compile(r"(?:pending|firing) since (\d\d:\d\d:\d\d) UTC")
 _P95 = re.compile(r"p95 (\d+(?:\.\d+)?) ms")
 _FIVE_XX = re.compile(r"5xx (\d+(?:\.\d+)?)%")
 
@@ -142,6 +143,13 @@ def session_href(session: Path, out_dir: Path) -> str:
     """The session folder as a relative link prefix from ``out_dir`` ("" when they are the same folder)."""
     relative = os.path.relpath(session.resolve(), out_dir.resolve())
     return "" if relative == "." else Path(relative).as_posix() + "/"
+
+
+def _clock_before(at: datetime, hh_mm_ss: str) -> datetime:
+    """The latest time of day ``hh_mm_ss`` (UTC) at or before ``at``."""
+    hour, minute, second = (int(part) for part in hh_mm_ss.split(":"))
+    candidate = at.replace(hour=hour, minute=minute, second=second, microsecond=0)
+    return candidate if candidate <= at else candidate - timedelta(days=1)
 
 
 def _since(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -276,6 +284,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
     last_state: dict[str, tuple[str, Failure]] = {}
     first_failure: datetime | None = None
     detected: datetime | None = None
+    alert_since: list[tuple[datetime, Failure]] = []  # when the alerts say their condition began
     mitigated: datetime | None = None
     resolved: datetime | None = None
     worst: str | None = None
@@ -298,12 +307,15 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
                     down_since.setdefault(check, at)
                 elif state != "fail" and check in down_since:
                     unavailable.append((check, down_since.pop(check), at))
+            if check == "alerts" and state == "fail":
+                for since in _ALERT_SINCE.findall(failure.evidence):
+                    alert_since.append((_clock_before(at, since), failure))
             if state == "fail" and check not in failing:
                 failing[check] = failure
                 failures.append(failure)
-                if first_failure is None:
-                    first_failure = at
-                    events.append(_event(at, "first failure", failure.subject, failure.evidence))
+                if detected is None:
+                    detected = at
+                    events.append(_event(at, "detection", failure.subject, failure.evidence))
                 else:
                     events.append(_event(at, "check failed", failure.subject, failure.evidence))
             elif state != "fail" and check in failing:
@@ -313,11 +325,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
             level = entry.get("level")
             reasons = ", ".join(str(r) for r in entry.get("reasons") or [])
             if level:
-                if detected is None:
-                    detected = at
-                    events.append(_event(at, "detection", f"{level} declared", reasons))
-                else:
-                    events.append(_event(at, "severity", f"{level}", reasons))
+                events.append(_event(at, "severity", f"{level} declared", reasons))
                 if worst is None or SEVERITY_RANK.get(str(level), 9) < SEVERITY_RANK.get(worst, 9):
                     worst = str(level)
             elif detected is not None:
@@ -332,7 +340,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
             if entry.get("dry_run_diff"):
                 detail += f"\nchange: {entry['dry_run_diff']}"
             events.append(_event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
-            if result == "ok" and first_failure is not None and resolved is None:
+            if result == "ok" and detected is not None and resolved is None:
                 ok_actions.append(at)
         elif kind == "note":
             events.append(_event(at, "note", str(entry.get("text", ""))))
@@ -341,7 +349,7 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
             steps = entry.get("steps") or {}
             detail = ", ".join(f"{step} {state}" for step, state in steps.items())
             events.append(_event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
-            if outcome == "verified" and first_failure is not None and resolved is None:
+            if outcome == "verified" and detected is not None and resolved is None:
                 resolved = at
                 load_test = entry.get("load_test")
                 recovery_steps = dict(steps)
@@ -373,8 +381,13 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         for i, event in enumerate(events):
             if event.kind == "action" and event.at == mitigated:
                 events[i] = Event(event.at, "mitigation", event.text, event.detail)
-    if first_failure is not None and detected is None:
-        detected = first_failure
+    if detected is not None:
+        first_failure = detected
+        earlier = [(since, f) for since, f in alert_since if since < detected]
+        if earlier:
+            first_failure, alert = min(earlier, key=lambda pair: pair[0])
+            events.append(_event(first_failure, "first failure", "as the runbook's alert dates it", alert.evidence))
+    events.sort(key=lambda event: event.at)  # stable: entries of one instant keep the journal's order
     causes = sorted(failures, key=lambda f: (_rank(f.check), f.at))
     root = causes[0] if causes else None
     contributing = tuple(f for state, f in last_state.values() if state == "warn")

@@ -127,8 +127,7 @@ def render_markdown(incident: Incident, links_from: Path | None = None) -> str:
     if not incident.events:
         add("Nothing recorded.")
     for event in incident.events:
-        kind = "first failure seen" if event.kind == "first failure" else event.kind
-        add(f"- **{clock(event.at)}** {kind}: {md_escape(event.text)}")
+        add(f"- **{clock(event.at)}** {event.kind}: {md_escape(event.text)}")
         if event.kind in ("action", "mitigation"):
             add("")
             lines += ["  " + line for block in code_block(event.detail) for line in block.splitlines()]
