@@ -18,6 +18,7 @@ from nimify_tui import __version__
 
 if TYPE_CHECKING:
     import asyncio
+    import subprocess
 
 PROG = "nimify-tui"
 ORPHAN_GRACE_S = 5.0  # an orphaned simulator that has not stopped cleanly by then exits anyway
@@ -360,14 +361,28 @@ def cmd_triage(args: argparse.Namespace) -> int:
         headless.stop()
 
 
+def _triage_child(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """``nimify-tui triage --json`` on the same cluster, in a child process: it runs beside the snapshot's requests
+    (on another core) instead of competing with them for this interpreter."""
+    import subprocess
+
+    command = [sys.executable, "-m", "nimify_tui", "triage", "--json", "--timeout", f"{args.timeout:g}"]
+    for option in ("kubeconfig", "context", "namespace", "prometheus_url", "triton_url"):
+        value = getattr(args, option, None)
+        if value is not None:
+            command += [f"--{option.replace('_', '-')}", str(value)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    import subprocess
+
     from nimify_tui.config import ConfigError, load_settings
     from nimify_tui.journal.credentials import connection_credentials
     from nimify_tui.journal.redact import Redactor
     from nimify_tui.kube.client import KubeClient, KubeConfigError
     from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
-    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
-    from nimify_tui.triage.report import json_report
+    from nimify_tui.triage.report import EXIT_NOT_CHECKED
 
     given = {
         "kubeconfig": args.kubeconfig,
@@ -390,26 +405,28 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     redactor = Redactor()
     for secret in connection_credentials(client):
         redactor.register(secret)
-    context = client.identity.context
     options = SnapshotOptions(
         namespaces=settings.watched_namespaces,
         main_namespace=settings.namespace,
         log_lines=args.log_lines,
-        index_post=not settings.context_policy(context).readonly,
+        index_post=not settings.context_policy(client.identity.context).readonly,
     )
-    headless = HeadlessTriage(client, settings, timeout_s=args.timeout)
+    child = _triage_child(args)
 
     def triage() -> bytes | None:
-        headless.wait_until_ready(args.timeout)
-        result = headless.check()
-        if isinstance(result, NotChecked):
-            print(f"{PROG} snapshot: triage not checked: {result.reason}", file=sys.stderr)
-            return None
-        return json_report(result, context=context, keymap=settings.keymap.keys)
+        try:
+            out, err = child.communicate(timeout=args.timeout + 30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise RuntimeError("the triage did not end") from None
+        if child.returncode == EXIT_NOT_CHECKED or not out.strip():
+            reason = err.decode(errors="replace").strip() or f"exit status {child.returncode}"
+            raise RuntimeError(reason.removeprefix(f"{PROG} triage: "))
+        return out.strip().splitlines()[-1]
 
     out = Path(args.out) if args.out else default_folder(Path(args.record) if args.record else None)
     try:
-        headless.start()
         snapshot = take_snapshot(client, out, options, redactor=redactor, triage=triage)
     except KeyboardInterrupt:
         return 130
@@ -417,7 +434,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(f"{PROG} snapshot: cannot write {out}: {exc}", file=sys.stderr)
         return 2
     finally:
-        headless.stop()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
     for error in snapshot.errors:
         print(f"{PROG} snapshot: {error}", file=sys.stderr)
     print(f"{snapshot.folder}: {len(snapshot.files)} files in {snapshot.took_s:.1f} s", flush=True)

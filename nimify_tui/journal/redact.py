@@ -32,6 +32,8 @@ _SECRET_ENV_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|CREDENTIAL
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _SECRET_DATA_FIELDS = ("data", "stringData")
 
+# Each rule with the words (lower case) one of which any text it matches holds: a rule runs only on a text that
+# holds one of them (a cheap test that spares a long text most of the rules' scans).
 _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL), REDACTED),
     # base64 of "-----BEGIN", as in kubeconfig client-key-data
@@ -52,6 +54,25 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\g<1>{REDACTED}",
     ),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+)
+_RULE_WORDS: tuple[tuple[str, ...], ...] = (
+    ("-----begin",),
+    ("ls0tls1crudjt",),
+    ("authorization",),
+    ("bearer",),
+    ("://",),
+    (
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "apikey",
+        "api-key",
+        "api_key",
+        "client-key-data",
+        "client-certificate-data",
+    ),
+    ("eyj",),
 )
 
 _SECRET_OPTION = re.compile(r"--?[\w-]*(?:token|password|passwd|secret|api-?key|credential)[\w-]*", re.IGNORECASE)
@@ -97,8 +118,10 @@ class Redactor:
         known = self._known_pattern
         if known is not None:
             text = known.sub(REDACTED, text)
-        for pattern, replacement in _TEXT_RULES:
-            text = pattern.sub(replacement, text)
+        lowered = text.lower()
+        for (pattern, replacement), words in zip(_TEXT_RULES, _RULE_WORDS, strict=True):
+            if any(word in lowered for word in words):
+                text = pattern.sub(replacement, text)
         return text
 
     def scrub(self, value: object, *, secret_payload: bool = False) -> JsonValue:

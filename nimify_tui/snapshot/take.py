@@ -69,6 +69,7 @@ class Snapshot:
     files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     took_s: float = 0.0
+    cluster_s: float = 0.0  # until every file but triage.json was written
 
 
 def default_folder(session_dir: Path | None, now: datetime | None = None) -> Path:
@@ -207,26 +208,39 @@ class _Taker:
         self.writer.text(STATE_FILE, "\n".join(out) + "\n")
 
     # --- pods, describes, logs, events ------------------------------------------------------------------------
-    def pods_and_events(self, now: float) -> list[tuple[dict[str, Any], PodRecord]]:
+    def ask_pods_and_events(self) -> tuple[dict[str, Future[list[dict[str, Any]]]], ...]:
         namespaces = self.options.namespaces
-        pods_asked = {ns: self.pool.submit(self.items, f"/api/v1/namespaces/{ns}/pods") for ns in namespaces}
-        events_asked = {ns: self.pool.submit(self.items, f"/api/v1/namespaces/{ns}/events") for ns in namespaces}
-        events: list[EventRecord] = []
-        for ns, asked in events_asked.items():
+        pods = {ns: self.pool.submit(self.items, f"/api/v1/namespaces/{ns}/pods") for ns in namespaces}
+        events = {ns: self.pool.submit(self.items, f"/api/v1/namespaces/{ns}/events") for ns in namespaces}
+        return pods, events
+
+    def pods(self, asked: Mapping[str, Future[list[dict[str, Any]]]]) -> list[tuple[dict[str, Any], PodRecord]]:
+        pods: list[tuple[dict[str, Any], PodRecord]] = []
+        for ns, listed in asked.items():
             try:
-                events.extend(EventRecord.from_raw(obj) for obj in asked.result())
+                pods.extend((obj, PodRecord.from_raw(obj)) for obj in listed.result())
+            except Exception as exc:
+                self.writer.error(f"pods of {ns}", exc)
+        return pods
+
+    def events(self, asked: Mapping[str, Future[list[dict[str, Any]]]], now: float) -> list[EventRecord]:
+        """events.txt, oldest first by LAST SEEN, as ``kubectl get events --sort-by=.lastTimestamp`` lists them."""
+        events: list[EventRecord] = []
+        for ns, listed in asked.items():
+            try:
+                events.extend(EventRecord.from_raw(obj) for obj in listed.result())
             except Exception as exc:
                 self.writer.error(f"events of {ns}", exc)
         events.sort(key=event_sort_key)
         grid = [["NAMESPACE", "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
         grid.extend([e.namespace, *event_row(e, now)[:5]] for e in events)
         self.writer.text(EVENTS_FILE, "\n".join(aligned(grid) if events else ["No events found"]) + "\n")
-        pods: list[tuple[dict[str, Any], PodRecord]] = []
-        for ns, asked in pods_asked.items():
-            try:
-                pods.extend((obj, PodRecord.from_raw(obj)) for obj in asked.result())
-            except Exception as exc:
-                self.writer.error(f"pods of {ns}", exc)
+        return events
+
+    def describes(
+        self, pods: Sequence[tuple[dict[str, Any], PodRecord]], events: Sequence[EventRecord], now: float
+    ) -> None:
+        """pods-describe.txt: every pod of the main namespace, then the unhealthy ones elsewhere."""
         by_object: dict[tuple[str, str], list[EventRecord]] = {}
         for event in events:
             if event.object_kind == "Pod":
@@ -238,7 +252,6 @@ class _Taker:
             if pod.namespace == main or unhealthy(pod)
         ]
         self.writer.text(DESCRIBE_FILE, "\n\n".join(d.rstrip("\n") for d in described) + "\n")
-        return pods
 
     def logs(self, pods: Iterable[tuple[dict[str, Any], PodRecord]]) -> list[Future[None]]:
         asked: list[Future[None]] = []
@@ -280,7 +293,7 @@ class _Taker:
         except Exception as exc:
             self.writer.error(f"{label} metrics of {pod.namespace}/{pod.name}", exc)
             return
-        self.writer.text(f"{METRICS_DIR}/{label}-{pod.namespace}-{pod.name}.prom", data.decode("utf-8", "replace"))
+        self.writer.text(f"{METRICS_DIR}/{label}/{pod.namespace}/{pod.name}.prom", data.decode("utf-8", "replace"))
 
     def triton(self, pods: Sequence[tuple[dict[str, Any], PodRecord]]) -> None:
         servers: dict[str, Any] = {}
@@ -330,7 +343,7 @@ def take_snapshot(
     now: datetime | None = None,
 ) -> Snapshot:
     """Write a snapshot of the cluster into a new ``folder`` (``-2``... when it exists); ``triage`` gives the
-    triage's JSON report (called once the rest is asked for; None: no triage.json)."""
+    triage's JSON report (called once the rest is written; None: no triage.json)."""
     started = time.monotonic()
     taken_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     epoch = taken_at.timestamp()
@@ -339,8 +352,16 @@ def take_snapshot(
     with ThreadPoolExecutor(_WORKERS, thread_name_prefix="snapshot") as pool:
         taker = _Taker(client, options, writer, pool)
         state = pool.submit(taker.state, epoch)
-        pods = taker.pods_and_events(epoch)
+        pods_asked, events_asked = taker.ask_pods_and_events()
+        pods = taker.pods(pods_asked)
         waits = [*taker.logs(pods), *taker.metrics(pods), pool.submit(taker.triton, pods), state]
+        taker.describes(pods, taker.events(events_asked, epoch), epoch)
+        for wait in waits:
+            try:
+                wait.result()
+            except Exception as exc:
+                writer.error("snapshot", exc)
+        cluster_s = time.monotonic() - started  # the cluster's files; the triage's report comes last
         if triage is not None:
             try:
                 report = triage()
@@ -349,18 +370,18 @@ def take_snapshot(
                 report = None
             if report is not None:
                 writer.json(TRIAGE_FILE, orjson.loads(report))
-        for wait in waits:
-            try:
-                wait.result()
-            except Exception as exc:
-                writer.error("snapshot", exc)
     took = time.monotonic() - started
-    _write_manifest(writer, client, options, taken_at, took)
-    return Snapshot(folder, sorted(writer.files), list(writer.errors), took)
+    _write_manifest(writer, client, options, taken_at, took, cluster_s)
+    return Snapshot(folder, sorted(writer.files), list(writer.errors), took, cluster_s)
 
 
 def _write_manifest(
-    writer: _Writer, client: KubeClient, options: SnapshotOptions, taken_at: datetime, took_s: float
+    writer: _Writer,
+    client: KubeClient,
+    options: SnapshotOptions,
+    taken_at: datetime,
+    took_s: float,
+    cluster_s: float,
 ) -> None:
     files = []
     for name in sorted(writer.files):
@@ -376,6 +397,7 @@ def _write_manifest(
             "main_namespace": options.main_namespace,
             "log_lines": options.log_lines,
             "took_s": round(took_s, 3),
+            "cluster_s": round(cluster_s, 3),
             "files": files,
             "errors": sorted(writer.errors),
         },

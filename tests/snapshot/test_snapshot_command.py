@@ -88,7 +88,7 @@ def test_a_crash_loop_is_documented_read_only(
     assert (out / "triage.json").read_bytes() and orjson.loads((out / "triage.json").read_bytes())["state"] == "DOWN"
     triton = orjson.loads((out / "triton.json").read_bytes())
     assert triton["servers"] and all(s["stats"]["model_stats"] for s in triton["servers"].values())
-    assert list((out / "metrics").glob("triton-*.prom")), "Triton's raw scrape"
+    assert list((out / "metrics" / "triton" / "triton-system").glob("triton-server-*.prom")), "Triton's scrape"
     events = (out / "events.txt").read_text().splitlines()
     assert events[0].split() == ["NAMESPACE", "LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     manifest = orjson.loads((out / "manifest.json").read_bytes())
