@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from nimify_tui.postmortem.html import TIMELINE_COLOURS
 from nimify_tui.recovery.verifier import RECOVERY
@@ -24,6 +25,10 @@ from .chromium import chromium_path, load, png_colours, screenshot
 NO_CHROMIUM = "no chromium on PATH (Debian's 'chromium' package; .ci/run installs it)"
 
 
+def status(screen: Any) -> str:
+    return str(screen.query_one("#action-status", Static).content)
+
+
 async def record_fixed_outage(sim: SimThread, app: NimifyApp) -> Path:
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.diagnoses and app.diagnoses[0].fix is not None, "the diagnosis and its fix")
@@ -33,6 +38,8 @@ async def record_fixed_outage(sim: SimThread, app: NimifyApp) -> Path:
         await until(pilot, lambda: screen.state == "confirming", "the dry run", timeout_s=15)
         await pilot.press("y")
         await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        # the rollout followed to its end before esc: closing the dialog while it is followed is another test's
+        await until(pilot, lambda: "successfully rolled out" in status(screen), "the rollout followed", timeout_s=30)
         await pilot.press("escape")
         await until(
             pilot,
