@@ -130,8 +130,8 @@ class Playback:
     # --- journal events -------------------------------------------------------------------------------------
     def next_mark(self) -> JournalMark | None:
         """The first journal event after the position."""
-        return next((mark for mark in self.marks if mark.at > self.position + 1e-3), None)
+        return next((mark for mark in self.marks if mark.at > self.position), None)
 
     def previous_mark(self) -> JournalMark | None:
         """The last journal event before the position."""
-        return next((mark for mark in reversed(self.marks) if mark.at < self.position - 1e-3), None)
+        return next((mark for mark in reversed(self.marks) if mark.at < self.position), None)

@@ -37,6 +37,13 @@ def shown(app: NimifyApp, widget_type: type[Static]) -> str:
     return str(app.screen.query_one(widget_type).render())
 
 
+async def jump(pilot: Any, replay: ReplayApp, key: str) -> None:
+    """Press ``[`` or ``]`` and wait until the position moved (the key is answered)."""
+    before = replay.playback.position
+    await pilot.press(key)
+    await until(pilot, lambda: replay.playback.position != before, f"{key} answered")
+
+
 async def record_a_fixed_crashloop(sim: SimThread, folder: Path) -> Path:
     app = make_app(sim, folder, record=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -47,8 +54,8 @@ async def record_a_fixed_crashloop(sim: SimThread, folder: Path) -> Path:
         await until(pilot, lambda: dialog.state == "confirming", "the dry run", timeout_s=15)
         await pilot.press("y")
         await until(pilot, lambda: dialog.state == "done", "the fix applied", timeout_s=15)
-        await pilot.press("escape")
         await until(pilot, lambda: not app.diagnoses, "the diagnosis cleared", timeout_s=40)
+        await pilot.press("escape")
         await until(
             pilot,
             lambda: (statuses := api_statuses(app)) and set(statuses) == {"Running"},
@@ -88,13 +95,17 @@ async def test_a_recorded_crashloop_replays_from_crashloopbackoff_to_running(
         marks = replay.playback.marks
         assert any(m.kind == "action" for m in marks), "the fix is a journal event"
         following = next(m for m in marks if m.at > replay.playback.position)
-        await pilot.press("right_square_bracket")
+        await jump(pilot, replay, "right_square_bracket")
         assert replay.playback.position == following.at, "] jumps to the next journal event"
         action = next(m for m in marks if m.kind == "action")
-        while replay.playback.position < action.at:
-            await pilot.press("right_square_bracket")
-        assert replay.playback.position == action.at
-        await pilot.press("left_square_bracket")
+        # the first frame may come after the fix (frames are a second apart, the simulator is fast): either way
+        key = "right_square_bracket" if replay.playback.position < action.at else "left_square_bracket"
+        for _ in marks:
+            if replay.playback.position == action.at:
+                break
+            await jump(pilot, replay, key)
+        assert replay.playback.position == action.at, "[ and ] stop at each event: the fix's too"
+        await jump(pilot, replay, "left_square_bracket")
         assert replay.playback.position < action.at, "[ goes back"
 
         await pilot.press("f")  # an action key: disabled, nothing opens
