@@ -90,22 +90,22 @@ def _utc(at: float) -> str:
 
 
 def render_time_bar(playback: Playback, speed: float, paused: bool, width: int) -> Text:
-    """``▶ 2x 12:03:04 UTC [━━━━◆━━━━|────◆────] +01:10/05:00  next: <event>``, the journal's events as ◆."""
+    """``▶ 2x 12:03:04 UTC [━━━|──◆──] +01:10/05:00  next: <event>``: the journal's events are the ◆."""
     start, end, at = playback.start, playback.end, playback.position
-    text = Text()
-    text.append(" ❚❚ " if paused else " ▶ ", style="bold")
-    text.append(f"{speed:g}x ", style="bold")
-    text.append(f"{_utc(at)} UTC ")
+    head = f" {'❚❚' if paused else '▶'} {speed:g}x {_utc(at)} UTC "
     elapsed, total = at - start, end - start
-    clock = f" +{int(elapsed) // 60:02d}:{int(elapsed) % 60:02d}/{int(total) // 60:02d}:{int(total) % 60:02d}"
+    clock = f" +{_minutes(elapsed)}/{_minutes(total)}"
     upcoming = playback.next_mark()
     after = f"  next: {upcoming.text}" if upcoming is not None else "  end of the journal"
-    cells = max(10, width - len(text.plain) - len(clock) - 2 - min(len(after), max(0, width // 3)))
+    after = after[: max(0, width // 3)]
+    cells = max(10, width - len(head) - 2 - len(clock) - len(after))
     bar = ["─"] * cells
     for mark in playback.marks:
         if total > 0:
             bar[min(cells - 1, int((mark.at - start) / total * cells))] = "◆"
     here = min(cells - 1, int(elapsed / total * cells)) if total > 0 else 0
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(head, style="bold")
     text.append("[")
     text.append("".join(bar[:here]), style="cyan")
     text.append("|", style="bold yellow")
@@ -114,6 +114,11 @@ def render_time_bar(playback: Playback, speed: float, paused: bool, width: int) 
     text.append(clock)
     text.append(after, style="dim")
     return text
+
+
+def _minutes(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 class TimeBar(Static):
