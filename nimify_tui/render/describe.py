@@ -91,6 +91,23 @@ def _events(lines: list[str], events: Sequence[EventRecord], now: float) -> None
         )
 
 
+def _env_source(value_from: Mapping[str, Any]) -> str:
+    """Where an environment value comes from, as kubectl describe says it: a reference, never the value."""
+    if ref := value_from.get("secretKeyRef"):
+        return f"<set to the key '{ref.get('key')}' in secret '{ref.get('name')}'>  Optional: {_optional(ref)}"
+    if ref := value_from.get("configMapKeyRef"):
+        return f"<set to the key '{ref.get('key')}' of config map '{ref.get('name')}'>  Optional: {_optional(ref)}"
+    if ref := value_from.get("fieldRef"):
+        return f"({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath')})"
+    if ref := value_from.get("resourceFieldRef"):
+        return f"{ref.get('resource')}"
+    return f"<set from {next(iter(value_from), '?')}>"
+
+
+def _optional(ref: Mapping[str, Any]) -> str:
+    return "true" if ref.get("optional") else "false"
+
+
 def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: float) -> str:
     meta = pod.get("metadata") or _EMPTY
     spec = pod.get("spec") or _EMPTY
@@ -144,8 +161,7 @@ def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: flo
                     if "value" in item:
                         lines.append(f"      {item.get('name')}: {literal(str(item['value']))}")
                     else:
-                        source = next(iter((item.get("valueFrom") or {"?": {}}).keys()))
-                        lines.append(f"      {item.get('name')}: <set from {source}>")
+                        lines.append(f"      {item.get('name')}: {literal(_env_source(item.get('valueFrom') or {}))}")
     lines.append("Conditions:")
     lines.append(f"  {'Type':<28} Status")
     for condition in status.get("conditions") or []:

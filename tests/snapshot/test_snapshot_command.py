@@ -156,8 +156,10 @@ def test_no_credential_reaches_a_snapshot_file(
             },
         )
         pod = next(p for p in world.store.list("pods") if p["metadata"]["name"].startswith("nimify-worker-"))
+        from_secret = {"name": "HF_AUTH", "valueFrom": {"secretKeyRef": {"name": "canary", "key": "token"}}}
         containers = [
-            {**c, "env": [*c.get("env", []), {"name": "API_TOKEN", "value": CANARY}]} for c in pod["spec"]["containers"]
+            {**c, "env": [*c.get("env", []), {"name": "API_TOKEN", "value": CANARY}, from_secret]}
+            for c in pod["spec"]["containers"]
         ]
         world.store.put("pods", {**pod, "spec": {**pod["spec"], "containers": containers}})
 
@@ -170,7 +172,9 @@ def test_no_credential_reaches_a_snapshot_file(
     out = tmp_path / "snap"
     result = run_snapshot("snapshot", "--kubeconfig", str(path), "--out", str(out), config_home=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "API_TOKEN" in (out / "pods-describe.txt").read_text(), "the planted variable is described"
+    describe = (out / "pods-describe.txt").read_text()
+    assert "API_TOKEN: <redacted>" in describe, "the planted variable is described, its value not"
+    assert "HF_AUTH:" in describe and "<set to the key 'token' in secret 'canary'>" in describe, "as a reference"
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) > 8
     for file in files:
