@@ -4,6 +4,7 @@ report.html, which a real headless Chromium loads with no console message and wh
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,11 @@ async def test_quitting_after_the_outage_writes_the_postmortem(session: Callable
     assert (folder / "latency-series.json").is_file()
     html = (folder / "report.html").read_text()
     assert "data:image/svg+xml;base64," in html  # the S screenshot, embedded
+    embedded = [base64.b64decode(data).decode() for data in re.findall(r"base64,([A-Za-z0-9+/=]+)", html)]
+    tokens = re.findall(r"token: (\S+)", (folder.parent / "kubeconfig").read_text())
+    assert tokens
+    for text in (markdown, html, *embedded, (folder / "latency-series.json").read_text()):
+        assert not any(token in text for token in tokens)
 
 
 async def test_the_report_loads_in_chromium_without_console_messages_and_shows_the_timeline(
