@@ -384,6 +384,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
     from nimify_tui.triage.report import EXIT_NOT_CHECKED
 
+    child = _triage_child(args)  # first: it has the longest way to go
     given = {
         "kubeconfig": args.kubeconfig,
         "context": args.context,
@@ -400,6 +401,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             readonly=True,
         )
     except (ConfigError, KubeConfigError) as exc:
+        child.kill()
+        child.wait()
         print(f"{PROG} snapshot: {exc}", file=sys.stderr, flush=True)
         return 2
     redactor = Redactor()
@@ -411,7 +414,6 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         log_lines=args.log_lines,
         index_post=not settings.context_policy(client.identity.context).readonly,
     )
-    child = _triage_child(args)
 
     def triage() -> bytes | None:
         try:

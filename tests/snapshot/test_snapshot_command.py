@@ -182,3 +182,37 @@ def test_no_credential_reaches_a_snapshot_file(
         for secret in (CANARY, real_token):
             assert secret.encode() not in data, f"{secret} in {file}"
             assert base64.b64encode(secret.encode()) not in data, f"{secret} (base64) in {file}"
+
+
+def test_logs_are_bounded_per_container_and_the_default_folder_is_an_incident_one(
+    sim_factory: Callable[..., SimThread], tmp_path: Path, wait_for: Callable[..., Any]
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom")
+    wait_for_crash_loop(sim, wait_for)
+    path = write_kubeconfig(sim, tmp_path / "kubeconfig")
+    result = subprocess.run(
+        [sys.executable, "-m", "nimify_tui", "snapshot", "--kubeconfig", str(path), "--log-lines", "2"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env=command_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (folder,) = tmp_path.glob("incident-*")
+    assert re.fullmatch(r"incident-\d{8}-\d{4}", folder.name), folder.name
+    logs = list((folder / "logs").rglob("*.log"))
+    assert logs and any(log.name.endswith(".previous.log") for log in logs)
+    assert all(0 < len(log.read_text().splitlines()) <= 2 for log in logs), [log.read_text() for log in logs]
+    assert orjson.loads((folder / "manifest.json").read_bytes())["log_lines"] == 2
+
+
+def test_a_missing_kubeconfig_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = run_snapshot(
+        "snapshot", "--kubeconfig", str(missing), "--out", str(tmp_path / "snap"), config_home=tmp_path
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.startswith("nimify-tui snapshot: ") and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "snap").exists()
