@@ -8,13 +8,18 @@ decoded again).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
+from nimify_tui.kube.client import ClusterIdentity, KubeClient
+from nimify_tui.kube.errors import KubeError
 from nimify_tui.live.flight_recorder import Recording, apply_frame, store_key
-from nimify_tui.live.informer import Decoder
+from nimify_tui.live.informer import KINDS, Decoder
 from nimify_tui.live.keys import RECORDS
 from nimify_tui.live.store import SourceHealth, Store
 
@@ -135,3 +140,52 @@ class Playback:
     def previous_mark(self) -> JournalMark | None:
         """The last journal event before the position."""
         return next((mark for mark in reversed(self.marks) if mark.at < self.position), None)
+
+    def raw(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The recorded object as it was at the position (None: not there then)."""
+        return self._objects.get(kind, {}).get(f"{namespace}/{name}")
+
+    def raw_list(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        objects = self._objects.get(kind, {})
+        return [obj for key, obj in objects.items() if namespace is None or key.startswith(f"{namespace}/")]
+
+
+_OBJECT_PATH = re.compile(
+    r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<namespace>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$"
+)
+_KIND_OF_PLURAL = {kind.plural: kind.name for kind in KINDS.values()}
+
+
+class RecordedClient(KubeClient):
+    """A client that never connects: a GET of an object (or a list) that the recording holds is answered from the
+    playback's position; anything else fails with a reason, as an unreachable server would."""
+
+    def __init__(self, identity: ClusterIdentity) -> None:
+        super().__init__(None, identity, readonly=True)
+        self.playback: Playback | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        *,
+        content_type: str | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        accept: str = "application/json",
+    ) -> bytes:
+        match = _OBJECT_PATH.match(path)
+        kind = _KIND_OF_PLURAL.get(match["plural"]) if match else None
+        if method != "GET" or self.playback is None or match is None or kind is None or query:
+            raise KubeError(0, "NotRecorded", f"{method} {path}: a replay holds only the recorded objects")
+        namespace, name = match["namespace"], match["name"]
+        if name is None:
+            return orjson.dumps({"kind": "List", "items": self.playback.raw_list(kind, namespace)})
+        found = self.playback.raw(kind, namespace or "", name)
+        if found is None:
+            raise KubeError(404, "NotFound", f"{kind} {name} was not there at this point of the recording")
+        return orjson.dumps(found)
+
+    def close(self) -> None:
+        """Nothing to close."""

@@ -22,19 +22,19 @@ from textual.widgets import Static
 
 from nimify_tui.config import ContextPolicy, Settings
 from nimify_tui.journal.journal import JOURNAL_FILE_NAME, read_journal
-from nimify_tui.kube.client import ClusterIdentity, KubeClient
+from nimify_tui.kube.client import ClusterIdentity
 from nimify_tui.kube.records import DECODERS
 from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, Recording, read_recording
-from nimify_tui.live.playback import JournalMark, Playback, journal_marks
+from nimify_tui.live.playback import JournalMark, Playback, RecordedClient, journal_marks
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import HeaderInfo
 from nimify_tui.ui.screens.main import MainScreen
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 TICK_S = 0.1  # how often the position moves while playing
-# the keys that act on a cluster or read from one: nothing answers them in a replay
+# the keys that act on a cluster, or read what the recording does not hold (logs): nothing answers them in a replay
 DISABLED_ACTIONS = frozenset(
-    {"fix", "verify", "status_update", "acknowledge", "escalation_criteria", "logs", "previous_logs", "yaml"}
+    {"fix", "verify", "status_update", "acknowledge", "escalation_criteria", "logs", "previous_logs"}
 )
 DISABLED_APP_ACTIONS = frozenset({"note", "screenshot_to_journal", "snapshot"})
 
@@ -64,8 +64,8 @@ def load_session(folder: Path) -> SessionRecord:
     return SessionRecord(folder, recording, marks)
 
 
-def offline_client(recording: Recording) -> KubeClient:
-    """A client that never connects: it only names the recorded context in the header."""
+def offline_client(recording: Recording) -> RecordedClient:
+    """A client that never connects: it names the recorded context, and answers GETs of recorded objects."""
     header = recording.header
     identity = ClusterIdentity(
         context=str(header.get("context") or "recorded"),
@@ -74,7 +74,7 @@ def offline_client(recording: Recording) -> KubeClient:
         user="",
         namespace=str(header.get("main_namespace") or "nimify-system"),
     )
-    return KubeClient(None, identity, readonly=True)
+    return RecordedClient(identity)
 
 
 def replay_settings(recording: Recording, settings: Settings) -> Settings:
@@ -156,8 +156,9 @@ class ReplayApp(NimifyApp):
     def __init__(self, session: SessionRecord, settings: Settings) -> None:
         recording = session.recording
         settings = replay_settings(recording, settings)
+        client = offline_client(recording)
         super().__init__(
-            offline_client(recording),
+            client,
             settings,
             policy=ContextPolicy(readonly=True),
             record_journal=False,
@@ -165,6 +166,7 @@ class ReplayApp(NimifyApp):
         )
         self.replayed = session
         self.playback = Playback(recording, self.runtime.store, DECODERS, session.marks)
+        client.playback = self.playback  # describe and YAML: the objects as recorded
         self.speed = 1.0
         self.paused = False
         self.clock = lambda: self.playback.position

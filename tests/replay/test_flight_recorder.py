@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from nimify_tui.journal.redact import Redactor
+from nimify_tui.kube.client import ClusterIdentity
+from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.records import DECODERS, PodRecord
 from nimify_tui.live.flight_recorder import FlightRecorder, read_recording
 from nimify_tui.live.informer import object_key
 from nimify_tui.live.json_diff import merge_apply, merge_diff
 from nimify_tui.live.keys import PODS
-from nimify_tui.live.playback import JournalMark, Playback, journal_marks
+from nimify_tui.live.playback import JournalMark, Playback, RecordedClient, journal_marks
 from nimify_tui.live.store import Store
 
 from ..conftest import real_k8s_object
@@ -156,3 +158,26 @@ def test_decoders_wrap_every_kind_given(kind: str, tmp_path: Path) -> None:
     assert set(wrapped) == set(DECODERS)
     assert isinstance(wrapped[kind](a_pod("x")), PodRecord)
     recorder.close()
+
+
+def test_a_replay_client_answers_gets_of_recorded_objects_only(tmp_path: Path) -> None:
+    store, clock = Store(), Clock()
+    recorder = FlightRecorder(tmp_path / "flight.jsonl.gz", store, clock=clock)
+    pod = a_pod("api-1")
+    informed(recorder, store, pod)
+    recorder.close()
+    client = RecordedClient(ClusterIdentity("ctx", "cluster", "", "", "nimify-system"))
+    client.playback = Playback(read_recording(tmp_path / "flight.jsonl.gz"), Store(), DECODERS)
+    client.playback.seek(clock.now)
+    assert client.get_json("/api/v1/namespaces/nimify-system/pods/api-1") == pod
+    assert [p["metadata"]["name"] for p in client.get_json("/api/v1/namespaces/nimify-system/pods")["items"]] == [
+        "api-1"
+    ]
+    with pytest.raises(KubeError) as missing:
+        client.get_json("/api/v1/namespaces/nimify-system/pods/api-2")
+    assert missing.value.status == 404
+    with pytest.raises(KubeError, match="only the recorded objects"):
+        client.get_json("/api/v1/namespaces/nimify-system/pods/api-1/log")
+    with pytest.raises(KubeError, match="only the recorded objects"):
+        client.request("DELETE", "/api/v1/namespaces/nimify-system/pods/api-1")
+    assert client.sent_mutations == 0

@@ -18,6 +18,8 @@ from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import StatusHeader
 from nimify_tui.ui.replay import ReplayApp, ReplayMainScreen, TimeBar, load_session
 from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.pod import PodScreen
+from nimify_tui.ui.widgets.log_view import LogView
 from nimify_tui.ui.widgets.record_table import RecordTable
 
 from ..ui.conftest import make_app, until
@@ -86,6 +88,16 @@ async def test_a_recorded_crashloop_replays_from_crashloopbackoff_to_running(
         await until(pilot, lambda: "CrashLoopBackOff" in api_statuses(replay), "CrashLoopBackOff rows at the start")
         assert isinstance(replay.screen, ReplayMainScreen)
         assert "REPLAY" in shown(replay, StatusHeader)
+        await pilot.press("d")  # describe: the pod as recorded
+        describe = await until(
+            pilot,
+            lambda: isinstance(replay.screen, PodScreen) and replay.screen.query_one("#text-describe", LogView),
+            "the describe",
+        )
+        await until(pilot, lambda: "Containers:" in describe.text, "the describe's text")
+        assert "CrashLoopBackOff" in describe.text and "OOMKilled" in describe.text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(replay.screen, ReplayMainScreen), "back on the main screen")
         assert "❚❚" in shown(replay, TimeBar)
         await pilot.press("plus")
         assert replay.speed == 2.0 and "2x" in shown(replay, TimeBar)
