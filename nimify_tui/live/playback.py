@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -156,13 +157,55 @@ _OBJECT_PATH = re.compile(
 _KIND_OF_PLURAL = {kind.plural: kind.name for kind in KINDS.values()}
 
 
+_LOG_PATH = re.compile(r"^/api/v1/namespaces/(?P<namespace>[^/]+)/pods/(?P<pod>[^/]+)/log$")
+
+
+def snapshot_times(snapshots: Path) -> list[tuple[float, Path]]:
+    """The session's snapshot folders (``snapshots/<YYYYmmdd-HHMMSS>``, UTC) by the time in their names, oldest
+    first."""
+    found: list[tuple[float, Path]] = []
+    if snapshots.is_dir():
+        for folder in snapshots.iterdir():
+            try:
+                taken = datetime.strptime(folder.name[:15], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)
+            except ValueError:
+                continue
+            found.append((taken.timestamp(), folder))
+    return sorted(found)
+
+
 class RecordedClient(KubeClient):
     """A client that never connects: a GET of an object (or a list) that the recording holds is answered from the
-    playback's position; anything else fails with a reason, as an unreachable server would."""
+    playback's position, a pod's logs from the session's snapshots (the last one taken by then, else the first);
+    anything else fails with a reason, as an unreachable server would."""
 
-    def __init__(self, identity: ClusterIdentity) -> None:
+    def __init__(self, identity: ClusterIdentity, snapshots: Path | None = None) -> None:
         super().__init__(None, identity, readonly=True)
         self.playback: Playback | None = None
+        self.snapshots = snapshot_times(snapshots) if snapshots is not None else []
+
+    def stream_lines(
+        self,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        read_timeout: float | None = None,
+        closer: list[Any] | None = None,
+        max_line_chars: int | None = None,
+    ) -> Iterator[bytes]:
+        match = _LOG_PATH.match(path)
+        if match is None:
+            raise KubeError(0, "NotRecorded", f"GET {path}: a replay holds only the recorded objects and logs")
+        container = str((query or {}).get("container") or "")
+        suffix = ".previous.log" if (query or {}).get("previous") else ".log"
+        relative = Path("logs", match["namespace"], match["pod"], container + suffix)
+        position = self.playback.position if self.playback is not None else 0.0
+        before = [folder for taken, folder in self.snapshots if taken <= position]
+        after = [folder for taken, folder in self.snapshots if taken > position]
+        for folder in [*reversed(before), *after]:
+            if (folder / relative).is_file():
+                return iter((folder / relative).read_bytes().splitlines())
+        raise KubeError(404, "NotRecorded", f"no snapshot of this session holds {relative}")
 
     def request(
         self,

@@ -32,10 +32,9 @@ from nimify_tui.ui.screens.main import MainScreen
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 TICK_S = 0.1  # how often the position moves while playing
-# the keys that act on a cluster, or read what the recording does not hold (logs): nothing answers them in a replay
-DISABLED_ACTIONS = frozenset(
-    {"fix", "verify", "status_update", "acknowledge", "escalation_criteria", "logs", "previous_logs"}
-)
+# the keys that act on a cluster: nothing answers them in a replay
+DISABLED_ACTIONS = frozenset({"fix", "verify", "status_update", "acknowledge", "escalation_criteria"})
+LOG_ACTIONS = frozenset({"logs", "previous_logs"})  # from the session's snapshots: disabled when it has none
 DISABLED_APP_ACTIONS = frozenset({"note", "screenshot_to_journal", "snapshot"})
 
 
@@ -64,7 +63,7 @@ def load_session(folder: Path) -> SessionRecord:
     return SessionRecord(folder, recording, marks)
 
 
-def offline_client(recording: Recording) -> RecordedClient:
+def offline_client(recording: Recording, snapshots: Path | None = None) -> RecordedClient:
     """A client that never connects: it names the recorded context, and answers GETs of recorded objects."""
     header = recording.header
     identity = ClusterIdentity(
@@ -74,7 +73,7 @@ def offline_client(recording: Recording) -> RecordedClient:
         user="",
         namespace=str(header.get("main_namespace") or "nimify-system"),
     )
-    return RecordedClient(identity)
+    return RecordedClient(identity, snapshots)
 
 
 def replay_settings(recording: Recording, settings: Settings) -> Settings:
@@ -139,6 +138,8 @@ class ReplayMainScreen(MainScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DISABLED_ACTIONS:
             return None  # shown, disabled
+        if action in LOG_ACTIONS and not getattr(self.nimify.runtime.client, "snapshots", None):
+            return None
         return super().check_action(action, parameters)
 
 
@@ -156,7 +157,7 @@ class ReplayApp(NimifyApp):
     def __init__(self, session: SessionRecord, settings: Settings) -> None:
         recording = session.recording
         settings = replay_settings(recording, settings)
-        client = offline_client(recording)
+        client = offline_client(recording, session.folder / "snapshots")
         super().__init__(
             client,
             settings,

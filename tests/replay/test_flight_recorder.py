@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from nimify_tui.journal.redact import Redactor
 from nimify_tui.kube.client import ClusterIdentity
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.records import DECODERS, PodRecord
-from nimify_tui.live.flight_recorder import FlightRecorder, read_recording
+from nimify_tui.live.flight_recorder import FlightRecorder, Recording, read_recording
 from nimify_tui.live.informer import object_key
 from nimify_tui.live.json_diff import merge_apply, merge_diff
 from nimify_tui.live.keys import PODS
@@ -134,7 +135,7 @@ def test_journal_marks_jump_between_events() -> None:
     assert [mark.kind for mark in marks] == ["finding", "note"]
     assert marks[1].text == "restarting"
     started = marks[0].at - 5
-    recording = read_recording_of_nothing(started)
+    recording = Recording({"flight": 1, "started": started}, ())
     playback = Playback(recording, Store(), DECODERS, marks)
     assert playback.next_mark() == marks[0]
     playback.seek(marks[0].at)
@@ -143,12 +144,6 @@ def test_journal_marks_jump_between_events() -> None:
     assert playback.previous_mark() is None
     playback.seek(playback.end)
     assert playback.previous_mark() == marks[0]
-
-
-def read_recording_of_nothing(started: float) -> Any:
-    from nimify_tui.live.flight_recorder import Recording
-
-    return Recording({"flight": 1, "started": started}, ())
 
 
 @pytest.mark.parametrize("kind", ["pods"])
@@ -181,3 +176,24 @@ def test_a_replay_client_answers_gets_of_recorded_objects_only(tmp_path: Path) -
     with pytest.raises(KubeError, match="only the recorded objects"):
         client.request("DELETE", "/api/v1/namespaces/nimify-system/pods/api-1")
     assert client.sent_mutations == 0
+
+
+def test_a_replay_client_reads_logs_from_the_last_snapshot_taken_by_then(tmp_path: Path) -> None:
+    snapshots = tmp_path / "snapshots"
+    for stamp, line in (("20260101-000010", b"at detection"), ("20260101-000050", b"after recovery")):
+        folder = snapshots / stamp / "logs" / "nimify-system" / "api-1"
+        folder.mkdir(parents=True)
+        (folder / "api.previous.log").write_bytes(line + b"\n")
+    client = RecordedClient(ClusterIdentity("ctx", "cluster", "", "", "nimify-system"), snapshots)
+    detection = datetime(2026, 1, 1, 0, 0, 10, tzinfo=timezone.utc).timestamp()
+    recording = Recording({"flight": 1, "started": detection - 5}, ())
+    client.playback = Playback(recording, Store(), DECODERS)
+    path = "/api/v1/namespaces/nimify-system/pods/api-1/log"
+    query = {"container": "api", "previous": True}
+
+    client.playback.position = detection - 5  # before any snapshot: the first one
+    assert list(client.stream_lines(path, query)) == [b"at detection"]
+    client.playback.position = detection + 60
+    assert list(client.stream_lines(path, query)) == [b"after recovery"]
+    with pytest.raises(KubeError, match="no snapshot"):
+        client.stream_lines(path, {"container": "api"})  # the current container's logs were not snapshotted

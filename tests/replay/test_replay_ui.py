@@ -18,6 +18,7 @@ from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import StatusHeader
 from nimify_tui.ui.replay import ReplayApp, ReplayMainScreen, TimeBar, load_session
 from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.logs import LogsScreen
 from nimify_tui.ui.screens.pod import PodScreen
 from nimify_tui.ui.widgets.log_view import LogView
 from nimify_tui.ui.widgets.record_table import RecordTable
@@ -96,6 +97,14 @@ async def test_a_recorded_crashloop_replays_from_crashloopbackoff_to_running(
         )
         await until(pilot, lambda: "Containers:" in describe.text, "the describe's text")
         assert "CrashLoopBackOff" in describe.text and "OOMKilled" in describe.text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(replay.screen, ReplayMainScreen), "back on the main screen")
+        await pilot.press("p")  # the previous container's logs, from the session's snapshot
+        logs = await until(
+            pilot, lambda: isinstance(replay.screen, LogsScreen) and replay.screen.query_one(LogView), "the logs"
+        )
+        await until(pilot, lambda: "container limit 1024 MiB" in logs.text, "the previous container's last lines")
+        assert "--- " not in logs.text, "no error line"
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(replay.screen, ReplayMainScreen), "back on the main screen")
         assert "❚❚" in shown(replay, TimeBar)
