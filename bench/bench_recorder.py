@@ -5,7 +5,8 @@ The simulated cluster runs in its own process (``nimify-tui sim --pods N``), and
 second). This process runs the live sources (every informer and poller, as the TUI does) with the flight
 recorder's decoders and its once-a-second thread writing ``flight.jsonl.gz``. Reported: the size after the first
 lists (the whole watched state, written once), the growth during the storm in bytes a second, and that growth
-over an hour plus the first frames (goal: under 20 MB an hour), with the frames written and the updates sent.
+over an hour plus the first frames (goal: under 20 MB an hour), with the frames written, the updates sent and the
+recorder thread's CPU use during the storm (in cores: its redaction, diffs and compression).
 
 Usage: python bench/bench_recorder.py [--seconds 60] [--rate 100] [--pods 100]
 """
@@ -46,7 +47,7 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
             recorder.start()
             time.sleep(SETTLE_S)  # a benchmark's pacing: the first lists and frames, then the storm
             first = path.stat().st_size
-            frames_before = recorder.frames
+            frames_before, cpu_before = recorder.frames, recorder.cpu_s
             storm = [sys.executable, str(Path(__file__).parent / "bench_update_storm.py"), "--patcher"]
             storm += [str(kubeconfig), "--rate", str(rate), "--seconds", str(seconds)]
             started = time.perf_counter()
@@ -57,6 +58,7 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
             elapsed = time.perf_counter() - started
             grown = path.stat().st_size - first
             frames = recorder.frames - frames_before
+            cpu = recorder.cpu_s - cpu_before
             recorder.close()
             runtime.stop()
         finally:
@@ -67,6 +69,7 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
         "storm_bytes_per_s": per_second,
         "mb_per_hour": (first + per_second * 3600) / 1e6,
         "frames_during_storm": frames,
+        "recorder_cpu_cores": cpu / elapsed,
         "updates_sent": tally["sent"],
         "updates_failed": tally["failed"],
         "seconds": elapsed,

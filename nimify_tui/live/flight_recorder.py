@@ -72,6 +72,7 @@ class FlightRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.frames = 0
+        self.cpu_s = 0.0  # the recorder thread's CPU time in its ticks (the decoders' noting is the informers')
         self._write_line({"flight": FORMAT_VERSION, "started": self.clock(), **(header or {})})
 
     # --- what the informers decode ------------------------------------------------------------------------
@@ -151,7 +152,9 @@ class FlightRecorder:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
+            started = time.thread_time()
             self.tick()
+            self.cpu_s += time.thread_time() - started
 
     def close(self) -> None:
         """Stop the thread, write what is left and end the gzip stream."""
