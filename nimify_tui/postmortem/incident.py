@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,6 @@ class Incident:
     screenshots: tuple[str, ...]
     snapshots: tuple[Snapshot, ...]
     load_test: Mapping[str, Any] | None = None
-    recovery_steps: Mapping[str, str] = field(default_factory=dict)
     # what users met: (check, from, to or None while still failing at the end) of /health and /ready failing
     unavailable: tuple[tuple[str, datetime, datetime | None], ...] = ()
     diagnosis: Diagnosed | None = None  # from the first snapshot whose triage found one
@@ -272,145 +271,175 @@ def _event(at: datetime, kind: str, text: str, detail: str = "") -> Event:
     return Event(at, kind, clean(text), clean(detail))
 
 
+class _Reader:
+    """Reads one journal's entries in order, each kind by its own method, and keeps what the draft needs."""
+
+    def __init__(self, session: Path) -> None:
+        self.session = session
+        self.events: list[Event] = []
+        self.failing: dict[str, Failure] = {}  # check -> its failure, while it fails
+        self.failures: list[Failure] = []
+        self.last_state: dict[str, tuple[str, Failure]] = {}
+        self.down_since: dict[str, datetime] = {}
+        self.unavailable: list[tuple[str, datetime, datetime | None]] = []
+        self.alert_since: list[tuple[datetime, Failure]] = []  # when the alerts say their condition began
+        self.detected: datetime | None = None
+        self.resolved: datetime | None = None
+        self.worst: str | None = None
+        self.ok_actions: list[datetime] = []
+        self.screenshots: list[str] = []
+        self.snapshots: list[Snapshot] = []
+        self.load_test: Mapping[str, Any] | None = None
+        self.diagnosis: Diagnosed | None = None
+
+    def read(self, entry: Mapping[str, Any]) -> None:
+        at = parse_ts(str(entry.get("ts")))
+        kind = str(entry.get("kind"))
+        if kind == "finding":
+            self.finding(at, entry)
+        elif kind == "severity":
+            self.severity(at, entry)
+        elif kind == "action":
+            self.action(at, entry)
+        elif kind == "recovery":
+            self.recovery(at, entry)
+        elif kind == "snapshot":
+            self.snapshot(at, entry)
+        elif kind == "screenshot":
+            self.screenshots.append(clean(entry.get("path", "")))
+        elif kind == "note":
+            self.events.append(_event(at, "note", str(entry.get("text", ""))))
+        elif kind == "escalation":
+            text = f"{entry.get('event')}: {entry.get('prompt', '')}"
+            self.events.append(_event(at, "escalation", text, str(entry.get("why", ""))))
+        elif kind == "escalation_criterion" and entry.get("ticked"):
+            text = f"criterion met: {entry.get('text', '')}"
+            self.events.append(_event(at, "escalation", text, str(entry.get("who"))))
+        elif kind == "status_update" and entry.get("event") != "reminder":
+            self.events.append(_event(at, "status update", str(entry.get("text", ""))))
+
+    def finding(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        check = str(entry.get("check", ""))
+        state = str(entry.get("state", ""))
+        failure = Failure(at, check, clean(entry.get("object", "")), clean(entry.get("evidence", "")))
+        self.last_state[check] = (state, failure)
+        if check in USERS_PATH_CHECKS:
+            if state == "fail" and check not in self.failing:
+                self.down_since.setdefault(check, at)
+            elif state != "fail" and check in self.down_since:
+                self.unavailable.append((check, self.down_since.pop(check), at))
+        if check == "alerts" and state == "fail":
+            for since in _ALERT_SINCE.findall(failure.evidence):
+                self.alert_since.append((_clock_before(at, since), failure))
+        if state == "fail" and check not in self.failing:
+            self.failing[check] = failure
+            self.failures.append(failure)
+            kind = "check failed" if self.detected is not None else "detection"
+            self.detected = self.detected or at
+            self.events.append(_event(at, kind, failure.subject, failure.evidence))
+        elif state != "fail" and check in self.failing:
+            del self.failing[check]
+            self.events.append(_event(at, "cleared", failure.subject, failure.evidence))
+
+    def severity(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        level = entry.get("level")
+        if level:
+            reasons = ", ".join(str(r) for r in entry.get("reasons") or [])
+            self.events.append(_event(at, "severity", f"{level} declared", reasons))
+            if self.worst is None or SEVERITY_RANK.get(str(level), 9) < SEVERITY_RANK.get(self.worst, 9):
+                self.worst = str(level)
+        elif self.detected is not None:
+            self.events.append(_event(at, "severity", "no outage: severity cleared"))
+
+    def action(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        target = entry.get("target") or {}
+        where = "/".join(str(target.get(k)) for k in ("namespace", "name") if target.get(k))
+        result = str(entry.get("result", ""))
+        detail = f"$ {kubectl_equivalent(entry)}\nresult: {result}"
+        if entry.get("error"):
+            detail += f": {entry['error']}"
+        if entry.get("dry_run_diff"):
+            detail += f"\nchange: {entry['dry_run_diff']}"
+        self.events.append(_event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
+        if result == "ok" and self.detected is not None and self.resolved is None:
+            self.ok_actions.append(at)
+
+    def recovery(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        outcome = str(entry.get("outcome", ""))
+        steps = entry.get("steps") or {}
+        detail = ", ".join(f"{step} {state}" for step, state in steps.items())
+        self.events.append(_event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
+        if outcome == "verified" and self.detected is not None and self.resolved is None:
+            self.resolved = at
+            self.load_test = entry.get("load_test")
+
+    def snapshot(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        folder = _relative(self.session, str(entry.get("folder") or ""))
+        if not folder:
+            return
+        snapshot = Snapshot(at, folder, _snapshot_files(self.session, folder))
+        self.snapshots.append(snapshot)
+        trigger = entry.get("trigger")
+        self.events.append(_event(at, "snapshot", f"{folder} ({trigger})" if trigger else folder))
+        found = _diagnosed(self.session, snapshot) if self.diagnosis is None else None
+        if found is not None:
+            self.diagnosis = found
+            text = f"{found.runbook}: {found.cause}"
+            self.events.append(_event(at, "diagnosis", text, "\n".join(found.evidence)))
+
+    def mitigation(self) -> datetime | None:
+        """The last successful action before the verified recovery (or the last one, when none was verified)."""
+        before = [a for a in self.ok_actions if self.resolved is None or a <= self.resolved]
+        return before[-1] if before else None
+
+    def first_failure(self) -> tuple[datetime | None, Event | None]:
+        """The detection, or earlier when the runbook's alert dates its condition earlier (pending/firing since),
+        with the timeline's row for it then."""
+        if self.detected is None:
+            return None, None
+        earlier = [(since, f) for since, f in self.alert_since if since < self.detected]
+        if not earlier:
+            return self.detected, None
+        since, alert = min(earlier, key=lambda pair: pair[0])
+        return since, _event(since, "first failure", "as the runbook's alert dates it", alert.evidence)
+
+
 def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incident:
     """Read the story of one session out of its journal's entries (in the journal's order)."""
-    events: list[Event] = []
+    reader = _Reader(session)
+    for entry in entries:
+        reader.read(entry)
     start = next((e for e in entries if e.get("kind") == "session_start"), None)
     end = next((e for e in reversed(entries) if e.get("kind") == "session_end"), None)
-    failing: dict[str, Failure] = {}  # check -> its failure, while it fails
-    down_since: dict[str, datetime] = {}
-    unavailable: list[tuple[str, datetime, datetime | None]] = []
-    failures: list[Failure] = []
-    last_state: dict[str, tuple[str, Failure]] = {}
-    first_failure: datetime | None = None
-    detected: datetime | None = None
-    alert_since: list[tuple[datetime, Failure]] = []  # when the alerts say their condition began
-    mitigated: datetime | None = None
-    resolved: datetime | None = None
-    worst: str | None = None
-    ok_actions: list[datetime] = []
-    screenshots: list[str] = []
-    snapshots: list[Snapshot] = []
-    load_test: Mapping[str, Any] | None = None
-    recovery_steps: Mapping[str, str] = {}
-    diagnosis: Diagnosed | None = None
-    for entry in entries:
-        kind = entry.get("kind")
-        at = parse_ts(str(entry.get("ts")))
-        if kind == "finding":
-            check = str(entry.get("check", ""))
-            state = str(entry.get("state", ""))
-            failure = Failure(at, check, clean(entry.get("object", "")), clean(entry.get("evidence", "")))
-            last_state[check] = (state, failure)
-            if check in USERS_PATH_CHECKS:
-                if state == "fail" and check not in failing:
-                    down_since.setdefault(check, at)
-                elif state != "fail" and check in down_since:
-                    unavailable.append((check, down_since.pop(check), at))
-            if check == "alerts" and state == "fail":
-                for since in _ALERT_SINCE.findall(failure.evidence):
-                    alert_since.append((_clock_before(at, since), failure))
-            if state == "fail" and check not in failing:
-                failing[check] = failure
-                failures.append(failure)
-                if detected is None:
-                    detected = at
-                    events.append(_event(at, "detection", failure.subject, failure.evidence))
-                else:
-                    events.append(_event(at, "check failed", failure.subject, failure.evidence))
-            elif state != "fail" and check in failing:
-                del failing[check]
-                events.append(_event(at, "cleared", failure.subject, failure.evidence))
-        elif kind == "severity":
-            level = entry.get("level")
-            reasons = ", ".join(str(r) for r in entry.get("reasons") or [])
-            if level:
-                events.append(_event(at, "severity", f"{level} declared", reasons))
-                if worst is None or SEVERITY_RANK.get(str(level), 9) < SEVERITY_RANK.get(worst, 9):
-                    worst = str(level)
-            elif detected is not None:
-                events.append(_event(at, "severity", "no outage: severity cleared", ""))
-        elif kind == "action":
-            target = entry.get("target") or {}
-            where = "/".join(str(target.get(k)) for k in ("namespace", "name") if target.get(k))
-            result = str(entry.get("result", ""))
-            detail = f"$ {kubectl_equivalent(entry)}\nresult: {result}"
-            if entry.get("error"):
-                detail += f": {entry['error']}"
-            if entry.get("dry_run_diff"):
-                detail += f"\nchange: {entry['dry_run_diff']}"
-            events.append(_event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
-            if result == "ok" and detected is not None and resolved is None:
-                ok_actions.append(at)
-        elif kind == "note":
-            events.append(_event(at, "note", str(entry.get("text", ""))))
-        elif kind == "recovery":
-            outcome = str(entry.get("outcome", ""))
-            steps = entry.get("steps") or {}
-            detail = ", ".join(f"{step} {state}" for step, state in steps.items())
-            events.append(_event(at, "recovery", f"recovery {outcome} ({entry.get('trigger', '')})", detail))
-            if outcome == "verified" and detected is not None and resolved is None:
-                resolved = at
-                load_test = entry.get("load_test")
-                recovery_steps = dict(steps)
-        elif kind == "escalation":
-            event = entry.get("event")
-            events.append(_event(at, "escalation", f"{event}: {entry.get('prompt', '')}", str(entry.get("why", ""))))
-        elif kind == "escalation_criterion" and entry.get("ticked"):
-            events.append(_event(at, "escalation", f"criterion met: {entry.get('text', '')}", str(entry.get("who"))))
-        elif kind == "status_update" and entry.get("event") != "reminder":
-            events.append(_event(at, "status update", str(entry.get("text", ""))))
-        elif kind == "screenshot":
-            screenshots.append(clean(entry.get("path", "")))
-        elif kind == "snapshot":
-            folder = _relative(session, str(entry.get("folder") or entry.get("path") or ""))
-            if folder:
-                snapshot = Snapshot(at, folder, _snapshot_files(session, folder))
-                snapshots.append(snapshot)
-                trigger = entry.get("trigger")
-                events.append(_event(at, "snapshot", f"{folder} ({trigger})" if trigger else folder))
-                found = _diagnosed(session, snapshot) if diagnosis is None else None
-                if found is not None:
-                    diagnosis = found
-                    events.append(_event(at, "diagnosis", f"{found.runbook}: {found.cause}", "\n".join(found.evidence)))
-    unavailable += [(check, since, None) for check, since in down_since.items()]
-    if ok_actions:
-        before = [a for a in ok_actions if resolved is None or a <= resolved]
-        mitigated = before[-1] if before else None
-    if mitigated is not None:
-        for i, event in enumerate(events):
-            if event.kind == "action" and event.at == mitigated:
-                events[i] = Event(event.at, "mitigation", event.text, event.detail)
-    if detected is not None:
-        first_failure = detected
-        earlier = [(since, f) for since, f in alert_since if since < detected]
-        if earlier:
-            first_failure, alert = min(earlier, key=lambda pair: pair[0])
-            events.append(_event(first_failure, "first failure", "as the runbook's alert dates it", alert.evidence))
+    mitigated = reader.mitigation()
+    events = [
+        Event(e.at, "mitigation", e.text, e.detail) if e.kind == "action" and e.at == mitigated else e
+        for e in reader.events
+    ]
+    first_failure, first_failure_row = reader.first_failure()
+    events += [first_failure_row] if first_failure_row is not None else []
     events.sort(key=lambda event: event.at)  # stable: entries of one instant keep the journal's order
-    causes = sorted(failures, key=lambda f: (_rank(f.check), f.at))
-    root = causes[0] if causes else None
-    contributing = tuple(f for state, f in last_state.values() if state == "warn")
+    causes = sorted(reader.failures, key=lambda f: (_rank(f.check), f.at))
+    still_down = [(check, since, None) for check, since in reader.down_since.items()]
     return Incident(
         session=session,
         context=clean(start["context"]) if start and start.get("context") else None,
         namespaces=tuple(start.get("namespaces") or ()) if start else (),
         started=parse_ts(start["ts"]) if start else None,
         ended=parse_ts(end["ts"]) if end else None,
-        severity=worst,
+        severity=reader.worst,
         first_failure=first_failure,
-        detected=detected,
+        detected=reader.detected,
         mitigated=mitigated,
-        resolved=resolved,
-        root_cause=root,
-        symptoms=tuple(f for f in causes[1:]),
-        contributing=contributing,
+        resolved=reader.resolved,
+        root_cause=causes[0] if causes else None,
+        symptoms=tuple(causes[1:]),
+        contributing=tuple(f for state, f in reader.last_state.values() if state == "warn"),
         events=tuple(events),
         series=_load_series(session, entries),
-        screenshots=tuple(screenshots),
-        snapshots=tuple(snapshots),
-        load_test=load_test,
-        recovery_steps=recovery_steps,
-        unavailable=tuple(unavailable),
-        diagnosis=diagnosis,
+        screenshots=tuple(reader.screenshots),
+        snapshots=tuple(reader.snapshots),
+        load_test=reader.load_test,
+        unavailable=(*reader.unavailable, *still_down),
+        diagnosis=reader.diagnosis,
     )
