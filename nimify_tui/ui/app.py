@@ -104,9 +104,9 @@ class NimifyApp(Navigation):
                 self.check_permissions(self.settings.watched_namespaces, announce=True)
         self.set_keymap(self.settings.keymap.keys)
         self.incident.start()
-        self.push_screen(self.main_screen())
+        self.push_screen(self.first_screen())
 
-    def main_screen(self) -> Screen[Any]:
+    def first_screen(self) -> Screen[Any]:
         """The first screen: the live main screen (a replay shows its own)."""
         from nimify_tui.ui.screens.main import MainScreen
 

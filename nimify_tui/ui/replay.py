@@ -177,7 +177,7 @@ class ReplayApp(NimifyApp):
         self.playback.seek(self.replayed.recording.started)  # the first frame: the store as first seen
         self.set_interval(TICK_S, self._advance)
 
-    def main_screen(self) -> Screen[Any]:
+    def first_screen(self) -> Screen[Any]:
         return ReplayMainScreen()
 
     def header_info(self) -> HeaderInfo:

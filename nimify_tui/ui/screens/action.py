@@ -303,6 +303,8 @@ class ActionScreen(ModalScreen[None]):
 
     def _status(self, message: str, style: str) -> None:
         colors = {"error": "bold red", "warning": "bold yellow", "success": "bold green", "info": ""}
+        if not self.is_attached:
+            return  # closed (esc) while a worker still reported: a rollout followed, a late answer
         if self.has_class("-following"):
             message += "  · esc closes (the rollout goes on)"
         self.query_one("#action-status", Static).update(Text(literal(message), style=colors.get(style, "")))
