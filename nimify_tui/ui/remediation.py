@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
@@ -70,6 +71,18 @@ _ACTION_PARAMETERS: Mapping[str, Mapping[str, str]] = {"rollout-undo": {"revisio
 _EDITED_BY_HAND = frozenset({"edit-config", "replace-tls"})
 
 
+RENEWED_CERT_FILES = ("tls.crt", "tls.key")  # what `kubectl create secret tls --cert=tls.crt --key=tls.key` reads
+
+
+def renewed_certificate_here() -> dict[str, str] | None:
+    """The renewed certificate's files in the working folder, under the names the runbook's kubectl command reads,
+    as the TLS fix's values; None when either is missing (the person names them)."""
+    paths = [Path(name).resolve() for name in RENEWED_CERT_FILES]
+    if not all(path.is_file() for path in paths):
+        return None
+    return {"cert": str(paths[0]), "key": str(paths[1])}
+
+
 def action_values(fix: Fix) -> dict[str, str]:
     """The fix's parameters under the names its action's ``with_values`` reads."""
     renamed = _ACTION_PARAMETERS.get(fix.action, {})
@@ -87,6 +100,9 @@ def offer_fix(app: NimifyApp, diagnoses: Sequence[Diagnosis]) -> None:
     fix = top.fix
     if fix is None:
         app.notify(f"No fix offered ({NO_FIX_WHY}): {top.cause}", severity="warning", markup=False)
+        return
+    if fix.action == "replace-tls" and (files := renewed_certificate_here()) is not None:
+        offer(app, fix.remedy, fix.namespace, fix.name, values=files)  # where the runbook's kubectl reads them
         return
     if fix.action in _EDITED_BY_HAND and "remove-key" not in fix.parameters:
         pointers = ", ".join(f"{name} {value}" for name, value in fix.parameters.items())

@@ -440,3 +440,24 @@ async def test_on_a_production_context_f_still_asks_for_the_name(
         await pilot.press("backspace", *"nimify-worker", "enter")
         await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
         assert len(sent(sim.request_log, outage)) == 1
+
+
+async def test_with_the_renewed_files_where_kubectl_reads_them_f_y_replaces_the_certificate(
+    sim_factory: Callable[..., SimThread],
+    app_factory: Callable[..., NimifyApp],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = sim_factory(scenario="tls-expired", speed=SPEED)
+    app = app_factory(sim)
+    renewed_certificate(tmp_path)  # tls.crt and tls.key, the names `kubectl create secret tls` is given
+    monkeypatch.chdir(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: f"f: replace-tls nimify-system/secret/{TLS_SECRET}" in pane_text(app), "the fix")
+        screen = await open_fix(pilot, app)
+        assert screen.state == "confirming", "the files found and checked: the dry run done at open"
+        assert dict(screen._fields)["cert"].value == str(tmp_path / "tls.crt")  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", "the real call", timeout_s=15)
+        assert len(patched(sim)) == 1
+        assert sim.call(serves_until) > time.time() + 80 * 86400
