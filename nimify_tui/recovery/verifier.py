@@ -16,12 +16,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from nimify_tui.journal.journal import Journal, JournalError
-from nimify_tui.live.keys import ValueKey
+from nimify_tui.kube.records import selects
+from nimify_tui.live.keys import DEPLOYMENTS, NODES, PODS, ValueKey
 from nimify_tui.live.pollers import InCluster, http_client
 from nimify_tui.recovery.result import STEPS, RecoveryResult
 from nimify_tui.recovery.verify import VerifyOptions, planned, verify, with_options
 from nimify_tui.text import one_line
 from nimify_tui.triage.source import TRIAGE
+from nimify_tui.triton.client import TRITON_NAMESPACE
 
 if TYPE_CHECKING:
     from nimify_tui.live.runtime import Runtime
@@ -155,6 +157,7 @@ class RecoveryVerifier:
                     on_update=publish,
                     clock=self.clock,
                     users_path=self._users_path,
+                    capacity=self._capacity,
                 )
             for check in result.checks:  # the not-run checks marked before the start
                 if (check.step, check.name) not in journaled:
@@ -185,6 +188,36 @@ class RecoveryVerifier:
             return one_line("; ".join(f"{f.title}: {f.evidence}" for f in failing), 200), False
         said = ", ".join(f"{f.title.lower()} {f.state}" for f in found.values()) or "no ingress seen"
         return said, True
+
+    def _capacity(self) -> tuple[str, bool]:
+        """nimify-api's and Triton's deployments: every replica of the current revision available, none of their
+        pods on a node that is not Ready (stuck there, or counted by a controller that cannot reach it)."""
+        store = self.runtime.store
+        serving = {(self.runtime.options.main_namespace, "nimify-api"), (TRITON_NAMESPACE, "triton-server")}
+        deployments = [d for d in store.items(DEPLOYMENTS) if (d.namespace, d.name) in serving]
+        if not deployments:
+            return "unknown: neither nimify-api's nor Triton's deployment is seen", False
+        short = [
+            f"{d.name} {d.available}/{d.desired} available, {d.updated} of the current revision"
+            for d in deployments
+            if not d.available == d.updated == d.replicas == d.desired
+        ]
+        lost = {
+            n.name
+            for n in store.items(NODES)
+            if not any(c.type == "Ready" and c.status == "True" for c in n.conditions)
+        }
+        selectors = [(d.namespace, d.match_labels) for d in deployments]
+        stuck = sorted(
+            p.name
+            for p in store.items(PODS)
+            if p.node in lost and any(p.namespace == ns and selects(selector, p.labels) for ns, selector in selectors)
+        )
+        if stuck:
+            short.append(f"{len(stuck)} pod(s) on a node not Ready: {', '.join(stuck[:3])}")
+        if short:
+            return one_line("; ".join(short), 200), False
+        return ", ".join(f"{d.name} {d.available}/{d.desired}" for d in deployments), True
 
     def _journal_check(self, result: RecoveryResult, step: str, name: str) -> None:
         journal = self._journal()

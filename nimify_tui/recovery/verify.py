@@ -50,9 +50,11 @@ TARGETS_CHECK = "prometheus targets"
 UP_CHECK = UP_QUERY
 LOAD_CHECK = "load test"
 USERS_PATH_CHECK = "users' path: ingress, TLS"
+CAPACITY_CHECK = "serving capacity"
 PLAN = (
     (HEALTH, HEALTH_CHECK),
     (HEALTH, USERS_PATH_CHECK),
+    (HEALTH, CAPACITY_CHECK),
     (HEALTH, MODELS_CHECK),
     (HEALTH, PREDICT_CHECK),
     (MONITORING, METRICS_CHECK),
@@ -95,8 +97,15 @@ class _Failed(Exception):
     """A check's failure, with the one line that says why."""
 
 
+NOT_SEEN_YET = "unknown:"  # a check from the live data that has not come in yet: asked again, as AFTER_A_SCRAPE
+
+
 def no_users_path_seen() -> tuple[str, bool]:
     return "unknown: the ingress and TLS checks have not been read", False
+
+
+def no_capacity_seen() -> tuple[str, bool]:
+    return "unknown: the deployments have not been read", False
 
 
 async def verify(
@@ -107,10 +116,13 @@ async def verify(
     on_update: Callable[[RecoveryResult], None] = lambda result: None,
     clock: Callable[[], float] = time.time,
     users_path: Callable[[], tuple[str, bool]] = no_users_path_seen,
+    capacity: Callable[[], tuple[str, bool]] = no_capacity_seen,
 ) -> RecoveryResult:
     """Run every check of ``start`` in the runbook's order, reporting the result after each one; return the
     finished result. ``users_path``: what the ingress and TLS checks say now (the runbook's curls reach
-    nimify-api's service from inside; its users come through the ingress and its certificate)."""
+    nimify-api's service from inside; its users come through the ingress and its certificate). ``capacity``:
+    whether nimify-api and Triton run every replica they should, of their current revision, on live nodes (a
+    service that answers on what is left is not yet recovered)."""
     result = start
     load: LoadFigures | None = None
 
@@ -135,13 +147,13 @@ async def verify(
             except Exception as exc:  # a check that breaks is a failed check, said in one line
                 detail, ok = one_line(f"{type(exc).__name__}: {exc}", 200), False
             waited = time.perf_counter() - started
-            if ok or name not in AFTER_A_SCRAPE or waited + options.retry_every_s > options.prometheus_settle_s:
+            waits = name in AFTER_A_SCRAPE or detail.startswith(NOT_SEEN_YET)  # the data may still be on its way
+            if ok or not waits or waited + options.retry_every_s > options.prometheus_settle_s:
                 break
-            update(
-                CheckResult(step, name, "running", f"waiting for Prometheus' next scrape ({waited:.0f} s): {detail}")
-            )
+            what = "Prometheus' next scrape" if name in AFTER_A_SCRAPE else "the cluster's state"
+            update(CheckResult(step, name, "running", f"waiting for {what} ({waited:.0f} s): {detail}"))
             await asyncio.sleep(options.retry_every_s)
-        if name in AFTER_A_SCRAPE and waited >= options.retry_every_s:
+        if waits and waited >= options.retry_every_s:
             detail += f" (after {waited:.0f} s)" if ok else f" (for {waited:.0f} s)"
         elapsed = (time.perf_counter() - started) * 1000.0
         update(CheckResult(step, name, "pass" if ok else "fail", detail, round(elapsed, 1)))
@@ -220,9 +232,13 @@ async def verify(
     async def users() -> tuple[str, bool]:
         return users_path()
 
+    async def serving_capacity() -> tuple[str, bool]:
+        return capacity()
+
     bodies = {
         HEALTH_CHECK: health,
         USERS_PATH_CHECK: users,
+        CAPACITY_CHECK: serving_capacity,
         MODELS_CHECK: models,
         PREDICT_CHECK: predict,
         METRICS_CHECK: metrics,

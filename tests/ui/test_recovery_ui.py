@@ -99,7 +99,7 @@ async def test_read_only_v_runs_the_gets_only_and_says_why(
             timeout_s=30,
         )
         assert "api POST /v1/predict" in shown and shown.count("not run: read-only") == 3  # the headline too
-        assert shown.count("✓") == 6 + 1  # the five GETs, the users' path, and their step
+        assert shown.count("✓") == 7 + 1  # the five GETs, the users' path, the capacity, and their step
         await pilot.press("escape")
         await until(pilot, lambda: "recovery unverified" in header_text(app), "the header saying so")
     assert [r for r in sim.request_log[before:] if r.method != "GET"] == []
