@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     import asyncio
     import subprocess
 
+    from nimify_tui.config import Settings
+    from nimify_tui.kube.client import KubeClient
+
 PROG = "nimify-tui"
 ORPHAN_GRACE_S = 5.0  # an orphaned simulator that has not stopped cleanly by then exits anyway
 
@@ -301,17 +304,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_triage(args: argparse.Namespace) -> int:
-    import time
-
-    from nimify_tui.config import ConfigError, load_settings
-    from nimify_tui.kube.client import KubeClient, KubeConfigError
-    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
-    from nimify_tui.triage.report import EXIT_NOT_CHECKED, exit_status, json_report, summary_lines
-
-    def fail(reason: str) -> int:
-        print(f"{PROG} triage: {reason}", file=sys.stderr, flush=True)
-        return EXIT_NOT_CHECKED
+def _readonly_cluster(args: argparse.Namespace) -> tuple[Settings, KubeClient]:
+    """The settings the cluster options give, and a read-only client of that cluster (the headless commands');
+    a bad option or kubeconfig raises ConfigError or KubeConfigError."""
+    from nimify_tui.config import load_settings
+    from nimify_tui.kube.client import KubeClient
 
     given = {
         "kubeconfig": args.kubeconfig,
@@ -320,14 +317,26 @@ def cmd_triage(args: argparse.Namespace) -> int:
         "prometheus_url": args.prometheus_url,
         "triton_url": args.triton_url,
     }
+    settings = load_settings(given, os.environ, None)
+    kubeconfig = str(settings.kubeconfig) if settings.kubeconfig else None
+    client = KubeClient.from_kubeconfig(kubeconfig, settings.context, namespace=settings.namespace, readonly=True)
+    return settings, client
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    import time
+
+    from nimify_tui.config import ConfigError
+    from nimify_tui.kube.client import KubeConfigError
+    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
+    from nimify_tui.triage.report import EXIT_NOT_CHECKED, exit_status, json_report, summary_lines
+
+    def fail(reason: str) -> int:
+        print(f"{PROG} triage: {reason}", file=sys.stderr, flush=True)
+        return EXIT_NOT_CHECKED
+
     try:
-        settings = load_settings(given, os.environ, None)
-        client = KubeClient.from_kubeconfig(
-            str(settings.kubeconfig) if settings.kubeconfig else None,
-            settings.context,
-            namespace=settings.namespace,
-            readonly=True,
-        )
+        settings, client = _readonly_cluster(args)
     except (ConfigError, KubeConfigError) as exc:
         return fail(str(exc))
     headless = HeadlessTriage(client, settings, timeout_s=args.timeout)
@@ -377,29 +386,16 @@ def _triage_child(args: argparse.Namespace) -> subprocess.Popen[bytes]:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     import subprocess
 
-    from nimify_tui.config import ConfigError, load_settings
+    from nimify_tui.config import ConfigError
     from nimify_tui.journal.credentials import connection_credentials
     from nimify_tui.journal.redact import Redactor
-    from nimify_tui.kube.client import KubeClient, KubeConfigError
+    from nimify_tui.kube.client import KubeConfigError
     from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
     from nimify_tui.triage.report import EXIT_NOT_CHECKED
 
     child = _triage_child(args)  # first: it has the longest way to go
-    given = {
-        "kubeconfig": args.kubeconfig,
-        "context": args.context,
-        "namespace": args.namespace,
-        "prometheus_url": args.prometheus_url,
-        "triton_url": args.triton_url,
-    }
     try:
-        settings = load_settings(given, os.environ, None)
-        client = KubeClient.from_kubeconfig(
-            str(settings.kubeconfig) if settings.kubeconfig else None,
-            settings.context,
-            namespace=settings.namespace,
-            readonly=True,
-        )
+        settings, client = _readonly_cluster(args)
     except (ConfigError, KubeConfigError) as exc:
         child.kill()
         child.wait()
