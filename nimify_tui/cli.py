@@ -74,6 +74,16 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _fault_plan(text: str) -> object:
+    """``--faults``: read here, so that a bad plan is one line and exit status 2 like every bad option."""
+    from nimify_tui.sim.faults import FaultSpecError, parse_faults
+
+    try:
+        return parse_faults(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(f"invalid fault plan {text!r}: {exc}") from None
+
+
 def _add_cluster_options(parser: argparse.ArgumentParser, default: object = None) -> None:
     """Which cluster, namespace and services: the main command's options, also taken after a command that reads
     the cluster (``default=argparse.SUPPRESS`` there, so that a value given before the command survives)."""
@@ -145,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="X",
         help="simulated seconds per real second",
+    )
+    sim.add_argument(
+        "--faults",
+        type=_fault_plan,
+        default=None,
+        metavar="SPEC",
+        help="inject faults, e.g. api-latency=2s,429=0.1:retry-after=3,500=0.05,watch-end=30s,watch-drop=0.1,"
+        "watch-410=60s,api-down=20s@40s,triton-flap=10s,nimify-api-flap=10s,prom-slow=3s; "
+        "GET/POST <url>/sim/faults shows or replaces them while it runs",
     )
 
     sub.add_parser("scenarios", help="list the outage scenarios of the simulated cluster")
@@ -277,6 +296,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             pods=args.pods,
             event_rate=args.event_rate,
             speed=args.speed,
+            faults=args.faults,
         )
         out = Path(args.kubeconfig_out)
         write_kubeconfig(sim, out)
@@ -288,6 +308,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             f"  kubeconfig     : {out.resolve()} (contexts sim-admin, sim-readonly)\n"
             f"  triton (proxy) : {sim.url}{triton}/v2/health/ready\n"
             f"  nimify-api     : {sim.url}{api}/health\n"
+            f"  faults         : {sim.faults.plan.spec()} (GET/POST {sim.url}/sim/faults)\n"
             f"  try: kubectl --kubeconfig {out} get pods -n nimify-system"
         )
         sys.stdout.write(banner + "\n")  # one write: whoever reads the first line can stop reading at once

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from nimify_tui.sim.faults import FaultInjector, FaultPlan
 from nimify_tui.sim.k8s.api import KubeApi, RequestRecord
 from nimify_tui.sim.k8s.auth import ADMIN_USER, READONLY_USER
 from nimify_tui.sim.k8s.tls import make_certificates
@@ -19,6 +21,7 @@ from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.scenarios import build_world
 
 T = TypeVar("T")
+FAULT_TICK_S = 0.1  # how often the fault plan's API server outage and history compaction are looked at
 
 
 class SimServer:
@@ -36,6 +39,7 @@ class SimServer:
         urls: tuple[str, str],
         tokens: dict[str, str],
         ca_pem: bytes,
+        server_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.world = world
         self.api = api
@@ -44,7 +48,43 @@ class SimServer:
         self.admin_token = next(token for token, user in tokens.items() if user == ADMIN_USER)
         self.readonly_token = next(token for token, user in tokens.items() if user == READONLY_USER)
         self._runner = runner
-        self._clock = asyncio.get_running_loop().create_task(world.run_clock())
+        self._server_tls = server_tls
+        self.listening = True
+        loop = asyncio.get_running_loop()
+        self._clock = loop.create_task(world.run_clock())
+        self._faults = loop.create_task(self._follow_fault_plan())
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The faults injected now (``faults.set(plan)`` changes them, from the simulator's loop)."""
+        return self.api.faults
+
+    async def _follow_fault_plan(self) -> None:
+        """api-down: stop listening (and cut every connection) for its window, then listen again on the same
+        ports; watch-410: compact the history once per period and wake the watches so that they see it."""
+        while True:
+            down = self.api.faults.api_down()
+            if down and self.listening:
+                await self._stop_listening()
+            elif not down and not self.listening:
+                await self._listen_again()
+            if self.api.faults.compaction_due():
+                self.world.store.compact()
+                self.world.pulse.fire()
+            await asyncio.sleep(FAULT_TICK_S)
+
+    async def _stop_listening(self) -> None:
+        for site in list(self._runner.sites):
+            await site.stop()
+        self.api.cut_connections()
+        self.listening = False
+
+    async def _listen_again(self) -> None:
+        http_port, https_port = (int(url.rsplit(":", 1)[1]) for url in (self.url, self.https_url))
+        await web.TCPSite(self._runner, "127.0.0.1", http_port, reuse_address=True).start()
+        tls = web.TCPSite(self._runner, "127.0.0.1", https_port, ssl_context=self._server_tls, reuse_address=True)
+        await tls.start()
+        self.listening = True
 
     @property
     def request_log(self) -> list[RequestRecord]:
@@ -52,9 +92,10 @@ class SimServer:
         return self.api.request_log
 
     async def stop(self) -> None:
-        self._clock.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._clock
+        for task in (self._faults, self._clock):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self._runner.cleanup()
 
 
@@ -65,20 +106,26 @@ async def start_sim(
     event_rate: float = 0.0,
     speed: float = 1.0,
     seed: int = 7,
+    faults: FaultPlan | None = None,
 ) -> SimServer:
-    """Build the world of ``scenario`` and serve it on 127.0.0.1:``port`` (0 picks a free port)."""
+    """Build the world of ``scenario`` and serve it on 127.0.0.1:``port`` (0 picks a free port), injecting
+    ``faults`` (see :mod:`nimify_tui.sim.faults`) from the start."""
     world = build_world(scenario, pods=pods, event_rate=event_rate, seed=seed)
     world.speed = speed
     tokens = {secrets.token_urlsafe(24): ADMIN_USER, secrets.token_urlsafe(24): READONLY_USER}
     api = KubeApi(world, tokens)
     certificates = make_certificates()
+    server_tls = certificates.server_context()
     runner = web.AppRunner(api.application(), access_log=None, handle_signals=False, shutdown_timeout=0.25)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=certificates.server_context()).start()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls, reuse_address=True).start()
     (http_host, http_port), (https_host, https_port) = (address[:2] for address in runner.addresses)
     urls = (f"http://{http_host}:{http_port}", f"https://{https_host}:{https_port}")
-    return SimServer(world, api, runner, urls, tokens, certificates.ca_pem)
+    server = SimServer(world, api, runner, urls, tokens, certificates.ca_pem, server_tls)
+    if faults is not None:
+        api.faults.set(faults)
+    return server
 
 
 async def _cancel_leftovers() -> None:
@@ -102,6 +149,7 @@ class SimThread:
         event_rate: float = 0.0,
         speed: float = 1.0,
         seed: int = 7,
+        faults: FaultPlan | None = None,
     ) -> None:
         self._options: dict[str, Any] = {
             "scenario": scenario,
@@ -110,6 +158,7 @@ class SimThread:
             "event_rate": event_rate,
             "speed": speed,
             "seed": seed,
+            "faults": faults,
         }
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nimify-sim", daemon=True)
@@ -175,6 +224,17 @@ class SimThread:
     @property
     def request_log(self) -> list[RequestRecord]:
         return self.server.request_log
+
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Put a new fault plan in force (as ``POST /sim/faults`` does, but also while the API server is down)."""
+        done: Future[None] = Future()
+
+        def apply() -> None:
+            self.server.faults.set(plan)
+            done.set_result(None)
+
+        self._loop.call_soon_threadsafe(apply)
+        done.result()
 
     def call(self, action: Callable[[World], T]) -> T:
         """Run ``action(world)`` in the simulator's loop and return its result."""

@@ -3,10 +3,12 @@ metrics, access reviews, and the service and pod proxies to the simulated in-clu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from nimify_tui.sim.faults import FaultInjector, FaultSpecError, parse_faults, plan_from_json
 from nimify_tui.sim.k8s import auth, objects, patch, protobuf, tables
 from nimify_tui.sim.k8s.kubelet_summary import node_summary
 from nimify_tui.sim.k8s.resources import (
@@ -37,6 +40,8 @@ JSON = "application/json"
 BOOKMARK_INTERVAL_S = 1.0  # wall seconds between bookmarks on an idle watch
 DEFAULT_WATCH_TIMEOUT_S = 1800.0
 OPEN_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+FAULTS_PATH = "/sim/faults"  # the simulator's own control endpoint: GET shows the fault plan, POST replaces it
+SILENT_WATCH_CHECK_S = 0.5  # a silenced watch looks this often whether its client went away
 _METHOD_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete", "HEAD": "get"}
 
 
@@ -49,14 +54,18 @@ class RequestRecord:
     query: dict[str, str]
     user: str | None
     status: int
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 class ApiError(Exception):
     """An error answered with a metav1 Status."""
 
-    def __init__(self, code: int, reason: str, message: str, details: Obj | None = None) -> None:
+    def __init__(
+        self, code: int, reason: str, message: str, details: Obj | None = None, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.reason, self.message, self.details = code, reason, message, details
+        self.retry_after_s = retry_after_s
 
 
 def status_body(code: int, reason: str, message: str, details: Obj | None = None) -> Obj:
@@ -111,6 +120,8 @@ class KubeApi:
         self.request_log: list[RequestRecord] = []
         self.bookmark_interval_s = BOOKMARK_INTERVAL_S
         self._round_robin = itertools.count()
+        self.faults = FaultInjector()
+        self.connections: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()  # cut when the API goes down
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=16 * 2**20)
@@ -120,9 +131,15 @@ class KubeApi:
     # --- entry ----------------------------------------------------------------------------------
 
     async def _entry(self, request: web.Request) -> web.StreamResponse:
+        if request.path == FAULTS_PATH:
+            return await self._fault_control(request)
         user = self._user(request)
         status = 500
+        arrived = time.monotonic()
+        if request.transport is not None:
+            self.connections.add(request.transport)
         try:
+            await self._inject(request)
             if request.path not in OPEN_PATHS and user is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             response = await self._route(request, user or "")
@@ -130,12 +147,49 @@ class KubeApi:
             return response
         except ApiError as err:
             status = err.code
-            return _json(status_body(err.code, err.reason, err.message, err.details), err.code)
+            response = _json(status_body(err.code, err.reason, err.message, err.details), err.code)
+            if err.retry_after_s is not None:
+                response.headers["Retry-After"] = str(err.retry_after_s)
+            return response
         except Exception as err:
             _log.exception("internal error answering %s %s", request.method, request.path)
             return _json(status_body(500, "InternalError", f"Internal error occurred: {err}"), 500)
         finally:
-            self.request_log.append(RequestRecord(request.method, request.path, dict(request.query), user, status))
+            record = RequestRecord(request.method, request.path, dict(request.query), user, status, arrived)
+            self.request_log.append(record)
+
+    # --- injected faults ------------------------------------------------------------------------------------
+
+    async def _inject(self, request: web.Request) -> None:
+        """The fault plan's latency, then its 429s and 500s (drawn per request)."""
+        latency = self.faults.plan.api_latency_s
+        if latency:
+            await asyncio.sleep(latency)
+        refusal = self.faults.refusal()
+        if refusal is not None:
+            raise ApiError(refusal.status, refusal.reason, refusal.message, retry_after_s=refusal.retry_after_s)
+
+    async def _fault_control(self, request: web.Request) -> web.Response:
+        """GET: the plan in force; POST: a new one, as one line of text or as JSON ``{"spec": ...}``."""
+        if request.method == "POST":
+            raw = await request.read()
+            try:
+                if request.content_type == JSON:
+                    plan = plan_from_json(orjson.loads(raw))
+                else:
+                    plan = parse_faults(raw.decode("utf-8", "replace"))
+            except (FaultSpecError, orjson.JSONDecodeError) as err:
+                return _json({"error": f"bad fault plan: {err}"}, 400)
+            self.faults.set(plan)
+        elif request.method != "GET":
+            return _json({"error": "GET or POST"}, 405)
+        return _json({**self.faults.plan.as_json(), "applied_s_ago": round(self.faults.elapsed(), 3)})
+
+    def cut_connections(self) -> None:
+        """Drop every open connection (the API server went away): watches and idle keep-alive ones alike."""
+        for transport in list(self.connections):
+            transport.abort()
+        self.connections.clear()
 
     def _user(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -307,8 +361,10 @@ class KubeApi:
         timeout = float(query.get("timeoutSeconds", DEFAULT_WATCH_TIMEOUT_S))
         response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache, private"})
         await response.prepare(request)
-        deadline = time.monotonic() + timeout
-        last_bookmark = time.monotonic()
+        started = time.monotonic()
+        deadline = self.faults.watch_deadline(started, started + timeout)
+        last_bookmark = started
+        compactions = self.faults.compactions
 
         def matches(obj: Obj | None) -> bool:
             if obj is None:
@@ -320,6 +376,8 @@ class KubeApi:
 
         async def send(event_type: str, obj: Obj) -> None:
             if event_type in ("ADDED", "MODIFIED", "DELETED"):
+                if self.faults.watch_goes_silent():
+                    raise _Silenced()
                 meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
                 shown = self._as_table(request, res, [obj], with_columns=first_row[0], list_meta=meta)
                 if shown is not None:
@@ -343,7 +401,7 @@ class KubeApi:
             else:
                 since = int(since_text)
             while True:
-                changes = store.changes_since(since)
+                changes = store.changes_since(since) if self.faults.compactions == compactions else None
                 if changes is None:
                     message = f"too old resource version: {since} ({store.resource_version})"
                     await send("ERROR", status_body(410, "Expired", message))
@@ -365,6 +423,8 @@ class KubeApi:
             await response.write_eof()
         except ConnectionResetError:
             pass  # the client went away
+        except _Silenced:
+            await _stay_silent(request, deadline)
         return response
 
     # --- writing --------------------------------------------------------------------------------
@@ -708,13 +768,17 @@ class KubeApi:
             if target.res.kind == "Pod"
             else self.world.http_server(run.namespace, run.app, run.node or "")
         )
-        if server is None or run.phase != "Running" or not any(c.state == "running" for c in run.containers):
+        refused = self.faults.unreachable(run.app)  # the fault plan's flapping
+        if refused or server is None or run.phase != "Running" or not any(c.state == "running" for c in run.containers):
             raise ApiError(
                 503,
                 "ServiceUnavailable",
                 f"error trying to reach service: dial tcp {run.ip or '0.0.0.0'}:{port}: connect: connection refused",
             )
         body = await request.read()
+        delay = self.faults.answer_delay(run.app)  # the fault plan's slow Prometheus
+        if delay:
+            await asyncio.sleep(delay)
         reply = await server.handle(request.method, port, target.rest, dict(request.query), body)
         return web.Response(body=reply.body, status=reply.status, headers={"Content-Type": reply.content_type})
 
@@ -769,6 +833,19 @@ class KubeApi:
         if target.res.kind == "SelfSubjectAccessReview":
             return _json(auth.access_review(user, body), 201)
         return _json(auth.rules_review(user, body), 201)
+
+
+class _Silenced(Exception):
+    """The fault plan's watch-drop: the watch sends nothing more."""
+
+
+async def _stay_silent(request: web.Request, deadline: float) -> None:
+    """Hold a silenced watch open, sending nothing, until its deadline or until its client goes away."""
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(min(SILENT_WATCH_CHECK_S, max(0.0, deadline - time.monotonic())))
 
 
 def _watch_type(change: Change, matches: Callable[[Obj | None], bool]) -> str:
