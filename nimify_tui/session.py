@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from nimify_tui.config import Settings
 from nimify_tui.journal.credentials import connection_credentials
@@ -13,8 +14,18 @@ from nimify_tui.journal.journal import Journal, JournalError
 from nimify_tui.journal.paths import create_session_dir, sessions_root
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, FlightRecorder
+from nimify_tui.live.recorded_values import RecordedValue, live_values
 from nimify_tui.live.runtime import Runtime
 from nimify_tui.triage.checks import Finding, State
+
+
+def recorded_values() -> tuple[RecordedValue[Any], ...]:
+    """The store's values a session records and a replay plays back: the live sources' and the recovery
+    verification's state."""
+    from nimify_tui.recovery.result import RecoveryResult
+    from nimify_tui.recovery.verifier import RECOVERY
+
+    return (*live_values(), RecordedValue(RECOVERY, RecoveryResult))
 
 
 class Session:
@@ -75,7 +86,11 @@ class Session:
         }
         try:
             recorder = FlightRecorder(
-                self.folder / FLIGHT_FILE_NAME, runtime.store, redactor=self.journal.redactor, header=header
+                self.folder / FLIGHT_FILE_NAME,
+                runtime.store,
+                redactor=self.journal.redactor,
+                header=header,
+                values=recorded_values(),
             )
         except OSError as exc:
             self.problem = f"no flight recording: {exc}"

@@ -1,8 +1,9 @@
 """Plays a flight recording back into a store: the store holds what it held at any chosen moment of the session.
 
-The panes and the triage read the store as they read a live one. Moving forward applies the frames in between;
-moving back starts again from the first frame (the raw objects are patched, and only the objects touched are
-decoded again).
+The panes and the triage read the store as they read a live one: the Kubernetes objects, the live sources' values
+(probes, Triton, the latency series, alert states, GPUs, the recovery verification's state, ...) and each source's
+freshness. Moving forward applies the frames in between; moving back starts again from the first frame (the raw
+objects and the values' JSON are patched, and only what was touched is decoded again).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import orjson
 
 from nimify_tui.kube.client import ClusterIdentity, KubeClient
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.live.flight_recorder import Recording, apply_frame, store_key
+from nimify_tui.live.flight_recorder import HEALTH, VALUES, Frame, Recording, apply_frame, store_key
 from nimify_tui.live.informer import KINDS, Decoder
 from nimify_tui.live.keys import RECORDS
+from nimify_tui.live.recorded_values import RecordedValue, from_json, live_values, value_apply
 from nimify_tui.live.store import SourceHealth, Store
 
 EVENT_KINDS = ("finding", "action", "note", "escalation", "recovery", "severity")  # what [ and ] jump between
@@ -78,17 +80,21 @@ class Playback:
         store: Store,
         decoders: Mapping[str, Decoder],
         marks: Sequence[JournalMark] = (),
+        values: Sequence[RecordedValue[Any]] | None = None,
     ) -> None:
         self.recording = recording
         self.store = store
         self.decoders = decoders
         self.marks = tuple(marks)
+        self.values = {v.name: v for v in (live_values() if values is None else values)}
         self._times = [frame.at for frame in recording.frames]
         self._applied = 0  # frames applied so far
         self._objects: dict[str, dict[str, dict[str, Any]]] = {}
+        self._values: dict[str, Any] = {}  # name -> the value's JSON at the position
         self.position = recording.started  # where a replay opens: the first frame
-        for kind in RECORDS:
-            store.set_health(kind, SourceHealth("live", last_ok=self.position))
+        if not any(frame.kind == HEALTH for frame in recording.frames):  # recorded before freshness was
+            for kind in RECORDS:
+                store.set_health(kind, SourceHealth("live", last_ok=self.position))
 
     @property
     def start(self) -> float:
@@ -106,11 +112,23 @@ class Playback:
         if upto < self._applied:
             self._reset()
         touched: dict[str, set[str]] = {}
+        values: set[str] = set()
+        health: dict[str, Mapping[str, Any]] = {}
         for frame in self.recording.frames[self._applied : upto]:
-            touched.setdefault(frame.kind, set()).update(apply_frame(self._objects.setdefault(frame.kind, {}), frame))
+            if frame.kind == VALUES:
+                values.update(self._apply_values(frame))
+            elif frame.kind == HEALTH:
+                health.update(frame.put)
+            else:
+                objects = self._objects.setdefault(frame.kind, {})
+                touched.setdefault(frame.kind, set()).update(apply_frame(objects, frame))
         self._applied = max(self._applied, upto)
         for kind, names in touched.items():
             self._update_store(kind, names)
+        for name in values:
+            self._put_value(name)
+        for source, state in health.items():
+            self._set_health(source, state)
         self.position = at
 
     def _reset(self) -> None:
@@ -118,8 +136,38 @@ class Playback:
             key = RECORDS.get(kind)
             if key is not None and objects:
                 self.store.replace(key, None, {})
+        for name in self._values:
+            recorded = self.values.get(name)
+            if recorded is not None:
+                self.store.put(recorded.key, None)
         self._objects = {}
+        self._values = {}
         self._applied = 0
+
+    def _apply_values(self, frame: Frame) -> set[str]:
+        for name, data in frame.put.items():
+            self._values[name] = data
+        for name, diff in frame.patch.items():
+            self._values[name] = value_apply(self._values.get(name), diff)
+        return {*frame.put, *frame.patch}
+
+    def _put_value(self, name: str) -> None:
+        recorded = self.values.get(name)
+        if recorded is None:
+            return  # a value this version does not read
+        try:
+            value = from_json(self._values.get(name), recorded.type)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return  # written by a version whose value had another shape: left out
+        self.store.put(recorded.key, value)
+
+    def _set_health(self, source: str, state: Mapping[str, Any]) -> None:
+        health = SourceHealth(
+            state=state.get("state") or "live",
+            last_ok=state.get("last_ok"),
+            error=state.get("error"),
+        )
+        self.store.set_health(source, health)
 
     def _update_store(self, kind: str, names: set[str]) -> None:
         key, decode = RECORDS.get(kind), self.decoders.get(kind)
@@ -132,6 +180,10 @@ class Playback:
                 self.store.remove(key, store_key(name))
             else:
                 self.store.upsert(key, store_key(name), decode(raw))
+
+    def value_json(self, name: str) -> Any:
+        """A value's JSON as recorded at the position (None: none recorded by then)."""
+        return self._values.get(name)
 
     # --- journal events -------------------------------------------------------------------------------------
     def next_mark(self) -> JournalMark | None:

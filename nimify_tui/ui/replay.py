@@ -26,6 +26,7 @@ from nimify_tui.kube.client import ClusterIdentity
 from nimify_tui.kube.records import DECODERS
 from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, Recording, read_recording
 from nimify_tui.live.playback import JournalMark, Playback, RecordedClient, journal_marks
+from nimify_tui.session import recorded_values
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import HeaderInfo
 from nimify_tui.ui.screens.main import MainScreen
@@ -166,7 +167,7 @@ class ReplayApp(NimifyApp):
             start_sources=False,
         )
         self.replayed = session
-        self.playback = Playback(recording, self.runtime.store, DECODERS, session.marks)
+        self.playback = Playback(recording, self.runtime.store, DECODERS, session.marks, recorded_values())
         client.playback = self.playback  # describe and YAML: the objects as recorded
         self.speed = 1.0
         self.paused = False
