@@ -121,7 +121,7 @@ class KubeApi:
         self.bookmark_interval_s = BOOKMARK_INTERVAL_S
         self._round_robin = itertools.count()
         self.faults = FaultInjector()
-        self.connections: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()  # cut when the API goes down
+        self.connections: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()  # cut when the API goes down
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=16 * 2**20)
