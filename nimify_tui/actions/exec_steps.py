@@ -455,3 +455,66 @@ class CleanupAction(Action):
 
     def journal_parameters(self) -> dict[str, str]:
         return {"command": self.step.shell_text(), "container": self.place.target.container or ""}
+
+
+# --- the helper pod, created and deleted on the guarded path -----------------------------------------------------
+HELPER_START_S = 90.0  # how long the helper may take to run
+
+
+@dataclass(frozen=True)
+class HelperPodAction(Action):
+    """Create the helper pod a step runs in (its dry run: the API server's dryRun=All of the create), and wait until
+    it runs. It is deleted after the step through ``plan_delete_pod``, on the same path."""
+
+    client: KubeClient
+    manifest: Mapping[str, Any]
+    for_step: str = ""
+
+    verb = "create"
+
+    @property
+    def target(self) -> Target:
+        meta = self.manifest["metadata"]
+        return Target("Pod", str(meta["namespace"]), str(meta["name"]))
+
+    def summary(self) -> str:
+        container = self.manifest["spec"]["containers"][0]
+        mount = container["volumeMounts"][0]["mountPath"]
+        claim = self.manifest["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+        step = f" to run {self.for_step}" if self.for_step else ""
+        return (
+            f"create helper pod {self.target.namespace}/{self.target.name}{step}: it mounts {claim} at {mount} "
+            f"({container['image']}, ends by itself after {HELPER_LIFETIME_S // 60} min; deleted after the step)"
+        )
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        return ()
+
+    def with_values(self, values: Mapping[str, str]) -> Self:
+        return self
+
+    def access_checks(self) -> tuple[AccessCheck, ...]:
+        namespace = self.target.namespace or ""
+        return (AccessCheck("create", "", "pods", "", namespace), AccessCheck("delete", "", "pods", "", namespace))
+
+    def request(self) -> Request:
+        return Request("POST", f"/api/v1/namespaces/{self.target.namespace}/pods", dict(self.manifest))
+
+    def preview(self) -> Preview:
+        after = self.request().dry_run().send(self.client)
+        return Preview.of_objects({}, after, "the helper pod as the API server would create it (dry run)")
+
+    def execute(self) -> Outcome:
+        reply = self.request().send(self.client)
+        path = f"/api/v1/namespaces/{self.target.namespace}/pods/{self.target.name}"
+        deadline = time.monotonic() + HELPER_START_S
+        phase = ""
+        while time.monotonic() < deadline:
+            pod = self.client.get_json(path)
+            phase = str((pod.get("status") or {}).get("phase") or "")
+            if _container_running(pod, "helper"):
+                return Outcome(f"pod/{self.target.name} created and running", reply)
+            if phase in ("Failed", "Succeeded"):
+                break
+            time.sleep(0.5)
+        raise ActionError(f"pod/{self.target.name} was created but is not running ({phase or 'no phase'}): delete it")

@@ -36,6 +36,7 @@ from nimify_tui.live.keys import (
 from nimify_tui.live.store import Store
 from nimify_tui.render.alerts import SOURCE_WORDS, alert_line
 from nimify_tui.render.kubectl import pvc_resize
+from nimify_tui.triage.in_pod import last_run
 
 State = Literal["pass", "warn", "fail", "unknown"]  # warn: a prevention gap, never an outage
 DEFAULT_MAIN_NAMESPACE = "nimify-system"  # where nimify-api runs unless -n says otherwise
@@ -257,11 +258,32 @@ def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
     ]
     if full:
         problems.append(f"{full[-1].object_name}: {full[-1].reason}: {full[-1].message}")
+    disk = last_run(store, "step-disk")
+    if disk is not None and disk.verdict.state == "fail":
+        problems.append(f"{disk.verdict.line} in {disk.target.pod} at {_clock_time(disk.at)}")
     if not problems:
         return Finding("storage", "Storage healthy", "pass", f"{len(pvcs)} PVCs Bound", runbook)
     return Finding(
         "storage", "Storage healthy", "fail", _names(problems), runbook, "expand the PVC (x on model-storage)"
     )
+
+
+def check_database(store: Store) -> Finding | None:
+    """The database as nimify-api reaches it, by the last run of the runbook's psql from a nimify-api pod (D);
+    None until it ran once."""
+    done = last_run(store, "step-database")
+    if done is None:
+        return None
+    runbook = "Scenario 5: Dependency Failures (database connectivity)"
+    evidence = f"psql in {done.target.pod} at {_clock_time(done.at)}: {done.verdict.line}"
+    if done.verdict.state == "pass":
+        return Finding("database", "Database answers nimify-api", "pass", evidence, runbook)
+    fix = "bring the database back (see the diagnosis), then check again (D)"
+    return Finding("database", "Database answers nimify-api", "fail", evidence, runbook, fix)
+
+
+def _clock_time(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S UTC")
 
 
 def check_ingress(store: Store, pods: Sequence[PodRecord], now: float) -> Finding:
@@ -579,6 +601,9 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
         lambda: check_latency(store),
     ]
     findings = [check() for check in checks]
+    database = check_database(store)
+    if database is not None:
+        findings.append(database)
     alerts = check_alerts(store)
     return findings + ([alerts] if alerts is not None else []) + check_prevention(store, main_namespace)
 
