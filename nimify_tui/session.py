@@ -17,6 +17,7 @@ from nimify_tui.live.flight_recorder import FLIGHT_FILE_NAME, FlightRecorder
 from nimify_tui.live.recorded_values import RecordedValue, live_values
 from nimify_tui.live.runtime import Runtime
 from nimify_tui.triage.checks import Finding, State
+from nimify_tui.triage.diagnosis import Diagnosis
 
 
 def recorded_values() -> tuple[RecordedValue[Any], ...]:
@@ -107,6 +108,20 @@ class Session:
                 previous=previous,
                 object_name=", ".join(finding.objects) or finding.title,
                 evidence=finding.evidence,
+            )
+
+    def diagnosis(self, diagnosis: Diagnosis, appeared: bool) -> None:
+        """A diagnosis of the triage appeared or cleared."""
+        if self.journal is not None:
+            self.journal.diagnosis(
+                event="appeared" if appeared else "cleared",
+                scenario=diagnosis.scenario,
+                component=diagnosis.component,
+                runbook=diagnosis.runbook,
+                cause=diagnosis.cause,
+                evidence=diagnosis.evidence,
+                objects=diagnosis.objects,
+                kubectl=diagnosis.fix.kubectl if diagnosis.fix is not None else None,
             )
 
     def note(self, text: str) -> None:

@@ -158,6 +158,33 @@ class Journal:
             },
         )
 
+    def diagnosis(
+        self,
+        *,
+        event: Literal["appeared", "cleared"],
+        scenario: str,
+        component: str,
+        runbook: str,
+        cause: str,
+        evidence: Sequence[str],
+        objects: Sequence[str],
+        kubectl: str | None,
+    ) -> JournalEntry:
+        """Record a diagnosis of the triage when it first appears and when it clears, with its evidence and the
+        runbook's fix (its kubectl command) as they were then."""
+        _check_choice("event", event, ("appeared", "cleared"))
+        fields = {
+            "event": event,
+            "scenario": scenario,
+            "component": component,
+            "runbook": runbook,
+            "cause": cause,
+            "evidence": list(evidence),
+            "objects": list(objects),
+            "kubectl": kubectl,
+        }
+        return self._append("diagnosis", fields)
+
     def action(
         self,
         *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nimify_tui.live.keys import ValueKey
@@ -28,6 +28,7 @@ from nimify_tui.triage.diagnosis import Diagnosis
 from nimify_tui.triage.outages import Outage, OutageTracker
 
 FindingChanged = Callable[[Finding, "State | None"], None]
+DiagnosisChanged = Callable[[Diagnosis, bool], None]  # a diagnosis, and whether it appeared (False: it cleared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,17 @@ class Triage:
 TRIAGE: ValueKey[Triage] = ValueKey("triage")
 
 
+def diagnosis_changes(
+    before: Mapping[tuple[str, str], Diagnosis], now: Sequence[Diagnosis]
+) -> list[tuple[Diagnosis, bool]]:
+    """The diagnoses (one per scenario and component) that appeared since ``before``, then those that cleared (as
+    last seen)."""
+    keys = {(d.scenario, d.component) for d in now}
+    appeared = [(d, True) for d in now if (d.scenario, d.component) not in before]
+    cleared = [(d, False) for key, d in before.items() if key not in keys]
+    return appeared + cleared
+
+
 class TriageSource:
     """Runs the checks whenever the store changed, at most every ``min_gap_s``, and at least every ``every_s``."""
 
@@ -55,6 +67,7 @@ class TriageSource:
         *,
         main_namespace: str = DEFAULT_MAIN_NAMESPACE,
         on_change: FindingChanged | None = None,
+        on_diagnosis: DiagnosisChanged | None = None,
         clock: Callable[[], float] = time.time,
         every_s: float = 2.0,
         min_gap_s: float = 0.2,
@@ -62,6 +75,8 @@ class TriageSource:
         self.store = store
         self.main_namespace = main_namespace
         self.on_change = on_change
+        self.on_diagnosis = on_diagnosis
+        self._diagnosed: dict[tuple[str, str], Diagnosis] = {}  # the diagnoses of the last run
         self.clock = clock
         self.every_s = every_s
         self.min_gap_s = min_gap_s
@@ -103,6 +118,11 @@ class TriageSource:
         if self.on_change is not None:
             for finding, previous in changed:
                 self.on_change(finding, previous)
+        changes = diagnosis_changes(self._diagnosed, diagnoses)
+        self._diagnosed = {(d.scenario, d.component): d for d in diagnoses}
+        if self.on_diagnosis is not None:
+            for diagnosis, appeared in changes:
+                self.on_diagnosis(diagnosis, appeared)
         return triage
 
     def _run(self) -> None:

@@ -79,6 +79,7 @@ class NimifyApp(Navigation):
             self.runtime.store,
             main_namespace=settings.namespace,
             on_change=self.session.finding,
+            on_diagnosis=self.session.diagnosis,
             clock=lambda: self.clock(),
         )
         self._runner: ActionRunner | None = None
