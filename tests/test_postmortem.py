@@ -40,7 +40,22 @@ def _action(journal: Journal, *, result: str = "ok") -> None:
     )
 
 
-def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot: bool = False) -> Path:
+def _diagnosis(journal: Journal, event: str) -> None:
+    journal.diagnosis(
+        event=event,  # type: ignore[arg-type]
+        scenario="crash-loop",
+        component="nimify-api",
+        runbook="Scenario 1: Pod Crash Loop",
+        cause="nimify-api needs more memory than its limit (1Gi): OOMKilled",
+        evidence=["last termination OOMKilled (exit code 137)", HOSTILE],
+        objects=["nimify-system/pod/nimify-api-1"],
+        kubectl="kubectl -n nimify-system set resources deployment/nimify-api --limits=memory=2Gi",
+    )
+
+
+def record_outage(
+    folder: Path, *, note: str = "restarted by hand? no", snapshot: bool = False, diagnoses: bool = False
+) -> Path:
     """A session's journal: crash loop, SEV-1, a fix, recovery verified; with short pauses so times differ."""
     with Journal.open(folder) as journal:
         journal.start(context="prod", server=None, user=None, namespaces=["nimify-system"], readonly=False, argv=[])
@@ -65,6 +80,8 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
             evidence=f"NimifyAPIDown pending since {pending:%H:%M:%S} UTC (fires at ...)",
         )
         time.sleep(0.01)
+        if diagnoses:
+            _diagnosis(journal, "appeared")
         journal.severity(level="SEV-1", reasons=["/health fails"])
         if snapshot:
             shot = folder / "snapshots" / "20260101-000000"
@@ -86,6 +103,8 @@ def record_outage(folder: Path, *, note: str = "restarted by hand? no", snapshot
         time.sleep(0.01)
         journal.finding(check="pods-crashloop", state="pass", previous="fail", object_name="p", evidence="ok")
         journal.finding(check="api-health", state="pass", previous="fail", object_name="h", evidence="HTTP 200")
+        if diagnoses:
+            _diagnosis(journal, "cleared")
         journal.severity(level=None, reasons=[])
         time.sleep(0.01)
         journal.recovery(
@@ -233,3 +252,26 @@ def test_the_root_cause_is_the_tuis_diagnosis_when_a_snapshot_recorded_it(tmp_pa
     kinds = [kind for _, kind in timeline(markdown)]
     assert kinds[kinds.index("snapshot") + 1] == "diagnosis"
     assert "diagnosis: Scenario 1: Pod Crash Loop: needs more memory" in markdown
+
+
+def test_each_journaled_diagnosis_is_in_the_timeline_when_it_appeared_and_when_it_cleared(tmp_path: Path) -> None:
+    written = write_report(record_outage(tmp_path / "s", diagnoses=True))
+    markdown = written.markdown.read_text()
+    kinds = [kind for _, kind in timeline(markdown)]
+    order = [kinds.index(k) for k in ("detection", "diagnosis", "mitigation", "diagnosis cleared", "recovery")]
+    assert order == sorted(order), kinds
+    assert "diagnosis: Scenario 1: Pod Crash Loop: nimify-api needs more memory" in markdown
+    assert "diagnosis cleared: Scenario 1: Pod Crash Loop" in markdown
+    root = markdown.split("## Root cause", 1)[1].split("\n## ", 1)[0]
+    assert root.strip().startswith("**Cause:** nimify-api needs more memory than its limit (1Gi)")
+    assert "as the journal recorded it" in root and "last termination OOMKilled" in root
+    html = written.html.read_text()
+    assert "k-diagnosis-cleared" in html and "as the journal recorded it" in html
+    assert "\x1b" not in markdown and "<script>alert" not in html
+
+
+def test_a_journaled_diagnosis_and_the_snapshots_make_one_row(tmp_path: Path) -> None:
+    markdown = write_report(record_outage(tmp_path / "s", snapshot=True, diagnoses=True)).markdown.read_text()
+    kinds = [kind for _, kind in timeline(markdown)]
+    assert kinds.count("diagnosis") == 1 and kinds.count("diagnosis cleared") == 1, kinds
+    assert "(<snapshots/20260101-000000/triage.json>)" in markdown, "the snapshot's triage.json stays the cause's"

@@ -26,7 +26,8 @@ from nimify_tui.live.keys import RECORDS
 from nimify_tui.live.recorded_values import RecordedValue, from_json, live_values, value_apply
 from nimify_tui.live.store import SourceHealth, Store
 
-EVENT_KINDS = ("finding", "action", "note", "escalation", "recovery", "severity")  # what [ and ] jump between
+# what [ and ] jump between
+EVENT_KINDS = ("finding", "diagnosis", "action", "note", "escalation", "recovery", "severity")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class JournalMark:
 
 
 def journal_marks(entries: Sequence[Mapping[str, Any]]) -> tuple[JournalMark, ...]:
-    """The journal's events (findings, actions, notes, escalations, recoveries), oldest first."""
+    """The journal's events (findings, diagnoses, actions, notes, escalations, recoveries), oldest first."""
     marks: list[JournalMark] = []
     for entry in entries:
         kind = str(entry.get("kind") or "")
@@ -64,6 +65,8 @@ def _mark_text(kind: str, entry: Mapping[str, Any]) -> str:
         return f"{entry.get('verb') or 'action'} {name}: {entry.get('result')}"
     if kind == "note":
         return str(entry.get("text") or "")
+    if kind == "diagnosis":
+        return f"diagnosis {entry.get('event')}: {entry.get('runbook')}: {entry.get('cause')}"
     if kind == "recovery":
         return f"recovery {entry.get('outcome')}"
     if kind == "severity":

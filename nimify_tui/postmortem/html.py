@@ -152,9 +152,14 @@ def render_html(incident: Incident, out_dir: Path) -> str:
     if diagnosis is not None:
         add(f"<p><strong>{escape(diagnosis.cause)}</strong></p>")
         link = _link(href, diagnosis.snapshot + "/triage.json")
+        where = (
+            f", in snapshot <a href='{link}'>{escape(diagnosis.snapshot)}</a>"
+            if diagnosis.snapshot
+            else ", as the journal recorded it"
+        )
         add(
-            f"<p class='fill'>{escape(diagnosis.runbook)}: the TUI's diagnosis at {_clock(diagnosis.at)} UTC, in "
-            f"snapshot <a href='{link}'>{escape(diagnosis.snapshot)}</a>.</p>"
+            f"<p class='fill'>{escape(diagnosis.runbook)}: the TUI's diagnosis at {_clock(diagnosis.at)} UTC"
+            f"{where}.</p>"
         )
         add(f"<pre>{escape(chr(10).join(diagnosis.evidence))}</pre>")
         if diagnosis.kubectl:

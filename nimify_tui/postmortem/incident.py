@@ -1,8 +1,9 @@
 """What a session's journal says happened: the outage's times, the diagnoses, the actions and the recovery.
 
-The journal records changes of each check's state (findings), not the TUI's ranked diagnoses, so the root cause is
-chosen here from the failures seen: a cause before its symptoms (a crash loop before the 503s it makes), as the
-runbook orders them; the draft says so, for people to confirm.
+The journal records changes of each check's state (findings) and each of the TUI's diagnoses when it appeared and
+when it cleared. The root cause is the TUI's first diagnosis (as the detection snapshot's ``triage.json`` holds it,
+else as the journal does); the failures seen are ordered a cause before its symptoms (a crash loop before the 503s
+it makes), as the runbook orders them; the draft says so, for people to confirm.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Diagnosed:
-    """The TUI's top diagnosis, as a snapshot's ``triage.json`` recorded it."""
+    """The TUI's top diagnosis, as a snapshot's ``triage.json`` recorded it (or the journal: ``snapshot`` "")."""
 
     at: datetime
     snapshot: str
@@ -291,6 +292,7 @@ class _Reader:
         self.snapshots: list[Snapshot] = []
         self.load_test: Mapping[str, Any] | None = None
         self.diagnosis: Diagnosed | None = None
+        self.journaled: list[Diagnosed] = []  # the diagnoses the journal recorded as they appeared
 
     def read(self, entry: Mapping[str, Any]) -> None:
         at = parse_ts(str(entry.get("ts")))
@@ -305,6 +307,8 @@ class _Reader:
             self.recovery(at, entry)
         elif kind == "snapshot":
             self.snapshot(at, entry)
+        elif kind == "diagnosis":
+            self.diagnosed(at, entry)
         elif kind == "screenshot":
             self.screenshots.append(clean(entry.get("path", "")))
         elif kind == "note":
@@ -384,8 +388,24 @@ class _Reader:
         found = _diagnosed(self.session, snapshot) if self.diagnosis is None else None
         if found is not None:
             self.diagnosis = found
-            text = f"{found.runbook}: {found.cause}"
-            self.events.append(_event(at, "diagnosis", text, "\n".join(found.evidence)))
+            if not self.journaled:  # a journal from before diagnoses were journaled: the snapshot's is the row
+                text = f"{found.runbook}: {found.cause}"
+                self.events.append(_event(at, "diagnosis", text, "\n".join(found.evidence)))
+
+    def diagnosed(self, at: datetime, entry: Mapping[str, Any]) -> None:
+        """A diagnosis appeared (its evidence and fix then) or cleared."""
+        runbook = clean(entry.get("runbook") or entry.get("scenario") or "")
+        cause = clean(entry.get("cause") or "")
+        evidence = entry.get("evidence")
+        lines = tuple(clean(e) for e in evidence) if isinstance(evidence, list) else ()
+        kubectl = entry.get("kubectl")
+        if entry.get("event") == "cleared":
+            self.events.append(_event(at, "diagnosis cleared", f"{runbook}: {cause}"))
+            return
+        fix = f"\n$ {kubectl}" if isinstance(kubectl, str) and kubectl else ""
+        self.events.append(_event(at, "diagnosis", f"{runbook}: {cause}", "\n".join(lines) + fix))
+        found = Diagnosed(at, "", runbook, cause, lines, clean(kubectl) if isinstance(kubectl, str) else None)
+        self.journaled.append(found)
 
     def mitigation(self) -> datetime | None:
         """The last successful action before the verified recovery (or the last one, when none was verified)."""
@@ -441,5 +461,5 @@ def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incid
         snapshots=tuple(reader.snapshots),
         load_test=reader.load_test,
         unavailable=(*reader.unavailable, *still_down),
-        diagnosis=reader.diagnosis,
+        diagnosis=reader.diagnosis or (reader.journaled[0] if reader.journaled else None),
     )

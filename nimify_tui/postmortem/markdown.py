@@ -147,10 +147,12 @@ def render_markdown(incident: Incident, links_from: Path | None = None) -> str:
     if diagnosis is not None:
         add(f"**Cause:** {md_escape(diagnosis.cause)}")
         add("")
-        add(
-            f"*{md_escape(diagnosis.runbook)}: the TUI's diagnosis at {clock(diagnosis.at)} UTC, in snapshot "
-            f"[{md_escape(diagnosis.snapshot)}](<{href}{diagnosis.snapshot}/triage.json>).*"
+        where = (
+            f", in snapshot [{md_escape(diagnosis.snapshot)}](<{href}{diagnosis.snapshot}/triage.json>)"
+            if diagnosis.snapshot
+            else ", as the journal recorded it"
         )
+        add(f"*{md_escape(diagnosis.runbook)}: the TUI's diagnosis at {clock(diagnosis.at)} UTC{where}.*")
         add("")
         add("Evidence:")
         add("")

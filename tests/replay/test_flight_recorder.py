@@ -130,20 +130,22 @@ def test_journal_marks_jump_between_events() -> None:
         {"ts": "2026-01-01T00:00:00.000Z", "kind": "start"},
         {"ts": "2026-01-01T00:00:05.000Z", "kind": "finding", "check": "pods", "state": "fail", "previous": None},
         {"ts": "2026-01-01T00:00:09.000Z", "kind": "note", "text": "restarting"},
+        {"ts": "2026-01-01T00:00:07.000Z", "kind": "diagnosis", "event": "appeared", "runbook": "Scenario 1"},
     ]
     marks = journal_marks(entries)
-    assert [mark.kind for mark in marks] == ["finding", "note"]
-    assert marks[1].text == "restarting"
+    assert [mark.kind for mark in marks] == ["finding", "diagnosis", "note"]
+    assert marks[1].text.startswith("diagnosis appeared: Scenario 1")
+    assert marks[2].text == "restarting"
     started = marks[0].at - 5
     recording = Recording({"flight": 1, "started": started}, ())
     playback = Playback(recording, Store(), DECODERS, marks)
     assert playback.next_mark() == marks[0]
     playback.seek(marks[0].at)
     nxt = playback.next_mark()
-    assert isinstance(nxt, JournalMark) and nxt.kind == "note"
+    assert isinstance(nxt, JournalMark) and nxt.kind == "diagnosis"
     assert playback.previous_mark() is None
     playback.seek(playback.end)
-    assert playback.previous_mark() == marks[0]
+    assert playback.previous_mark() == marks[1]
 
 
 @pytest.mark.parametrize("kind", ["pods"])
