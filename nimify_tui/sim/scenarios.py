@@ -25,6 +25,7 @@ from nimify_tui.sim.k8s.layout import (
     tls_data,
 )
 from nimify_tui.sim.k8s.tls import expiry
+from nimify_tui.sim.k8s.volumes import fill_with_stale_cache
 from nimify_tui.sim.k8s.workloads import gpu_lost_lines, nginx_expired_certificate_lines, triton_load_failed_lines
 from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.triton.models import SERVED_MODEL
@@ -115,7 +116,7 @@ def _resource_exhaustion(world: World) -> None:
 
 def _storage_full(world: World) -> None:
     _, capacity = world.volume_usage(API_NAMESPACE, MODEL_STORAGE)
-    world.faults.volume_used[(API_NAMESPACE, MODEL_STORAGE)] = capacity
+    fill_with_stale_cache(world.volumes[(API_NAMESPACE, MODEL_STORAGE)], capacity, world.now())
     claim = world.store.get("persistentvolumeclaims", API_NAMESPACE, MODEL_STORAGE)
     if claim is not None:
         world.record_event(

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from nimify_tui.sim.faults import FaultInjector, FaultSpecError, parse_faults, plan_from_json
 from nimify_tui.sim.k8s import auth, objects, patch, protobuf, tables
+from nimify_tui.sim.k8s.exec import ExecRefused, refusal_response, serve_exec
 from nimify_tui.sim.k8s.kubelet_summary import node_summary
 from nimify_tui.sim.k8s.resources import (
     SERVER_VERSION,
@@ -257,6 +258,8 @@ class KubeApi:
         res, query = target.res, request.query
         if target.subresource == "proxy":
             verb = _METHOD_VERBS.get(method, "")
+        elif target.subresource == "exec":
+            verb = "create"  # a WebSocket exec is a GET, authorized as create pods/exec (as since 1.31)
         elif method == "GET":
             verb = ("watch" if _flag(query, "watch") else "list") if not target.name else "get"
         elif method == "DELETE" and not target.name:
@@ -288,6 +291,8 @@ class KubeApi:
             return self._proxy
         if sub == "log":
             return self._logs
+        if sub == "exec":
+            return self._exec
         if sub == "scale":
             return self._scale
         handlers: dict[str, Callable[[web.Request, str, Target], Awaitable[web.StreamResponse]]] = {
@@ -729,6 +734,12 @@ class KubeApi:
                 await self.world.pulse.wait(self.bookmark_interval_s)
             await response.write_eof()
         return response
+
+    async def _exec(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
+        try:
+            return await serve_exec(request, self.world, target.namespace, target.name)
+        except ExecRefused as refused:
+            return refusal_response(refused)
 
     async def _proxy(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
         scheme_name_port = target.name.split(":")

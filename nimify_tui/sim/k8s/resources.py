@@ -104,6 +104,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         short_names=("po",),
         categories=("all",),
         subresources=(
+            Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("log", "Pod", ("get",)),
             Subresource("status", "Pod", ("get", "patch", "update")),
             Subresource("proxy", "PodProxyOptions", ("create", "delete", "get", "patch", "update")),

@@ -36,6 +36,7 @@ from nimify_tui.sim.k8s.pods import GPU_RESOURCE, ContainerRun, Fate, PodRun
 from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_cpu_nanos, format_memory_ki
 from nimify_tui.sim.k8s.scheduler import Scheduler
 from nimify_tui.sim.k8s.store import ObjectStore, Pulse
+from nimify_tui.sim.k8s.volumes import VolumeFiles, model_storage
 from nimify_tui.sim.k8s.workloads import (
     DATABASE_HOST,
     DATABASE_PORT,
@@ -65,6 +66,7 @@ EVENT_TTL_S = 3600.0
 EVENT_LIMIT = 20_000
 BASE_OFFERED_RPS = 40.0
 MODEL_STORAGE_USED = 61 * 2**30
+MODELS_SYNCED_S = 3 * 86400.0  # the current release synced the models to model-storage this long ago
 CONFIG_READERS = ("nimify-api", "nimify-worker")  # the apps that load /etc/nimify/config.yaml as they start
 
 
@@ -75,7 +77,6 @@ class Faults:
     memory_mib: dict[str, float] = field(default_factory=dict)  # app -> steady memory use
     crashing_images: set[str] = field(default_factory=set)  # images whose configuration is broken
     missing_images: set[str] = field(default_factory=set)  # images the registry does not have
-    volume_used: dict[tuple[str, str], int] = field(default_factory=dict)  # (namespace, pvc) -> bytes used
     offered_rps: float = BASE_OFFERED_RPS  # the offered load ramps towards this
 
 
@@ -91,10 +92,14 @@ class World:
         self.speed = 1.0
         self.scenario = "healthy"
         self.event_rate = event_rate
-        self.faults = Faults(volume_used={(API_NAMESPACE, MODEL_STORAGE): MODEL_STORAGE_USED})
+        self.faults = Faults()
         self.offered_rps = BASE_OFFERED_RPS
         self.load_balancer_hostname = "k8s-ingressn-ingressn-5e4f3a2b1c-0123456789abcdef.elb.us-east-1.amazonaws.com"
         self._now = time.time() if start is None else start
+        # what the persistent volumes hold: (namespace, claim) -> files; model-storage as the current release synced it
+        self.volumes: dict[tuple[str, str], VolumeFiles] = {
+            (API_NAMESPACE, MODEL_STORAGE): model_storage(self._now, MODEL_STORAGE_USED, self._now - MODELS_SYNCED_S)
+        }
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._gpus: dict[str, list[SimGPU]] = {}
@@ -570,7 +575,8 @@ class World:
         """(bytes used, bytes of capacity) of a claim's volume."""
         pvc = self.store.get("persistentvolumeclaims", namespace, claim)
         capacity = byte_count(((pvc or {}).get("status", {}).get("capacity") or {}).get("storage", "0"))
-        return self.faults.volume_used.get((namespace, claim), 0), capacity
+        files = self.volumes.get((namespace, claim))
+        return (files.used() if files is not None else 0), capacity
 
     def _volume_full(self, pod: Obj) -> bool:
         for volume in pod["spec"].get("volumes") or []:

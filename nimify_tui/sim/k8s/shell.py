@@ -1,0 +1,288 @@
+"""The minimal shell a simulated container answers exec with, its answers read from the simulated world.
+
+Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``):
+
+- ``df [-h] [path...]``: the container's file systems; a mounted claim shows its volume's real fill.
+- ``exit [n]``, ``true``, ``false``, ``echo``, ``pwd``, ``cd``, ``hostname``.
+- ``sh``/``bash``/``ash`` alone (or ``-i``): an interactive shell: a prompt on a terminal (``tty``), none
+  without one; it runs each line it reads until ``exit``, ctrl+d or the end of its input.
+- ``sh -c "..."`` runs the line; lines may join commands with ``;``, ``&&`` and ``||``.
+- anything else: ``sh: 1: X: not found`` and exit status 127.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs
+from nimify_tui.sim.k8s.pods import PodRun
+from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
+from nimify_tui.sim.k8s.shell_result import Result
+from nimify_tui.sim.k8s.world import World
+
+Obj = dict[str, Any]
+SHELLS = frozenset({"sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/bash"})
+NOT_FOUND = 127
+
+
+Command = Callable[["Shell", list[str], str], Awaitable[Result]]
+
+
+class Shell:
+    """A shell in one container of a pod: its working folder and the commands it knows."""
+
+    def __init__(self, world: World, pod: Obj, run: PodRun, container: str) -> None:
+        self.world, self.pod, self.run, self.container = world, pod, run, container
+        self.cwd = "/"
+        self.exit_code: int | None = None  # set by ``exit``
+        self.last_status = 0
+        self.name = "sh"  # how the shell calls itself in its error messages
+        self.fs: ContainerFS = container_fs(world, pod, run, container)
+
+    @property
+    def namespace(self) -> str:
+        return self.run.namespace
+
+    @staticmethod
+    def is_interactive(argv: list[str]) -> bool:
+        """Whether ``argv`` starts a shell that reads its commands from stdin."""
+        return bool(argv) and argv[0] in SHELLS and all(arg in ("-i", "-l", "-s", "--login") for arg in argv[1:])
+
+    def prompt(self) -> str:
+        if self.name == "bash":
+            return f"root@{self.run.name}:{self.cwd}# "
+        return "# "
+
+    async def run_argv(self, argv: list[str], stdin: str = "") -> Result:
+        """Run one command as exec starts it (no shell between: argv as given)."""
+        if argv and argv[0] in SHELLS and len(argv) >= 3 and argv[1] == "-c":
+            self.name = _base(argv[0])
+            return await self.run_line(argv[2])
+        result = await self._command(argv, stdin)
+        self.last_status = result.code
+        return result
+
+    async def run_line(self, line: str) -> Result:
+        """Run one line of shell input: commands joined by ``;``, ``&&``, ``||`` and ``|``."""
+        try:
+            tokens = _tokens(line)
+        except ValueError:
+            return self._done(Result(err=f"{self.name}: 1: Syntax error: Unterminated quoted string\n", code=2))
+        out: list[str] = []
+        err: list[str] = []
+        status = self.last_status
+        skip = False
+        for joiner, pipeline in _sequence(tokens):
+            if joiner == "&&":
+                skip = status != 0
+            elif joiner == "||":
+                skip = status == 0
+            elif joiner == ";":
+                skip = False
+            if skip or not pipeline:
+                continue
+            piped = ""
+            for argv in pipeline:
+                result = await self._command(argv, piped)
+                piped = result.out
+                err.append(result.err)
+                status = result.code
+            out.append(piped)
+            self.last_status = status
+            if self.exit_code is not None:
+                break
+        return Result("".join(out), "".join(err), status)
+
+    def _done(self, result: Result) -> Result:
+        self.last_status = result.code
+        return result
+
+    async def _command(self, argv: list[str], stdin: str) -> Result:
+        if not argv:
+            return Result()
+        name = argv[0]
+        command = COMMANDS.get(_base(name) if "/" in name else name)
+        if command is None:
+            return Result(err=f"{self.name}: 1: {name}: not found\n", code=NOT_FOUND)
+        return await command(self, argv[1:], stdin)
+
+
+class ShellSession:
+    """An interactive shell fed from stdin: with a terminal it echoes, edits the line and prompts; without one it
+    reads lines silently. Each method returns what to write: (1 stdout or 2 stderr, text)."""
+
+    def __init__(self, shell: Shell, argv: list[str], tty: bool) -> None:
+        self.shell, self.tty = shell, tty
+        self.shell.name = _base(argv[0])
+        self.line = ""
+        self.pending = b""
+        self.size = (80, 24)
+        self._escape = ""
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.shell.exit_code
+
+    @property
+    def last_status(self) -> int:
+        return self.shell.last_status
+
+    def start(self) -> list[tuple[int, str]]:
+        return [(1, self.shell.prompt())] if self.tty else []
+
+    def resize(self, size: tuple[int, int]) -> None:
+        if size[0] > 0 and size[1] > 0:
+            self.size = size
+
+    async def feed(self, data: bytes) -> list[tuple[int, str]]:
+        self.pending += data
+        try:
+            text, self.pending = self.pending.decode(), b""
+        except UnicodeDecodeError as err:  # a character split between two messages
+            text, self.pending = self.pending[: err.start].decode(), self.pending[err.start :]
+        if self.tty:
+            return await self._keys(text)
+        return await self._lines(text)
+
+    async def end_of_input(self) -> list[tuple[int, str]]:
+        """stdin ended: a last line without its newline runs, then the shell exits with its last status."""
+        replies: list[tuple[int, str]] = []
+        if self.line.strip() and self.exit_code is None:
+            replies += await self._run(self.line)
+        self.line = ""
+        if self.exit_code is None:
+            self.shell.exit_code = self.shell.last_status
+        return replies
+
+    async def _lines(self, text: str) -> list[tuple[int, str]]:
+        replies: list[tuple[int, str]] = []
+        self.line += text
+        while "\n" in self.line and self.exit_code is None:
+            line, self.line = self.line.split("\n", 1)
+            replies += await self._run(line)
+        return replies
+
+    async def _keys(self, text: str) -> list[tuple[int, str]]:
+        """A terminal's line discipline: echo, backspace, ctrl+c, ctrl+u, ctrl+d on an empty line; escape
+        sequences (arrows) are ignored."""
+        replies: list[tuple[int, str]] = []
+        for char in text:
+            if self.exit_code is not None:
+                break
+            if self._escape:
+                self._escape += char
+                if (len(self._escape) > 1 and (char.isalpha() or char == "~")) or len(self._escape) > 8:
+                    self._escape = ""
+                continue
+            if char == "\x1b":
+                self._escape = char
+            elif char in "\r\n":
+                line, self.line = self.line, ""
+                replies.append((1, "\r\n"))
+                replies += await self._run(line)
+                if self.exit_code is None:
+                    replies.append((1, self.shell.prompt()))
+            elif char in "\x7f\b":
+                if self.line:
+                    self.line = self.line[:-1]
+                    replies.append((1, "\b \b"))
+            elif char == "\x03":
+                self.line = ""
+                self.shell.last_status = 130
+                replies.append((1, "^C\r\n" + self.shell.prompt()))
+            elif char == "\x15":
+                replies.append((1, "\b \b" * len(self.line)))
+                self.line = ""
+            elif char == "\x04":
+                if not self.line:
+                    if self.shell.name == "bash":
+                        replies.append((1, "exit\r\n"))
+                    self.shell.exit_code = self.shell.last_status
+            elif char >= " " or char == "\t":
+                self.line += char
+                replies.append((1, char))
+        return replies
+
+    async def _run(self, line: str) -> list[tuple[int, str]]:
+        if not line.strip() or line.lstrip().startswith("#"):
+            return []
+        result = await self.shell.run_line(line)
+        return [(stream, text) for stream, text in ((1, result.out), (2, result.err)) if text]
+
+
+def _base(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _tokens(line: str) -> list[str]:
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    return list(lexer)
+
+
+def _sequence(tokens: list[str]) -> list[tuple[str, list[list[str]]]]:
+    """Tokens as (the joiner before it, the pipeline's commands) in order."""
+    found: list[tuple[str, list[list[str]]]] = []
+    joiner, pipeline, argv = ";", [], []  # type: ignore[var-annotated]
+    for token in tokens:
+        if token in (";", "&&", "||", "&"):
+            pipeline.append(argv)
+            found.append((joiner, [a for a in pipeline if a]))
+            joiner, pipeline, argv = (";" if token == "&" else token), [], []
+        elif token == "|":
+            pipeline.append(argv)
+            argv = []
+        else:
+            argv.append(token)
+    pipeline.append(argv)
+    found.append((joiner, [a for a in pipeline if a]))
+    return found
+
+
+# --- builtins ---------------------------------------------------------------------------------------
+
+
+async def _exit(shell: Shell, args: list[str], stdin: str) -> Result:
+    code = shell.last_status
+    if args:
+        if not args[0].isdigit():
+            return Result(err=f"{shell.name}: 1: exit: Illegal number: {args[0]}\n", code=2)
+        code = int(args[0]) % 256
+    shell.exit_code = code
+    return Result(code=code)
+
+
+async def _true(shell: Shell, args: list[str], stdin: str) -> Result:
+    return Result()
+
+
+async def _false(shell: Shell, args: list[str], stdin: str) -> Result:
+    return Result(code=1)
+
+
+async def _echo(shell: Shell, args: list[str], stdin: str) -> Result:
+    if args and args[0] == "-n":
+        return Result(out=" ".join(args[1:]))
+    return Result(out=" ".join(args) + "\n")
+
+
+async def _pwd(shell: Shell, args: list[str], stdin: str) -> Result:
+    return Result(out=shell.cwd + "\n")
+
+
+async def _hostname(shell: Shell, args: list[str], stdin: str) -> Result:
+    return Result(out=shell.run.name + "\n")
+
+
+COMMANDS: dict[str, Command] = {
+    "exit": _exit,
+    "true": _true,
+    "false": _false,
+    "echo": _echo,
+    "pwd": _pwd,
+    "hostname": _hostname,
+    **FILE_COMMANDS,
+}
