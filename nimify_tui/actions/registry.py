@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from nimify_tui.actions.exec_steps import STEPS, exec_access
 from nimify_tui.actions.kube_actions import (
     ConfigMapEditAction,
     CordonAction,
@@ -202,9 +203,13 @@ def remedies_for(*targets: TargetKind) -> tuple[Remedy, ...]:
     return tuple(remedy for remedy in REMEDIES if not targets or remedy.target in targets)
 
 
+# the keys that exec in a pod (the shell, the runbook's in-pod steps): each needs create pods/exec
+EXEC_KEY_IDS: tuple[str, ...] = ("shell", *(step.id for step in STEPS))
+
+
 def refusals_in(reviewer: AccessReviewer, client: KubeClient, namespace: str, extras: PlanExtras) -> dict[str, str]:
-    """Each remedy the user may not use on objects of ``namespace``, with why; a question shared by several
-    remedies is asked once."""
+    """Each remedy (and each key that execs in a pod) the user may not use on objects of ``namespace``, with why;
+    a question shared by several remedies is asked once."""
     answers: dict[AccessCheck, Permission] = {}
     refusals: dict[str, str] = {}
     for remedy in REMEDIES:
@@ -214,4 +219,7 @@ def refusals_in(reviewer: AccessReviewer, client: KubeClient, namespace: str, ex
             if not answers[question].allowed:
                 refusals[remedy.id] = answers[question].reason
                 break
+    exec_answer = reviewer.check(exec_access(namespace))
+    if not exec_answer.allowed:
+        refusals.update(dict.fromkeys(EXEC_KEY_IDS, exec_answer.reason))
     return refusals

@@ -18,6 +18,7 @@ from nimify_tui.actions import ActionRunner
 from nimify_tui.config import ContextPolicy, Settings
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.exec import Terminal
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
 from nimify_tui.recovery.verifier import RECOVERY, RecoveryVerifier
 from nimify_tui.recovery.verify import VerifyOptions
@@ -92,6 +93,7 @@ class NimifyApp(Navigation):
         self.clock: Callable[[], float] = time.time  # what "now" is for ages; tests freeze it
         self.incident = IncidentDesk(self)  # severity, outage clock, escalation, status updates
         self.snapshots = SnapshotDesk(self)  # at detection, after recovery, and P
+        self.exec_terminal: Terminal | None = None  # where `!`'s shell reads and writes; None: this terminal
 
     def on_mount(self) -> None:
         self.session.open()

@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from nimify_tui.actions.registry import REMEDIES, PlanExtras, TargetKind, refusals_in
+from nimify_tui.actions.exec_steps import exec_access
+from nimify_tui.actions.registry import EXEC_KEY_IDS, REMEDIES, PlanExtras, TargetKind, refusals_in
 from nimify_tui.kube.access import AccessCheck, AccessReviewer
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.triton.client import TRITON_NAMESPACE
@@ -87,11 +88,12 @@ def test_the_questions_of_a_namespace_are_asked_once_each(start_cluster: Callabl
     cluster = start_cluster()
     client = cluster.client()
     distinct = {question for remedy in REMEDIES for question in remedy.questions(client, NS, PlanExtras())}
+    distinct.add(exec_access(NS))  # the shell's and the in-pod steps' one question
     before = len(cluster.requests())
     uncached = AccessReviewer(client, ttl_s=0.0)  # only the table's own sharing of questions saves a review
     assert refusals_in(uncached, client, NS, PlanExtras()) == {}
     reviews = [r for r in cluster.requests()[before:] if r.method == "POST" and r.path == REVIEWS]
-    assert len(reviews) == len(distinct) < len(REMEDIES)
+    assert len(reviews) == len(distinct) < len(REMEDIES) + 1
 
 
 def test_a_user_who_may_only_read_is_refused_every_remedy_with_the_namespace_named(
@@ -99,7 +101,9 @@ def test_a_user_who_may_only_read_is_refused_every_remedy_with_the_namespace_nam
 ) -> None:
     client = start_cluster().client("sim-readonly")
     refusals = refusals_in(AccessReviewer(client), client, "ingress-nginx", PlanExtras())
-    assert list(refusals) == [remedy.id for remedy in REMEDIES]
+    assert list(refusals) == [remedy.id for remedy in REMEDIES] + list(EXEC_KEY_IDS)
+    for key in EXEC_KEY_IDS:  # the shell and the in-pod steps: exec is refused too
+        assert refusals[key] == "not allowed: create pods/exec in ingress-nginx: no RBAC rule allows it"
     for remedy in REMEDIES:
         assert refusals[remedy.id].startswith("not allowed: ")
         if remedy.target == "node":  # a node is cluster-wide: the refusal names no namespace

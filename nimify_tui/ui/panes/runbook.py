@@ -163,9 +163,11 @@ class RunbookPane(QuietStatic, can_focus=True):
         diagnoses: Sequence[Diagnosis] = (),
         fix_key: str = "f",
         unusable: frozenset[str] = frozenset(),
+        steps: Text | None = None,
     ) -> None:
         """``fix_key``: the key that applies the top diagnosis's fix, as the keymap in effect binds it;
-        ``unusable``: the keys the session may not use (read-only), never named as a hint."""
+        ``unusable``: the keys the session may not use (read-only), never named as a hint; ``steps``: the in-pod
+        steps called for, with their keys (shown under the diagnoses)."""
         failing = sum(1 for f in findings if f.state == "fail")
         title = f"Runbook checks · {failing} failing" if failing else "Runbook checks"
         if title != self.border_title:
@@ -174,6 +176,8 @@ class RunbookPane(QuietStatic, can_focus=True):
         self.set_class(all_pass, "-all-pass")
         checks = render_findings(findings, LINE_WIDTH, CHECK_LINES, unusable)
         lines = render_diagnoses(diagnoses, fix_key, LINE_WIDTH, 2 + MAX_EVIDENCE_LINES, unusable) if diagnoses else []
+        if steps is not None:
+            lines.insert(2 if diagnoses else 0, steps)  # under the cause and its fix
         self._all_lines = [*lines, *checks.split("\n")]
         self._incident = bool(failing or diagnoses)
         self.refit()

@@ -20,6 +20,7 @@ KEY_NAMES = {
     "slash": "/",
     "colon": ":",
     "question_mark": "?",
+    "exclamation_mark": "!",
     "escape": "esc",
     "enter": "enter",
     "left_square_bracket": "[",

@@ -22,6 +22,15 @@ from nimify_tui.actions.registry import MODEL_NAMESPACE, REMEDY_BY_ID
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.live.keys import PODS, PROBES, PVCS, TLS_CERTIFICATES
+from nimify_tui.ui.exec_shell import open_shell
+from nimify_tui.ui.in_pod_steps import (
+    IN_POD_IDS,
+    run_in_pod_step,
+    shell_binding,
+    step_bindings,
+    step_hint,
+    step_key,
+)
 from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.events import EventsPane
@@ -93,6 +102,8 @@ class MainScreen(Screen[None]):
         Binding("a", "acknowledge", "Acknowledge", show=False, id="acknowledge"),
         Binding("E", "escalation_criteria", "Escalation", id="escalation-criteria"),
         *remedy_bindings(),
+        shell_binding(),
+        *step_bindings(),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -180,7 +191,9 @@ class MainScreen(Screen[None]):
             self.query_one(HealthStrip).show(probes if probes is not None else ())
             runbook = self.query_one(RunbookPane)
             runbook.spare_rows = self._spare_rows(runbook)
-            runbook.show(self.nimify.findings, self.nimify.diagnoses, self.fix_key(), self.unusable_keys())
+            findings, diagnoses, unusable = self.nimify.findings, self.nimify.diagnoses, self.unusable_keys()
+            steps = step_hint(findings, diagnoses, self.nimify.settings.keymap.keys, unusable)
+            runbook.show(findings, diagnoses, self.fix_key(), unusable, steps)
             self.query_one(StatusHeader).show(self.nimify.header_info(), now)
             self.show_escalations()
         except NoMatches:  # a timer fired while the screen is being taken down
@@ -430,6 +443,8 @@ class MainScreen(Screen[None]):
         refused = {self.remedy_key(r.id) for r in REMEDY_BY_ID.values() if self.nimify.remedy_refused_everywhere(r.id)}
         if self.nimify.remedy_refusal("", self.nimify.settings.namespace) == READ_ONLY_REASON:
             refused.add(self.fix_key())
+        keymap = self.nimify.settings.keymap.keys
+        refused |= {step_key(keymap, s) for s in IN_POD_IDS - {"shell"} if self.nimify.remedy_refused_everywhere(s)}
         return frozenset(refused)
 
     def action_fix(self) -> None:
@@ -458,7 +473,21 @@ class MainScreen(Screen[None]):
         """A remedy's key is shown dimmed when the session may not use it in any watched namespace; pressed, it
         says why."""
         remedy = action.removeprefix("remedy('").removesuffix("')")
+        if action == "shell" or action.startswith("in_pod_step("):
+            return self.nimify.remedy_refused_everywhere(action.removeprefix("in_pod_step('").removesuffix("')"))
         return remedy in REMEDY_BY_ID and self.nimify.remedy_refused_everywhere(remedy)
+
+    def action_shell(self) -> None:
+        """!: a shell in the selected pod's container, the TUI suspended meanwhile."""
+        pod = self.selected_pod_record()
+        if pod is None:
+            self.notify("Select a pod in the pods pane first.", severity="warning")
+            return
+        open_shell(self.nimify, pod.namespace, pod.name)
+
+    def action_in_pod_step(self, step: str) -> None:
+        """One of the runbook's in-pod steps (D, F, M, H, I, K), in its modal."""
+        run_in_pod_step(self.nimify, step)
 
     def action_remedy(self, remedy: str) -> None:
         if self.nimify.remedy_refused_everywhere(remedy):

@@ -8,6 +8,8 @@ from textual.binding import Binding
 from nimify_tui.actions.registry import REMEDY_BY_ID
 from nimify_tui.kube.records import DeploymentRecord
 from nimify_tui.live.keys import PODS
+from nimify_tui.ui.exec_shell import open_shell
+from nimify_tui.ui.in_pod_steps import shell_binding
 from nimify_tui.ui.navigation import owning_deployment
 from nimify_tui.ui.remediation import offer, remedy_bindings
 from nimify_tui.ui.screens.detail import DetailScreen, Loader
@@ -21,6 +23,7 @@ class PodScreen(DetailScreen):
         Binding("d", "tab('describe')", "Describe", id="pod-describe"),
         Binding("y", "tab('yaml')", "YAML", id="pod-yaml"),
         *remedy_bindings("pod", "deployment"),
+        shell_binding(),
     ]
 
     def __init__(
@@ -43,6 +46,9 @@ class PodScreen(DetailScreen):
         deployment = self._deployment()
         if deployment is not None:
             self.nimify.open_deployment(deployment.namespace, deployment.name)
+
+    def action_shell(self) -> None:
+        open_shell(self.nimify, self.namespace, self.pod_name)
 
     def action_remedy(self, remedy: str) -> None:
         if REMEDY_BY_ID[remedy].target == "pod":
