@@ -59,8 +59,8 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid rate {text!r}: not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"invalid rate {text!r}: must be 0 or more")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid rate {text!r}: must be a finite number, 0 or more")
     return value
 
 
@@ -117,6 +117,19 @@ def _add_sim_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--event-rate", type=_non_negative_float, default=0.0, metavar="R", help="extra events per second"
+    )
+    parser.add_argument(
+        "--namespaces",
+        default="nimify-system",
+        metavar="NS,NS|all",
+        help="namespaces the extra pods are spread over (default: %(default)s; all: every simulated one)",
+    )
+    parser.add_argument(
+        "--log-rate",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="R",
+        help="a log-gen pod in nimify-system writing R numbered log lines a second (default: 0, none)",
     )
 
 
@@ -235,6 +248,15 @@ def _check_scenario(parser: argparse.ArgumentParser, name: str) -> None:
         parser.error(f"argument --scenario: unknown scenario {name!r} (choose from {', '.join(SCENARIOS)})")
 
 
+def _check_namespaces(parser: argparse.ArgumentParser, wanted: str) -> None:
+    from nimify_tui.sim.k8s.layout import load_namespaces
+
+    try:
+        load_namespaces(wanted)
+    except ValueError as exc:
+        parser.error(f"argument --namespaces: {exc}")
+
+
 def cmd_scenarios() -> int:
     from nimify_tui.sim.scenarios import scenario_lines
 
@@ -296,6 +318,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
             pods=args.pods,
             event_rate=args.event_rate,
             speed=args.speed,
+            namespaces=args.namespaces,
+            log_rate=args.log_rate,
             faults=args.faults,
         )
         out = Path(args.kubeconfig_out)
@@ -474,6 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     if command in ("demo", "sim"):
         _check_scenario(parser, args.scenario)
+        _check_namespaces(parser, args.namespaces)
     if command == "scenarios":
         return cmd_scenarios()
     if command == "sim":

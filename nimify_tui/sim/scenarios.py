@@ -360,13 +360,22 @@ def build_world(
     event_rate: float = 0.0,
     seed: int = 7,
     now: float | None = None,
+    namespaces: tuple[str, ...] = (API_NAMESPACE,),
+    log_rate: float = 0.0,
 ) -> World:
     """The world of ``scenario``, broken ``warmup_s`` simulated seconds before ``now`` (default: wall time)."""
     if scenario not in SCENARIOS:
         raise KeyError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     chosen = SCENARIOS[scenario]
     wall = time.time() if now is None else now
-    world = World(seed=seed, extra_pods=pods, event_rate=event_rate, start=wall - chosen.warmup_s)
+    world = World(
+        seed=seed,
+        extra_pods=pods,
+        event_rate=event_rate,
+        start=wall - chosen.warmup_s,
+        load_namespaces=namespaces,
+        log_rate=log_rate,
+    )
     world.scenario = chosen.name
     chosen.apply(world)
     world.advance(chosen.warmup_s)

@@ -16,6 +16,7 @@ from aiohttp import web
 from nimify_tui.sim.faults import FaultInjector, FaultPlan
 from nimify_tui.sim.k8s.api import KubeApi, RequestRecord
 from nimify_tui.sim.k8s.auth import ADMIN_USER, READONLY_USER
+from nimify_tui.sim.k8s.layout import API_NAMESPACE, load_namespaces
 from nimify_tui.sim.k8s.tls import make_certificates
 from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.scenarios import build_world
@@ -104,13 +105,22 @@ async def start_sim(
     port: int = 0,
     pods: int = 0,
     event_rate: float = 0.0,
+    namespaces: str = API_NAMESPACE,
+    log_rate: float = 0.0,
     speed: float = 1.0,
     seed: int = 7,
     faults: FaultPlan | None = None,
 ) -> SimServer:
     """Build the world of ``scenario`` and serve it on 127.0.0.1:``port`` (0 picks a free port), injecting
     ``faults`` (see :mod:`nimify_tui.sim.faults`) from the start."""
-    world = build_world(scenario, pods=pods, event_rate=event_rate, seed=seed)
+    world = build_world(
+        scenario,
+        pods=pods,
+        event_rate=event_rate,
+        seed=seed,
+        namespaces=load_namespaces(namespaces),
+        log_rate=log_rate,
+    )
     world.speed = speed
     tokens = {secrets.token_urlsafe(24): ADMIN_USER, secrets.token_urlsafe(24): READONLY_USER}
     api = KubeApi(world, tokens)
@@ -147,6 +157,8 @@ class SimThread:
         port: int = 0,
         pods: int = 0,
         event_rate: float = 0.0,
+        namespaces: str = API_NAMESPACE,
+        log_rate: float = 0.0,
         speed: float = 1.0,
         seed: int = 7,
         faults: FaultPlan | None = None,
@@ -156,6 +168,8 @@ class SimThread:
             "port": port,
             "pods": pods,
             "event_rate": event_rate,
+            "namespaces": namespaces,
+            "log_rate": log_rate,
             "speed": speed,
             "seed": seed,
             "faults": faults,

@@ -90,6 +90,13 @@ class Controllers:
         self.garbage = False  # an owner was deleted: collect its dependents
         self._resizing: dict[tuple[str, str], tuple[str, float]] = {}  # pvc -> (stage, since)
         self._pods_seen = -1  # the kubelet's pod version the pod-derived objects were last written at
+        # the pods by owner, and the active ones and the ready count by owner, as of the kubelet's version
+        # _owned_at (a cluster of 50,000 pods would otherwise walk every pod twice a tick)
+        self._owned: dict[str, list[PodRun]] = {}
+        self._owned_at = -1
+        self._counted: dict[str, tuple[list[PodRun], int]] = {}
+        self._rs_by_owner: dict[str, list[Obj]] = {}  # replicasets by owner uid, as of the store's version
+        self._rs_at = -1
 
     def reconcile(self) -> None:
         if self.garbage:
@@ -119,11 +126,24 @@ class Controllers:
     # --- helpers --------------------------------------------------------------------------------
 
     def _pods_by_owner(self) -> dict[str, list[PodRun]]:
-        owned: dict[str, list[PodRun]] = {}
-        for run in self.world.kubelet.runs.values():
-            if run.owner_uid:
-                owned.setdefault(run.owner_uid, []).append(run)
-        return owned
+        kubelet = self.world.kubelet
+        if kubelet.version != self._owned_at or not kubelet.settled:
+            owned: dict[str, list[PodRun]] = {}
+            for run in kubelet.runs.values():
+                if run.owner_uid:
+                    owned.setdefault(run.owner_uid, []).append(run)
+            self._owned, self._owned_at, self._counted = owned, kubelet.version, {}
+        return self._owned
+
+    def _active_and_ready(self, owner_uid: str, pods: list[PodRun]) -> tuple[list[PodRun], int]:
+        """The owner's active pods and how many are ready (kept until the pods change)."""
+        counted = self._counted.get(owner_uid)
+        if counted is None or not self.world.kubelet.settled or self.world.kubelet.version != self._owned_at:
+            active = [run for run in pods if run.active]
+            counted = (active, sum(1 for run in active if run.ready))
+            if self.world.kubelet.settled and self.world.kubelet.version == self._owned_at:
+                self._counted[owner_uid] = counted
+        return counted
 
     def _put_if_changed(self, resource: str, old: Obj, new: Obj) -> Obj:
         if new != old:
@@ -131,9 +151,17 @@ class Controllers:
         return old
 
     def _owned_replicasets(self, deployment: Obj) -> list[Obj]:
-        uid = deployment["metadata"]["uid"]
+        store = self.world.store
+        if store.resource_version != self._rs_at:
+            by_owner: dict[str, list[Obj]] = {}
+            for rs in store.list(REPLICASETS):
+                owner = objects.owner_uid(rs)
+                if owner:
+                    by_owner.setdefault(owner, []).append(rs)
+            self._rs_by_owner, self._rs_at = by_owner, store.resource_version
         namespace = deployment["metadata"]["namespace"]
-        return [rs for rs in self.world.store.list(REPLICASETS, namespace) if objects.owner_uid(rs) == uid]
+        owned = self._rs_by_owner.get(deployment["metadata"]["uid"], [])
+        return [rs for rs in owned if rs["metadata"]["namespace"] == namespace]
 
     # --- deployments ----------------------------------------------------------------------------
 
@@ -323,7 +351,7 @@ class Controllers:
     # --- replicasets ----------------------------------------------------------------------------
 
     def _sync_replicaset(self, rs: Obj, pods: list[PodRun]) -> None:
-        active = [run for run in pods if run.active]
+        active, _ = self._active_and_ready(rs["metadata"]["uid"], pods)
         desired = rs["spec"].get("replicas", 1)
         if len(active) < desired:
             for _ in range(min(desired - len(active), CREATE_BURST)):
@@ -339,8 +367,7 @@ class Controllers:
                 )
 
     def _replicaset_status(self, rs: Obj, pods: list[PodRun]) -> None:
-        active = [run for run in pods if run.active]
-        ready = sum(1 for run in active if run.ready)
+        active, ready = self._active_and_ready(rs["metadata"]["uid"], pods)
         status = _nonzero(
             {
                 "replicas": len(active),

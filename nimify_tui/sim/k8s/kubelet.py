@@ -95,6 +95,11 @@ class Kubelet:
     def mark(self, run: PodRun) -> None:
         self._dirty.add(run.key)
 
+    @property
+    def settled(self) -> bool:
+        """No pod changed since the last flush: every change to a pod's run is in ``version`` now."""
+        return not self._dirty
+
     def flush(self) -> None:
         """Write the status of every pod that changed since the last flush."""
         dirty, self._dirty = self._dirty, set()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nimify_tui.sim.contract import SimGPU
 from nimify_tui.sim.k8s import objects
 from nimify_tui.sim.k8s.tls import self_signed
+from nimify_tui.sim.k8s.workloads import LOG_GENERATOR_APP
 
 if TYPE_CHECKING:
     from nimify_tui.sim.k8s.world import World
@@ -45,6 +46,8 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 GPU_SELECTOR = {"nvidia.com/gpu.present": "true"}
 LOAD_PODS_PER_DEPLOYMENT = 100
+LOAD_PODS_PER_NODE = 5_000  # load-gen pods a CPU node takes (1m CPU, 4Mi each); more need more CPU nodes
+LOAD_NODE_PODS = 5_500  # the pods capacity of a CPU node added for them
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class NodePlan:
     pod_cidr: str
     zone: str
     gpus: int
+    max_pods: int = 110
 
 
 NODES = (
@@ -62,6 +66,29 @@ NODES = (
     NodePlan("gpu-node-1", "10.0.1.21", "10.244.2.0/24", "us-east-1a", 4),
     NodePlan("gpu-node-2", "10.0.2.22", "10.244.3.0/24", "us-east-1b", 4),
 )
+
+
+def node_plans(extra_pods: int) -> tuple[NodePlan, ...]:
+    """The nodes: the four of the runbook, and CPU nodes cpu-node-3, -4, ... when ``extra_pods`` load pods are
+    more than cpu-node-1 and -2 take (``LOAD_PODS_PER_NODE`` each)."""
+    added = max(0, math.ceil(extra_pods / LOAD_PODS_PER_NODE) - 2)
+    plans = list(NODES)
+    for index in range(added):
+        number = index + 3
+        subnet = 1 + index % 2
+        plans.append(
+            NodePlan(
+                f"cpu-node-{number}",
+                f"10.0.{subnet}.{100 + number}",
+                f"10.244.{number + 1}.0/24",
+                f"us-east-1{'ab'[index % 2]}",
+                0,
+                LOAD_NODE_PODS,
+            )
+        )
+    return tuple(plans)
+
+
 _GPU_BUS_IDS = ("00000000:38:00.0", "00000000:3A:00.0", "00000000:3C:00.0", "00000000:3E:00.0")
 
 
@@ -89,8 +116,9 @@ def _node(world: World, plan: NodePlan, created: float) -> Obj:
         taints = [GPU_TAINT]
     else:
         labels["node.kubernetes.io/instance-type"] = "m6i.2xlarge"
-        capacity = {"cpu": "8", "memory": "32386544Ki", "pods": "110", "ephemeral-storage": "83873772Ki"}
-        allocatable = {"cpu": "7910m", "memory": "31369712Ki", "pods": "110", "ephemeral-storage": "76224326324"}
+        pods = str(plan.max_pods)
+        capacity = {"cpu": "8", "memory": "32386544Ki", "pods": pods, "ephemeral-storage": "83873772Ki"}
+        allocatable = {"cpu": "7910m", "memory": "31369712Ki", "pods": pods, "ephemeral-storage": "76224326324"}
         taints = []
     machine = f"i-0{world.rng.getrandbits(64):016x}"
     return objects.node(
@@ -273,12 +301,13 @@ def _ingress_controller_template() -> Obj:
     return objects.pod_template({"app": "nginx-ingress-controller"}, [container])
 
 
-def _load_template(index: int) -> Obj:
+def _load_template(index: int, app: str = "") -> Obj:
+    name = app or "load-gen"
     return objects.pod_template(
-        {"app": f"load-gen-{index}", "tier": "load"},
+        {"app": app or f"load-gen-{index}", "tier": "load"},
         [
             objects.container(
-                "load-gen",
+                name,
                 "ghcr.io/nimify/load-gen:0.3.1",
                 requests={"cpu": "1m", "memory": "4Mi"},
                 limits={"memory": "16Mi"},
@@ -348,13 +377,32 @@ cache:
 """
 
 
-def build_cluster(world: World, extra_pods: int) -> None:
-    """Write the healthy cluster into the world's store, every workload already running."""
+def load_namespaces(wanted: str) -> tuple[str, ...]:
+    """The namespaces ``--namespaces`` names for the extra pods: ``all`` (every namespace but kube-node-lease) or
+    names separated by commas, each one of ``NAMESPACES``; ValueError says which name is unknown."""
+    if wanted.strip() == "all":
+        return tuple(name for name in NAMESPACES if name != "kube-node-lease")
+    names = tuple(dict.fromkeys(name.strip() for name in wanted.split(",") if name.strip()))
+    if not names:
+        raise ValueError("no namespace named")
+    unknown = [name for name in names if name not in NAMESPACES]
+    if unknown:
+        raise ValueError(f"unknown namespace {unknown[0]!r}; known: {', '.join(NAMESPACES)} (or all)")
+    return names
+
+
+def build_cluster(
+    world: World, extra_pods: int, namespaces: tuple[str, ...] = (API_NAMESPACE,), log_gen: bool = False
+) -> None:
+    """Write the healthy cluster into the world's store, every workload already running; the ``extra_pods``
+    load-gen pods are deployments of 100 spread in turn over ``namespaces``; ``log_gen``: one more deployment,
+    log-gen, whose one pod logs at the world's ``log_rate``."""
     now = world.now()
     born = now - 40 * DAY
     for name in NAMESPACES:
         world.store.put("namespaces", objects.namespace(name, born, world.new_uid()))
-    for plan in NODES:
+    plans = node_plans(extra_pods)
+    for plan in plans:
         node = world.store.put("nodes", _node(world, plan, born + 600))
         world.store.put("leases.coordination.k8s.io", objects.node_lease(node, now, world.new_uid()))
         world.add_gpus(plan.name, _gpus(world, plan))
@@ -415,11 +463,16 @@ def build_cluster(world: World, extra_pods: int) -> None:
     )
     dcgm = objects.daemonset("dcgm-exporter", MONITORING_NAMESPACE, setup, world.new_uid(), _dcgm_template())
     put("daemonsets.apps", dcgm)
-    for plan in NODES:
+    for plan in plans:
         if plan.gpus:
             world.create_pod(
                 dcgm, dcgm["spec"]["template"], "dcgm-exporter", node_name=plan.name, running_since=setup + 60
             )
     for index in range(math.ceil(extra_pods / LOAD_PODS_PER_DEPLOYMENT)):
         replicas = min(LOAD_PODS_PER_DEPLOYMENT, extra_pods - index * LOAD_PODS_PER_DEPLOYMENT)
-        _deployment(world, ns, f"load-gen-{index + 1}", replicas, [(_load_template(index + 1), None, now - DAY)])
+        load_ns = namespaces[index % len(namespaces)]
+        template = _load_template(index + 1)
+        _deployment(world, load_ns, f"load-gen-{index + 1}", replicas, [(template, None, now - DAY)])
+    if log_gen:
+        template = _load_template(0, LOG_GENERATOR_APP)
+        _deployment(world, ns, LOG_GENERATOR_APP, 1, [(template, None, now - DAY)])

@@ -59,6 +59,9 @@ class Scheduler:
         self.world = world
         self.capacity_changed = True  # retry every pending pod at the next pass, not only those due
         self._requested: dict[str, dict[str, int]] = {}  # node -> resources requested by its pods
+        # (node, its resourceVersion, the pod's tolerations and selector) -> node_filter's answer: pods of one
+        # template ask the same question of an unchanged node, 50,000 times at the start of a big cluster
+        self._filtered: dict[tuple[str, str, str], str] = {}
 
     def schedule_pending(self) -> None:
         now = self.world.now()
@@ -91,9 +94,10 @@ class Scheduler:
         best: tuple[float, str] | None = None
         tolerations = spec.get("tolerations") or []
         selector = spec.get("nodeSelector") or {}
+        asks = repr(tolerations) + repr(selector)
         for node in nodes:
             name = node["metadata"]["name"]
-            failed = node_filter(node, tolerations, selector)
+            failed = self._node_filter(node, tolerations, selector, asks)
             if failed:
                 reasons[failed] = reasons.get(failed, 0) + 1
                 not_helpful += 1
@@ -129,6 +133,16 @@ class Scheduler:
             f"0/{total} nodes are available: {listed}. preemption: 0/{total} nodes are available: "
             f"{', '.join(sorted(preemption))}."
         )
+
+    def _node_filter(self, node: Obj, tolerations: list[Obj], selector: dict[str, str], asks: str) -> str:
+        meta = node["metadata"]
+        key = (meta["name"], meta.get("resourceVersion", ""), asks)
+        failed = self._filtered.get(key)
+        if failed is None:
+            if len(self._filtered) > 10_000:
+                self._filtered.clear()
+            failed = self._filtered[key] = node_filter(node, tolerations, selector)
+        return failed
 
     def bind(self, run: PodRun, node_name: str, quiet: bool = False, at: float | None = None) -> None:
         """Bind the pod to ``node_name`` and hand it to the kubelet; ``quiet``: no event, already running."""

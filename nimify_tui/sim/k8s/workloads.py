@@ -7,6 +7,7 @@ Each app (the pod's ``app`` label) has a :class:`Workload`. Log lines are writte
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections import deque
 from collections.abc import Callable
@@ -30,10 +31,24 @@ class ContainerLog:
             self.lines.append((t, line))
             self.written += 1
 
+    def write_lines(self, lines: list[tuple[float, str]]) -> None:
+        """Append (time, line) pairs, each one line."""
+        self.lines.extend(lines)
+        self.written += len(lines)
+
+    def keep(self, count: int) -> None:
+        """Keep at least the newest ``count`` lines from now on."""
+        if (self.lines.maxlen or 0) < count:
+            self.lines = deque(self.lines, maxlen=count)
+
     def since(self, written: int) -> list[tuple[float, str]]:
         """Lines written after the first ``written`` lines (the ones still kept)."""
         fresh = min(self.written - written, len(self.lines))
-        return list(self.lines)[len(self.lines) - fresh :] if fresh > 0 else []
+        if fresh <= 0:
+            return []
+        newest_first = list(itertools.islice(reversed(self.lines), fresh))  # no walk over the older lines
+        newest_first.reverse()
+        return newest_first
 
 
 @dataclass(frozen=True)
@@ -319,6 +334,15 @@ WORKLOADS: dict[str, Workload] = {
     "nginx-ingress-controller": Workload(160, 0.02, 0.0008, 4.0, _nginx_startup, _nginx_periodic, 5.0),
 }
 LOAD_GENERATOR = Workload(8, 0.001, 0.0, 2.0, _worker_like_startup)
+LOG_GENERATOR_APP = "log-gen"  # its lines are written by the world at the --log-rate (see World.log_rate)
+
+
+def log_gen_lines(t: float, first_seq: int, count: int) -> list[tuple[float, str]]:
+    """``count`` lines of the log generator written at ``t``, numbered from ``first_seq`` so that a reader can tell
+    when a line is missing (logfmt, one timestamp for the batch)."""
+    stamp = _clock(t).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    head = f'time={stamp} level=info msg="synthetic load" seq='
+    return [(t, f"{head}{seq}") for seq in range(first_seq, first_seq + count)]
 
 
 def workload(app: str) -> Workload:

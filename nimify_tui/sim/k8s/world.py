@@ -40,10 +40,13 @@ from nimify_tui.sim.k8s.volumes import VolumeFiles, model_storage
 from nimify_tui.sim.k8s.workloads import (
     DATABASE_HOST,
     DATABASE_PORT,
+    LOG_GENERATOR_APP,
+    LOG_LINES_KEPT,
     MIB,
     LogContext,
     bad_config_lines,
     config_error_lines,
+    log_gen_lines,
     nginx_wedged_lines,
     no_space_lines,
     oom_lines,
@@ -84,7 +87,14 @@ class World:
     """The simulated cluster; see the module docstring."""
 
     def __init__(
-        self, *, seed: int = 7, extra_pods: int = 0, event_rate: float = 0.0, start: float | None = None
+        self,
+        *,
+        seed: int = 7,
+        extra_pods: int = 0,
+        event_rate: float = 0.0,
+        start: float | None = None,
+        load_namespaces: tuple[str, ...] = (API_NAMESPACE,),
+        log_rate: float = 0.0,
     ) -> None:
         self.store = ObjectStore()
         self.pulse = Pulse()
@@ -92,6 +102,8 @@ class World:
         self.speed = 1.0
         self.scenario = "healthy"
         self.event_rate = event_rate
+        self.log_rate = log_rate  # lines a second the log-gen pod writes (simulated seconds)
+        self._log_due = 0.0
         self.faults = Faults()
         self.offered_rps = BASE_OFFERED_RPS
         self.load_balancer_hostname = "k8s-ingressn-ingressn-5e4f3a2b1c-0123456789abcdef.elb.us-east-1.amazonaws.com"
@@ -122,7 +134,7 @@ class World:
         # the runbook's alert rules, loaded as `nimify-tui rules` prints them (a test may load others, or none)
         self.prometheus_rules = SimAlertRules(self, self.nimify_api.metrics_text, self.prometheus.nimify_api_up)
         self.prometheus.rules = self.prometheus_rules
-        build_cluster(self, extra_pods)
+        build_cluster(self, extra_pods, load_namespaces, log_gen=log_rate > 0)
         self.controllers.reconcile()
         self._update_traffic()
         self._update_gpus(600.0)
@@ -190,6 +202,7 @@ class World:
         for server in (self.triton, self.nimify_api, self.dcgm, self.prometheus):
             server.tick(dt)
         self._noise(dt)
+        self._log_gen(dt)
         self._prune_events()
         self._heartbeats()
         self.kubelet.flush()
@@ -311,6 +324,22 @@ class World:
                 took = self.rng.uniform(0.1, 0.9)
                 message = f"Liveness probe succeeded after {took:.3f}s"
                 self.record_event(pod, "Normal", "ProbeSucceeded", message, "kubelet", run.node, path)
+
+    def _log_gen(self, dt: float) -> None:
+        """The log-gen pod's running container writes ``log_rate`` numbered lines a simulated second; its log
+        keeps 10 s of them, so that a follower woken late still gets every line."""
+        if self.log_rate <= 0:
+            return
+        self._log_due += self.log_rate * dt
+        count = int(self._log_due)
+        if count <= 0:
+            return
+        self._log_due -= count
+        for run in self.kubelet.app_runs(API_NAMESPACE, LOG_GENERATOR_APP):
+            for c in run.containers:
+                if c.state == "running":
+                    c.log.keep(max(LOG_LINES_KEPT, int(self.log_rate * 10)))
+                    c.log.write_lines(log_gen_lines(self._now, c.log.written + 1, count))
 
     # --- nodes and GPUs -------------------------------------------------------------------------
 
