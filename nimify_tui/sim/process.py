@@ -39,6 +39,8 @@ class SimProcess:
         scenario: str = "healthy",
         pods: int = 0,
         event_rate: float = 0.0,
+        namespaces: str = "nimify-system",
+        log_rate: float = 0.0,
         extra_args: Sequence[str] = (),
     ) -> None:
         self.kubeconfig = folder / "kubeconfig"
@@ -54,6 +56,10 @@ class SimProcess:
             str(pods),
             "--event-rate",
             str(event_rate),
+            "--namespaces",
+            namespaces,
+            "--log-rate",
+            str(log_rate),
             "--kubeconfig-out",
             str(self.kubeconfig),
             "--exit-with-parent",

@@ -53,7 +53,14 @@ def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
 
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nimify-demo-")))
             sim = stack.enter_context(
-                SimProcess(folder, scenario=args.scenario, pods=args.pods, event_rate=args.event_rate)
+                SimProcess(
+                    folder,
+                    scenario=args.scenario,
+                    pods=args.pods,
+                    event_rate=args.event_rate,
+                    namespaces=args.namespaces,
+                    log_rate=args.log_rate,
+                )
             )
             preload_while_waiting()
             try:
