@@ -195,17 +195,21 @@ def _running_app_pod(client: KubeClient, namespace: str, app: str) -> Place:
 
 
 def _mount_of(pod: Mapping[str, Any], claim: str) -> tuple[Mapping[str, Any], str] | None:
-    """The container mounting ``claim`` and where (its first such mount)."""
-    volumes = {
-        str(volume.get("name")): volume
-        for volume in (pod.get("spec") or {}).get("volumes") or []
-        if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim
-    }
+    """The container mounting ``claim`` and where its whole volume is (its first such mount)."""
+    volumes = _claim_volumes(pod, claim)
     for container in _containers(pod):
         for mount in container.get("volumeMounts") or []:
             if mount.get("name") in volumes and not mount.get("subPath"):
                 return container, str(mount.get("mountPath"))
     return None
+
+
+def _claim_volumes(pod: Mapping[str, Any], claim: str) -> set[str]:
+    return {
+        str(volume.get("name"))
+        for volume in (pod.get("spec") or {}).get("volumes") or []
+        if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim
+    }
 
 
 def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
@@ -225,8 +229,8 @@ def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
             )
     if not mounting:
         raise NoPlace(f"no pod in {namespace} mounts the claim {claim}")
-    _, like, where = mounting[0]
-    manifest = helper_pod(namespace, claim, like, where)
+    first, like, where = mounting[0]
+    manifest = helper_pod(namespace, claim, like, _claim_volumes(first, claim))
     name = str(manifest["metadata"]["name"])
     why = (
         f"no running pod mounts {claim} ({', '.join(str(p['metadata']['name']) for p, _, _ in mounting)} "
@@ -235,10 +239,20 @@ def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
     return Place(ExecTarget(namespace, name, "helper"), why, claim, where, manifest)
 
 
-def helper_pod(namespace: str, claim: str, like: Mapping[str, Any], mount_path: str) -> dict[str, Any]:
-    """A pod that mounts ``claim`` where ``like`` (a container of a pod that mounts it) does, runs that container's
-    image doing nothing, and ends by itself after :data:`HELPER_LIFETIME_S`: the volume is ReadWriteMany, so it
-    mounts beside the pods that use it."""
+def helper_pod(namespace: str, claim: str, like: Mapping[str, Any], volumes: set[str]) -> dict[str, Any]:
+    """A pod that mounts ``claim`` where ``like`` (a container of a pod that mounts it through ``volumes``) does,
+    each of its mounts of it (a subPath too) at the same path, so the runbook's paths are the same there; it runs that
+    container's image doing nothing, and ends by itself after :data:`HELPER_LIFETIME_S`. The volume is ReadWriteMany:
+    it mounts beside the pods that use it."""
+    mounts = [
+        {
+            "name": "data",
+            "mountPath": str(mount.get("mountPath")),
+            **({"subPath": str(mount["subPath"])} if mount.get("subPath") else {}),
+        }
+        for mount in like.get("volumeMounts") or []
+        if mount.get("name") in volumes
+    ]
     name = f"nimify-volume-helper-{secrets.token_hex(3)}"
     return {
         "apiVersion": "v1",
@@ -258,7 +272,7 @@ def helper_pod(namespace: str, claim: str, like: Mapping[str, Any], mount_path: 
                     "image": str(like.get("image") or ""),
                     "command": ["sleep", str(HELPER_LIFETIME_S)],
                     "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
-                    "volumeMounts": [{"name": "data", "mountPath": mount_path}],
+                    "volumeMounts": mounts,
                 }
             ],
             "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
@@ -438,7 +452,7 @@ class CleanupAction(Action):
 
     def preview(self) -> Preview:
         listed = run_step(self.exec_client, self.step, self.place, command=self.step.dry_run)
-        if listed.result.exit_code is None:
+        if listed.result.exit_code != 0:
             raise ActionError(f"{self.step.shell_text(self.step.dry_run)}: {listed.verdict.line}")
         files = [line for line in listed.result.stdout.splitlines() if line.strip()]
         head = f"$ {self.step.shell_text(self.step.dry_run)}   (the dry run: -delete left out)"
