@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 DAY = 86400.0
 DIR_BYTES = 4096
-IMAGE_DIRS = "bin boot dev etc home lib media mnt opt proc root run sbin srv sys tmp usr var".split()
+IMAGE_DIRS: tuple[str, ...] = ("bin", "boot", "dev", "etc", "home", "lib", "media", "mnt", "opt", "proc", "root")
+IMAGE_DIRS += ("run", "sbin", "srv", "sys", "tmp", "usr", "var")
 NODE_DISK = "/dev/nvme0n1p1"
 CLUSTER_DNS = "10.96.0.10"
 CEPH_MONITORS = "10.0.1.31:6789,10.0.2.31:6789"

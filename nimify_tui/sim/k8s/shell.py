@@ -1,24 +1,47 @@
 """The minimal shell a simulated container answers exec with, its answers read from the simulated world.
 
-Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``):
+Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``), with GNU-like output and errors:
 
-- ``df [-h] [path...]``: the container's file systems; a mounted claim shows its volume's real fill.
-- ``exit [n]``, ``true``, ``false``, ``echo``, ``pwd``, ``cd``, ``hostname``.
-- ``sh``/``bash``/``ash`` alone (or ``-i``): an interactive shell: a prompt on a terminal (``tty``), none
-  without one; it runs each line it reads until ``exit``, ctrl+d or the end of its input.
-- ``sh -c "..."`` runs the line; lines may join commands with ``;``, ``&&`` and ``||``.
+- ``df [-h] [path...]``: the container's file systems; a mounted claim shows its volume's real fill
+  (model-storage at ``/models`` in nimify-api: 61% healthy, 100% in storage-full).
+- ``ls [-laAhdtr] [path...]``, ``du [-shc] [path...]``, ``cat``, ``rm [-rf]``, ``cd``, ``pwd``: over the image,
+  the ConfigMap/Secret volumes (``cat /etc/nimify/config.yaml``) and the claims. triton-server's ``/models`` is
+  the repository Triton serves (``ls -la /models/``).
+- ``find PATH... [-type f|d] [-mtime N] [-mmin N] [-name P] [-iname P] [-maxdepth N] [-mindepth N] [-print]
+  [-delete]``: ``-delete`` on a claim frees its space in the world (``find /cache -type f -mtime +7 -delete`` in a
+  pod mounting model-storage at ``/cache``, or ``/models/cache`` in nimify-api: storage-full's stale cache goes,
+  and crash-looping nimify-api pods start again at their next restart).
+- ``psql -h postgres -U nimify -c "SELECT 1;"``: the one-row result (also ``SELECT <n>``, ``SELECT version()``,
+  ``-t``, ``-A``) while postgres has a ready endpoint; psql's ``connection to server at "postgres" (<ip>), port 5432
+  failed: Connection refused`` and exit 2 while it has none (database-down).
+- ``curl [-sSfiI] [-o /dev/null] [-w '%{http_code}'] [-X M] [-d D] URL``: the simulated servers, on localhost in
+  their own pod (``curl localhost:8000/v2/health/ready`` in triton-server) or through a service
+  (``curl http://nimify-api:8000/health``); exit 6 for an unknown host, 7 where nothing listens or no endpoint is
+  ready, 22 with ``-f`` on an HTTP error.
+- ``nslookup NAME``: a service's ClusterIP by any of its names (the pod's namespace searched first); NXDOMAIN and
+  exit 1 for others.
+- ``stty size`` (the terminal's rows and columns, as the last resize gave them), ``exit [n]``, ``true``, ``false``,
+  ``echo``, ``hostname``; ``head``, ``tail``, ``grep [-ivc]``, ``wc`` to filter.
+- ``sh``/``bash``/``ash`` alone (or ``-i``): an interactive shell: a prompt on a terminal (``tty``; ``# `` for sh,
+  ``root@<pod>:<cwd># `` for bash), none without one; it runs each line it reads until ``exit``, ctrl+d or the end
+  of its input, and exits with the last status.
+- ``sh -c "..."`` runs the line; a line may join commands with ``;``, ``&&``, ``||`` and ``|``, and ``*``/``?``
+  expand against the file system.
 - anything else: ``sh: 1: X: not found`` and exit status 127.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs
+from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, normalize
 from nimify_tui.sim.k8s.pods import PodRun
 from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
+from nimify_tui.sim.k8s.shell_net import NET_COMMANDS
 from nimify_tui.sim.k8s.shell_result import Result
 from nimify_tui.sim.k8s.world import World
 
@@ -40,6 +63,7 @@ class Shell:
         self.last_status = 0
         self.name = "sh"  # how the shell calls itself in its error messages
         self.fs: ContainerFS = container_fs(world, pod, run, container)
+        self.terminal: tuple[int, int] | None = None  # (columns, rows) of the client's terminal, with a tty
 
     @property
     def namespace(self) -> str:
@@ -102,11 +126,33 @@ class Shell:
     async def _command(self, argv: list[str], stdin: str) -> Result:
         if not argv:
             return Result()
+        argv = [argv[0], *(word for arg in argv[1:] for word in self._expand(arg))]
         name = argv[0]
         command = COMMANDS.get(_base(name) if "/" in name else name)
         if command is None:
             return Result(err=f"{self.name}: 1: {name}: not found\n", code=NOT_FOUND)
         return await command(self, argv[1:], stdin)
+
+    def _expand(self, word: str) -> list[str]:
+        """A word with ``*``, ``?`` or ``[`` as the paths it matches, sorted; the word itself where none does."""
+        if not any(char in word for char in "*?["):
+            return [word]
+        absolute = word.startswith("/")
+        found = ["/" if absolute else ""]
+        for part in [p for p in word.split("/") if p]:
+            matched = []
+            for prefix in found:
+                folder = normalize(prefix or ".", self.cwd)
+                if not any(char in part for char in "*?["):
+                    matched.append(posixpath.join(prefix, part) if prefix else part)
+                    continue
+                entry = self.fs.stat(folder)
+                if entry is None or not entry.is_dir:
+                    continue
+                names = [n for n in self.fs.names(folder) if fnmatch.fnmatchcase(n, part)]
+                matched += [posixpath.join(prefix, n) if prefix else n for n in names if not n.startswith(".")]
+            found = [path for path in matched if self.fs.stat(normalize(path, self.cwd)) is not None]
+        return sorted(found) or [word]
 
 
 class ShellSession:
@@ -118,7 +164,8 @@ class ShellSession:
         self.shell.name = _base(argv[0])
         self.line = ""
         self.pending = b""
-        self.size = (80, 24)
+        if tty:
+            shell.terminal = (80, 24)
         self._escape = ""
 
     @property
@@ -133,8 +180,9 @@ class ShellSession:
         return [(1, self.shell.prompt())] if self.tty else []
 
     def resize(self, size: tuple[int, int]) -> None:
-        if size[0] > 0 and size[1] > 0:
-            self.size = size
+        """The client's terminal is now ``size`` (columns, rows)."""
+        if self.tty and size[0] > 0 and size[1] > 0:
+            self.shell.terminal = size
 
     async def feed(self, data: bytes) -> list[tuple[int, str]]:
         self.pending += data
@@ -277,12 +325,94 @@ async def _hostname(shell: Shell, args: list[str], stdin: str) -> Result:
     return Result(out=shell.run.name + "\n")
 
 
+async def _stty(shell: Shell, args: list[str], stdin: str) -> Result:
+    if shell.terminal is None:
+        return Result(err="stty: 'standard input': Inappropriate ioctl for device\n", code=1)
+    if args != ["size"]:
+        return Result(err="stty: the simulated shell answers only 'stty size'\n", code=1)
+    columns, rows = shell.terminal
+    return Result(out=f"{rows} {columns}\n")
+
+
+def _count(args: list[str], default: int) -> tuple[int, list[str]]:
+    """``-n N``, ``-nN`` or ``-N`` of head and tail, and the other arguments."""
+    count, rest = default, []
+    items = iter(args)
+    for arg in items:
+        if arg == "-n":
+            count = int(next(items, str(default)) or default)
+        elif arg.startswith("-n") and arg[2:].isdigit():
+            count = int(arg[2:])
+        elif arg[1:].isdigit() and arg.startswith("-"):
+            count = int(arg[1:])
+        else:
+            rest.append(arg)
+    return count, rest
+
+
+async def _text(shell: Shell, paths: list[str], stdin: str, command: str) -> tuple[str, Result | None]:
+    if not paths:
+        return stdin, None
+    read = await COMMANDS["cat"](shell, paths, "")
+    return read.out, (Result(err=read.err.replace("cat:", f"{command}:"), code=1) if read.code else None)
+
+
+async def _head(shell: Shell, args: list[str], stdin: str) -> Result:
+    count, paths = _count(args, 10)
+    text, failed = await _text(shell, paths, stdin, "head")
+    return failed or Result(out="".join(text.splitlines(keepends=True)[:count]))
+
+
+async def _tail(shell: Shell, args: list[str], stdin: str) -> Result:
+    count, paths = _count(args, 10)
+    text, failed = await _text(shell, paths, stdin, "tail")
+    return failed or Result(out="".join(text.splitlines(keepends=True)[-count:] if count else []))
+
+
+async def _grep(shell: Shell, args: list[str], stdin: str) -> Result:
+    flags = {letter for arg in args if arg.startswith("-") and len(arg) > 1 for letter in arg[1:]}
+    words = [arg for arg in args if not arg.startswith("-") or len(arg) == 1]
+    if not words:
+        return Result(err="Usage: grep [OPTION]... PATTERNS [FILE]...\n", code=2)
+    pattern, paths = words[0], words[1:]
+    text, failed = await _text(shell, paths, stdin, "grep")
+    if failed:
+        return Result(err=failed.err, code=2)
+    needle = pattern.lower() if "i" in flags else pattern
+    lines = [
+        line
+        for line in text.splitlines(keepends=True)
+        if (needle in (line.lower() if "i" in flags else line)) != ("v" in flags)
+    ]
+    if "c" in flags:
+        return Result(out=f"{len(lines)}\n", code=0 if lines else 1)
+    return Result(out="".join(lines), code=0 if lines else 1)
+
+
+async def _wc(shell: Shell, args: list[str], stdin: str) -> Result:
+    paths = [arg for arg in args if not arg.startswith("-")]
+    text, failed = await _text(shell, paths, stdin, "wc")
+    if failed:
+        return failed
+    counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode())}
+    wanted = [letter for arg in args if arg.startswith("-") for letter in arg[1:] if letter in counts]
+    wanted = wanted or ["l", "w", "c"]
+    shown = " ".join(str(counts[letter]) for letter in wanted)
+    return Result(out=f"{shown}{' ' + paths[0] if paths else ''}\n")
+
+
 COMMANDS: dict[str, Command] = {
+    "head": _head,
+    "tail": _tail,
+    "grep": _grep,
+    "wc": _wc,
     "exit": _exit,
     "true": _true,
     "false": _false,
     "echo": _echo,
     "pwd": _pwd,
     "hostname": _hostname,
+    "stty": _stty,
     **FILE_COMMANDS,
+    **NET_COMMANDS,
 }
