@@ -53,8 +53,10 @@ WAIT_TIMEOUT_S = 60.0
 SIZE = (160, 45)
 
 
-def patcher(kubeconfig: str, rate: float, seconds: float) -> None:
-    """Merge-patch an annotation of the namespace's pods, round robin, ``rate`` a second; print the tally."""
+def patcher(kubeconfig: str, rate: float, seconds: float, share: int = 0, shares: int = 1) -> None:
+    """Merge-patch an annotation of the namespace's pods, round robin, ``rate`` a second; print the tally.
+    With ``shares`` patchers (processes, one connection each), this one sends patch numbers ``share``,
+    ``share + shares``, ... of the paced sequence."""
     import base64
     import ssl
 
@@ -73,7 +75,7 @@ def patcher(kubeconfig: str, rate: float, seconds: float) -> None:
         total = math.ceil(rate * seconds)
         sent = failed = 0
         started = time.perf_counter()
-        for number in range(total):
+        for number in range(share, total, shares):
             delay = started + number / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)  # pacing: the next patch is due then
@@ -95,7 +97,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
-def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None) -> None:
+def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None, shares: int = 1) -> None:
     """One run; writes its figures as one JSON line and ends the process (see ``emit``). ``storm`` holds the
     patcher's options (rate and duration)."""
     import asyncio
@@ -173,16 +175,23 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
 
             store = app.runtime.store
             updates_before = store.version(PODS)
-            command = [sys.executable, __file__, "--patcher", kubeconfig, *storm]
             env = checkout_environment()
-            patching = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+            patchers = [
+                subprocess.Popen(
+                    [sys.executable, __file__, "--patcher", kubeconfig, *storm, "--share", f"{share}/{shares}"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                )
+                for share in range(shares)
+            ]
             cpu, wall = time.process_time(), time.perf_counter()
             watch.longest = 0.0
             answered: list[float] = []
             drawn: list[float] = []
             by_key: dict[str, list[float]] = {key: [] for key in KEYS}
             sequence = 0
-            while patching.poll() is None:
+            while any(p.poll() is None for p in patchers):
                 key = KEYS[sequence % len(KEYS)]
                 seen_ms, drawn_ms = await press(app, key)
                 answered.append(seen_ms)
@@ -191,8 +200,13 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
                 sequence += 1
                 await asyncio.sleep(gap)
             storm_cpu, storm_wall = time.process_time() - cpu, time.perf_counter() - wall
-            out, _ = patching.communicate()
-            tally = json.loads(out.strip().splitlines()[-1])
+            tallies = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in patchers]
+            tally = {
+                "sent": sum(t["sent"] for t in tallies),
+                "failed": sum(t["failed"] for t in tallies),
+                "seconds": max(t["seconds"] for t in tallies),
+                "pods": tallies[0]["pods"],
+            }
             result.update(
                 keys=len(drawn),
                 answer_p50_ms=percentile(answered, 0.5),
@@ -247,20 +261,26 @@ def main() -> int:
     parser.add_argument("--profile", metavar="FILE", help="one run under cProfile (the app's thread)")
     parser.add_argument("--app-child", metavar="KUBECONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--patcher", metavar="KUBECONFIG", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--patchers", type=int, default=0, help="patcher processes (default: one per 250 updates/s, at least one)"
+    )
+    parser.add_argument("--share", default="0/1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.patcher:
-        patcher(args.patcher, args.rate, args.seconds)
+        share, shares = (int(part) for part in args.share.split("/"))
+        patcher(args.patcher, args.rate, args.seconds, share, shares)
         return 0
+    shares = args.patchers or max(1, math.ceil(args.rate / 250))
     if args.app_child:
         storm = ["--rate", str(args.rate), "--seconds", str(args.seconds)]
-        app_child(args.app_child, storm, args.gap, args.profile)
+        app_child(args.app_child, storm, args.gap, args.profile, shares)
         return 0
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         sim = start_sim(args.pods, kubeconfig)
         try:
             child = ["--app-child", str(kubeconfig), "--rate", str(args.rate), "--seconds", str(args.seconds)]
-            child += ["--gap", str(args.gap)]
+            child += ["--gap", str(args.gap), "--patchers", str(shares)]
             timeout_s = args.seconds + STALL_CAP_S + WAIT_TIMEOUT_S + 120
             if args.profile:
                 run_child([*child, "--profile", args.profile], timeout_s)
