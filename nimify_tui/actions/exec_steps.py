@@ -163,12 +163,13 @@ def _pods(client: KubeClient, namespace: str, selector: str = "") -> list[dict[s
     return [pod for pod in items or [] if isinstance(pod, dict)]
 
 
-def _container_running(pod: Mapping[str, Any], container: str) -> bool:
+def _container_running(pod: Mapping[str, Any], container: str, *, ready: bool = True) -> bool:
+    """The container runs (and is ready, when ``ready``) in a pod that is not being deleted."""
     if (pod.get("metadata") or {}).get("deletionTimestamp") or (pod.get("status") or {}).get("phase") != "Running":
         return False
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
         if status.get("name") == container:
-            return "running" in (status.get("state") or {}) and bool(status.get("ready"))
+            return "running" in (status.get("state") or {}) and (bool(status.get("ready")) or not ready)
     return False
 
 
@@ -184,14 +185,18 @@ def _default_container(pod: Mapping[str, Any]) -> str:
 
 
 def _running_app_pod(client: KubeClient, namespace: str, app: str) -> Place:
-    pods = _pods(client, namespace, f"app={app}")
-    for pod in sorted(pods, key=lambda p: str(p["metadata"]["name"])):
-        container = _default_container(pod)
-        if _container_running(pod, container):
-            name = str(pod["metadata"]["name"])
-            return Place(ExecTarget(namespace, name, container), f"{name} is running and ready")
+    """A ready pod of ``app``; else one whose container runs though it is not ready (nimify-api while its database
+    is down: the step says why)."""
+    pods = sorted(_pods(client, namespace, f"app={app}"), key=lambda p: str(p["metadata"]["name"]))
+    for ready in (True, False):
+        for pod in pods:
+            container = _default_container(pod)
+            if _container_running(pod, container, ready=ready):
+                name = str(pod["metadata"]["name"])
+                how = "running and ready" if ready else "running (not ready)"
+                return Place(ExecTarget(namespace, name, container), f"{name} is {how}")
     listed = ", ".join(str(p["metadata"]["name"]) for p in pods) or "none"
-    raise NoPlace(f"no {app} pod in {namespace} is running and ready to exec into (pods: {listed})")
+    raise NoPlace(f"no {app} pod in {namespace} is running to exec into (pods: {listed})")
 
 
 def _mount_of(pod: Mapping[str, Any], claim: str) -> tuple[Mapping[str, Any], str] | None:

@@ -151,9 +151,16 @@ def ending_of(status: Any) -> _Ending:
 class ExecClient:
     """Exec for one cluster connection. ``run`` may be called from any thread that has no running event loop."""
 
-    def __init__(self, client: KubeClient, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        protocols: Sequence[str] = PROTOCOLS,
+    ) -> None:
         self.client = client
         self.connect_timeout_s = connect_timeout_s
+        self.protocols = tuple(protocols)  # offered in this order; the API server picks one
 
     # --- one command ------------------------------------------------------------------------------------------
     def run(
@@ -228,20 +235,31 @@ class ExecClient:
                 ws = await session.ws_connect(
                     url,
                     params=target.query(command, stdin=stdin, tty=tty),
-                    protocols=PROTOCOLS,
+                    protocols=self.protocols,
                     ssl=context if context is not None else True,
                     max_msg_size=0,
                 )
             except aiohttp.WSServerHandshakeError as exc:
-                error = error_from_response(exc.status, refusals[-1] if refusals else b"", "GET", target.path())
-                message = error.message.removeprefix(f"GET {target.path()}: HTTP {exc.status}: ")
-                raise ExecRefused(error.status, error.reason, one_line(message)) from exc
+                raise _refusal(exc.status, refusals[-1] if refusals else b"", target) from exc
             try:
-                if ws.protocol not in PROTOCOLS:
-                    raise ExecRefused(0, "BadProtocol", f"the API server speaks none of {', '.join(PROTOCOLS)}")
+                if ws.protocol not in self.protocols:
+                    raise ExecRefused(0, "BadProtocol", f"the API server speaks none of {', '.join(self.protocols)}")
                 yield ws
             finally:
                 await ws.close()
+
+
+def _refusal(status: int, body: bytes, target: ExecTarget) -> ExecRefused:
+    """What kubectl says of a refused upgrade: the API server's Status message as it is; any other answer (the
+    kubelet's plain text) after ``unable to upgrade connection:``."""
+    try:
+        decoded: Any = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        decoded = None
+    if isinstance(decoded, dict) and decoded.get("kind") == "Status" and decoded.get("message"):
+        return ExecRefused(status, str(decoded.get("reason") or ""), one_line(str(decoded["message"])))
+    text = body.decode("utf-8", "replace").strip() or error_from_response(status, b"", "GET", target.path()).reason
+    return ExecRefused(status, "UpgradeFailed", one_line(f"unable to upgrade connection: {text}"))
 
 
 def _keeping_refusal_body(bodies: list[bytes]) -> type[aiohttp.ClientResponse]:
