@@ -3,20 +3,25 @@
 The flight recording (``flight.jsonl.gz``) fills the store as it was at the replay's position; the triage runs on
 it as on a live store. A time bar under the header shows the position, the speed and the journal's events;
 ``space`` pauses, ``+``/``-`` change the speed, ``[``/``]`` jump to the previous or next journal event. Every key that
-would act on a cluster (or read one: logs, YAML) is disabled, and the header says REPLAY.
+would act on a cluster, or write into the session's record, is disabled (pressed, it says why), and the header says
+REPLAY. Describe and YAML are answered from the recording, the logs from the session's snapshots.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual.actions import ActionParseResult
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -33,10 +38,24 @@ from nimify_tui.ui.screens.main import MainScreen
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 TICK_S = 0.1  # how often the position moves while playing
-# the keys that act on a cluster: nothing answers them in a replay
-DISABLED_ACTIONS = frozenset({"fix", "verify", "status_update", "acknowledge", "escalation_criteria"})
+_CHANGES_NOTHING = "a replay acts on no cluster"
+_SENDS_NOTHING = "a replay sends and journals nothing"
+_WRITES_NOTHING = "a replay writes nothing into the session it plays"
+# the keys that act on a cluster, or on the incident's record: shown disabled; pressed, each says why
+REFUSED = {
+    "fix": _CHANGES_NOTHING,
+    "remedy": _CHANGES_NOTHING,
+    "verify": _CHANGES_NOTHING + " (the recorded verification is shown)",
+    "status_update": _SENDS_NOTHING,
+    "acknowledge": _SENDS_NOTHING,
+    "escalation_criteria": _SENDS_NOTHING,
+    "note": _WRITES_NOTHING,
+    "screenshot_to_journal": _WRITES_NOTHING,
+    "snapshot": _WRITES_NOTHING,
+}
+DISABLED_ACTIONS = frozenset(REFUSED)
 LOG_ACTIONS = frozenset({"logs", "previous_logs"})  # from the session's snapshots: disabled when it has none
-DISABLED_APP_ACTIONS = frozenset({"note", "screenshot_to_journal", "snapshot"})
+NO_SNAPSHOTS = "this session took no snapshot, and a replay's logs are its snapshots'"
 
 
 class ReplayError(Exception):
@@ -121,6 +140,12 @@ def _minutes(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
+def replayed_snapshots(app: NimifyApp) -> bool:
+    """Whether the replayed session took snapshots (a replay's logs are theirs)."""
+    client = app.runtime.client
+    return isinstance(client, RecordedClient) and bool(client.snapshots)
+
+
 class TimeBar(Static):
     """Where the replay is: the position, the speed, pause, and the journal's events."""
 
@@ -139,7 +164,7 @@ class ReplayMainScreen(MainScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DISABLED_ACTIONS:
             return None  # shown, disabled
-        if action in LOG_ACTIONS and not getattr(self.nimify.runtime.client, "snapshots", None):
+        if action in LOG_ACTIONS and not replayed_snapshots(self.nimify):
             return None
         return super().check_action(action, parameters)
 
@@ -185,9 +210,25 @@ class ReplayApp(NimifyApp):
         return replace(super().header_info(), replay=True, recording=None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DISABLED_APP_ACTIONS:
+        if action in DISABLED_ACTIONS:
             return None
         return super().check_action(action, parameters)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """A disabled key (or palette entry) pressed says why it does nothing here."""
+        name = parse_action(action)[1] if isinstance(action, str) else action[1]
+        why = REFUSED.get(name)
+        if why is None and name in LOG_ACTIONS and not replayed_snapshots(self):
+            why = NO_SNAPSHOTS
+        if why is not None:
+            self.notify(f"REPLAY: {why}.", severity="warning", markup=False)
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     # --- the position -------------------------------------------------------------------------------------
     def _advance(self) -> None:
