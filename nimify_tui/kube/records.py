@@ -7,13 +7,16 @@ since the epoch. ``labels`` mappings are the decoded dicts themselves: read them
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, get_type_hints
 
+from nimify_tui.kube import record_shapes
 from nimify_tui.kube.duration import parse_timestamp
 from nimify_tui.kube.quantity import quantity_or_none
+from nimify_tui.kube.shape import ANY, Shape, clean, empty_value, record_problems, well_typed
 from nimify_tui.kube.status import node_roles, pod_status, readiness_gates_text, selector_text
 
 if TYPE_CHECKING:
@@ -25,6 +28,11 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 
+POD_PHASES = frozenset(("Pending", "Running", "Succeeded", "Failed", "Unknown", ""))
+CONTAINER_STATES = frozenset(("running", "waiting", "terminated", ""))
+CONDITION_STATUSES = frozenset(("True", "False", "Unknown", ""))
+EVENT_TYPES = frozenset(("Normal", "Warning", ""))
+
 
 def _int_or_none(text: object) -> int | None:
     try:
@@ -35,7 +43,7 @@ def _int_or_none(text: object) -> int | None:
 
 def _controller(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     owners: list[Mapping[str, Any]] = metadata.get("ownerReferences") or []
-    return next((owner for owner in owners if owner.get("controller")), _EMPTY)
+    return next((owner for owner in owners if owner.get("controller") is True), _EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +142,7 @@ class ContainerRecord(NamedTuple):
             spec.get("image") or "",
             init,
             init and spec.get("restartPolicy") == "Always",
-            bool(status.get("ready")),
+            status.get("ready") is True,
             status.get("restartCount") or 0,
             state_name,
             detail.get("reason") or "",
@@ -171,6 +179,74 @@ class ObjectRecord:
     labels: Mapping[str, str]
     created_at: float | None
     deleted_at: float | None
+    # what of the raw object could not be read, path by path ("spec.containers[0].name: a number, not text");
+    # empty for a well-formed object. What could not be read is left out of the record's other fields.
+    unreadable: tuple[str, ...] = field(default=(), kw_only=True)
+
+    SHAPE: ClassVar[Shape] = ANY
+    # Read along its shape every time: a record whose fields are texts made of the object's values (taints, ports,
+    # selectors) cannot tell a value of the wrong type from its fields. Pods and events (by far the most objects)
+    # are decoded first and read along their shape only when that fails or gives a field of the wrong type.
+    ALWAYS_CLEANED: ClassVar[bool] = True
+
+    @classmethod
+    def from_raw(cls, obj: dict[str, Any]) -> Self:
+        """The record of a raw object. It never raises: a malformed object (wrong types, unknown values, missing
+        parts) gives a record of what could be read, with ``unreadable`` saying what could not."""
+        if cls.ALWAYS_CLEANED:
+            return cls._read_malformed(obj)
+        try:
+            record = cls._decode(obj)
+        except Exception:  # garbage of any kind: read it again along the kind's shape
+            return cls._read_malformed(obj)
+        if not (well_typed(record) and record.knows_its_values()):
+            return cls._read_malformed(obj)
+        return record
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        """The record of a well-formed raw object (fast; may raise or mistype on a malformed one)."""
+        raise NotImplementedError
+
+    def knows_its_values(self) -> bool:
+        """Whether the values the kind enumerates (phases, states, condition statuses) are all known ones."""
+        return True
+
+    @classmethod
+    def _read_malformed(cls, obj: object) -> Self:
+        problems: list[str] = []
+        cleaned = clean(obj, cls.SHAPE, problems)
+        try:
+            record = cls._decode(cleaned)
+        except Exception as exc:  # the shape misses something the decoder reads: keep who it is, at least
+            problems.append(f"(object): {type(exc).__name__}: {exc}"[:200])
+            record = cls._identity_only(cleaned)
+        mistyped = record_problems(record)
+        if mistyped:
+            hints = get_type_hints(cls)
+            record = replace(record, **{name: empty_value(hints[name]) for name in mistyped})
+            problems.extend(f"({name}): not read" for name in mistyped)
+        return replace(record, unreadable=tuple(problems))
+
+    @classmethod
+    def _identity_only(cls, obj: Mapping[str, Any]) -> Self:
+        hints = get_type_hints(cls)
+        values = {f.name: empty_value(hints[f.name]) for f in fields(cls) if f.init}
+        with contextlib.suppress(Exception):  # the metadata itself is unreadable: the record stays empty
+            values.update(zip(_IDENTITY_FIELDS, _identity(obj.get("metadata") or _EMPTY), strict=True))
+        return cls(**values)
+
+
+def readable_object(obj: dict[str, Any], record_class: type[ObjectRecord]) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """A raw object as a view may read it: itself when it is well formed, else what of it has the shape of
+    ``record_class``'s kind, with what could not be read (for describe, which reads more than the record)."""
+    record = record_class.from_raw(obj)
+    if not record.unreadable:
+        return obj, ()
+    return clean(obj, record_class.SHAPE, []), record.unreadable
+
+
+_IDENTITY_FIELDS = ("name", "namespace", "uid", "resource_version", "labels", "created_at", "deleted_at")
 
 
 def _identity(metadata: Mapping[str, Any]) -> tuple[str, str, str, str, Mapping[str, str], float | None, float | None]:
@@ -213,8 +289,11 @@ class PodRecord(ObjectRecord):
     unmet_conditions: tuple[Condition, ...]
     overhead: Mapping[str, str]  # spec.overhead: what its RuntimeClass adds to its requests (quantity texts)
 
+    SHAPE: ClassVar[Shape] = record_shapes.POD
+    ALWAYS_CLEANED = False
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -246,6 +325,17 @@ class PodRecord(ObjectRecord):
             spec.get("overhead") or _EMPTY,
         )
 
+    def knows_its_values(self) -> bool:
+        if self.phase not in POD_PHASES:
+            return False
+        for container in self.containers:
+            if container.state not in CONTAINER_STATES:
+                return False
+        for container in self.init_containers:
+            if container.state not in CONTAINER_STATES:
+                return False
+        return all(c.status in CONDITION_STATUSES for c in self.unmet_conditions) if self.unmet_conditions else True
+
     def last_termination(self) -> tuple[str, Termination] | None:
         """The newest termination of any container (current state or last state), with the container name."""
         newest: tuple[str, Termination] | None = None
@@ -274,8 +364,14 @@ class EventRecord(ObjectRecord):
     first_seen: float | None
     last_seen: float | None
 
+    SHAPE: ClassVar[Shape] = record_shapes.EVENT
+    ALWAYS_CLEANED = False
+
+    def knows_its_values(self) -> bool:
+        return self.type in EVENT_TYPES
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         regarding = obj.get("involvedObject") or obj.get("regarding") or _EMPTY
         source = obj.get("source") or obj.get("deprecatedSource") or _EMPTY
@@ -327,8 +423,10 @@ class NodeRecord(ObjectRecord):
     gpu_capacity: int
     gpu_allocatable: int
 
+    SHAPE: ClassVar[Shape] = record_shapes.NODE
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -346,7 +444,7 @@ class NodeRecord(ObjectRecord):
         )
         return cls(
             *_identity(metadata),
-            bool(spec.get("unschedulable")),
+            spec.get("unschedulable") is True,
             node_roles(labels),
             (status.get("nodeInfo") or _EMPTY).get("kubeletVersion") or "",
             internal_ips[0] if internal_ips else "",
@@ -398,8 +496,10 @@ class DeploymentRecord(ObjectRecord):
     conditions: tuple[Condition, ...]
     unprobed: tuple[str, ...]  # template containers with no readiness or no liveness probe
 
+    SHAPE: ClassVar[Shape] = record_shapes.DEPLOYMENT
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -421,7 +521,7 @@ class DeploymentRecord(ObjectRecord):
             selector_text(selector),
             selector.get("matchLabels") or _EMPTY,
             _int_or_none((metadata.get("annotations") or _EMPTY).get(REVISION_ANNOTATION)),
-            bool(spec.get("paused")),
+            spec.get("paused") is True,
             _conditions(status),
             _unprobed(spec),
         )
@@ -444,8 +544,10 @@ class ReplicaSetRecord(ObjectRecord):
     containers: tuple[str, ...]
     images: tuple[str, ...]
 
+    SHAPE: ClassVar[Shape] = record_shapes.REPLICASET
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -485,8 +587,10 @@ class PVCRecord(ObjectRecord):
     resize_status: str
     conditions: tuple[Condition, ...]
 
+    SHAPE: ClassVar[Shape] = record_shapes.PVC
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -518,8 +622,10 @@ class ServiceRecord(ObjectRecord):
     external_name: str  # the DNS name an ExternalName service points at
     load_balancer: tuple[str, ...]  # the IP, else the hostname, of each load-balancer ingress point
 
+    SHAPE: ClassVar[Shape] = record_shapes.SERVICE
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         load_balancer = ((obj.get("status") or _EMPTY).get("loadBalancer") or _EMPTY).get("ingress") or ()
@@ -559,8 +665,10 @@ class EndpointsRecord(ObjectRecord):
     ports: tuple[int, ...]
     ready_text: str  # kubectl's ENDPOINTS column
 
+    SHAPE: ClassVar[Shape] = record_shapes.ENDPOINTS
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         addresses: list[EndpointAddress] = []
         ports: list[int] = []
@@ -634,8 +742,10 @@ class IngressRecord(ObjectRecord):
     class_name: str | None  # spec.ingressClassName alone (None when unset), as kubectl's CLASS column shows it
     rule_hosts: tuple[str, ...]  # each rule's host in order, "" for a rule without one
 
+    SHAPE: ClassVar[Shape] = record_shapes.INGRESS
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         annotations = metadata.get("annotations") or _EMPTY
@@ -683,8 +793,10 @@ class NetworkPolicyRecord(ObjectRecord):
     ingress_rules: int
     egress_rules: int
 
+    SHAPE: ClassVar[Shape] = record_shapes.NETWORK_POLICY
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         ingress = spec.get("ingress")
@@ -707,8 +819,10 @@ class PodDisruptionBudgetRecord(ObjectRecord):
     max_unavailable: str
     disruptions_allowed: int
 
+    SHAPE: ClassVar[Shape] = record_shapes.POD_DISRUPTION_BUDGET
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         spec = obj.get("spec") or _EMPTY
         status = obj.get("status") or _EMPTY
@@ -728,8 +842,10 @@ class ResourceQuotaRecord(ObjectRecord):
     hard: Mapping[str, str]
     used: Mapping[str, str]
 
+    SHAPE: ClassVar[Shape] = record_shapes.RESOURCE_QUOTA
+
     @classmethod
-    def from_raw(cls, obj: dict[str, Any]) -> Self:
+    def _decode(cls, obj: dict[str, Any]) -> Self:
         metadata = obj.get("metadata") or _EMPTY
         status = obj.get("status") or _EMPTY
         hard = status.get("hard") or (obj.get("spec") or _EMPTY).get("hard") or _EMPTY

@@ -84,8 +84,8 @@ def pod_status(obj: Mapping[str, Any]) -> PodStatus:
         waiting = state.get("waiting")
         if terminated is not None and (terminated.get("exitCode") or 0) == 0:
             continue
-        if is_sidecar and container.get("started"):
-            if container.get("ready"):
+        if is_sidecar and container.get("started") is True:
+            if container.get("ready") is True:
                 ready += 1
             continue
         initializing = True
@@ -110,13 +110,13 @@ def pod_status(obj: Mapping[str, Any]) -> PodStatus:
                 reason = waiting["reason"]
             elif terminated is not None:
                 reason = _terminated_text(terminated, "")
-            elif container.get("ready") and state.get("running") is not None:
+            elif container.get("ready") is True and state.get("running") is not None:
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
             reason = "Running" if _condition_true(conditions, "Ready") else "NotReady"
 
-    if metadata.get("deletionTimestamp"):
+    if isinstance(metadata.get("deletionTimestamp"), str) and metadata["deletionTimestamp"]:
         if status.get("reason") == "NodeLost":
             reason = "Unknown"
         elif phase not in ("Succeeded", "Failed"):

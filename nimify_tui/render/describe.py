@@ -13,7 +13,15 @@ import yaml
 
 from nimify_tui.kube.allocation import NodeAllocation
 from nimify_tui.kube.duration import age, parse_timestamp
-from nimify_tui.kube.records import EventRecord, ReplicaSetRecord
+from nimify_tui.kube.records import (
+    DeploymentRecord,
+    EventRecord,
+    NodeRecord,
+    ObjectRecord,
+    PodRecord,
+    ReplicaSetRecord,
+    readable_object,
+)
 from nimify_tui.kube.status import pod_status
 from nimify_tui.render.kubectl import event_row, event_sort_key
 from nimify_tui.text import literal
@@ -108,7 +116,17 @@ def _optional(ref: Mapping[str, Any]) -> str:
     return "true" if ref.get("optional") else "false"
 
 
+def _readable(obj: Mapping[str, Any], record_class: type[ObjectRecord]) -> tuple[Mapping[str, Any], list[str]]:
+    """The object as far as it can be read, and the lines that say what could not be (an ``Unreadable:``
+    section, the cluster's text shown literally; none for a well-formed object)."""
+    readable, unreadable = readable_object(dict(obj), record_class)
+    if not unreadable:
+        return obj, []
+    return readable, ["Unreadable:", *(f"  {literal(note)}" for note in unreadable)]
+
+
 def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: float) -> str:
+    pod, unreadable = _readable(pod, PodRecord)
     meta = pod.get("metadata") or _EMPTY
     spec = pod.get("spec") or _EMPTY
     status = pod.get("status") or _EMPTY
@@ -175,6 +193,7 @@ def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: flo
             detail = kinds[0] if kinds else "?"
             claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
             lines.append(f"  {volume.get('name')}: {detail}" + (f" (claim {claim})" if claim else ""))
+    lines += unreadable
     _events(lines, events, now)
     return "\n".join(lines)
 
@@ -185,6 +204,7 @@ def describe_deployment(
     events: Sequence[EventRecord],
     now: float,
 ) -> str:
+    deployment, unreadable = _readable(deployment, DeploymentRecord)
     meta = deployment.get("metadata") or _EMPTY
     spec = deployment.get("spec") or _EMPTY
     status = deployment.get("status") or _EMPTY
@@ -216,6 +236,7 @@ def describe_deployment(
         )
     lines.append("Rollout history:")
     lines.extend("  " + line for line in rollout_history_lines(replicasets))
+    lines += unreadable
     _events(lines, events, now)
     return "\n".join(lines)
 
@@ -252,6 +273,7 @@ def describe_node(
     allocation: NodeAllocation | None = None,
     allocation_note: str = "",
 ) -> str:
+    node, unreadable = _readable(node, NodeRecord)
     meta = node.get("metadata") or _EMPTY
     spec = node.get("spec") or _EMPTY
     status = node.get("status") or _EMPTY
@@ -286,6 +308,7 @@ def describe_node(
     lines.extend(f"  {literal(name)}" for name in pods_on_node)
     if allocation is not None:
         lines += allocated_resources_lines(allocation, allocation_note)
+    lines += unreadable
     return "\n".join(lines)
 
 
