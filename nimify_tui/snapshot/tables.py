@@ -54,6 +54,8 @@ ALL: tuple[Resource, ...] = (PODS, SERVICES, DAEMONSETS, DEPLOYMENTS, REPLICASET
 
 def cell_text(value: object) -> str:
     """One cell as kubectl prints it: text up to its first line break (then ``...``), numbers as numbers."""
+    if isinstance(value, str) and value.isprintable():  # most cells: nothing to cut or make visible
+        return value
     if value is None:
         return "<none>"
     if isinstance(value, bool):
@@ -75,9 +77,14 @@ def table_lines(table: Mapping[str, Any], *, wide: bool, prefix: str = "") -> li
     if not rows:
         return []
     grid = [[str(columns[i].get("name", "")).upper() for i in shown]]
+    last = len(shown)
+    leading = shown == list(range(last))  # the first columns, as with -o wide: no picking
     for row in rows:
         cells = row.get("cells") or []
-        texts = [cell_text(cells[i]) if i < len(cells) else "" for i in shown]
+        if leading and len(cells) >= last:
+            texts = [cell_text(cell) for cell in cells[:last]]
+        else:
+            texts = [cell_text(cells[i]) if i < len(cells) else "" for i in shown]
         if prefix and texts:
             texts[0] = f"{prefix}/{texts[0]}"
         grid.append(texts)
@@ -89,13 +96,15 @@ def aligned(grid: Sequence[Sequence[str]]) -> list[str]:
     if not grid:
         return []
     count = max(len(row) for row in grid)
-    widths = [
-        max(_MIN_WIDTH, max((len(row[i]) for row in grid if i < len(row)), default=0) + _PADDING)
-        for i in range(count - 1)
-    ]
+    widths = [0] * max(count - 1, 0)
+    for row in grid:
+        for i, cell in enumerate(row[: count - 1]):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+    widths = [max(_MIN_WIDTH, width + _PADDING) for width in widths]
     lines = []
     for row in grid:
-        padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
         lines.append("".join(padded) + (row[-1] if row else ""))
     return lines
 
