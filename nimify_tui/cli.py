@@ -18,7 +18,6 @@ from nimify_tui import __version__
 
 if TYPE_CHECKING:
     import asyncio
-    import subprocess
 
     from nimify_tui.config import Settings
     from nimify_tui.kube.client import KubeClient
@@ -415,37 +414,22 @@ def cmd_triage(args: argparse.Namespace) -> int:
         headless.stop()
 
 
-def _triage_child(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """``nimify-tui triage --json`` on the same cluster, in a child process: it runs beside the snapshot's requests
-    (on another core) instead of competing with them for this interpreter."""
-    import subprocess
-
-    command = [sys.executable, "-m", "nimify_tui", "triage", "--json", "--timeout", f"{args.timeout:g}"]
-    for option in ("kubeconfig", "context", "namespace", "prometheus_url", "triton_url"):
-        value = getattr(args, option, None)
-        if value is not None:
-            command += [f"--{option.replace('_', '-')}", str(value)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    import subprocess
-
     from nimify_tui.config import ConfigError
-    from nimify_tui.journal.credentials import connection_credentials
-    from nimify_tui.journal.redact import Redactor
     from nimify_tui.kube.client import KubeConfigError
-    from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
-    from nimify_tui.triage.report import EXIT_NOT_CHECKED
 
-    child = _triage_child(args)  # first: it has the longest way to go
     try:
         settings, client = _readonly_cluster(args)
     except (ConfigError, KubeConfigError) as exc:
-        child.kill()
-        child.wait()
         print(f"{PROG} snapshot: {exc}", file=sys.stderr, flush=True)
         return 2
+    from nimify_tui.snapshot.triage_child import TriageChild
+
+    child = TriageChild(client, settings, args.timeout)  # first (the longest way to go), before any thread
+    from nimify_tui.journal.credentials import connection_credentials
+    from nimify_tui.journal.redact import Redactor
+    from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
+
     redactor = Redactor()
     for secret in connection_credentials(client):
         redactor.register(secret)
@@ -456,30 +440,16 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         index_post=not settings.context_policy(client.identity.context).readonly,
     )
 
-    def triage() -> bytes | None:
-        try:
-            out, err = child.communicate(timeout=args.timeout + 30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.communicate()
-            raise RuntimeError("the triage did not end") from None
-        if child.returncode == EXIT_NOT_CHECKED or not out.strip():
-            reason = err.decode(errors="replace").strip() or f"exit status {child.returncode}"
-            raise RuntimeError(reason.removeprefix(f"{PROG} triage: "))
-        return out.strip().splitlines()[-1]
-
     out = Path(args.out) if args.out else default_folder(Path(args.record) if args.record else None)
     try:
-        snapshot = take_snapshot(client, out, options, redactor=redactor, triage=triage)
+        snapshot = take_snapshot(client, out, options, redactor=redactor, triage=child.report)
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
         print(f"{PROG} snapshot: cannot write {out}: {exc}", file=sys.stderr)
         return 2
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        child.stop()
     for error in snapshot.errors:
         print(f"{PROG} snapshot: {error}", file=sys.stderr)
     print(f"{snapshot.folder}: {len(snapshot.files)} files in {snapshot.took_s:.1f} s", flush=True)

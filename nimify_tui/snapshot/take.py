@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +25,8 @@ import orjson
 from nimify_tui.journal.redact import Redactor
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.kube.records import EventRecord, PodRecord
+from nimify_tui.kube.records import EventRecord
+from nimify_tui.kube.status import pod_status
 from nimify_tui.render.describe import describe_pod
 from nimify_tui.render.kubectl import event_row, event_sort_key
 from nimify_tui.snapshot import tables
@@ -94,12 +95,41 @@ def _new_folder(folder: Path) -> Path:
             return candidate
 
 
-def _named(pod: PodRecord, names: Sequence[str]) -> bool:
+@dataclass(frozen=True)
+class ListedPod:
+    """A pod as listed, and what the snapshot chooses by: kubectl's STATUS and READY counts (``pod_status``: the
+    pod's record would decode much more than that, for every pod of a big namespace)."""
+
+    raw: dict[str, Any]
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    status: str
+    ready: int
+    total: int
+
+    @classmethod
+    def of(cls, raw: dict[str, Any], namespace: str) -> ListedPod:
+        metadata = raw.get("metadata") or {}
+        shown = pod_status(raw)
+        labels = metadata.get("labels")
+        return cls(
+            raw,
+            str(metadata.get("namespace") or namespace),
+            str(metadata.get("name") or ""),
+            labels if isinstance(labels, Mapping) else {},
+            shown.reason,
+            shown.ready,
+            shown.total,
+        )
+
+
+def _named(pod: ListedPod, names: Sequence[str]) -> bool:
     app = pod.labels.get("app") or pod.labels.get("app.kubernetes.io/name") or ""
     return app in names or any(pod.name.startswith(name + "-") for name in names)
 
 
-def unhealthy(pod: PodRecord) -> bool:
+def unhealthy(pod: ListedPod) -> bool:
     """A pod the runbook looks at: not Running and not finished, or not every container ready."""
     if pod.status not in _HEALTHY_STATUSES:
         return True
@@ -214,14 +244,19 @@ class _Taker:
         events = {ns: self.pool.submit(self.items, f"/api/v1/namespaces/{ns}/events") for ns in namespaces}
         return pods, events
 
-    def pods(self, asked: Mapping[str, Future[list[dict[str, Any]]]]) -> list[tuple[dict[str, Any], PodRecord]]:
-        pods: list[tuple[dict[str, Any], PodRecord]] = []
-        for ns, listed in asked.items():
-            try:
-                pods.extend((obj, PodRecord.from_raw(obj)) for obj in listed.result())
-            except Exception as exc:
-                self.writer.error(f"pods of {ns}", exc)
-        return pods
+    def pods(self, namespace: str, listed: Future[list[dict[str, Any]]]) -> list[ListedPod]:
+        try:
+            return [ListedPod.of(obj, namespace) for obj in listed.result()]
+        except Exception as exc:
+            self.writer.error(f"pods of {namespace}", exc)
+            return []
+
+    def ask_about(self, pods: Sequence[ListedPod]) -> list[Future[None]]:
+        """The logs, scrapes and Triton answers of some listed pods (one namespace's), asked for at once."""
+        asked = [*self.logs(pods), *self.metrics(pods)]
+        if any(pod.namespace == self.options.triton_namespace for pod in pods):
+            asked.append(self.pool.submit(self.triton, pods))
+        return asked
 
     def events(self, asked: Mapping[str, Future[list[dict[str, Any]]]], now: float) -> list[EventRecord]:
         """events.txt, oldest first by LAST SEEN, as ``kubectl get events --sort-by=.lastTimestamp`` lists them."""
@@ -237,9 +272,7 @@ class _Taker:
         self.writer.text(EVENTS_FILE, "\n".join(aligned(grid) if events else ["No events found"]) + "\n")
         return events
 
-    def describes(
-        self, pods: Sequence[tuple[dict[str, Any], PodRecord]], events: Sequence[EventRecord], now: float
-    ) -> None:
+    def describes(self, pods: Sequence[ListedPod], events: Sequence[EventRecord], now: float) -> None:
         """pods-describe.txt: every pod of the main namespace, then the unhealthy ones elsewhere."""
         by_object: dict[tuple[str, str], list[EventRecord]] = {}
         for event in events:
@@ -247,24 +280,24 @@ class _Taker:
                 by_object.setdefault((event.object_namespace or event.namespace, event.object_name), []).append(event)
         main = self.options.main_namespace
         described = [
-            describe_pod(raw, by_object.get((pod.namespace, pod.name), []), now)
-            for raw, pod in sorted(pods, key=lambda p: (p[1].namespace != main, p[1].namespace, p[1].name))
+            describe_pod(pod.raw, by_object.get((pod.namespace, pod.name), []), now)
+            for pod in sorted(pods, key=lambda p: (p.namespace != main, p.namespace, p.name))
             if pod.namespace == main or unhealthy(pod)
         ]
         self.writer.text(DESCRIBE_FILE, "\n\n".join(d.rstrip("\n") for d in described) + "\n")
 
-    def logs(self, pods: Iterable[tuple[dict[str, Any], PodRecord]]) -> list[Future[None]]:
+    def logs(self, pods: Iterable[ListedPod]) -> list[Future[None]]:
         asked: list[Future[None]] = []
-        for raw, pod in pods:
+        for pod in pods:
             if not (_named(pod, _API_NAMES) or unhealthy(pod)):
                 continue
-            for container in _container_names(raw):
+            for container in _container_names(pod.raw):
                 asked.append(self.pool.submit(self.log, pod, container, False))
-                if _had_previous(raw, container):
+                if _had_previous(pod.raw, container):
                     asked.append(self.pool.submit(self.log, pod, container, True))
         return asked
 
-    def log(self, pod: PodRecord, container: str, previous: bool) -> None:
+    def log(self, pod: ListedPod, container: str, previous: bool) -> None:
         query: dict[str, Any] = {"container": container, "tailLines": self.options.log_lines, "timestamps": True}
         if previous:
             query["previous"] = True
@@ -277,16 +310,16 @@ class _Taker:
         self.writer.text(name, data.decode("utf-8", errors="replace"))
 
     # --- Triton and the metrics --------------------------------------------------------------------------------
-    def metrics(self, pods: Sequence[tuple[dict[str, Any], PodRecord]]) -> list[Future[None]]:
+    def metrics(self, pods: Sequence[ListedPod]) -> list[Future[None]]:
         targets = [(_API_NAMES, 9090, "nimify-api"), (_TRITON_NAMES, 8002, "triton"), (_DCGM_NAMES, 9400, "dcgm")]
         asked = []
         for names, port, label in targets:
-            for _, pod in pods:
+            for pod in pods:
                 if pod.status == "Running" and _named(pod, names):
                     asked.append(self.pool.submit(self.scrape, pod, port, label))
         return asked
 
-    def scrape(self, pod: PodRecord, port: int, label: str) -> None:
+    def scrape(self, pod: ListedPod, port: int, label: str) -> None:
         path = f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}:{port}/proxy/metrics"
         try:
             data = self.text(path)
@@ -295,9 +328,9 @@ class _Taker:
             return
         self.writer.text(f"{METRICS_DIR}/{label}/{pod.namespace}/{pod.name}.prom", data.decode("utf-8", "replace"))
 
-    def triton(self, pods: Sequence[tuple[dict[str, Any], PodRecord]]) -> None:
+    def triton(self, pods: Sequence[ListedPod]) -> None:
         servers: dict[str, Any] = {}
-        for _, pod in pods:
+        for pod in pods:
             if pod.namespace != self.options.triton_namespace or pod.status != "Running":
                 continue
             if not _named(pod, _TRITON_NAMES):
@@ -305,7 +338,7 @@ class _Taker:
             servers[pod.name] = self.triton_server(pod)
         self.writer.json(TRITON_FILE, {"servers": servers})
 
-    def triton_server(self, pod: PodRecord) -> dict[str, Any]:
+    def triton_server(self, pod: ListedPod) -> dict[str, Any]:
         base = f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}:8000/proxy/v2"
         found: dict[str, Any] = {}
         asks: dict[str, Callable[[], Any]] = {
@@ -323,7 +356,7 @@ class _Taker:
                 found[key] = None
         return found
 
-    def triton_index(self, pod: PodRecord) -> Any:
+    def triton_index(self, pod: ListedPod) -> Any:
         from nimify_tui.endpoints import pod_proxy_url
         from nimify_tui.triton.client import TritonClient, TritonEndpoint, repository_index
 
@@ -351,10 +384,14 @@ def take_snapshot(
     writer = _Writer(folder, redactor)
     with ThreadPoolExecutor(_WORKERS, thread_name_prefix="snapshot") as pool:
         taker = _Taker(client, options, writer, pool)
-        state = pool.submit(taker.state, epoch)
-        pods_asked, events_asked = taker.ask_pods_and_events()
-        pods = taker.pods(pods_asked)
-        waits = [*taker.logs(pods), *taker.metrics(pods), pool.submit(taker.triton, pods), state]
+        pods_asked, events_asked = taker.ask_pods_and_events()  # first: the main namespace's list is the longest
+        waits = [pool.submit(taker.state, epoch)]
+        pods: list[ListedPod] = []
+        namespace_of = {future: namespace for namespace, future in pods_asked.items()}
+        for listed in as_completed(namespace_of):  # each namespace's logs and scrapes asked for as it comes
+            found = taker.pods(namespace_of[listed], listed)
+            waits += taker.ask_about(found)
+            pods += found
         taker.describes(pods, taker.events(events_asked, epoch), epoch)
         for wait in waits:
             try:

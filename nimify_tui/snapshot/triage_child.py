@@ -1,0 +1,138 @@
+"""The triage beside a snapshot: the report ``nimify-tui triage --json`` prints, checked in a forked child process.
+
+The child is forked as soon as the kubeconfig is loaded, before this process has a thread or a connection: it
+starts with the imports and the client it already has instead of a fresh interpreter's, and checks the cluster
+on another core while the snapshot's requests run here. Its report comes back through a pipe; the child does not
+stop its sources (the process ends). Where ``fork`` is not safe to use (anything but Linux), the triage runs in a
+thread of this process instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import sys
+import threading
+import time
+
+from nimify_tui.config import Settings
+from nimify_tui.kube.client import KubeClient
+
+_REPORT = b"R"  # a message: one kind byte, then the report (JSON) or why there is none (UTF-8)
+_NOT_CHECKED = b"E"
+_EXTRA_WAIT_S = 30.0  # after the triage's own timeout, before it is given up
+
+
+def check(client: KubeClient, settings: Settings, timeout_s: float, *, stop: bool) -> bytes:
+    """The triage's message: ``R`` and the JSON report, or ``E`` and why the cluster was not checked. ``stop``:
+    stop the sources afterwards (a child about to end need not)."""
+    from nimify_tui.triage.headless import HeadlessTriage, NotChecked
+    from nimify_tui.triage.report import json_report
+
+    headless = HeadlessTriage(client, settings, timeout_s=timeout_s)
+    try:
+        headless.start()
+        headless.wait_until_ready(timeout_s)  # what is not in by then is reported as missing, as the command does
+        result = headless.check()
+    finally:
+        if stop:
+            headless.stop()
+    if isinstance(result, NotChecked):
+        return _NOT_CHECKED + result.reason.encode()
+    return _REPORT + json_report(result, context=client.identity.context, keymap=settings.keymap.keys)
+
+
+def _answer(message: bytes) -> bytes:
+    """The report of a message; RuntimeError with the reason when there is none."""
+    if message[:1] == _REPORT:
+        return message[1:]
+    reason = message[1:].decode(errors="replace") if message[:1] == _NOT_CHECKED else ""
+    raise RuntimeError(reason or "the triage ended without a report")
+
+
+class TriageChild:
+    """One triage running beside a snapshot: :meth:`report` waits for it; :meth:`stop` ends it."""
+
+    def __init__(self, client: KubeClient, settings: Settings, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._pid: int | None = None
+        self._read = -1
+        self._thread: threading.Thread | None = None
+        self._message = b""
+        if sys.platform == "linux" and threading.active_count() == 1:  # a thread forked along would be lost
+            self._fork(client, settings)
+        else:
+            self._thread = threading.Thread(
+                target=self._in_thread, args=(client, settings), name="snapshot-triage", daemon=True
+            )
+            self._thread.start()
+
+    def _fork(self, client: KubeClient, settings: Settings) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid:
+            os.close(write)
+            self._pid, self._read = pid, read
+            return
+        status = 0  # the child: never returns
+        try:
+            os.close(read)
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # the command's output is the parent's alone
+                os.dup2(quiet, fd)
+            message = check(client, settings, self.timeout_s, stop=False)
+            with os.fdopen(write, "wb") as out:
+                out.write(message)
+        except KeyboardInterrupt:
+            status = 130
+        except BaseException as exc:
+            status = 1
+            with contextlib.suppress(OSError):
+                os.write(write, _NOT_CHECKED + f"{type(exc).__name__}: {exc}".encode(errors="replace"))
+        finally:
+            os._exit(status)
+
+    def _in_thread(self, client: KubeClient, settings: Settings) -> None:
+        try:
+            self._message = check(client, settings, self.timeout_s, stop=True)
+        except Exception as exc:
+            self._message = _NOT_CHECKED + f"{type(exc).__name__}: {exc}".encode(errors="replace")
+
+    def report(self) -> bytes:
+        """The JSON report (bytes); RuntimeError saying why when there is none."""
+        deadline = time.monotonic() + self.timeout_s + _EXTRA_WAIT_S
+        if self._thread is not None:
+            self._thread.join(max(deadline - time.monotonic(), 0))
+            if self._thread.is_alive():
+                raise RuntimeError("the triage did not end")
+            return _answer(self._message)
+        chunks: list[bytes] = []
+        while self._read >= 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.stop()
+                raise RuntimeError("the triage did not end")
+            if not select.select([self._read], [], [], left)[0]:
+                continue
+            chunk = os.read(self._read, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        self.stop(kill=False)  # it has written its message and is ending
+        return _answer(b"".join(chunks))
+
+    def stop(self, *, kill: bool = True) -> None:
+        """End the child now if it still runs (a thread is left to end with its own timeout)."""
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            try:
+                if kill:
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
