@@ -54,6 +54,7 @@ class InPodStep:
     runbook: str
     feeds: str = ""
     dry_run: tuple[str, ...] = ()  # a fix: the command that shows what it would do
+    volume_path: str = ""  # where the step expects the volume (the runbook's /cache): a pod must mount it there
 
     @property
     def is_fix(self) -> bool:
@@ -116,6 +117,7 @@ STEPS: tuple[InPodStep, ...] = (
         "Scenario 3: Storage Issues",
         feeds="storage",
         dry_run=("find", "/cache", "-type", "f", "-mtime", "+7"),
+        volume_path="/cache",
     ),
 )
 STEP_BY_ID: dict[str, InPodStep] = {step.id: step for step in STEPS}
@@ -153,7 +155,7 @@ def locate(client: KubeClient, step: InPodStep, main_namespace: str = API_NAMESP
         return _running_app_pod(client, TRITON_NAMESPACE, "triton-server")
     if step.runs_in == "nimify-api":
         return _running_app_pod(client, main_namespace, "nimify-api")
-    return _volume_place(client, main_namespace, MODEL_CLAIM)
+    return _volume_place(client, main_namespace, MODEL_CLAIM, step.volume_path)
 
 
 def _pods(client: KubeClient, namespace: str, selector: str = "") -> list[dict[str, Any]]:
@@ -217,7 +219,15 @@ def _claim_volumes(pod: Mapping[str, Any], claim: str) -> set[str]:
     }
 
 
-def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
+def _mount_paths(container: Mapping[str, Any], volumes: set[str]) -> set[str]:
+    return {
+        str(m.get("mountPath")).rstrip("/") for m in container.get("volumeMounts") or [] if m.get("name") in volumes
+    }
+
+
+def _volume_place(client: KubeClient, namespace: str, claim: str, path: str = "") -> Place:
+    """A running pod that mounts ``claim`` (at ``path``, when given); else a helper pod that mounts it as the first
+    such pod does, and at ``path``."""
     mounting: list[tuple[Mapping[str, Any], Mapping[str, Any], str]] = []
     for listed in sorted(_pods(client, namespace), key=lambda p: str(p["metadata"]["name"])):
         found = _mount_of(listed, claim)
@@ -225,7 +235,8 @@ def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
             mounting.append((listed, *found))
     for pod, container, mount_path in mounting:
         name = str(pod["metadata"]["name"])
-        if _container_running(pod, str(container.get("name"))):
+        at_path = not path or path.rstrip("/") in _mount_paths(container, _claim_volumes(pod, claim))
+        if at_path and _container_running(pod, str(container.get("name"))):
             return Place(
                 ExecTarget(namespace, name, str(container.get("name"))),
                 f"{name} mounts {claim} at {mount_path}",
@@ -235,20 +246,22 @@ def _volume_place(client: KubeClient, namespace: str, claim: str) -> Place:
     if not mounting:
         raise NoPlace(f"no pod in {namespace} mounts the claim {claim}")
     first, like, where = mounting[0]
-    manifest = helper_pod(namespace, claim, like, _claim_volumes(first, claim))
+    manifest = helper_pod(namespace, claim, like, _claim_volumes(first, claim), path)
     name = str(manifest["metadata"]["name"])
-    why = (
-        f"no running pod mounts {claim} ({', '.join(str(p['metadata']['name']) for p, _, _ in mounting)} "
-        f"are not running): a helper pod {name} mounts it at {where}"
-    )
+    paths = " and ".join(str(m["mountPath"]) for m in manifest["spec"]["containers"][0]["volumeMounts"])
+    pods = ", ".join(str(p["metadata"]["name"]) for p, _, _ in mounting)
+    whose = f"at {path} " if path else ""
+    why = f"no running pod mounts {claim} {whose}({pods}): a helper pod {name} mounts it at {paths}"
     return Place(ExecTarget(namespace, name, "helper"), why, claim, where, manifest)
 
 
-def helper_pod(namespace: str, claim: str, like: Mapping[str, Any], volumes: set[str]) -> dict[str, Any]:
+def helper_pod(
+    namespace: str, claim: str, like: Mapping[str, Any], volumes: set[str], path: str = ""
+) -> dict[str, Any]:
     """A pod that mounts ``claim`` where ``like`` (a container of a pod that mounts it through ``volumes``) does,
-    each of its mounts of it (a subPath too) at the same path, so the runbook's paths are the same there; it runs that
-    container's image doing nothing, and ends by itself after :data:`HELPER_LIFETIME_S`. The volume is ReadWriteMany:
-    it mounts beside the pods that use it."""
+    each of its mounts of it (a subPath too) at the same path, and at ``path`` (where the runbook's command expects
+    the volume) when given; it runs that container's image doing nothing, and ends by itself after
+    :data:`HELPER_LIFETIME_S`. The volume is ReadWriteMany: it mounts beside the pods that use it."""
     mounts = [
         {
             "name": "data",
@@ -258,6 +271,8 @@ def helper_pod(namespace: str, claim: str, like: Mapping[str, Any], volumes: set
         for mount in like.get("volumeMounts") or []
         if mount.get("name") in volumes
     ]
+    if path and path.rstrip("/") not in {str(m["mountPath"]).rstrip("/") for m in mounts}:
+        mounts.append({"name": "data", "mountPath": path})
     name = f"nimify-volume-helper-{secrets.token_hex(3)}"
     return {
         "apiVersion": "v1",

@@ -131,19 +131,22 @@ def test_storage_full_df_in_a_helper_pod_then_the_cleanup_frees_the_volume(conne
     sim, client = connect("storage-full")
     runner = ActionRunner(client, None)
     exec_client = ExecClient(client)
-    disk = STEP_BY_ID["step-disk"]
-    place = wait_for(lambda: (found := locate(client, disk)).helper is not None and found, "every api pod down")
-    assert "no running pod mounts model-storage" in place.why
-    created = runner.run(HelperPodAction(client, place.helper or {}, "df -h"), lambda prepared: True)
+    disk, cleaning = STEP_BY_ID["step-disk"], STEP_BY_ID["step-cleanup"]
+    place = wait_for(lambda: (found := locate(client, cleaning)).helper is not None and found, "every api pod down")
+    assert "no running pod mounts model-storage at /cache" in place.why
+    assert place.helper is not None and place.mount_path == "/models"
+    created = runner.run(HelperPodAction(client, place.helper, cleaning.shell_text()), lambda prepared: True)
     assert created is not None and "running" in created.message
     helper = sim.call(lambda world: world.store.get("pods", NS, place.target.pod))
     mounts = helper["spec"]["containers"][0]["volumeMounts"]
-    assert {"name": "data", "mountPath": "/models"} in mounts  # where nimify-api mounts it
+    # where nimify-api mounts the volume, and where the runbook's find expects it
+    assert mounts == [{"name": "data", "mountPath": "/models"}, {"name": "data", "mountPath": "/cache"}]
     full = run_step(exec_client, disk, place)
     assert full.verdict.state == "fail" and (disk_usage(full.result.stdout, "/models") or 0) > 95, full.verdict
     cleanup = runner.prepare(CleanupAction(exec_client, place))
     listed = cleanup.preview.yaml_diff.splitlines()[1:]
-    assert listed and all(line.startswith("/cache/") for line in listed), listed
+    assert listed and all(line.startswith("/cache/cache/") for line in listed), listed
+    assert cleanup.preview.text == f"{len(listed)} file(s) would be deleted"
     runner.execute(cleanup)
     freed = run_step(exec_client, disk, place)
     assert freed.verdict.state == "pass", freed.verdict
