@@ -3,9 +3,16 @@ answered by the simulated world, and exec refused where a cluster refuses it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import re
+import select
+import signal
+import struct
 import subprocess
+import termios
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -234,3 +241,77 @@ def test_read_only_users_cannot_exec(healthy_sim: SimThread, kubectl_for: Callab
     ) in done.stderr
     refused = [r for r in healthy_sim.request_log if r.user == "sim-readonly" and r.path.endswith("/exec")]
     assert refused and {r.status for r in refused} == {403}
+
+
+class Terminal:
+    """A pseudo-terminal for kubectl exec -it: what the program wrote, and keys typed into it."""
+
+    def __init__(self, rows: int, columns: int) -> None:
+        self.master, self.slave = pty.openpty()
+        self.resize(rows, columns)
+        self.screen = b""
+
+    def resize(self, rows: int, columns: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def read(self) -> bool:
+        """Read what is there within a moment; False once the program closed the terminal."""
+        ready, _, _ = select.select([self.master], [], [], 0.1)
+        if ready:
+            try:
+                self.screen += os.read(self.master, 4096)
+            except OSError:
+                return False
+        return True
+
+    def shows(self, text: str) -> bool:
+        self.read()
+        return text.encode() in self.screen
+
+
+def test_an_interactive_bash_on_a_terminal_with_resize_and_ctrl_d(
+    healthy_sim: SimThread, kubectl_for: Callable[[Any], Kubectl]
+) -> None:
+    kubectl = kubectl_for(healthy_sim)
+    postgres = _pod(kubectl, "postgres")
+    terminal = Terminal(37, 101)
+    proc = subprocess.Popen(
+        [kubectl.binary, "exec", "-it", postgres, "-n", NS, "--", "bash"],
+        stdin=terminal.slave,
+        stdout=terminal.slave,
+        stderr=terminal.slave,
+        env=kubectl.env({"TERM": "xterm"}),
+        start_new_session=True,
+    )
+    os.close(terminal.slave)
+    try:
+        prompt = f"root@{postgres}:/# "
+        wait_for(lambda: terminal.shows(prompt), "the prompt")
+        terminal.type(b"stty size\r")
+        wait_for(lambda: terminal.shows("stty size\r\n37 101\r\n"), "the terminal's first size")
+        terminal.resize(50, 160)
+        proc.send_signal(signal.SIGWINCH)
+
+        def new_size_shown() -> bool:  # kubectl sends the new size on its own: ask until the shell has it
+            mark = len(terminal.screen)
+            terminal.type(b"stty size\r")
+            wait_for(lambda: terminal.shows(prompt) and prompt.encode() in terminal.screen[mark:], "an answer")
+            return b"\r\n50 160\r\n" in terminal.screen[mark:]
+
+        wait_for(new_size_shown, "the new size")
+        terminal.type(b'psql -h postgres -U nimify -c "SELECT 1;"\r')
+        wait_for(lambda: terminal.shows(SELECT_ONE.replace("\n", "\r\n") + prompt), "psql's answer")
+        terminal.type(b"\x04")
+        assert proc.wait(timeout=20) == 0
+        while terminal.read():
+            if terminal.screen.endswith(b"exit\r\n"):
+                break
+        assert terminal.screen.endswith(prompt.encode() + b"exit\r\n")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(terminal.master)
