@@ -12,7 +12,8 @@ import os
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_THROTTLE_S = 1.0  # a 429 without Retry-After: this long
 
 
 class KubeConfigError(Exception):
@@ -74,6 +76,7 @@ class KubeClient:
         self.read_timeout = read_timeout
         self._lock = threading.Lock()
         self.sent_mutations = 0
+        self._throttled_until = 0.0  # time.monotonic() before which a 429's Retry-After asks for quiet
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -212,7 +215,7 @@ class KubeClient:
         finally:
             _release(response)
         if status >= 300:
-            raise error_from_response(status, data, method, path)
+            raise self._refused(error_from_response(status, data, method, path, response.headers.get("Retry-After")))
         return data
 
     def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
@@ -239,12 +242,14 @@ class KubeClient:
         read_timeout: float | None = None,
         closer: list[Any] | None = None,
         max_line_chars: int | None = None,
+        opened: Callable[[], None] | None = None,
     ) -> Iterator[bytes]:
         """GET a streaming path (watch, log follow) and yield raw lines as they arrive.
 
         ``closer``, when given, receives the live response object so another thread can close it to stop the
         stream at once. ``max_line_chars``, when given, cuts longer lines as :class:`LineSplitter` says: the
         rest of such a line is dropped as it arrives, so memory stays bounded whatever the server sends.
+        ``opened``, when given, is called once the server has accepted the stream (before its first line).
         """
         response = self._send(
             "GET", path, query, None, None, JSON, (self.connect_timeout, read_timeout or self.read_timeout)
@@ -254,9 +259,11 @@ class KubeClient:
         if status >= 300:
             data = raw.read()
             _release(response)
-            raise error_from_response(status, data, "GET", path)
+            raise self._refused(error_from_response(status, data, "GET", path, response.headers.get("Retry-After")))
         if closer is not None:
             closer.append(raw)
+        if opened is not None:
+            opened()
         splitter = LineSplitter(max_line_chars)
         try:
             for chunk in raw.stream(65536, decode_content=True):
@@ -266,6 +273,19 @@ class KubeClient:
             raise error_from_transport(exc, "GET", path, self.identity.server) from exc
         finally:
             _release(response)
+
+    def _refused(self, error: KubeError) -> KubeError:
+        """Note a 429's Retry-After for every user of this connection (see :meth:`throttled_for`)."""
+        if error.status == 429:
+            wait = error.retry_after_s if error.retry_after_s is not None else DEFAULT_THROTTLE_S
+            with self._lock:
+                self._throttled_until = max(self._throttled_until, time.monotonic() + wait)
+        return error
+
+    def throttled_for(self) -> float:
+        """Seconds left before the API server, which answered 429, wants to hear from us again (0: not throttled)."""
+        with self._lock:
+            return max(0.0, self._throttled_until - time.monotonic())
 
     # --- what other HTTP clients (Triton, metrics) need to reach the API server's proxy -------------------------
     def auth_headers(self) -> dict[str, str]:

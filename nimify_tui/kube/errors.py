@@ -26,11 +26,17 @@ _STATUS_HINTS: dict[int, str] = {
 class KubeError(Exception):
     """A failed Kubernetes request. ``status`` is the HTTP code, 0 when no answer came back."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(self, status: int, reason: str, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
+        self.retry_after_s = retry_after_s  # the server's Retry-After (429, 503): not before that many seconds
+
+    @property
+    def timed_out(self) -> bool:
+        """No answer in time: the request may or may not have been carried out."""
+        return self.status == 0 and self.reason == "Timeout"
 
     @property
     def transient(self) -> bool:
@@ -38,8 +44,20 @@ class KubeError(Exception):
         return self.status == 0 or self.status == 429 or self.status >= 500
 
 
-def error_from_response(status: int, data: bytes, method: str, path: str) -> KubeError:
-    """Turn a non-2xx answer into a KubeError, preferring the API server's own Status message."""
+def retry_after_seconds(header: str | None) -> float | None:
+    """A Retry-After header's delay in seconds (the HTTP-date form is not used by API servers: None)."""
+    if header is None:
+        return None
+    try:
+        seconds = float(header.strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < 24 * 3600 else None
+
+
+def error_from_response(status: int, data: bytes, method: str, path: str, retry_after: str | None = None) -> KubeError:
+    """Turn a non-2xx answer into a KubeError, preferring the API server's own Status message; ``retry_after`` is
+    the answer's Retry-After header."""
     reason = ""
     message = ""
     try:
@@ -55,7 +73,12 @@ def error_from_response(status: int, data: bytes, method: str, path: str) -> Kub
         message = f"{hint}" + (f": {text}" if text else "")
     elif status in (401, 409, 429):
         message = f"{hint} ({message})"
-    return KubeError(status, reason or hint.split(":")[0], f"{method} {path}: HTTP {status}: {message}")
+    wait = retry_after_seconds(retry_after)
+    if wait is not None:
+        message += f" (retry after {wait:g} s)"
+    return KubeError(
+        status, reason or hint.split(":")[0], f"{method} {path}: HTTP {status}: {message}", retry_after_s=wait
+    )
 
 
 def error_from_transport(exc: Exception, method: str, path: str, server: str) -> KubeError:
@@ -66,7 +89,7 @@ def error_from_transport(exc: Exception, method: str, path: str, server: str) ->
     text = str(exc)
     lowered = (name + " " + text).lower()
     if "timeout" in lowered or "timed out" in lowered:
-        what = f"the API server at {server} did not answer in time"
+        return KubeError(0, "Timeout", f"{method} {path}: the API server at {server} did not answer in time")
     elif "refused" in lowered:
         what = f"the API server at {server} refused the connection (is it up?)"
     elif "ssl" in lowered or "certificate" in lowered:

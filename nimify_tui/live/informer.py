@@ -2,8 +2,10 @@
 
 One informer (a daemon thread) per resource kind and namespace. Bookmarks keep the resourceVersion fresh; an expired
 resourceVersion (410, in the stream or as the HTTP answer) leads to a relist; a broken connection to a reconnect with
-exponential backoff and jitter. Each informer reports its freshness so the UI can mark a pane stale instead of
-freezing.
+exponential backoff and jitter; a watch that goes silent (no line, not even a bookmark, for ``watch_idle_s``) to a
+reconnect from the last resourceVersion. A 429's Retry-After quiets every informer of the connection for that long.
+Each informer reports its freshness so the UI can mark a pane stale instead of freezing, and whether the API server
+answers at all (:class:`ApiServerReach`, shared by the informers of one connection).
 """
 
 from __future__ import annotations
@@ -70,12 +72,61 @@ def object_key(obj: dict[str, Any]) -> tuple[str, str]:
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
+class ApiServerReach:
+    """Whether the API server answers, as the informers of one connection see it. Thread-safe.
+
+    Informers waiting to retry after a connection failure are woken as soon as one of them gets an answer, so that
+    every pane recovers together soon after the server is back, without all of them knocking on a dead port.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._answers = 0  # grows with each answer that follows a failure
+        self._failing_since: float | None = None  # time.time() of the first failure since the last answer
+        self._error = ""
+
+    def answered(self) -> None:
+        if self._failing_since is None:  # the common case, on every watch line: no lock
+            return
+        with self._changed:
+            self._failing_since = None
+            self._answers += 1
+            self._changed.notify_all()
+
+    def unreachable(self, error: str) -> None:
+        with self._changed:
+            if self._failing_since is None:
+                self._failing_since = time.time()
+            self._error = error
+
+    def problem(self) -> tuple[str, float] | None:
+        """While unreachable: the last error and since when (time.time()); None while it answers."""
+        with self._changed:
+            since = self._failing_since
+            return (self._error, since) if since is not None else None
+
+    @property
+    def answers(self) -> int:
+        with self._changed:
+            return self._answers
+
+    def wait_for_answer(self, seen: int, timeout_s: float) -> bool:
+        """Wait until an answer after a failure is counted past ``seen`` (True) or ``timeout_s`` passed (False)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._answers != seen, timeout_s)
+
+
 class Informer:
     """Keeps the store's ``kind.key`` in step with one kind in one namespace (or the whole cluster)."""
 
     WATCH_SECONDS = 240  # the server closes the watch after this; we resume from the last resourceVersion
+    # the API server sends a bookmark about every minute on a watch that asked for them: silence longer than this
+    # means the connection is dead without having been closed (a middlebox dropped it)
+    WATCH_IDLE_SECONDS = 90.0
     MAX_BACKOFF = 30.0
-    MAX_UNREACHABLE_BACKOFF = 5.0
+    MAX_UNREACHABLE_BACKOFF = 4.0
+    MAX_ERROR_BACKOFF = 10.0  # 5xx answers: exponential up to this
+    STOP_CHECK_S = 0.5  # a waiting informer looks this often whether it was stopped
 
     def __init__(
         self,
@@ -86,6 +137,8 @@ class Informer:
         decode: Decoder,
         *,
         watch_seconds: int | None = None,
+        watch_idle_s: float | None = None,
+        reach: ApiServerReach | None = None,
     ) -> None:
         self.client = client
         self.kind = kind
@@ -93,11 +146,14 @@ class Informer:
         self.store = store
         self.decode = decode
         self.watch_seconds = watch_seconds or self.WATCH_SECONDS
+        self.watch_idle_s = watch_idle_s or self.WATCH_IDLE_SECONDS
+        self.reach = reach or ApiServerReach()
         self.source = f"{kind.name}/{self.namespace}" if self.namespace else kind.name
         self._stop = threading.Event()
         self._live_response: list[Any] = []
         self._thread = threading.Thread(target=self._run, name=f"informer-{self.source}", daemon=True)
         self.relists = 0
+        self.silent_watches = 0  # watches given up for silence
         self.resource_version = ""
 
     def start(self) -> None:
@@ -117,6 +173,10 @@ class Informer:
         failures = 0
         need_list = True
         while not self._stop.is_set():
+            throttled = self.client.throttled_for()
+            if throttled > 0:  # another informer of this connection was told to come back later
+                self._pause(throttled * random.uniform(1.0, 1.2))
+                continue
             try:
                 if need_list:
                     self._list()
@@ -125,6 +185,8 @@ class Informer:
                 failures = 0
             except _Expired:
                 need_list = True
+            except _Silent:
+                self.silent_watches += 1  # resumed at once from the last resourceVersion: nothing is lost
             except KubeError as exc:
                 if self._stop.is_set():
                     return
@@ -132,21 +194,43 @@ class Informer:
                     need_list = True
                     continue
                 failures += 1
-                need_list = need_list or exc.status != 0
+                need_list = need_list or not exc.transient  # a failed watch resumes from its resourceVersion
                 self.store.mark_stale(self.source, exc.message)
-                self._stop.wait(self._backoff(failures, exc))
+                if exc.status == 0:
+                    self.reach.unreachable(exc.message)
+                self._pause(self._backoff(failures, exc), wake_on_answer=exc.status == 0)
             except Exception as exc:  # a bug or garbage must not kill the informer silently
                 failures += 1
                 self.store.mark_stale(self.source, f"{type(exc).__name__}: {exc}")
                 need_list = True
-                self._stop.wait(self._backoff(failures, None))
+                self._pause(self._backoff(failures, None))
+
+    def _pause(self, seconds: float, *, wake_on_answer: bool = False) -> None:
+        """Wait ``seconds``, or less: until stopped, or (``wake_on_answer``) until the API server answers another
+        informer of this connection."""
+        deadline = time.monotonic() + seconds
+        seen = self.reach.answers
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if wake_on_answer:
+                if self.reach.wait_for_answer(seen, min(left, self.STOP_CHECK_S)):
+                    return
+            else:
+                self._stop.wait(min(left, self.STOP_CHECK_S))
 
     def _backoff(self, failures: int, exc: KubeError | None) -> float:
-        """Exponential with jitter. Unreachable: at most 5 s apart, so the panes recover soon after the API server
-        does; refused credentials will not fix themselves quickly: at least 5 s, up to 30 s."""
+        """Exponential with jitter; a Retry-After's delay, with jitter that only lengthens it. Unreachable: at most 4 s apart, and any answer
+        to another informer ends the wait, so the panes recover soon after the API server does; server errors: up
+        to 10 s; refused credentials will not fix themselves quickly: at least 5 s, up to 30 s."""
         base = 0.5 * 2 ** min(failures - 1, 6)
+        if exc is not None and exc.retry_after_s is not None:  # the server said when: then, give or take a little
+            return float(min(exc.retry_after_s, self.MAX_BACKOFF) * random.uniform(1.0, 1.2))
         if exc is not None and exc.status in (401, 403, 404):
             base = min(max(base, 5.0), self.MAX_BACKOFF)
+        elif exc is not None and exc.status != 0:
+            base = min(base, self.MAX_ERROR_BACKOFF)
         else:
             base = min(base, self.MAX_UNREACHABLE_BACKOFF)
         return float(base * random.uniform(0.8, 1.2))
@@ -160,6 +244,7 @@ class Informer:
             if isinstance(obj, dict):
                 items[object_key(obj)] = self.decode(obj)
         self.resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        self.reach.answered()
         self.store.replace(self.kind.key, self.namespace, items)
         self.relists += 1
         self.store.set_health(self.source, SourceHealth("live", last_ok=time.time()))
@@ -175,15 +260,27 @@ class Informer:
         lines = self.client.stream_lines(
             self.kind.path(self.namespace),
             query,
-            read_timeout=self.watch_seconds + 30,
+            read_timeout=min(self.watch_idle_s, self.watch_seconds + 30),  # between two reads: silence
             closer=self._live_response,
+            opened=self._watch_opened,
         )
-        for line in lines:
-            if self._stop.is_set():
-                return
-            if not line.strip():
-                continue
-            self._apply(line)
+        try:
+            for line in lines:
+                if self._stop.is_set():
+                    return
+                self.reach.answered()
+                if not line.strip():
+                    continue
+                self._apply(line)
+        except KubeError as exc:
+            if exc.timed_out:
+                raise _Silent() from exc
+            raise
+
+    def _watch_opened(self) -> None:
+        """The server accepted the watch: what it sends from now on follows our resourceVersion."""
+        self.reach.answered()
+        self.store.touch(self.source)
 
     def _apply(self, line: bytes) -> None:
         try:
@@ -215,3 +312,7 @@ class Informer:
 
 class _Expired(Exception):
     """The watch's resourceVersion expired: relist."""
+
+
+class _Silent(Exception):
+    """The watch sent nothing for too long: watch again from the last resourceVersion."""

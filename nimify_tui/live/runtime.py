@@ -17,7 +17,7 @@ from typing import Any
 
 from nimify_tui.endpoints import Endpoints, resolve_endpoints
 from nimify_tui.kube.client import KubeClient
-from nimify_tui.live.informer import KINDS, Decoder, Informer
+from nimify_tui.live.informer import KINDS, ApiServerReach, Decoder, Informer
 from nimify_tui.live.pollers import (
     InCluster,
     alerts_loop,
@@ -52,6 +52,7 @@ class RuntimeOptions:
     log_signature_interval: float = 5.0  # previous logs of crashed containers (each restart read once)
     pvc_usage_interval: float = 10.0  # the kubelets' volume stats
     watch_seconds: int | None = None
+    watch_idle_s: float | None = None  # a watch silent this long is reconnected (None: the informers' default)
     decoders: dict[str, Decoder] = field(default_factory=dict)
     # the kinds started first (what the main screen's tables show); the others wait for their first lists
     first_kinds: Sequence[str] = ("pods", "events", "nodes")
@@ -78,6 +79,7 @@ class Runtime:
             nimify_namespace=self.options.main_namespace,
         )
         self.informers: list[Informer] = []
+        self.api_server = ApiServerReach()  # whether the API server answers the informers
         # what the main screen's tables show: started first; the rest waits until these have loaded
         first_kinds = [kind for kind in self.options.first_kinds if kind in self.options.kinds]
         self.first_sources: tuple[str, ...] = (*first_kinds, *FIRST_POLLED)
@@ -104,6 +106,8 @@ class Runtime:
                     self.store,
                     decoders[kind_name],
                     watch_seconds=self.options.watch_seconds,
+                    watch_idle_s=self.options.watch_idle_s,
+                    reach=self.api_server,
                 )
                 self.store.set_health(informer.source, SourceHealth("syncing"))  # "loading", not absent
                 self.informers.append(informer)
