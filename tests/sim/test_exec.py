@@ -180,6 +180,19 @@ def test_exec_where_the_container_does_not_run_fails_like_the_api_server(
     assert 500 in exec_answers and 400 in exec_answers and 101 not in exec_answers
 
 
+def test_exec_on_a_node_whose_kubelet_stopped_cannot_dial_it(
+    sim_factory: Callable[..., SimThread], kubectl_for: Callable[[Any], Kubectl]
+) -> None:
+    sim = sim_factory(scenario="node-not-ready")
+    kubectl = kubectl_for(sim)
+    pod, host = sim.call(
+        lambda world: next((r.name, r.host_ip) for r in world.kubelet.runs.values() if r.node in world.kubelet.stopped)
+    )
+    namespace = sim.call(lambda world: next(r.namespace for r in world.kubelet.runs.values() if r.name == pod))
+    done = kubectl.run("exec", pod, "-n", namespace, "--", "df", check=False)
+    assert done.stderr == f"Error from server: error dialing backend: dial tcp {host}:10250: i/o timeout\n"
+
+
 def test_storage_full_is_fixed_by_deleting_the_stale_cache_and_a_restart(
     sim_factory: Callable[..., SimThread], kubectl_for: Callable[[Any], Kubectl]
 ) -> None:

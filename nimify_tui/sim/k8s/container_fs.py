@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import posixpath
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -236,7 +237,8 @@ def _volume_mount(world: World, run: PodRun, volume: Obj, path: str, read_only: 
         files = world.volumes.setdefault(key, VolumeFiles())
         pvc = world.store.get("persistentvolumeclaims", run.namespace, claim) or {}
         uid = pvc.get("metadata", {}).get("uid", "0" * 36)
-        source = f"{CEPH_MONITORS}:/volumes/csi/csi-vol-{uid}/{uid[::-1]}"
+        subvolume = str(uuid.uuid5(uuid.NAMESPACE_OID, uid))
+        source = f"{CEPH_MONITORS}:/volumes/csi/csi-vol-{uid}/{subvolume}"
         return Mount(path, source, lambda: world.volume_usage(*key), ClaimTree(files, started, read_only))
     tree = StaticTree(mtime=started)
     for source_key, resource in (("configMap", "configmaps"), ("secret", "secrets")):

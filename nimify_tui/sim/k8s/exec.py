@@ -8,7 +8,7 @@ Before the upgrade the request can fail like on a real cluster:
 
 - the pod does not exist: 404 ``pods "x" not found``; a container the pod does not have, or no container named
   in a pod of several: 400 with the API server's wording; a pod not yet on a node: 400 ``pod x does not have a host
-  assigned``; the node's kubelet is unreachable: 500 ``error dialing backend``;
+  assigned``; the node's kubelet is unreachable (its kubelet stopped): 500 ``error dialing backend``;
 - the container is not running (waiting, crash-looping, terminated): the kubelet's plain-text 500
   ``container not found ("name")``, which kubectl prints as ``unable to upgrade connection: container not found``.
 
@@ -22,7 +22,11 @@ binary message starts with its channel: 0 stdin, 1 stdout, 2 stderr, 3 error, 4 
 ``details.causes[0].message``, as the kubelet sends it) and a normal close.
 
 What the container answers is :mod:`nimify_tui.sim.k8s.shell`'s: see its docstring for the commands.
-An interactive session ends at ``exit``, ctrl+d, the end of its stdin, or when the container stops (exit 137).
+An interactive session ends at ``exit``, ctrl+d, the end of its stdin, or when the container stops or its pod
+starts terminating (exit 137).
+
+The request is recorded in the API server's request log like any other (``/exec`` at the end of the path; status
+101 for a session, written when the session ends; 403 for a user without ``create pods/exec``).
 """
 
 from __future__ import annotations
@@ -105,9 +109,7 @@ def exec_target(world: World, namespace: str, name: str, options: ExecOptions) -
         raise ExecRefused(400, "BadRequest", f"pod {name} does not have a host assigned")
     if node in world.kubelet.stopped:
         address = run.host_ip if run is not None and run.host_ip else node
-        raise ExecRefused(
-            500, "InternalError", f"error dialing backend: dial tcp {address}:{KUBELET_PORT}: i/o timeout"
-        )
+        raise ExecRefused(500, "", f"error dialing backend: dial tcp {address}:{KUBELET_PORT}: i/o timeout")
     state = next((c for c in run.containers if c.name == container), None) if run is not None else None
     if run is None or state is None or state.state != "running" or run.phase in ("Succeeded", "Failed"):
         raise ExecRefused(500, "InternalError", f'container not found ("{container}")', plain=True)
@@ -118,15 +120,10 @@ def refusal_response(refused: ExecRefused) -> web.Response:
     """The answer to a refused exec: the kubelet's plain text, else a metav1 Status."""
     if refused.plain:
         return web.Response(status=refused.code, text=refused.message + "\n")
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": refused.message,
-        "reason": refused.reason,
-        "code": refused.code,
-    }
+    body: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": refused.message}
+    if refused.reason:  # an error the API server does not classify has no reason
+        body["reason"] = refused.reason
+    body["code"] = refused.code
     return web.Response(status=refused.code, body=orjson.dumps(body), content_type="application/json")
 
 
@@ -202,7 +199,8 @@ class ExecSession:
     def _container_running(self) -> bool:
         run = self.pod_run
         c = next((c for c in run.containers if c.name == self.shell.container), None)
-        return c is not None and c.state == "running" and c.epoch == self._epoch and run.deletion_at is None
+        alive = self.shell.world.kubelet.runs.get(run.key) is run and run.deletion_at is None
+        return alive and c is not None and c.state == "running" and c.epoch == self._epoch
 
     async def _write(self, stream: int, text: str) -> None:
         if not text:
