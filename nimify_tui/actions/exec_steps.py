@@ -77,7 +77,7 @@ STEPS: tuple[InPodStep, ...] = (
     ),
     InPodStep(
         "step-disk",
-        "F",
+        "B",
         "Disk space",
         ("df", "-h"),
         "volume",

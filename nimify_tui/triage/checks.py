@@ -603,7 +603,7 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
     findings = [check() for check in checks]
     database = check_database(store)
     if database is not None:
-        findings.append(database)
+        findings.insert(2, database)  # beside nimify-api's /ready, which fails when the database does
     alerts = check_alerts(store)
     return findings + ([alerts] if alerts is not None else []) + check_prevention(store, main_namespace)
 

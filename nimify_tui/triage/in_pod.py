@@ -23,8 +23,7 @@ STEPS_OF_CHECK: Mapping[str, tuple[str, ...]] = {
     "storage": ("step-disk", "step-cleanup"),
     "models": ("step-models", "step-triton-health"),
     "triton-ready": ("step-triton-health", "step-models"),
-    "endpoints": ("step-dns",),
-    "service-selectors": ("step-dns",),
+    "ingress": ("step-dns",),
 }
 STEPS_OF_COMPONENT: Mapping[str, tuple[str, ...]] = {
     "database": ("step-database",),

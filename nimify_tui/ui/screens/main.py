@@ -486,7 +486,7 @@ class MainScreen(Screen[None]):
         open_shell(self.nimify, pod.namespace, pod.name)
 
     def action_in_pod_step(self, step: str) -> None:
-        """One of the runbook's in-pod steps (D, F, M, H, I, K), in its modal."""
+        """One of the runbook's in-pod steps (D, B, M, H, I, K), in its modal."""
         run_in_pod_step(self.nimify, step)
 
     def action_remedy(self, remedy: str) -> None:
