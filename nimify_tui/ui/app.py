@@ -155,6 +155,7 @@ class NimifyApp(Navigation):
             recovery=self.runtime.store.value(RECOVERY),
             severity=self.incident.tracker.assessment.level,
             outage_started_at=self.incident.tracker.state.started_at,
+            api_unreachable=self.runtime.api_server.problem(),
         )
 
     # --- app-wide keys ------------------------------------------------------------------------------------

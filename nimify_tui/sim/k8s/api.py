@@ -152,6 +152,9 @@ class KubeApi:
             if err.retry_after_s is not None:
                 response.headers["Retry-After"] = str(err.retry_after_s)
             return response
+        except ConnectionResetError:  # the client went away, or the fault plan's outage cut the connection
+            status = 0
+            return web.Response(status=499)
         except Exception as err:
             _log.exception("internal error answering %s %s", request.method, request.path)
             return _json(status_body(500, "InternalError", f"Internal error occurred: {err}"), 500)

@@ -23,14 +23,16 @@ def freshness_note(healths: Sequence[SourceHealth], now: float) -> tuple[str, bo
     """The border's subtitle and whether the pane's data is stale (some source is not live)."""
     if not healths:
         return "", False
-    bad = [h for h in healths if h.state in ("stale", "unavailable")]
-    if bad:
-        worst = bad[0]
-        if worst.state == "unavailable":
-            return f"n/a: {one_line(worst.error or 'not available', 70)}", False
+    stale = [h for h in healths if h.state == "stale"]
+    if stale:  # the age of the oldest data shown, and why it is that old
+        loaded = [h for h in stale if h.last_ok]
+        worst = min(loaded, key=lambda h: h.last_ok or 0.0) if loaded else stale[0]
         ago = f"{now - worst.last_ok:.0f}s old" if worst.last_ok else "never loaded"
         reason = _REQUEST_PREFIX.sub("", worst.error or "")  # "GET /api/v1/...: " says little in a pane
         return f"STALE ({ago}): {one_line(reason, 90)}", True
+    unavailable = [h for h in healths if h.state == "unavailable"]
+    if unavailable:
+        return f"n/a: {one_line(unavailable[0].error or 'not available', 70)}", False
     if any(h.state == "syncing" for h in healths):
         return "loading…", False
     return "", False

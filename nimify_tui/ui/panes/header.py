@@ -33,6 +33,7 @@ class HeaderInfo:
     outage_started_at: float | None = None  # the outage clock's start: earlier when the cluster proves it
     recovery: RecoveryResult | None = None  # the latest recovery verification
     replay: bool = False  # a recorded session played back: no cluster behind it
+    api_unreachable: tuple[str, float] | None = None  # the API server does not answer: the last error, since when
 
 
 def _clock(at: float) -> str:
@@ -79,6 +80,9 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     if info.replay:
         text.append(" REPLAY ", style="bold black on yellow")
     text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
+    if info.api_unreachable is not None:  # everything else on screen is as old as this: say it first
+        _error, since = info.api_unreachable
+        text.append(f" API SERVER UNREACHABLE {human_duration(max(0.0, now - since))} ", style="bold white on red")
     if info.readonly:  # before anything a narrow terminal could cut
         text.append(" READ-ONLY ", style="bold cyan")
     if info.severity:

@@ -1,0 +1,94 @@
+"""The TUI on a simulator that injects faults: the API server gone (stale panes, the header says so, all recovers
+without a restart) and slow (keys still answer before the slow request does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nimify_tui.sim.faults import FaultPlan, parse_faults
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.panes.base import Pane
+from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.panes.pods import PodsPane
+from nimify_tui.ui.screens.main import MainScreen
+from nimify_tui.ui.screens.pod import PodScreen
+
+from .conftest import drawn, make_app, until
+
+
+def header_text(app: object) -> str:
+    screen = app.screen  # type: ignore[attr-defined]
+    return "".join(drawn(screen.query_one(StatusHeader)))
+
+
+def live_panes(screen: MainScreen) -> list[Pane]:
+    """The panes whose sources have all started and answer now."""
+    store = screen.nimify.runtime.store
+    return [
+        pane
+        for pane in screen.query(Pane)
+        if pane.HEALTH
+        and all(store.health_of(prefix) for prefix in pane.HEALTH)
+        and all(h.state == "live" for prefix in pane.HEALTH for h in store.health_of(prefix))
+        and not pane.stale
+    ]
+
+
+async def test_api_server_down_stales_every_pane_and_the_header_says_so_then_all_recovers(tmp_path: Path) -> None:
+    with SimThread(scenario="healthy") as sim:
+        app = make_app(sim, tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen")
+            pods = screen.query_one(PodsPane)
+            await until(pilot, lambda: pods.table.row_count > 0 and not pods.stale, "the pods")
+            watched = {"pods-pane", "events-pane", "nodes-pane", "models-pane", "latency-pane"}
+            await until(pilot, lambda: watched <= {p.id for p in live_panes(screen)}, "the panes to be live")
+            before = live_panes(screen)
+            rows = pods.table.row_count
+
+            sim.set_faults(parse_faults("api-down=10m"))
+            await until(pilot, lambda: "API SERVER UNREACHABLE" in header_text(app), "the header to say so")
+            for pane in before:
+                await until(pilot, lambda pane=pane: pane.stale, f"{pane.id} to turn stale")
+                note = str(pane.border_subtitle)
+                assert note.startswith("STALE (") and "s old)" in note, (pane.id, note)
+                assert "stale" in str(pane.border_title), (pane.id, pane.border_title)
+            assert "refused" in str(pods.border_subtitle) or "broke" in str(pods.border_subtitle), pods.border_subtitle
+            assert pods.table.row_count == rows, "the pods are kept while stale"
+            app.save_screenshot(filename="api-down.svg", path=str(tmp_path))
+
+            sim.set_faults(FaultPlan())  # the API server listens again
+            await until(pilot, lambda: sim.server.listening, "the API server to come back")
+            await until(pilot, lambda: "UNREACHABLE" not in header_text(app), "the header to clear")
+            for pane in before:
+                await until(pilot, lambda pane=pane: not pane.stale, f"{pane.id} to be live again")
+            assert pods.table.row_count == rows
+
+
+async def test_keys_answer_while_the_api_server_takes_seconds(tmp_path: Path) -> None:
+    with SimThread(scenario="healthy") as sim:
+        app = make_app(sim, tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen")
+            pods = screen.query_one(PodsPane)
+            await until(pilot, lambda: pods.table.row_count > 0, "the pods")
+            await pilot.press("1")
+            selected = pods.selected_pod()
+            assert selected is not None
+            namespace, name = selected
+            path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+            log = sim.request_log
+            sim.set_faults(parse_faults("api-latency=3s"))
+            start = len(log)
+
+            def answered() -> bool:
+                return any(record.path == path and record.method == "GET" for record in log[start:])
+
+            await pilot.press("d")  # asks the API server for the pod: 3 s
+            assert isinstance(app.screen, PodScreen), "the describe screen opened at once"
+            await pilot.press("escape")
+            assert isinstance(app.screen, MainScreen), "and closed at once"
+            await pilot.press("2")
+            assert app.focused is not None and screen.query_one("#events-pane") in app.focused.ancestors_with_self
+            assert not answered(), "all of that before the slow request came back"
+            await until(pilot, answered, "the slow request to come back")
