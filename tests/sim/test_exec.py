@@ -243,6 +243,19 @@ def test_an_interactive_sh_reads_its_commands_from_stdin(
     assert (ended.returncode, ended.stdout) == (1, "/models\n")
 
 
+def test_a_command_reads_all_of_stdin_and_sees_the_containers_env(
+    healthy_sim: SimThread, kubectl_for: Callable[[Any], Kubectl]
+) -> None:
+    kubectl = kubectl_for(healthy_sim)
+    api = _pod(kubectl, "nimify-api")
+    counted = _with_input(kubectl, "a shard\nno\nshard b\n", "exec", "-i", api, "-n", NS, "--", "grep", "-c", "shard")
+    assert (counted.returncode, counted.stdout) == (0, "2\n")
+    host = kubectl.run("exec", api, "-n", NS, "--", "printenv", "DATABASE_HOST").stdout
+    assert host == "postgres.nimify-system.svc.cluster.local\n"
+    named = kubectl.run("exec", api, "-n", NS, "--", "sh", "-c", 'printenv HOSTNAME | grep -c "^nimify-api-"').stdout
+    assert named == "1\n"
+
+
 def test_read_only_users_cannot_exec(healthy_sim: SimThread, kubectl_for: Callable[[Any], Kubectl]) -> None:
     kubectl = kubectl_for(healthy_sim)
     api = _pod(kubectl, "nimify-api")

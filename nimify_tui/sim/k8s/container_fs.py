@@ -248,13 +248,14 @@ def _volume_mount(world: World, run: PodRun, volume: Obj, path: str, read_only: 
         name = ref.get("name") or ref.get("secretName", "")
         obj = world.store.get(resource, run.namespace, name) or {}
         for key, value in sorted((obj.get("data") or {}).items()):
-            tree.add(key, value if resource == "configmaps" else _decoded(value), started)
+            tree.add(key, value if resource == "configmaps" else decoded(value), started)
         kind = "tmpfs" if resource == "secrets" else NODE_DISK
         return Mount(path, kind, lambda: (8192, 200 * 10**9), tree)
     return Mount(path, NODE_DISK, lambda: (0, 200 * 10**9), ClaimTree(VolumeFiles(), started, read_only))
 
 
-def _decoded(value: str) -> str:
+def decoded(value: str) -> str:
+    """A Secret's value as the container reads it ("" where it is not base64)."""
     try:
         return base64.b64decode(value).decode(errors="replace")
     except (binascii.Error, ValueError):

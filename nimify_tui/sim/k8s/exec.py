@@ -21,7 +21,9 @@ binary message starts with its channel: 0 stdin, 1 stdout, 2 stderr, 3 error, 4 
 ``metav1.Status`` on channel 3 (Success, or Failure with reason ``NonZeroExitCode`` and the exit code in
 ``details.causes[0].message``, as the kubelet sends it) and a normal close.
 
-What the container answers is :mod:`nimify_tui.sim.k8s.shell`'s: see its docstring for the commands.
+What the container answers is :mod:`nimify_tui.sim.k8s.shell`'s: see its docstring for the commands. A command
+run with ``stdin=true`` (not a shell, no tty) reads all of stdin first, up to v5's close signal (``kubectl exec -i
+pod -- grep x < file``); v4 cannot say where stdin ends, so there the command runs without it.
 An interactive session ends at ``exit``, ctrl+d, the end of its stdin, or when the container stops or its pod
 starts terminating (exit 137).
 
@@ -159,7 +161,8 @@ class ExecSession:
         if self.shell.is_interactive(argv):
             code = await self._interactive(ShellSession(self.shell, argv, tty=self.options.tty))
         else:
-            result = await self.shell.run_argv(argv)
+            stdin = await self._all_of_stdin() if self.options.stdin and self.v5 and not self.options.tty else ""
+            result = await self.shell.run_argv(argv, stdin)
             await self._write(STDOUT, result.out)
             await self._write(STDERR, result.err)
             code = result.code
@@ -195,6 +198,24 @@ class ExecSession:
             for stream, text in replies:
                 await self._write(stream, text)
         return session.exit_code
+
+    async def _all_of_stdin(self) -> str:
+        """What the client sends on stdin until it signals its end (v5's close signal) or goes away."""
+        received = b""
+        while self._container_running():
+            try:
+                message = await self.ws.receive(timeout=LIVENESS_S)
+            except asyncio.TimeoutError:
+                continue
+            if message.type != WSMsgType.BINARY:
+                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
+                continue
+            if message.data[:1] == bytes([STDIN]):
+                received += message.data[1:]
+            elif message.data[:2] == bytes([CLOSE_SIGNAL, STDIN]):
+                break
+        return received.decode(errors="replace")
 
     def _container_running(self) -> bool:
         run = self.pod_run

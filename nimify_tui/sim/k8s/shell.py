@@ -21,7 +21,8 @@ Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``),
 - ``nslookup NAME``: a service's ClusterIP by any of its names (the pod's namespace searched first); NXDOMAIN and
   exit 1 for others.
 - ``stty size`` (the terminal's rows and columns, as the last resize gave them), ``exit [n]``, ``true``, ``false``,
-  ``echo``, ``hostname``; ``head``, ``tail``, ``grep [-ivc]``, ``wc`` to filter.
+  ``echo``, ``hostname``, ``env``/``printenv [NAME]`` (the container's env, references resolved); ``head``,
+  ``tail``, ``grep [-ivcqEF]``, ``wc`` to filter.
 - ``sh``/``bash``/``ash`` alone (or ``-i``): an interactive shell: a prompt on a terminal (``tty``; ``# `` for sh,
   ``root@<pod>:<cwd># `` for bash), none without one; it runs each line it reads until ``exit``, ctrl+d or the end
   of its input, and exits with the last status.
@@ -34,11 +35,12 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, normalize
+from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, decoded, normalize
 from nimify_tui.sim.k8s.pods import PodRun
 from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
 from nimify_tui.sim.k8s.shell_net import NET_COMMANDS
@@ -325,6 +327,45 @@ async def _hostname(shell: Shell, args: list[str], stdin: str) -> Result:
     return Result(out=shell.run.name + "\n")
 
 
+def environment(shell: Shell) -> dict[str, str]:
+    """The container's environment: the kubelet's (HOSTNAME, the API server's service), the image's PATH and HOME,
+    and the container's env with values from ConfigMaps and Secrets resolved."""
+    found = {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME": shell.run.name,
+        "HOME": "/root",
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+    }
+    spec: Obj = next((c for c in shell.pod["spec"].get("containers") or [] if c["name"] == shell.container), {})
+    for item in spec.get("env") or []:
+        if "value" in item:
+            found[item["name"]] = str(item["value"])
+            continue
+        source = item.get("valueFrom") or {}
+        for key, resource in (("configMapKeyRef", "configmaps"), ("secretKeyRef", "secrets")):
+            ref = source.get(key)
+            if ref is None:
+                continue
+            obj = shell.world.store.get(resource, shell.namespace, ref.get("name", "")) or {}
+            value = (obj.get("data") or {}).get(ref.get("key", ""))
+            if value is not None:
+                found[item["name"]] = decoded(value) if resource == "secrets" else value
+    return found
+
+
+async def _env(shell: Shell, args: list[str], stdin: str) -> Result:
+    return Result(out="".join(f"{name}={value}\n" for name, value in environment(shell).items()))
+
+
+async def _printenv(shell: Shell, args: list[str], stdin: str) -> Result:
+    if not args:
+        return await _env(shell, args, stdin)
+    values = environment(shell)
+    shown = [values[name] + "\n" for name in args if name in values]
+    return Result(out="".join(shown), code=0 if len(shown) == len(args) else 1)
+
+
 async def _stty(shell: Shell, args: list[str], stdin: str) -> Result:
     if shell.terminal is None:
         return Result(err="stty: 'standard input': Inappropriate ioctl for device\n", code=1)
@@ -378,12 +419,13 @@ async def _grep(shell: Shell, args: list[str], stdin: str) -> Result:
     text, failed = await _text(shell, paths, stdin, "grep")
     if failed:
         return Result(err=failed.err, code=2)
-    needle = pattern.lower() if "i" in flags else pattern
-    lines = [
-        line
-        for line in text.splitlines(keepends=True)
-        if (needle in (line.lower() if "i" in flags else line)) != ("v" in flags)
-    ]
+    try:
+        regex = re.compile(re.escape(pattern) if "F" in flags else pattern, re.IGNORECASE if "i" in flags else 0)
+    except re.error:
+        return Result(err="grep: Unmatched ( or \\(\n", code=2)
+    lines = [line for line in text.splitlines(keepends=True) if bool(regex.search(line)) != ("v" in flags)]
+    if "q" in flags:
+        return Result(code=0 if lines else 1)
     if "c" in flags:
         return Result(out=f"{len(lines)}\n", code=0 if lines else 1)
     return Result(out="".join(lines), code=0 if lines else 1)
@@ -413,6 +455,8 @@ COMMANDS: dict[str, Command] = {
     "pwd": _pwd,
     "hostname": _hostname,
     "stty": _stty,
+    "env": _env,
+    "printenv": _printenv,
     **FILE_COMMANDS,
     **NET_COMMANDS,
 }
