@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ import aiohttp
 import pytest
 
 from nimify_tui.sim.server import SimThread
+
+from ..waiting import wait_for
 
 NS = "nimify-system"
 V4, V5 = "v4.channel.k8s.io", "v5.channel.k8s.io"
@@ -86,8 +89,12 @@ def test_v4_when_the_client_offers_only_v4_and_a_success_status(sim: SimThread) 
     assert channels.text(STDOUT).splitlines()[1].split()[1:] == ["100G", "61G", "39G", "61%", "/models"]
     assert channels.status == {"metadata": {}, "status": "Success"}
     assert STDERR not in channels.data
-    recorded = [r for r in sim.request_log if r.path.endswith("/exec") and r.query.get("command") == "df"]
-    assert recorded and recorded[-1].status == 101 and recorded[-1].user == "sim-admin"
+
+    def recorded() -> list[Any]:  # the server writes its record once the session's handler is done
+        return [r for r in sim.request_log if r.path.endswith("/exec") and r.query.get("command") == "df"]
+
+    record = wait_for(recorded, "the exec's record")[-1]
+    assert (record.status, record.user, record.method) == (101, "sim-admin", "GET")
 
 
 def test_v5_preferred_and_a_non_zero_exit_as_the_kubelet_reports_it(sim: SimThread) -> None:
@@ -161,3 +168,35 @@ def test_a_request_that_does_not_upgrade_is_refused(sim: SimThread, http_for: An
     nothing = http.get(f"/api/v1/namespaces/{NS}/pods/{_api_pod(sim)}/exec")
     assert nothing.status_code == 400
     assert nothing.json()["message"] == "you must specify at least one command for the container"
+
+
+def test_a_client_that_leaves_mid_session_ends_it_quietly(sim: SimThread, caplog: pytest.LogCaptureFixture) -> None:
+    pod = _api_pod(sim)
+    before = len(sim.request_log)
+
+    async def steps(ws: aiohttp.ClientWebSocketResponse, channels: Channels) -> None:
+        await _collect(ws, channels, until="# ")
+        await ws.send_bytes(bytes([STDIN]) + b"ls /models\r")
+        await ws.close()
+
+    with caplog.at_level(logging.ERROR):
+        _session(sim, _url(sim, pod, ["sh"], stdin=True, stdout=True, tty=True), (V5,), steps)
+
+        def recorded() -> list[Any]:
+            return [r for r in sim.request_log[before:] if r.path.endswith(f"/pods/{pod}/exec")]
+
+        assert [r.status for r in wait_for(recorded, "the session's record")] == [101]
+    assert not [r for r in caplog.records if r.name.startswith("nimify_tui.sim")]
+
+
+def test_exec_into_a_pod_not_yet_scheduled(sim_factory: Any, http_for: Any) -> None:
+    served: SimThread = sim_factory(scenario="resource-exhaustion")
+    pending = wait_for(
+        lambda: served.call(lambda world: [r.name for r in world.kubelet.app_runs(NS, "nimify-api") if r.node is None]),
+        "an evicted nimify-api pod's replacement to wait for room",
+    )[0]
+    answer = http_for(served, served.admin_token).get(
+        f"/api/v1/namespaces/{NS}/pods/{pending}/exec", params={"command": "df"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["message"] == f"pod {pending} does not have a host assigned"

@@ -142,6 +142,8 @@ async def serve_exec(request: web.Request, world: World, namespace: str, name: s
     session = ExecSession(ws, ready.protocol == V5, options, shell, run)
     try:
         await session.run()
+    except ConnectionError:  # the client went away mid-session: nothing is left to tell it
+        pass
     finally:
         if not ws.closed:
             with contextlib.suppress(ConnectionError, RuntimeError):
@@ -224,7 +226,7 @@ class ExecSession:
         return alive and c is not None and c.state == "running" and c.epoch == self._epoch
 
     async def _write(self, stream: int, text: str) -> None:
-        if not text:
+        if not text or self.ws.closed:
             return
         if self.options.tty:
             stream = STDOUT  # a terminal has one output
@@ -246,8 +248,9 @@ class ExecSession:
                 "reason": "NonZeroExitCode",
                 "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
             }
-        await self.ws.send_bytes(bytes([ERROR]) + orjson.dumps(status))
-        await self.ws.close()
+        if not self.ws.closed:
+            await self.ws.send_bytes(bytes([ERROR]) + orjson.dumps(status))
+            await self.ws.close()
 
 
 def _size(payload: bytes) -> tuple[int, int]:
