@@ -411,7 +411,7 @@ def journal_step(journal: Journal | None, who: str, done: StepResult) -> None:
         parameters={
             "step": done.title,
             "container": done.target.container or "",
-            "command": " ".join(done.command),
+            "command": STEP_BY_ID[done.step].shell_text(done.command),
             "exit_code": "" if result.exit_code is None else str(result.exit_code),
             "output": output,
             "output_truncated": str(result.truncated).lower(),

@@ -47,11 +47,13 @@ def last_run(store: Store, step: str) -> StepResult | None:
 
 
 def steps_called_for(findings: Sequence[Finding], diagnoses: Sequence[Diagnosis]) -> tuple[str, ...]:
-    """The steps the top diagnosis and the failing checks call for, the diagnosis's first, each once."""
+    """The steps the top diagnosis calls for; with no diagnosis (or one that calls for none), those of the failing
+    checks; each once."""
     wanted: list[str] = []
     for diagnosis in diagnoses[:1]:
         wanted.extend(STEPS_OF_COMPONENT.get(diagnosis.component, ()))
-    for finding in findings:
-        if finding.state == "fail":
-            wanted.extend(STEPS_OF_CHECK.get(finding.check, ()))
+    if not wanted:
+        for finding in findings:
+            if finding.state == "fail":
+                wanted.extend(STEPS_OF_CHECK.get(finding.check, ()))
     return tuple(dict.fromkeys(wanted))

@@ -158,7 +158,7 @@ async def test_the_database_check_fails_with_psqls_error_then_passes_after_recov
         assert "SELECT 1 returned 1 row" in finding(app, "database").evidence
     steps = [e for e in journal(app) if e["kind"] == "action" and e["verb"] == "exec"]
     assert [e["parameters"]["verdict"].split(":")[0] for e in steps] == ["fail", "pass"]
-    assert all(e["parameters"]["command"] == "psql -h postgres -U nimify -c SELECT 1;" for e in steps)
+    assert all(e["parameters"]["command"] == 'psql -h postgres -U nimify -c "SELECT 1;"' for e in steps)
     assert "psql: error:" in steps[0]["parameters"]["output"]
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -63,9 +63,10 @@ class StepScreen(ModalScreen[None]):
         padding: 0 1;
     }
     StepScreen #step-title { text-style: bold; }
-    StepScreen #step-where { color: $text-muted; }
+    StepScreen #step-where { color: $text-muted; height: auto; }
     StepScreen #step-command { color: $accent; }
-    StepScreen #step-output { height: auto; max-height: 20; border: round $primary; }
+    StepScreen #step-output { height: auto; max-height: 45vh; border: round $primary; overflow-x: auto; }
+    StepScreen #step-output-text { width: auto; }
     StepScreen #step-output.-empty { display: none; }
     StepScreen #step-typed { display: none; }
     StepScreen #step-typed.-shown { display: block; }
@@ -96,9 +97,9 @@ class StepScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"{self.step.title} · {self.step.runbook}"), id="step-title")
-            yield Label("finding the pod to run it in…", id="step-where")
+            yield Static("finding the pod to run it in…", id="step-where")
             yield Label(Text(f"$ {self.step.shell_text()}"), id="step-command")
-            with VerticalScroll(id="step-output", classes="-empty", can_focus=True):
+            with ScrollableContainer(id="step-output", classes="-empty", can_focus=True):
                 yield Static("", id="step-output-text")
             yield Input(placeholder="type the name to confirm", id="step-typed")
             yield Static("", id="step-status")
@@ -129,7 +130,8 @@ class StepScreen(ModalScreen[None]):
 
     def _located(self, place: Place) -> None:
         self.place = place
-        self._set("#step-where", Text(f"in {place.target}: {literal(place.why)}"))
+        if self.is_attached:
+            self.query_one("#step-where", Static).update(Text(f"in {place.target}: {literal(place.why)}"))
 
     # --- 2. the guarded part: a helper pod, the cleanup ------------------------------------------------------
     def _prepare(self, action: HelperPodAction | CleanupAction) -> None:
@@ -224,15 +226,19 @@ class StepScreen(ModalScreen[None]):
         for shown in self.results:
             if text:
                 text.append("\n\n")
-            text.append(f"$ {' '.join(shown.command)}\n", style="bold")
+            text.append(f"$ {STEP_BY_ID[shown.step].shell_text(shown.command)}\n", style="bold")
             text.append(literal_block(shown.result.output or "(no output)"))
             if shown.result.truncated:
                 text.append("\n… (output cut)", style="dim")
             text.append(f"\n{shown.result.outcome}", style="dim")
-            mark = _VERDICT_MARK[shown.verdict.state]
-            text.append(f"\n{mark} {literal(shown.verdict.line)}", style=_VERDICT_STYLE[shown.verdict.state])
+            if shown.verdict.line != shown.result.outcome:
+                mark = _VERDICT_MARK[shown.verdict.state]
+                text.append(f"\n{mark} {literal(shown.verdict.line)}", style=_VERDICT_STYLE[shown.verdict.state])
+        text.no_wrap = True  # df's long sources, ls's columns: scrolled sideways, never folded
         self.query_one("#step-output-text", Static).update(text)
-        self.query_one("#step-output").remove_class("-empty")
+        output = self.query_one("#step-output", ScrollableContainer)
+        output.remove_class("-empty")
+        output.call_after_refresh(output.scroll_end, animate=False)
 
     def _done(self, after_fix: bool) -> None:
         self.state = "done"
@@ -283,12 +289,8 @@ class StepScreen(ModalScreen[None]):
         self._status(message + "  (esc closes)", "error")
 
     def _output(self, text: str) -> None:
-        self.query_one("#step-output-text", Static).update(Text(literal_block(text)))
+        self.query_one("#step-output-text", Static).update(Text(literal_block(text), no_wrap=True))
         self.query_one("#step-output").remove_class("-empty")
-
-    def _set(self, selector: str, text: Text) -> None:
-        if self.is_attached:
-            self.query_one(selector, Label).update(text)
 
     def _status(self, message: str, style: str) -> None:
         colors = {"error": "bold red", "warning": "bold yellow", "success": "bold green", "info": ""}
