@@ -56,16 +56,42 @@ class InCluster:
         return cls(client.identity.server, client.auth_headers(), client.ssl_context())
 
 
+Blocked = Callable[[], "str | None"]  # why a poller's way to its servers is closed now (None: it is open)
+
+
+def never_blocked() -> str | None:
+    return None
+
+
 async def poll_forever(
-    store: Store, source: str, interval: float, poll: PollFn, sooner: Callable[[], float | None] = lambda: None
+    store: Store,
+    source: str,
+    interval: float,
+    poll: PollFn,
+    sooner: Callable[[], float | None] = lambda: None,
+    *,
+    blocked: Blocked = never_blocked,
 ) -> None:
     """Call ``poll`` every ``interval`` seconds (measured from the end of the last call); ``sooner``, asked after
-    each call, may shorten the next wait (a fix being watched for)."""
+    each call, may shorten the next wait (a fix being watched for).
+
+    While ``blocked()`` says why (the API server, whose proxy the poller goes through, does not answer), the poll
+    is not made and the source's last data is kept, stale; a poll that ended while it became blocked is stale too
+    (its failures are the way's, not the servers')."""
     store.set_health(source, SourceHealth("syncing"))
     while True:
         try:
+            why = blocked()
+            if why is not None:
+                store.mark_stale(source, why)
+                await asyncio.sleep(min(interval, sooner() or interval))
+                continue
             await poll()
-            store.set_health(source, SourceHealth("live", last_ok=time.time()))
+            why = blocked()
+            if why is not None:
+                store.mark_stale(source, why)
+            else:
+                store.set_health(source, SourceHealth("live", last_ok=time.time()))
         except asyncio.CancelledError:
             raise
         except SourceUnavailable as exc:
@@ -121,7 +147,9 @@ async def pods_listed(store: Store, timeout_s: float = 5.0) -> None:
 
 
 # --- the loops --------------------------------------------------------------------------------------------------
-async def probe_loop(store: Store, reach: InCluster, endpoints: Endpoints, interval: float) -> None:
+async def probe_loop(
+    store: Store, reach: InCluster, endpoints: Endpoints, interval: float, *, blocked: Blocked = never_blocked
+) -> None:
     from nimify_tui.probes import run_probes, runbook_probes
 
     probes = runbook_probes(endpoints)
@@ -130,7 +158,7 @@ async def probe_loop(store: Store, reach: InCluster, endpoints: Endpoints, inter
         async def poll() -> None:
             store.put(PROBES, tuple(await run_probes(client, probes)))
 
-        await poll_forever(store, "probes", interval, poll)
+        await poll_forever(store, "probes", interval, poll, blocked=blocked)
 
 
 async def triton_loop(
@@ -141,6 +169,7 @@ async def triton_loop(
     *,
     direct: bool,
     may_post_index: Callable[[], bool],
+    blocked: Blocked = never_blocked,
 ) -> None:
     """Every Triton server: a direct URL (``direct``), or each running triton-server pod through the pod proxy."""
     from nimify_tui.endpoints import pod_proxy_url
@@ -176,11 +205,18 @@ async def triton_loop(
             if errors and len(errors) == len(view.servers):
                 raise RuntimeError(errors[0])
 
-        await poll_forever(store, "triton", interval, poll)
+        await poll_forever(store, "triton", interval, poll, blocked=blocked)
 
 
 async def scrape_loop(
-    store: Store, reach: InCluster, endpoints: Endpoints, interval: float, *, api_namespace: str, api_direct: bool
+    store: Store,
+    reach: InCluster,
+    endpoints: Endpoints,
+    interval: float,
+    *,
+    api_namespace: str,
+    api_direct: bool,
+    blocked: Blocked = never_blocked,
 ) -> None:
     """nimify-api p95/5xx and Triton queue/compute history for the graph; GPUs from DCGM, Triton, NVML."""
     from nimify_tui.endpoints import pod_proxy_url
@@ -268,7 +304,7 @@ async def scrape_loop(
             if not api_now:
                 raise RuntimeError("; ".join(problems) or "no running nimify-api pod to scrape")
 
-        await poll_forever(store, "metrics", interval, poll)
+        await poll_forever(store, "metrics", interval, poll, blocked=blocked)
 
 
 async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequence[str], interval: float) -> None:
@@ -288,7 +324,14 @@ async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequenc
 
 
 async def alerts_loop(
-    store: Store, reach: InCluster, endpoints: Endpoints, interval: float, *, api_namespace: str, api_direct: bool
+    store: Store,
+    reach: InCluster,
+    endpoints: Endpoints,
+    interval: float,
+    *,
+    api_namespace: str,
+    api_direct: bool,
+    blocked: Blocked = never_blocked,
 ) -> None:
     """The runbook's three alert rules: as the cluster's Prometheus evaluates them when it has them loaded (read
     through the service proxy, or at --prometheus-url), else built in from scrapes of each nimify-api pod, with
@@ -330,7 +373,7 @@ async def alerts_loop(
                 built_in = tuple(replace(s, detail=f"{s.detail}; {note}" if s.detail else note) for s in built_in)
             store.put(ALERT_STATES, tuple(from_prometheus.get(state.name, state) for state in built_in))
 
-        await poll_forever(store, "alerts", interval, poll)
+        await poll_forever(store, "alerts", interval, poll, blocked=blocked)
 
 
 # --- evidence that costs a request: the previous logs of crashed containers, the kubelets' volume stats -----------

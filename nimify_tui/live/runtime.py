@@ -23,6 +23,7 @@ from nimify_tui.live.pollers import (
     alerts_loop,
     log_signature_loop,
     metrics_api_loop,
+    never_blocked,
     probe_loop,
     pvc_usage_loop,
     scrape_loop,
@@ -141,14 +142,17 @@ class Runtime:
                 options.triton_interval,
                 direct=bool(options.triton_url),
                 may_post_index=self._may_post_through_proxy,
+                blocked=never_blocked if options.triton_url else self._api_server_problem,
             )
         ]
 
     def later_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """The others, started once the first sources have their first data."""
         options, reach, store, endpoints = self.options, InCluster.of(self.client), self.store, self.endpoints
+        all_direct = bool(options.triton_url and options.nimify_api_url and options.prometheus_url)
+        proxied = never_blocked if all_direct else self._api_server_problem  # some of their servers through it
         pollers: list[Callable[[], Coroutine[Any, Any, None]]] = [
-            lambda: probe_loop(store, reach, endpoints, options.probe_interval),
+            lambda: probe_loop(store, reach, endpoints, options.probe_interval, blocked=proxied),
             lambda: scrape_loop(
                 store,
                 reach,
@@ -156,6 +160,7 @@ class Runtime:
                 options.scrape_interval,
                 api_namespace=options.main_namespace,
                 api_direct=bool(options.nimify_api_url),
+                blocked=proxied,
             ),
             lambda: metrics_api_loop(store, self.client, options.namespaces, options.metrics_api_interval),
             lambda: log_signature_loop(store, self.client, options.namespaces, options.log_signature_interval),
@@ -170,9 +175,15 @@ class Runtime:
                 options.alerts_interval,
                 api_namespace=options.main_namespace,
                 api_direct=bool(options.nimify_api_url),
+                blocked=proxied,
             )
         )
         return pollers
+
+    def _api_server_problem(self) -> str | None:
+        """Why the pollers that go through the API server's proxy are not asked now: it does not answer."""
+        problem = self.api_server.problem()
+        return problem[0] if problem is not None else None
 
     def _may_post_through_proxy(self) -> bool:
         """Triton's repository index is a POST ("create pods/proxy" to the API server): ask before sending one."""

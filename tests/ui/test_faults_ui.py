@@ -9,6 +9,7 @@ from nimify_tui.sim.faults import FaultPlan, parse_faults
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.header import StatusHeader
+from nimify_tui.ui.panes.models import ModelsPane
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.pod import PodScreen
@@ -45,6 +46,9 @@ async def test_api_server_down_stales_every_pane_and_the_header_says_so_then_all
             await until(pilot, lambda: watched <= {p.id for p in live_panes(screen)}, "the panes to be live")
             before = live_panes(screen)
             rows = pods.table.row_count
+            models = screen.query_one(ModelsPane)
+            model_rows = models.table.row_count
+            assert model_rows > 0
 
             sim.set_faults(parse_faults("api-down=10m"))
             await until(pilot, lambda: "API SERVER UNREACHABLE" in header_text(app), "the header to say so")
@@ -55,6 +59,7 @@ async def test_api_server_down_stales_every_pane_and_the_header_says_so_then_all
                 assert "stale" in str(pane.border_title), (pane.id, pane.border_title)
             assert "refused" in str(pods.border_subtitle) or "broke" in str(pods.border_subtitle), pods.border_subtitle
             assert pods.table.row_count == rows, "the pods are kept while stale"
+            assert models.table.row_count == model_rows, "so are Triton's models, asked through the API server"
             app.save_screenshot(filename="api-down.svg", path=str(tmp_path))
 
             sim.set_faults(FaultPlan())  # the API server listens again

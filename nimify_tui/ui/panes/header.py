@@ -79,7 +79,11 @@ def render_header(info: HeaderInfo, now: float) -> Text:
     text.append(" nimify-tui ", style="bold reverse")
     if info.replay:
         text.append(" REPLAY ", style="bold black on yellow")
-    text.append(f" {info.overall} ", style=_STATE_STYLE.get(info.overall, "bold reverse dim"))
+    unreachable = info.api_unreachable is not None  # the overall state is as old as the data it was judged on
+    text.append(
+        f" {info.overall} ",
+        style="bold reverse dim" if unreachable else _STATE_STYLE.get(info.overall, "bold reverse dim"),
+    )
     if info.api_unreachable is not None:  # everything else on screen is as old as this: say it first
         _error, since = info.api_unreachable
         text.append(f" API SERVER UNREACHABLE {human_duration(max(0.0, now - since))} ", style="bold white on red")
