@@ -275,3 +275,24 @@ def test_a_journaled_diagnosis_and_the_snapshots_make_one_row(tmp_path: Path) ->
     kinds = [kind for _, kind in timeline(markdown)]
     assert kinds.count("diagnosis") == 1 and kinds.count("diagnosis cleared") == 1, kinds
     assert "(<snapshots/20260101-000000/triage.json>)" in markdown, "the snapshot's triage.json stays the cause's"
+
+
+def test_an_alert_dated_by_a_clock_ahead_of_the_journals_dates_nothing_earlier(tmp_path: Path) -> None:
+    """Prometheus' "pending since" a few seconds after the finding that quotes it: its clock runs ahead (a
+    simulated one, a skewed one); it is not taken for the day before."""
+    folder = tmp_path / "s"
+    with Journal.open(folder) as journal:
+        journal.start(context="prod", server=None, user=None, namespaces=["nimify-system"], readonly=False, argv=[])
+        ahead = datetime.now(timezone.utc) + timedelta(seconds=20)
+        journal.finding(
+            check="alerts",
+            state="fail",
+            previous=None,
+            object_name="Runbook alerts",
+            evidence=f"NimifyAPIDown pending since {ahead:%H:%M:%S} UTC (fires at ...)",
+        )
+        journal.end("quit")
+    incident = write_report(folder).incident
+    assert incident.first_failure == incident.detected
+    kinds = [kind for _, kind in timeline(write_report(folder).markdown.read_text())]
+    assert kinds[0] == "detection", kinds

@@ -145,11 +145,17 @@ def session_href(session: Path, out_dir: Path) -> str:
     return "" if relative == "." else Path(relative).as_posix() + "/"
 
 
+CLOCK_SKEW = timedelta(hours=1)  # a time of day this little after the entry's is another clock's, not yesterday's
+
+
 def _clock_before(at: datetime, hh_mm_ss: str) -> datetime:
-    """The latest time of day ``hh_mm_ss`` (UTC) at or before ``at``."""
+    """The latest time of day ``hh_mm_ss`` (UTC) at or before ``at``; ``at`` itself when ``hh_mm_ss`` comes less
+    than :data:`CLOCK_SKEW` after it (the alerting side's clock runs ahead: it dates nothing earlier)."""
     hour, minute, second = (int(part) for part in hh_mm_ss.split(":"))
     candidate = at.replace(hour=hour, minute=minute, second=second, microsecond=0)
-    return candidate if candidate <= at else candidate - timedelta(days=1)
+    if candidate <= at:
+        return candidate
+    return at if candidate - at < CLOCK_SKEW else candidate - timedelta(days=1)
 
 
 def _since(later: datetime | None, earlier: datetime | None) -> float | None:
