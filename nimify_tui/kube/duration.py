@@ -5,6 +5,7 @@ Times are seconds since the epoch (floats); the current time is always a paramet
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -32,6 +33,8 @@ def parse_timestamp(value: object) -> float | None:
 
 def human_duration(seconds: float) -> str:
     """A duration as apimachinery's ``duration.HumanDuration`` writes it (``57s``, ``2m40s``, ``4d15h``)."""
+    if not math.isfinite(seconds):
+        return "<invalid>"
     whole = int(seconds)  # truncates toward zero, as Go's int(d.Seconds())
     if whole < -1:
         return "<invalid>"

@@ -20,6 +20,8 @@ _DECIMAL_SUFFIXES = {exponent: suffix for suffix, exponent in _DECIMAL_EXPONENTS
 _BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 _BINARY_POWERS = {suffix: 1024**power for power, suffix in enumerate(_BINARY_SUFFIXES) if suffix}
 _NANO = 10**9
+_MAX_EXPONENT = 1000  # far beyond any resource, far below what costs time to compute
+_MAX_DIGITS = 1000  # Python refuses to read integers of more than 4,300 digits
 
 
 class QuantityError(ValueError):
@@ -52,6 +54,8 @@ def parse_quantity(text: str) -> Quantity:
         raise QuantityError(f"not a quantity: {text!r}")
     sign, whole, fraction, suffix = match.groups()
     fraction = fraction or ""
+    if len(whole) + len(fraction) > _MAX_DIGITS:
+        raise QuantityError(f"not a quantity: {text[:40]!r}... (too many digits)")
     value = Fraction(int(whole or "0") * 10 ** len(fraction) + int(fraction or "0"), 10 ** len(fraction))
     quantity_format: QuantityFormat
     if suffix in _DECIMAL_EXPONENTS:
@@ -60,9 +64,12 @@ def parse_quantity(text: str) -> Quantity:
     elif suffix in _BINARY_POWERS:
         quantity_format = "BinarySI"
         value *= _BINARY_POWERS[suffix]
-    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[+-]?\d+", suffix[1:]):
+    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[+-]?\d{1,9}", suffix[1:]):
+        exponent = int(suffix[1:])
+        if abs(exponent) > _MAX_EXPONENT:  # 10**exponent alone would take seconds and megabytes
+            raise QuantityError(f"not a quantity: {text!r} (too {'large' if exponent > 0 else 'small'})")
         quantity_format = "DecimalExponent"
-        value *= Fraction(10) ** int(suffix[1:])
+        value *= Fraction(10) ** exponent
     else:
         raise QuantityError(f"not a quantity: {text!r} (unknown suffix {suffix!r})")
     # Non-zero values are rounded up to the next nanounit, as the API server does.
