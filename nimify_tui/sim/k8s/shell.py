@@ -26,25 +26,27 @@ Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``),
 - ``sh``/``bash``/``ash`` alone (or ``-i``): an interactive shell: a prompt on a terminal (``tty``; ``# `` for sh,
   ``root@<pod>:<cwd># `` for bash), none without one; it runs each line it reads until ``exit``, ctrl+d or the end
   of its input, and exits with the last status.
-- ``sh -c "..."`` runs the line; a line may join commands with ``;``, ``&&``, ``||`` and ``|``, and ``*``/``?``
-  expand against the file system.
-- anything else: ``sh: 1: X: not found`` and exit status 127.
+- ``sh -c "..."`` runs the line; a line may join commands with ``;``, ``&&``, ``||`` and ``|``, redirect with
+  ``< file``, ``>/dev/null``, ``2>/dev/null``, ``2>&1``; ``*``/``?`` expand against the file system, and a word
+  that is ``$?``, ``$NAME`` or ``${NAME}`` to the last status or the container's variable.
+- anything else: ``sh: 1: X: not found`` (bash: ``bash: X: command not found``) and exit status 127.
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import posixpath
-import re
 import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, decoded, normalize
+from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, normalize
 from nimify_tui.sim.k8s.pods import PodRun
 from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
 from nimify_tui.sim.k8s.shell_net import NET_COMMANDS
 from nimify_tui.sim.k8s.shell_result import Result
+from nimify_tui.sim.k8s.shell_text import TEXT_COMMANDS, environment
 from nimify_tui.sim.k8s.world import World
 
 Obj = dict[str, Any]
@@ -64,6 +66,7 @@ class Shell:
         self.exit_code: int | None = None  # set by ``exit``
         self.last_status = 0
         self.name = "sh"  # how the shell calls itself in its error messages
+        self.interactive = False  # reading its commands from a user (an interactive sh or bash)
         self.fs: ContainerFS = container_fs(world, pod, run, container)
         self.terminal: tuple[int, int] | None = None  # (columns, rows) of the client's terminal, with a tty
 
@@ -83,12 +86,26 @@ class Shell:
 
     async def run_argv(self, argv: list[str], stdin: str = "") -> Result:
         """Run one command as exec starts it (no shell between: argv as given)."""
-        if argv and argv[0] in SHELLS and len(argv) >= 3 and argv[1] == "-c":
-            self.name = _base(argv[0])
-            return await self.run_line(argv[2])
         result = await self._command(argv, stdin)
         self.last_status = result.code
         return result
+
+    async def script(self, argv: list[str], stdin: str) -> Result:
+        """``sh -c LINE`` or ``sh`` reading its lines from ``stdin``, in a shell of its own (its ``exit`` and ``cd``
+        stay inside it)."""
+        child = copy.copy(self)
+        child.name, child.exit_code, child.interactive = _base(argv[0]), None, False
+        lines = [argv[2]] if len(argv) >= 3 and argv[1] == "-c" else stdin.splitlines()
+        out: list[str] = []
+        err: list[str] = []
+        for line in lines:
+            result = await child.run_line(line)
+            out.append(result.out)
+            err.append(result.err)
+            if child.exit_code is not None:
+                break
+        code = child.exit_code if child.exit_code is not None else child.last_status
+        return Result("".join(out), "".join(err), code)
 
     async def run_line(self, line: str) -> Result:
         """Run one line of shell input: commands joined by ``;``, ``&&``, ``||`` and ``|``."""
@@ -111,7 +128,7 @@ class Shell:
                 continue
             piped = ""
             for argv in pipeline:
-                result = await self._command(argv, piped)
+                result = await self._redirected(argv, piped)
                 piped = result.out
                 err.append(result.err)
                 status = result.code
@@ -121,6 +138,36 @@ class Shell:
                 break
         return Result("".join(out), "".join(err), status)
 
+    async def _redirected(self, argv: list[str], stdin: str) -> Result:
+        """Run one command of a pipeline with its redirections: ``< file``, ``>/dev/null``, ``2>/dev/null``,
+        ``2>&1``, ``>&2``, ``&>/dev/null`` (a file other than /dev/null cannot be written)."""
+        words, redirects = _redirections(argv)
+        for fd, target in redirects:
+            if fd == 0:
+                read = await COMMANDS["cat"](self, [target], "")
+                if read.code:
+                    return Result(err=f"{self.name}: 1: cannot open {target}: No such file\n", code=2)
+                stdin = read.out
+            elif target not in ("/dev/null", "&1", "&2"):
+                return Result(err=f"{self.name}: 1: cannot create {target}: Operation not supported\n", code=2)
+        result = await self._command(words, stdin)
+        route = {1: "out", 2: "err"}  # where each descriptor writes, redirections applied in order
+        for fd, target in redirects:
+            to = route[int(target[1])] if target in ("&1", "&2") else "null"
+            for number in (1, 2) if fd == 3 else (fd,) if fd in (1, 2) else ():
+                route[number] = to
+        streams = {"out": "", "err": "", "null": ""}
+        streams[route[1]] += result.out
+        streams[route[2]] += result.err
+        return Result(streams["out"], streams["err"], result.code)
+
+    def _not_found(self, name: str) -> str:
+        """How the shell says it has no such command: dash's words, or bash's."""
+        if self.name != "bash":
+            return f"{self.name}: 1: {name}: not found\n"
+        where = "" if self.interactive else " line 1:"
+        return f"bash:{where} {name}: command not found\n"
+
     def _done(self, result: Result) -> Result:
         self.last_status = result.code
         return result
@@ -128,12 +175,23 @@ class Shell:
     async def _command(self, argv: list[str], stdin: str) -> Result:
         if not argv:
             return Result()
-        argv = [argv[0], *(word for arg in argv[1:] for word in self._expand(arg))]
+        argv = [self._variable(argv[0]), *(word for arg in argv[1:] for word in self._expand(self._variable(arg)))]
         name = argv[0]
+        if name in SHELLS:
+            return await self.script(argv, stdin)
         command = COMMANDS.get(_base(name) if "/" in name else name)
         if command is None:
-            return Result(err=f"{self.name}: 1: {name}: not found\n", code=NOT_FOUND)
+            return Result(err=self._not_found(name), code=NOT_FOUND)
         return await command(self, argv[1:], stdin)
+
+    def _variable(self, word: str) -> str:
+        """``$?``, ``$NAME`` or ``${NAME}`` as a whole word: the last status or the variable's value."""
+        if word == "$?":
+            return str(self.last_status)
+        name = word[2:-1] if word.startswith("${") and word.endswith("}") else word[1:] if word[:1] == "$" else ""
+        if not name.replace("_", "a").isalnum():
+            return word
+        return environment(self).get(name, "")
 
     def _expand(self, word: str) -> list[str]:
         """A word with ``*``, ``?`` or ``[`` as the paths it matches, sorted; the word itself where none does."""
@@ -163,7 +221,7 @@ class ShellSession:
 
     def __init__(self, shell: Shell, argv: list[str], tty: bool) -> None:
         self.shell, self.tty = shell, tty
-        self.shell.name = _base(argv[0])
+        self.shell.name, self.shell.interactive = _base(argv[0]), True
         self.line = ""
         self.pending = b""
         if tty:
@@ -266,8 +324,32 @@ def _base(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+def _redirections(argv: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """The words of a command and its redirections as (fd, target): fd 0 stdin, 1 stdout, 2 stderr, 3 both;
+    a target ``&1``/``&2`` duplicates that descriptor."""
+    words: list[str] = []
+    found: list[tuple[int, str]] = []
+    items = iter(argv)
+    for token in items:
+        if token not in (">", ">>", ">|", ">&", "&>", "<"):
+            words.append(token)
+            continue
+        target = next(items, "")
+        if token == "<":
+            found.append((0, target))
+            continue
+        fd = int(words.pop()) if words and words[-1] in ("1", "2") else 1
+        if token == "&>":
+            found.append((3, target))
+        elif token == ">&":
+            found.append((fd, f"&{target}") if target in ("1", "2") else (3, target))
+        else:
+            found.append((fd, target))
+    return words, found
+
+
 def _tokens(line: str) -> list[str]:
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
     lexer.whitespace_split = True
     lexer.commenters = "#"
     return list(lexer)
@@ -276,7 +358,9 @@ def _tokens(line: str) -> list[str]:
 def _sequence(tokens: list[str]) -> list[tuple[str, list[list[str]]]]:
     """Tokens as (the joiner before it, the pipeline's commands) in order."""
     found: list[tuple[str, list[list[str]]]] = []
-    joiner, pipeline, argv = ";", [], []  # type: ignore[var-annotated]
+    joiner = ";"
+    pipeline: list[list[str]] = []
+    argv: list[str] = []
     for token in tokens:
         if token in (";", "&&", "||", "&"):
             pipeline.append(argv)
@@ -313,150 +397,16 @@ async def _false(shell: Shell, args: list[str], stdin: str) -> Result:
     return Result(code=1)
 
 
-async def _echo(shell: Shell, args: list[str], stdin: str) -> Result:
-    if args and args[0] == "-n":
-        return Result(out=" ".join(args[1:]))
-    return Result(out=" ".join(args) + "\n")
-
-
 async def _pwd(shell: Shell, args: list[str], stdin: str) -> Result:
     return Result(out=shell.cwd + "\n")
 
 
-async def _hostname(shell: Shell, args: list[str], stdin: str) -> Result:
-    return Result(out=shell.run.name + "\n")
-
-
-def environment(shell: Shell) -> dict[str, str]:
-    """The container's environment: the kubelet's (HOSTNAME, the API server's service), the image's PATH and HOME,
-    and the container's env with values from ConfigMaps and Secrets resolved."""
-    found = {
-        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOSTNAME": shell.run.name,
-        "HOME": "/root",
-        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
-        "KUBERNETES_SERVICE_PORT": "443",
-    }
-    spec: Obj = next((c for c in shell.pod["spec"].get("containers") or [] if c["name"] == shell.container), {})
-    for item in spec.get("env") or []:
-        if "value" in item:
-            found[item["name"]] = str(item["value"])
-            continue
-        source = item.get("valueFrom") or {}
-        for key, resource in (("configMapKeyRef", "configmaps"), ("secretKeyRef", "secrets")):
-            ref = source.get(key)
-            if ref is None:
-                continue
-            obj = shell.world.store.get(resource, shell.namespace, ref.get("name", "")) or {}
-            value = (obj.get("data") or {}).get(ref.get("key", ""))
-            if value is not None:
-                found[item["name"]] = decoded(value) if resource == "secrets" else value
-    return found
-
-
-async def _env(shell: Shell, args: list[str], stdin: str) -> Result:
-    return Result(out="".join(f"{name}={value}\n" for name, value in environment(shell).items()))
-
-
-async def _printenv(shell: Shell, args: list[str], stdin: str) -> Result:
-    if not args:
-        return await _env(shell, args, stdin)
-    values = environment(shell)
-    shown = [values[name] + "\n" for name in args if name in values]
-    return Result(out="".join(shown), code=0 if len(shown) == len(args) else 1)
-
-
-async def _stty(shell: Shell, args: list[str], stdin: str) -> Result:
-    if shell.terminal is None:
-        return Result(err="stty: 'standard input': Inappropriate ioctl for device\n", code=1)
-    if args != ["size"]:
-        return Result(err="stty: the simulated shell answers only 'stty size'\n", code=1)
-    columns, rows = shell.terminal
-    return Result(out=f"{rows} {columns}\n")
-
-
-def _count(args: list[str], default: int) -> tuple[int, list[str]]:
-    """``-n N``, ``-nN`` or ``-N`` of head and tail, and the other arguments."""
-    count, rest = default, []
-    items = iter(args)
-    for arg in items:
-        if arg == "-n":
-            count = int(next(items, str(default)) or default)
-        elif arg.startswith("-n") and arg[2:].isdigit():
-            count = int(arg[2:])
-        elif arg[1:].isdigit() and arg.startswith("-"):
-            count = int(arg[1:])
-        else:
-            rest.append(arg)
-    return count, rest
-
-
-async def _text(shell: Shell, paths: list[str], stdin: str, command: str) -> tuple[str, Result | None]:
-    if not paths:
-        return stdin, None
-    read = await COMMANDS["cat"](shell, paths, "")
-    return read.out, (Result(err=read.err.replace("cat:", f"{command}:"), code=1) if read.code else None)
-
-
-async def _head(shell: Shell, args: list[str], stdin: str) -> Result:
-    count, paths = _count(args, 10)
-    text, failed = await _text(shell, paths, stdin, "head")
-    return failed or Result(out="".join(text.splitlines(keepends=True)[:count]))
-
-
-async def _tail(shell: Shell, args: list[str], stdin: str) -> Result:
-    count, paths = _count(args, 10)
-    text, failed = await _text(shell, paths, stdin, "tail")
-    return failed or Result(out="".join(text.splitlines(keepends=True)[-count:] if count else []))
-
-
-async def _grep(shell: Shell, args: list[str], stdin: str) -> Result:
-    flags = {letter for arg in args if arg.startswith("-") and len(arg) > 1 for letter in arg[1:]}
-    words = [arg for arg in args if not arg.startswith("-") or len(arg) == 1]
-    if not words:
-        return Result(err="Usage: grep [OPTION]... PATTERNS [FILE]...\n", code=2)
-    pattern, paths = words[0], words[1:]
-    text, failed = await _text(shell, paths, stdin, "grep")
-    if failed:
-        return Result(err=failed.err, code=2)
-    try:
-        regex = re.compile(re.escape(pattern) if "F" in flags else pattern, re.IGNORECASE if "i" in flags else 0)
-    except re.error:
-        return Result(err="grep: Unmatched ( or \\(\n", code=2)
-    lines = [line for line in text.splitlines(keepends=True) if bool(regex.search(line)) != ("v" in flags)]
-    if "q" in flags:
-        return Result(code=0 if lines else 1)
-    if "c" in flags:
-        return Result(out=f"{len(lines)}\n", code=0 if lines else 1)
-    return Result(out="".join(lines), code=0 if lines else 1)
-
-
-async def _wc(shell: Shell, args: list[str], stdin: str) -> Result:
-    paths = [arg for arg in args if not arg.startswith("-")]
-    text, failed = await _text(shell, paths, stdin, "wc")
-    if failed:
-        return failed
-    counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode())}
-    wanted = [letter for arg in args if arg.startswith("-") for letter in arg[1:] if letter in counts]
-    wanted = wanted or ["l", "w", "c"]
-    shown = " ".join(str(counts[letter]) for letter in wanted)
-    return Result(out=f"{shown}{' ' + paths[0] if paths else ''}\n")
-
-
 COMMANDS: dict[str, Command] = {
-    "head": _head,
-    "tail": _tail,
-    "grep": _grep,
-    "wc": _wc,
     "exit": _exit,
     "true": _true,
     "false": _false,
-    "echo": _echo,
     "pwd": _pwd,
-    "hostname": _hostname,
-    "stty": _stty,
-    "env": _env,
-    "printenv": _printenv,
+    **TEXT_COMMANDS,
     **FILE_COMMANDS,
     **NET_COMMANDS,
 }

@@ -291,29 +291,30 @@ async def du(shell: Shell, args: list[str], stdin: str) -> Result:
         if fs.stat(full) is None:
             errors.append(f"du: cannot access '{path}': No such file or directory\n")
             continue
-        totals: dict[str, int] = {}
-        for walked, entry in fs.walk(full):
-            used = 4096 if entry.is_dir else math.ceil(entry.size / 4096) * 4096
-            for parent in _parents(walked, full):
-                totals[parent] = totals.get(parent, 0) + used
-        grand += totals[full]
-        folders = [full] if "s" in flags else sorted((p for p in totals if p != full), key=lambda p: -p.count("/"))
-        if "s" not in flags:
-            folders.append(full)
-        for folder in folders:
-            if folder == full or (fs.stat(folder) or Entry(False, 0, 0)).is_dir:
-                out.append(show(totals[folder], path if folder == full else path.rstrip("/") + folder[len(full) :]))
+        total, shown = _du_tree(fs, full, path, not flags & {"s"})
+        grand += total
+        out += [show(count, name) for count, name in shown]
     if "c" in flags:
         out.append(show(grand, "total"))
     return Result(out="".join(out), err="".join(errors), code=1 if errors else 0)
 
 
-def _parents(path: str, top: str) -> list[str]:
-    found = [path]
-    while path != top and path != "/":
-        path = posixpath.dirname(path)
-        found.append(path)
-    return found
+def _du_tree(fs: ContainerFS, full: str, shown_as: str, every_folder: bool) -> tuple[int, list[tuple[int, str]]]:
+    """Bytes used under ``full`` (whole 4K blocks) and du's lines for it: each folder after its contents."""
+    entry = fs.stat(full)
+    if entry is None:
+        return 0, []
+    if not entry.is_dir:
+        used = math.ceil(entry.size / 4096) * 4096
+        return used, [(used, shown_as)]
+    total, lines = 4096, []
+    for name in fs.names(full):
+        inner, inner_lines = _du_tree(fs, posixpath.join(full, name), f"{shown_as.rstrip('/')}/{name}", every_folder)
+        total += inner
+        child = fs.stat(posixpath.join(full, name))
+        if every_folder and child is not None and child.is_dir:
+            lines += inner_lines
+    return total, [*lines, (total, shown_as)]
 
 
 async def cat(shell: Shell, args: list[str], stdin: str) -> Result:
