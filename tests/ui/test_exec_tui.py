@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from nimify_tui.journal.journal import read_journal
 from nimify_tui.kube.exec import Terminal
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.exec_shell import ShellScreen
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.main import MainScreen
@@ -43,6 +44,10 @@ def finding(app: NimifyApp, check: str) -> Any:
 def journal(app: NimifyApp) -> list[dict[str, Any]]:
     assert app.session.folder is not None
     return read_journal(Path(app.session.folder) / "journal.jsonl")
+
+
+def exec_requests(sim: SimThread) -> list[Any]:
+    return [r for r in sim.request_log if r.path.endswith("/exec")]
 
 
 def step_output(screen: StepScreen) -> str:
@@ -218,3 +223,56 @@ async def test_read_only_sends_no_exec(healthy_sim: SimThread, app_factory: Call
     sent = healthy_sim.request_log[before:]
     assert [r for r in sent if r.path.endswith("/exec")] == []
     assert [r for r in sent if r.method in ("POST", "PUT", "PATCH", "DELETE")] == []
+
+
+async def test_on_a_production_context_the_shell_asks_for_the_pods_name_first(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
+    controller, terminal = os.openpty()
+    person = Person(controller)
+    app.exec_terminal = Terminal(terminal, terminal)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pod = await select_pod(pilot, app, "postgres")
+            await until(pilot, lambda: app.permissions_known(NS), "the permissions asked")
+            before = len(exec_requests(healthy_sim))
+            await pilot.press("exclamation_mark")
+            await until(pilot, lambda: isinstance(app.screen, ShellScreen), "the confirmation")
+            for key in "postgres":
+                await pilot.press(key)
+            await pilot.press("enter")
+            assert isinstance(app.screen, ShellScreen), "a wrong name opens nothing"
+            assert len(exec_requests(healthy_sim)) == before
+            app.screen.query_one("#shell-typed", Input).value = pod
+            person.start()
+            await pilot.press("enter")
+            await until(pilot, lambda: not person.is_alive(), "the person done with the shell")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+            assert len(exec_requests(healthy_sim)) == before + 1
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert b"(1 row)" in person.seen
+
+
+async def test_a_user_who_may_not_exec_is_told_why_and_nothing_is_sent(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim, context="sim-readonly")  # not a read-only session: RBAC refuses exec
+    before = len(exec_requests(healthy_sim))
+    async with app.run_test(size=SIZE) as pilot:
+        await select_pod(pilot, app, "postgres")
+        await until(pilot, lambda: app.permissions_known(NS), "the permissions asked")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert screen.footer_dimmed("shell") and screen.footer_dimmed("in_pod_step('step-database')")
+        for key in ("exclamation_mark", "D"):
+            await pilot.press(key)
+            assert isinstance(app.screen, MainScreen), f"{key}: no dialog"
+        notices = [n.message for n in app._notifications if "not available" in n.message]
+        assert len(notices) == 2, notices
+        assert all(
+            m.endswith("not allowed: create pods/exec in nimify-system: no RBAC rule allows it") for m in notices
+        )
+    assert len(exec_requests(healthy_sim)) == before
