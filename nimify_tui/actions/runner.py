@@ -2,9 +2,10 @@
 
 The UI calls :meth:`ActionRunner.prepare` (from a worker thread), shows the diff and asks for the
 confirmation :attr:`Prepared.confirmation` describes, then calls :meth:`ActionRunner.execute` or
-:meth:`ActionRunner.cancel`. Every outcome (ok, error, cancelled) is written to the journal with the exact
-request. Failures raise :class:`~nimify_tui.actions.plan.ActionError` with one line for the operator; nothing
-is left half done and the runner stays usable.
+:meth:`ActionRunner.cancel`. Every outcome (ok, error, cancelled, unknown) is written to the journal with the
+exact request. Failures raise :class:`~nimify_tui.actions.plan.ActionError` with one line for the operator; nothing
+is left half done and the runner stays usable. A change sent without an answer (timed out, connection cut) is
+neither done nor failed: it is journaled as ``unknown`` and raises :class:`ActionOutcomeUnknown`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ from nimify_tui.kube.access import READ_ONLY_REASON, AccessReviewer, Permission
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import one_line
+
+
+class ActionOutcomeUnknown(ActionError):
+    """The change was sent but no answer came back: it may have been carried out. The next refresh says."""
+
+
+def unanswered_change(exc: BaseException) -> KubeError | None:
+    """The error of a change sent without an answer behind ``exc`` (itself, or what it was raised from)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KubeError) and seen.outcome_unknown:
+            return seen
+        seen = seen.__cause__
+    return None
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,14 @@ class ActionRunner:
         try:
             outcome = prepared.action.execute()
         except (ActionError, KubeError) as exc:
+            unanswered = unanswered_change(exc)
+            if unanswered is not None:
+                message = (
+                    f"outcome unknown: {explain_kube_error(unanswered)}; the change may have been made: "
+                    f"the next refresh of {prepared.action.target.kind} {prepared.action.target.name} shows it"
+                )
+                self._record(prepared.action, prepared.preview, "unknown", message, started)
+                raise ActionOutcomeUnknown(message) from exc
             message = _message(exc)
             self._record(prepared.action, prepared.preview, "error", message, started)
             raise ActionError(message) from exc

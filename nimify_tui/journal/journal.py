@@ -29,7 +29,7 @@ from nimify_tui.journal.redact import REDACTED, JsonValue, Redactor, redact_argv
 JOURNAL_FILE_NAME = "journal.jsonl"
 
 FindingState = Literal["fail", "warn", "pass", "unknown"]
-ActionResult = Literal["ok", "error", "cancelled"]
+ActionResult = Literal["ok", "error", "cancelled", "unknown"]  # unknown: sent, no answer (may have been done)
 JournalEntry = dict[str, JsonValue]
 
 _SECRETS_PATH = re.compile(r"/secrets(?:[/?]|$)")

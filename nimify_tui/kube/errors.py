@@ -23,15 +23,27 @@ _STATUS_HINTS: dict[int, str] = {
 }
 
 
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class KubeError(Exception):
     """A failed Kubernetes request. ``status`` is the HTTP code, 0 when no answer came back."""
 
-    def __init__(self, status: int, reason: str, message: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, *, retry_after_s: float | None = None, method: str = ""
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
         self.retry_after_s = retry_after_s  # the server's Retry-After (429, 503): not before that many seconds
+        self.method = method  # the request's, where it matters: a change whose answer never came
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """A change was sent and no answer came back (timed out, or the connection broke under it): the API server
+        may have carried it out or not. Only a fresh read says which."""
+        return self.status == 0 and self.reason in ("Timeout", "Broken") and self.method in _MUTATING
 
     @property
     def timed_out(self) -> bool:
@@ -88,8 +100,12 @@ def error_from_transport(exc: Exception, method: str, path: str, server: str) ->
     name = type(exc).__name__
     text = str(exc)
     lowered = (name + " " + text).lower()
-    if "timeout" in lowered or "timed out" in lowered:
-        return KubeError(0, "Timeout", f"{method} {path}: the API server at {server} did not answer in time")
+    if "connect timeout" in lowered or "connecttimeout" in lowered:  # nothing was sent
+        what = f"the API server at {server} did not take the connection in time"
+    elif "timeout" in lowered or "timed out" in lowered:
+        return KubeError(
+            0, "Timeout", f"{method} {path}: the API server at {server} did not answer in time", method=method
+        )
     elif "refused" in lowered:
         what = f"the API server at {server} refused the connection (is it up?)"
     elif "ssl" in lowered or "certificate" in lowered:
@@ -97,7 +113,7 @@ def error_from_transport(exc: Exception, method: str, path: str, server: str) ->
     elif "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
         what = f"the API server host in {server} cannot be resolved"
     elif "protocol" in lowered or "incomplete" in lowered or "reset" in lowered or "closed" in lowered:
-        what = f"the connection to {server} broke ({name})"
+        return KubeError(0, "Broken", f"{method} {path}: the connection to {server} broke ({name})", method=method)
     else:
         what = f"cannot reach the API server at {server}: {name}: {text[:160]}"
     return KubeError(0, "Unreachable", f"{method} {path}: {what}")

@@ -168,6 +168,8 @@ class KubeApi:
         """The fault plan's latency, then its 429s and 500s (drawn per request)."""
         latency = self.faults.plan.api_latency_s
         if latency:
+            if request.can_read_body:  # received whole, then slow to answer: a client that gives up changes nothing
+                await request.read()
             await asyncio.sleep(latency)
         refusal = self.faults.refusal()
         if refusal is not None:
