@@ -1,9 +1,10 @@
 """The simulated cluster over time.
 
 One :class:`World` holds the object store, the clock and its timers, the pods' simulation state, the
-GPUs, the traffic, and the in-cluster servers (Triton, nimify-api, DCGM, Prometheus). Simulated time
-advances in steps of at most a second; the speed factor sets how many simulated seconds pass per wall
-second. It implements :class:`~nimify_tui.sim.contract.WorldView` for the in-cluster servers.
+GPUs, the traffic, the persistent volumes' files, and the in-cluster servers (Triton, nimify-api, DCGM,
+Prometheus). Simulated time advances in steps of at most a second; the speed factor sets how many simulated
+seconds pass per wall second. It implements :class:`~nimify_tui.sim.contract.WorldView` for the in-cluster
+servers.
 """
 
 from __future__ import annotations
