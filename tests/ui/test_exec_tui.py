@@ -23,6 +23,7 @@ from nimify_tui.ui.exec_shell import ShellScreen
 from nimify_tui.ui.panes.runbook import RunbookPane
 from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.main import MainScreen
+from nimify_tui.ui.screens.pod import PodScreen
 from nimify_tui.ui.screens.step import StepScreen
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -276,3 +277,27 @@ async def test_a_user_who_may_not_exec_is_told_why_and_nothing_is_sent(
             m.endswith("not allowed: create pods/exec in nimify-system: no RBAC rule allows it") for m in notices
         )
     assert len(exec_requests(healthy_sim)) == before
+
+
+async def test_from_the_pod_screen_the_shell_comes_back_to_the_pod_screen(
+    healthy_sim: SimThread, app_factory: Callable[..., NimifyApp]
+) -> None:
+    app = app_factory(healthy_sim)
+    controller, terminal = os.openpty()
+    person = Person(controller)
+    app.exec_terminal = Terminal(terminal, terminal)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pod = await select_pod(pilot, app, "postgres")
+            await pilot.press("enter")
+            screen = await until(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen, "the pod screen")
+            await until(pilot, lambda: app.permissions_known(NS), "the permissions asked")
+            person.start()
+            await pilot.press("exclamation_mark")
+            await until(pilot, lambda: not person.is_alive(), "the person done with the shell")
+            await until(pilot, lambda: any("Shell in" in n.message for n in app._notifications), "the shell's end")
+            assert app.screen is screen and screen.pod_name == pod, "back on the same pod screen"
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert b"(1 row)" in person.seen
