@@ -5,7 +5,8 @@ from __future__ import annotations
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.live.keys import GPUS, POD_USAGE, PODS
 from nimify_tui.live.store import Store
-from nimify_tui.render.pods import POD_COLUMNS, compile_filter, pod_columns, pod_rows
+from nimify_tui.render.pods import POD_COLUMNS, compile_filter, pod_columns
+from nimify_tui.ui.panes.pod_row_cache import PodRowCache
 from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
@@ -20,6 +21,7 @@ class PodsPane(OverflowTitledPane):
         self.filter_text = ""
         self.faulty_only = False
         self.filter_note = ""
+        self._rows = PodRowCache(namespace)
 
     def update_view(self, store: Store, now: float) -> None:
         pattern, inverted, self.filter_note = compile_filter(self.filter_text)
@@ -32,15 +34,16 @@ class PodsPane(OverflowTitledPane):
                         gpus_by_pod.setdefault((gpu.namespace or "", gpu.pod), []).append(gpu)
         pods = store.items(PODS)
         self.table.set_columns(pod_columns(self.namespace))
-        rows = pod_rows(
+        if self._rows.namespace != self.namespace:
+            self._rows = PodRowCache(self.namespace)
+        rows = self._rows.rows(
             pods,
             now,
-            namespace=self.namespace,
+            usage=store.value(POD_USAGE),
+            gpus_by_pod=gpus_by_pod,
             pattern=pattern,
             inverted=inverted,
             faulty_only=self.faulty_only,
-            usage=store.value(POD_USAGE),
-            gpus_by_pod=gpus_by_pod,
         )
         self.table.show_rows(rows)
         faulty = sum(1 for r in rows if r.style)

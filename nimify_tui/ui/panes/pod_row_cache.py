@@ -1,0 +1,139 @@
+"""The pods pane's rows, kept between refreshes: at 50,000 pods, making every row again on each refresh (and on each
+key typed into the filter) would take the UI thread for most of a second.
+
+A pod's row is made by :func:`~nimify_tui.render.pods.pod_rows` itself (one pod at a time), and kept while the pod's
+record, its usage and its GPUs are the same objects and none of its texts that depend on the time can have changed
+yet: its AGE and its RESTARTS' "ago" change at the next whole unit that ``human_duration`` shows (a second under 10
+minutes, a minute under 8 hours, an hour under 8 days, a day after); a pod whose faultiness depends on the time
+(Terminating, or restarted in the last ``recent_restart_s``) is made again on every refresh. The sorted list, faulty
+first, is kept while no row changed; the filter then only runs its pattern over the kept texts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from nimify_tui.gpu.records import GpuRecord
+from nimify_tui.kube.metrics_api import Usage
+from nimify_tui.kube.records import PodRecord
+from nimify_tui.render.pods import pod_rows
+from nimify_tui.render.row import Row
+
+VOLATILE_RESTART_S = 600.0 + 120.0  # pod_fault's recent_restart_s and settle_s: faultiness may change with time
+_UNITS = ((600.0, 1.0), (8 * 3600.0, 60.0), (8 * 86400.0, 3600.0))
+
+
+def text_valid_until(since: float | None, now: float) -> float:
+    """Until when ``human_duration(now - since)`` keeps its text (it may change at the next whole unit shown)."""
+    if since is None:
+        return float("inf")
+    elapsed = now - since
+    if elapsed < 0:
+        return now  # a clock ahead of ours: made again each time
+    unit = next((unit for limit, unit in _UNITS if elapsed < limit), 86400.0)
+    return since + (elapsed // unit + 1) * unit
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    pod: PodRecord
+    usage: Usage | None
+    gpus: tuple[GpuRecord, ...]
+    until: float
+    row: Row
+    sort_key: tuple[int, str]
+    text: str  # what the filter matches: the name (namespace/name for every namespace), STATUS and NODE
+
+
+class PodRowCache:
+    """The rows of one pods pane (one namespace, or all of them: ``namespace`` None)."""
+
+    def __init__(self, namespace: str | None) -> None:
+        self.namespace = namespace
+        self._made: dict[tuple[str, str], _Made] = {}
+        self._sorted: list[_Made] = []
+        self.remade = 0  # rows made at the last refresh (what a benchmark or a test may look at)
+
+    def rows(
+        self,
+        pods: Sequence[PodRecord],
+        now: float,
+        *,
+        usage: Mapping[tuple[str, str], Usage] | None,
+        gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
+        pattern: re.Pattern[str] | None = None,
+        inverted: bool = False,
+        faulty_only: bool = False,
+    ) -> list[Row]:
+        """The rows ``pod_rows`` gives for these arguments, in its order."""
+        self._update(pods, now, usage, gpus_by_pod)
+        shown = self._sorted
+        if faulty_only:
+            shown = [made for made in shown if made.sort_key[0] == 0]
+        if pattern is not None:
+            search = pattern.search
+            shown = [made for made in shown if bool(search(made.text)) != inverted]
+        return [made.row for made in shown]
+
+    def _update(
+        self,
+        pods: Sequence[PodRecord],
+        now: float,
+        usage: Mapping[tuple[str, str], Usage] | None,
+        gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
+    ) -> None:
+        made = self._made
+        fresh: dict[tuple[str, str], _Made] = {}
+        changed = False
+        remade = 0
+        namespace = self.namespace
+        for pod in pods:
+            if namespace is not None and pod.namespace != namespace:
+                continue
+            key = (pod.namespace, pod.name)
+            pod_usage = usage.get(key) if usage is not None else None
+            gpus = gpus_by_pod.get(key)
+            before = made.get(key)
+            if (
+                before is not None
+                and before.pod is pod
+                and before.usage is pod_usage
+                and before.gpus == (tuple(gpus) if gpus else ())
+                and now < before.until
+            ):
+                fresh[key] = before
+                continue
+            entry = self._make(pod, now, usage, gpus_by_pod, pod_usage, gpus)
+            remade += 1
+            if before is None or entry.row != before.row:
+                changed = True
+            fresh[key] = entry
+        if changed or len(fresh) != len(made):
+            self._sorted = sorted(fresh.values(), key=lambda entry: entry.sort_key)
+        elif remade:
+            self._sorted = [fresh[key] for key in ((e.pod.namespace, e.pod.name) for e in self._sorted)]
+        self._made = fresh
+        self.remade = remade
+
+    def _make(
+        self,
+        pod: PodRecord,
+        now: float,
+        usage: Mapping[tuple[str, str], Usage] | None,
+        gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
+        pod_usage: Usage | None,
+        gpus: list[GpuRecord] | None,
+    ) -> _Made:
+        (row,) = pod_rows([pod], now, namespace=self.namespace, usage=usage, gpus_by_pod=gpus_by_pod)
+        until = min(text_valid_until(pod.created_at, now), text_valid_until(pod.last_restart_at, now))
+        volatile = pod.status == "Terminating" or (
+            pod.last_restart_at is not None and now - pod.last_restart_at < VOLATILE_RESTART_S
+        )
+        if volatile:
+            until = now  # made again at the next refresh
+        offset = 1 if self.namespace is None else 0
+        name = row.cells[offset] if self.namespace is not None else f"{pod.namespace}/{row.cells[offset]}"
+        text = f"{name} {row.cells[offset + 2]} {row.cells[offset + 6]}"
+        return _Made(pod, pod_usage, tuple(gpus) if gpus else (), until, row, (0 if row.style else 1, name), text)

@@ -1,0 +1,123 @@
+"""The pods pane over many pods in many namespaces: the kept rows are exactly pod_rows' rows (order, faulty first,
+filter), made again only when a pod or the time shown changed; in the app, ``:ns all`` and the filter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from nimify_tui.kube.records import DECODERS, PodRecord
+from nimify_tui.render.pods import compile_filter, pod_rows
+from nimify_tui.sim.scenarios import build_world
+from nimify_tui.sim.server import SimThread
+from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.panes.pod_row_cache import PodRowCache, text_valid_until
+from nimify_tui.ui.widgets.record_table import RecordTable
+
+from .conftest import until
+
+SPREAD = "nimify-system,triton-system,monitoring,ingress-nginx"  # the namespaces the app watches
+
+
+@pytest.fixture(scope="module")
+def crashing_pods() -> tuple[list[PodRecord], float]:
+    """The crash loop's pods and 400 load pods spread over the watched namespaces, decoded as the app does."""
+    world = build_world("crashloop-oom", pods=400, namespaces=tuple(SPREAD.split(",")))
+    decode = DECODERS["pods"]
+    return [decode(pod) for pod in world.store.list("pods")], world.now()
+
+
+@pytest.mark.parametrize("namespace", [None, "nimify-system", "monitoring"])
+@pytest.mark.parametrize(
+    ("text", "faulty_only"), [("", False), ("load-gen-2", False), ("!load-gen", False), ("", True), ("(", False)]
+)
+def test_kept_rows_are_pod_rows_rows(
+    crashing_pods: tuple[list[PodRecord], float], namespace: str | None, text: str, faulty_only: bool
+) -> None:
+    pods, now = crashing_pods
+    pattern, inverted, _ = compile_filter(text)
+    cache = PodRowCache(namespace)
+    for at in (now, now + 1.0, now + 700.0, now + 4 * 3600.0):
+        options = {"pattern": pattern, "inverted": inverted, "faulty_only": faulty_only}
+        expected = pod_rows(pods, at, namespace=namespace, usage=None, gpus_by_pod={}, **options)
+        assert cache.rows(pods, at, usage=None, gpus_by_pod={}, **options) == expected
+    assert any(row.style for row in pod_rows(pods, now, namespace="nimify-system")), "the crash loop is faulty"
+
+
+def test_rows_are_made_again_only_for_what_changed(crashing_pods: tuple[list[PodRecord], float]) -> None:
+    pods, now = crashing_pods
+    cache = PodRowCache(None)
+    first = cache.rows(pods, now, usage=None, gpus_by_pod={})
+    assert cache.remade == len(pods)
+    again = cache.rows(pods, now + 0.2, usage=None, gpus_by_pod={})
+    assert again == first
+    volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
+    assert cache.remade <= volatile, "only the pods whose faultiness follows the clock"
+    # one pod restarted: its row changes and moves up among the faulty ones
+    index = next(i for i, pod in enumerate(pods) if pod.name.startswith("load-gen-3-"))
+    restarted = replace(pods[index], restarts=1, last_restart_at=now, ready=0, status="CrashLoopBackOff")
+    changed = [*pods[:index], restarted, *pods[index + 1 :]]
+    rows = cache.rows(changed, now + 0.4, usage=None, gpus_by_pod={})
+    assert rows == pod_rows(changed, now + 0.4, namespace=None)
+    assert cache.remade <= volatile + 1
+    assert rows.index(next(r for r in rows if r.key.endswith(restarted.name))) < rows.index(
+        next(r for r in rows if r.key.startswith("nimify-system/load-gen-"))
+    ), "faulty first"
+    # a pod gone
+    fewer = [pod for pod in changed if pod is not restarted]
+    assert cache.rows(fewer, now + 0.6, usage=None, gpus_by_pod={}) == pod_rows(fewer, now + 0.6, namespace=None)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "next_change"),
+    [
+        (5.0, 6.0),
+        (599.5, 600.0),
+        (600.0, 660.0),
+        (7000.0, 7020.0),
+        (8 * 3600.0 + 1, 9 * 3600.0),
+        (9 * 86400.0, 10 * 86400.0),
+    ],
+)
+def test_a_duration_text_is_kept_until_its_next_whole_unit(elapsed: float, next_change: float) -> None:
+    from nimify_tui.kube.duration import human_duration
+
+    since, now = 1000.0, 1000.0 + elapsed
+    until_t = text_valid_until(since, now)
+    assert until_t == since + next_change
+    assert human_duration(until_t - 1e-6 - since) == human_duration(elapsed)
+
+
+async def test_all_namespaces_sorts_faulty_first_and_filters_over_every_namespace(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="crashloop-oom", pods=600, namespaces=SPREAD)
+    app = app_factory(sim)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("colon", *"ns all", "enter")
+        table = app.screen.query_one("#pods-table", RecordTable)
+        listed = sim.call(
+            lambda world: {
+                f"{p['metadata']['namespace']}/{p['metadata']['name']}"
+                for ns in SPREAD.split(",")
+                for p in world.store.list("pods", ns)
+            }
+        )
+        await until(pilot, lambda: table.row_count >= len(listed), "every watched namespace's pods")
+        keys = [table.row_at(i).key for i in range(table.row_count)]
+        assert set(keys) == listed
+        faulty = [table.row_at(i).style != "" for i in range(table.row_count)]
+        assert any(faulty) and faulty == sorted(faulty, reverse=True), "the faulty pods first"
+        first_healthy = faulty.index(False)
+        assert keys[first_healthy:] == sorted(keys[first_healthy:]), "then by namespace and name"
+        assert keys[:first_healthy] == sorted(keys[:first_healthy])
+        assert {key.split("/")[0] for key in keys} == set(SPREAD.split(","))
+        await pilot.press("slash", *"load-gen-[25]-")
+        wanted = {key for key in listed if re.search("load-gen-[25]-", key)}
+        assert wanted and len(wanted) < len(listed)
+        await until(pilot, lambda: {table.row_at(i).key for i in range(table.row_count)} == wanted, "the filter")
+        await pilot.press("escape", "escape")  # the prompt closes, then the filter is cleared
+        await until(pilot, lambda: table.row_count == len(listed), "the filter cleared")
