@@ -200,10 +200,14 @@ async def triton_loop(
                 store.put(TRITON, None)
                 raise SourceUnavailable("no running triton-server pod")
             view = await poller.poll(servers)
-            store.put(TRITON, view)
             errors = [s.error for s in view.servers if s.error]
             if errors and len(errors) == len(view.servers):
+                previous = store.value(TRITON)
+                if previous is not None and previous.models and not view.models:
+                    view = replace(view, models=previous.models)  # the last models known, stale: the pane says so
+                store.put(TRITON, view)
                 raise RuntimeError(errors[0])
+            store.put(TRITON, view)
 
         await poll_forever(store, "triton", interval, poll, blocked=blocked)
 

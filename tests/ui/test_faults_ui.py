@@ -70,6 +70,26 @@ async def test_api_server_down_stales_every_pane_and_the_header_says_so_then_all
             assert pods.table.row_count == rows
 
 
+async def test_triton_unreachable_keeps_the_models_stale_until_it_answers_again(tmp_path: Path) -> None:
+    with SimThread(scenario="healthy") as sim:
+        app = make_app(sim, tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen")
+            models = screen.query_one(ModelsPane)
+            await until(pilot, lambda: models.table.row_count > 0 and not models.stale, "the models")
+            rows = models.table.row_count
+            sim.set_faults(parse_faults("triton-flap=10m"))  # down for ten minutes, from now
+            await until(pilot, lambda: models.stale, "the models to turn stale")
+            note = str(models.border_subtitle)
+            assert note.startswith("STALE (") and "error trying to reach service" in note, note
+            assert "0 live" in str(models.border_title)
+            assert models.table.row_count == rows, "the last models known are kept"
+            assert "API SERVER UNREACHABLE" not in header_text(app), "the API server answers: Triton does not"
+            sim.set_faults(FaultPlan())
+            await until(pilot, lambda: not models.stale and "2 live" in str(models.border_title), "Triton again")
+            assert models.table.row_count == rows
+
+
 async def test_keys_answer_while_the_api_server_takes_seconds(tmp_path: Path) -> None:
     with SimThread(scenario="healthy") as sim:
         app = make_app(sim, tmp_path)
