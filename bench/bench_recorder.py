@@ -1,5 +1,9 @@
 """Benchmark: the flight recorder's file size under the update storm (100 pod updates a second), per hour.
 
+The recorder records every store key the panes read: the objects, the live sources' values (probes, Triton, the
+latency series, alert states, GPUs, metrics API usage, ...) and each source's freshness; the share of each during
+the storm is reported (JSON bytes before compression, by frame kind).
+
 The simulated cluster runs in its own process (``nimify-tui sim --pods N``), and so does the storm's patcher
 (``bench_update_storm.py``'s: merge-patches of an annotation of the nimify-system pods, round robin, ``--rate`` a
 second). This process runs the live sources (every informer and poller, as the TUI does) with the flight
@@ -61,6 +65,7 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
             cpu = recorder.cpu_s - cpu_before
             recorder.close()
             runtime.stop()
+            shares = storm_shares(path, storm_from=time.time() - elapsed)
         finally:
             stop_sim(sim)
     per_second = grown / elapsed
@@ -73,7 +78,22 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
         "updates_sent": tally["sent"],
         "updates_failed": tally["failed"],
         "seconds": elapsed,
+        "storm_json_bytes_by_kind": shares,
     }
+
+
+def storm_shares(path: Path, storm_from: float) -> dict[str, int]:
+    """The frames' JSON bytes (before compression) written since ``storm_from``, by frame kind, largest first."""
+    import orjson
+
+    from nimify_tui.live.flight_recorder import read_recording
+
+    sizes: dict[str, int] = {}
+    for frame in read_recording(path).frames:
+        if frame.at >= storm_from:
+            line = {"put": frame.put, "patch": frame.patch, "del": frame.deleted}
+            sizes[frame.kind] = sizes.get(frame.kind, 0) + len(orjson.dumps(line))
+    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
 
 
 def main() -> None:
