@@ -201,6 +201,10 @@ async def test_storage_full_is_fixed_by_the_cleanup_step_instead_of_the_expansio
         await pilot.press("escape")
         await until(pilot, lambda: finding(app, "api-ready").state == "pass", "nimify-api back", timeout_s=90)
         await until(pilot, lambda: not any(d.component == "storage" for d in app.diagnoses), "storage cleared")
+        attempts = [done.summary for done in app.incident._actions]  # what the escalation counts as attempts
+        # the cleanup and the restart; the helper pod's creation and deletion are no attempts at a fix
+        assert len(attempts) == 2 and attempts[0].startswith("run `find /cache"), attempts
+        assert "restart" in attempts[1], attempts
     assert not [r for r in sim.request_log if "persistentvolumeclaims" in r.path and r.method == "PATCH"]
     actions = [e for e in journal(app) if e["kind"] == "action" and e["result"] == "ok"]
     assert [(e["verb"], e["target"]["name"][:21]) for e in actions[:4]] == [

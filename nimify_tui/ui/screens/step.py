@@ -91,6 +91,13 @@ class StepScreen(ModalScreen[None]):
         return self.nimify.action_runner()
 
     @property
+    def helper_runner(self) -> ActionRunner:
+        """The helper pod's creation and deletion: guarded and journaled like any action, but no attempt at a fix
+        (the escalation's count of attempts and the recovery verification do not hear of them)."""
+        shared = self.runner
+        return ActionRunner(shared.client, shared.journal, shared.policy, reviewer=shared.reviewer)
+
+    @property
     def exec_client(self) -> ExecClient:
         return ExecClient(self.nimify.runtime.client)
 
@@ -134,11 +141,14 @@ class StepScreen(ModalScreen[None]):
             self.query_one("#step-where", Static).update(Text(f"in {place.target}: {literal(place.why)}"))
 
     # --- 2. the guarded part: a helper pod, the cleanup ------------------------------------------------------
+    def _runner_of(self, action: object) -> ActionRunner:
+        return self.helper_runner if isinstance(action, HelperPodAction) else self.runner
+
     def _prepare(self, action: HelperPodAction | CleanupAction) -> None:
         """(worker) Permission and dry run of ``action``, then ask."""
         self.app.call_from_thread(self._status, "Dry run…", "info")
         try:
-            prepared = self.runner.prepare(action)
+            prepared = self._runner_of(action).prepare(action)
         except (ActionError, KubeError) as exc:
             self.app.call_from_thread(self._failed, f"✖ {_message(exc)}")
             self._delete_helper()
@@ -186,7 +196,7 @@ class StepScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="step")
     def execute(self, prepared: Prepared, typed: str | None) -> None:
         try:
-            outcome = self.runner.execute(prepared, typed)
+            outcome = self._runner_of(prepared.action).execute(prepared, typed)
         except (ActionError, KubeError) as exc:
             self.app.call_from_thread(self._failed, f"✖ {_message(exc)}")
             self.helper_created = isinstance(prepared.action, HelperPodAction)  # created, maybe not running
@@ -259,7 +269,7 @@ class StepScreen(ModalScreen[None]):
         target = self.place.target
         try:
             action = plan_delete_pod(self.nimify.runtime.client, target.namespace, target.pod, force=True)
-            self.runner.run(action, lambda prepared: prepared.confirmation.typed_name or True)
+            self.helper_runner.run(action, lambda prepared: prepared.confirmation.typed_name or True)
         except (ActionError, KubeError) as exc:
             self.app.call_from_thread(self._status, f"✖ deleting the helper pod {target.pod}: {_message(exc)}", "error")
 
@@ -281,7 +291,7 @@ class StepScreen(ModalScreen[None]):
 
     @work(thread=True, group="step-cancel")
     def _cancel(self, prepared: Prepared) -> None:
-        self.runner.cancel(prepared)
+        self._runner_of(prepared.action).cancel(prepared)
         self._delete_helper()
 
     def _failed(self, message: str) -> None:
