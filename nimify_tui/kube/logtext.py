@@ -130,6 +130,7 @@ class LogStore:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._pending_overflow = 0
+        self._pending_ends_with_cr = False  # whether the pending line, dropped characters included, ends with \r
 
     @property
     def first_number(self) -> int:
@@ -170,11 +171,13 @@ class LogStore:
         self._extend_pending(pieces[0])
         first = self._take_pending()
         self._extend_pending(pieces[-1])
-        return self._add([first, *((piece, 0) for piece in pieces[1:-1])])
+        return self._add([first, *((piece, 0, False) for piece in pieces[1:-1])])
 
     def append_lines(self, lines: Iterable[str | bytes]) -> int:
         """Add complete lines (without their line endings); return how many were added."""
-        decoded = ((line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line, 0) for line in lines)
+        decoded = (
+            (line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line, 0, False) for line in lines
+        )
         return self._add(decoded)
 
     def flush(self) -> int:
@@ -192,6 +195,7 @@ class LogStore:
         self._decoder.reset()
         self._pending = ""
         self._pending_overflow = 0
+        self._pending_ends_with_cr = False
 
     def find_lines(self, pattern: re.Pattern[str], start: int | None = None) -> list[int]:
         """Numbers of the kept lines, from `start` on, whose text has a non-empty match of `pattern`."""
@@ -227,21 +231,27 @@ class LogStore:
         return written
 
     def _extend_pending(self, text: str) -> None:
+        if text:
+            self._pending_ends_with_cr = text.endswith("\r")
         room = 2 * self.max_line_chars - len(self._pending)
         if len(text) > room:
             self._pending_overflow += len(text) - room
             text = text[:room]
         self._pending += text
 
-    def _take_pending(self) -> tuple[str, int]:
-        taken = (self._pending, self._pending_overflow)
+    def _take_pending(self) -> tuple[str, int, bool]:
+        """The pending line, how many of its characters were dropped (not counting a \r ending among them, as
+        a line that arrives whole does not count it), and whether any were (its kept end is then no line end)."""
+        dropped = self._pending_overflow
+        taken = (self._pending, dropped - 1 if dropped and self._pending_ends_with_cr else dropped, dropped > 0)
         self._pending = ""
         self._pending_overflow = 0
+        self._pending_ends_with_cr = False
         return taken
 
-    def _add(self, raw_lines: Iterable[tuple[str, int]]) -> int:
+    def _add(self, raw_lines: Iterable[tuple[str, int, bool]]) -> int:
         before = len(self._lines)
-        self._lines.extend(self._make_line(raw, overflow) for raw, overflow in raw_lines)
+        self._lines.extend(self._make_line(raw, overflow, dropped) for raw, overflow, dropped in raw_lines)
         added = len(self._lines) - before
         excess = len(self._lines) - self.max_lines
         if excess > 0:
@@ -249,8 +259,8 @@ class LogStore:
             self._first_number += excess
         return added
 
-    def _make_line(self, raw: str, overflow: int) -> LogLine:
-        if raw.endswith("\r"):
+    def _make_line(self, raw: str, overflow: int, dropped: bool) -> LogLine:
+        if raw.endswith("\r") and not dropped:
             raw = raw[:-1]
         timestamp = ""
         if self.split_timestamps and raw[:1].isdigit():
