@@ -7,6 +7,7 @@ character) and bounded (the cap, then the cut marker).
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import given
@@ -35,7 +36,7 @@ def chunked(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     data = draw(streams)
     cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=len(data)), max_size=8)))
     bounds = [0, *cuts, len(data)]
-    return data, [data[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    return data, [data[start:end] for start, end in itertools.pairwise(bounds)]
 
 
 def _lines(store: LogStore) -> list[tuple[str, str]]:
