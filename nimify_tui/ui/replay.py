@@ -45,6 +45,8 @@ _WRITES_NOTHING = "a replay writes nothing into the session it plays"
 REFUSED = {
     "fix": _CHANGES_NOTHING,
     "remedy": _CHANGES_NOTHING,
+    "shell": _CHANGES_NOTHING,  # exec: a shell, the runbook's in-pod steps
+    "in_pod_step": _CHANGES_NOTHING,
     "verify": _CHANGES_NOTHING + " (the recorded verification is shown)",
     "status_update": _SENDS_NOTHING,
     "acknowledge": _SENDS_NOTHING,
