@@ -305,3 +305,51 @@ async def test_from_the_pod_screen_the_shell_comes_back_to_the_pod_screen(
         os.close(terminal)
         os.close(controller)
     assert b"(1 row)" in person.seen
+
+
+async def test_a_pod_of_two_containers_asks_which_one_the_shell_runs_in(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="healthy")
+    app = app_factory(sim)
+    two = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "two-containers", "namespace": NS},
+        "spec": {
+            "containers": [
+                {"name": "main", "image": "ghcr.io/nimify/nimify-api:1.8.2", "command": ["sleep", "3600"]},
+                {"name": "sidecar", "image": "ghcr.io/nimify/nimify-api:1.8.2", "command": ["sleep", "3600"]},
+            ]
+        },
+    }
+    controller, terminal = os.openpty()
+    seen = bytearray()
+
+    def person() -> None:  # at the prompt, ctrl+d at once
+        while b"#" not in seen:
+            chunk = os.read(controller, 4096)
+            if not chunk:
+                return
+            seen.extend(chunk)
+        os.write(controller, b"\x04")
+
+    typing = threading.Thread(target=person, daemon=True)
+    app.exec_terminal = Terminal(terminal, terminal)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.runtime.client.send_json("POST", f"/api/v1/namespaces/{NS}/pods", two)
+            await select_pod(pilot, app, "two-containers")
+            await until(pilot, lambda: app.permissions_known(NS), "the permissions asked")
+            await pilot.press("exclamation_mark")
+            picker = await until(pilot, lambda: isinstance(app.screen, ShellScreen) and app.screen, "the picker")
+            assert picker.containers == ["main", "sidecar"]
+            typing.start()
+            await pilot.press("down", "enter")
+            await until(pilot, lambda: not typing.is_alive(), "the shell's prompt, then ctrl+d")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    (request,) = [r for r in exec_requests(sim) if "/two-containers/" in r.path]
+    assert request.query["container"] == "sidecar"
