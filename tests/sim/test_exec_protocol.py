@@ -148,7 +148,7 @@ def test_the_close_signal_ends_stdin_and_the_shell_exits_with_its_last_status(si
     assert channels.status == {"metadata": {}, "status": "Success"}
 
 
-def test_a_session_ends_with_137_when_its_container_stops(sim_factory: Any) -> None:
+def test_a_session_ends_with_137_when_its_container_stops(sim_factory: Any, http_for: Any) -> None:
     served: SimThread = sim_factory(scenario="healthy")
     pod = _api_pod(served)
 
@@ -159,6 +159,8 @@ def test_a_session_ends_with_137_when_its_container_stops(sim_factory: Any) -> N
 
     _, channels = _session(served, _url(served, pod, ["sh"], stdin=True, stdout=True, tty=True), (V5,), steps)
     assert channels.status["details"]["causes"] == [{"reason": "ExitCode", "message": "137"}]
+    again = http_for(served, served.admin_token).get(f"/api/v1/namespaces/{NS}/pods/{pod}/exec?command=df")
+    assert (again.status_code, again.text) == (500, 'container not found ("nimify-api")\n')  # it is terminating
 
 
 def test_a_request_that_does_not_upgrade_is_refused(sim: SimThread, http_for: Any) -> None:

@@ -9,8 +9,9 @@ Before the upgrade the request can fail like on a real cluster:
 - the pod does not exist: 404 ``pods "x" not found``; a container the pod does not have, or no container named
   in a pod of several: 400 with the API server's wording; a pod not yet on a node: 400 ``pod x does not have a host
   assigned``; the node's kubelet is unreachable (its kubelet stopped): 500 ``error dialing backend``;
-- the container is not running (waiting, crash-looping, terminated): the kubelet's plain-text 500
-  ``container not found ("name")``, which kubectl prints as ``unable to upgrade connection: container not found``.
+- the container is not running (waiting, crash-looping, terminated, or its pod terminating: the simulated
+  processes stop at SIGTERM): the kubelet's plain-text 500 ``container not found ("name")``, which kubectl prints
+  as ``unable to upgrade connection: container not found``.
 
 kubectl falls back to SPDY when the WebSocket handshake fails; the fallback request gets the same answer, and a
 request that upgrades to nothing but WebSocket gets 400 ``Upgrade request required``.
@@ -113,7 +114,8 @@ def exec_target(world: World, namespace: str, name: str, options: ExecOptions) -
         address = run.host_ip if run is not None and run.host_ip else node
         raise ExecRefused(500, "", f"error dialing backend: dial tcp {address}:{KUBELET_PORT}: i/o timeout")
     state = next((c for c in run.containers if c.name == container), None) if run is not None else None
-    if run is None or state is None or state.state != "running" or run.phase in ("Succeeded", "Failed"):
+    stopped = run is not None and (run.deletion_at is not None or run.phase in ("Succeeded", "Failed"))
+    if run is None or state is None or state.state != "running" or stopped:
         raise ExecRefused(500, "InternalError", f'container not found ("{container}")', plain=True)
     return pod, run, container
 
