@@ -42,6 +42,7 @@ State = Literal["pass", "warn", "fail", "unknown"]  # warn: a prevention gap, ne
 DEFAULT_MAIN_NAMESPACE = "nimify-system"  # where nimify-api runs unless -n says otherwise
 API_NAME = "nimify-api"
 LATENCY_THRESHOLD_S = 0.5  # the runbook's NimifyHighLatency alert
+STEP_FRESH_S = 120.0  # an in-pod step's answer (psql, df) counts this long; then it is asked again (D, B)
 ERROR_RATIO_THRESHOLD = 0.01  # the runbook's NimifyHighErrorRate alert
 
 
@@ -248,7 +249,7 @@ def check_models(store: Store) -> Finding:
     )
 
 
-def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
+def check_storage(store: Store, events: Sequence[EventRecord], now: float | None = None) -> Finding:
     runbook = "Scenario 3: Storage Issues"
     pvcs = store.items(PVCS)
     problems = [f"{p.name} {p.phase}" for p in pvcs if p.phase != "Bound"]
@@ -259,7 +260,7 @@ def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
     if full:
         problems.append(f"{full[-1].object_name}: {full[-1].reason}: {full[-1].message}")
     disk = last_run(store, "step-disk")
-    if disk is not None and disk.verdict.state == "fail":
+    if disk is not None and disk.verdict.state == "fail" and (now is None or now - disk.at < STEP_FRESH_S):
         problems.append(f"{disk.verdict.line} in {disk.target.pod} at {_clock_time(disk.at)}")
     if not problems:
         return Finding("storage", "Storage healthy", "pass", f"{len(pvcs)} PVCs Bound", runbook)
@@ -268,14 +269,17 @@ def check_storage(store: Store, events: Sequence[EventRecord]) -> Finding:
     )
 
 
-def check_database(store: Store) -> Finding | None:
+def check_database(store: Store, now: float) -> Finding | None:
     """The database as nimify-api reaches it, by the last run of the runbook's psql from a nimify-api pod (D);
-    None until it ran once."""
+    None until it ran once; unknown once that run is older than :data:`STEP_FRESH_S` (a failure would otherwise
+    outlast the outage)."""
     done = last_run(store, "step-database")
     if done is None:
         return None
     runbook = "Scenario 5: Dependency Failures (database connectivity)"
     evidence = f"psql in {done.target.pod} at {_clock_time(done.at)}: {done.verdict.line}"
+    if now - done.at >= STEP_FRESH_S:
+        return Finding("database", "Database answers nimify-api", "unknown", f"{evidence} (D checks again)", runbook)
     if done.verdict.state == "pass":
         return Finding("database", "Database answers nimify-api", "pass", evidence, runbook)
     fix = "bring the database back (see the diagnosis), then check again (D)"
@@ -596,12 +600,12 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
         lambda: check_nodes(store.items(NODES)),
         lambda: check_gpus(store),
         lambda: check_models(store),
-        lambda: check_storage(store, events),
+        lambda: check_storage(store, events, now),
         lambda: check_ingress(store, pods, now),
         lambda: check_latency(store),
     ]
     findings = [check() for check in checks]
-    database = check_database(store)
+    database = check_database(store, now)
     if database is not None:
         findings.insert(2, database)  # beside nimify-api's /ready, which fails when the database does
     alerts = check_alerts(store)

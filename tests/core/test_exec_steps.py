@@ -3,11 +3,12 @@ and which steps the runbook pane offers under a diagnosis."""
 
 from __future__ import annotations
 
-from nimify_tui.actions.exec_steps import database_verdict, disk_usage, disk_verdict, helper_pod
-from nimify_tui.kube.exec import ExecResult, ending_of
-from nimify_tui.triage.checks import Finding
+from nimify_tui.actions.exec_steps import StepResult, database_verdict, disk_usage, disk_verdict, helper_pod
+from nimify_tui.kube.exec import ExecResult, ExecTarget, ending_of
+from nimify_tui.live.store import Store
+from nimify_tui.triage.checks import STEP_FRESH_S, Finding, check_database
 from nimify_tui.triage.diagnosis import Diagnosis
-from nimify_tui.triage.in_pod import steps_called_for
+from nimify_tui.triage.in_pod import record_step, steps_called_for
 
 PSQL = ("psql", "-h", "postgres", "-U", "nimify", "-c", "SELECT 1;")
 DF = """Filesystem                                   Size  Used Avail Use% Mounted on
@@ -93,3 +94,15 @@ def test_the_steps_offered_are_the_top_diagnosiss_else_the_failing_checks() -> N
     assert steps_called_for([failing_ready], [diagnosis("nimify-api")]) == ("step-database",)
     assert steps_called_for([failing_ready], []) == ("step-database",)
     assert steps_called_for([], []) == ()
+
+
+def test_a_psql_answer_feeds_the_database_check_for_two_minutes_then_asks_to_be_run_again() -> None:
+    store = Store()
+    assert check_database(store, 1000.0) is None, "no check until the step ran"
+    refused = result(stderr="psql: error: connection refused\n", exit_code=2)
+    place = ExecTarget("nimify-system", "nimify-api-0", "nimify-api")
+    record_step(store, StepResult("step-database", place, refused, database_verdict(refused), 1000.0))
+    failing = check_database(store, 1000.0 + 10)
+    assert failing is not None and failing.state == "fail" and "psql: error: connection refused" in failing.evidence
+    stale = check_database(store, 1000.0 + STEP_FRESH_S)
+    assert stale is not None and stale.state == "unknown" and "D checks again" in stale.evidence
