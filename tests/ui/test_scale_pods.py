@@ -121,3 +121,19 @@ async def test_all_namespaces_sorts_faulty_first_and_filters_over_every_namespac
         await until(pilot, lambda: {table.row_at(i).key for i in range(table.row_count)} == wanted, "the filter")
         await pilot.press("escape", "escape")  # the prompt closes, then the filter is cleared
         await until(pilot, lambda: table.row_count == len(listed), "the filter cleared")
+
+
+def test_with_the_store_unchanged_only_expired_and_volatile_rows_are_made_again(
+    crashing_pods: tuple[list[PodRecord], float],
+) -> None:
+    pods, now = crashing_pods
+    cache = PodRowCache(None)
+    sources = (1, 0, 0)
+    cache.rows(pods, now, usage=None, gpus_by_pod={}, sources=sources)
+    volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
+    pattern, inverted, _ = compile_filter("load-gen-4")
+    for at in (now + 0.1, now + 0.3, now + 700.0, now + 9 * 86400.0):
+        rows = cache.rows(pods, at, usage=None, gpus_by_pod={}, pattern=pattern, inverted=inverted, sources=sources)
+        assert rows == pod_rows(pods, at, namespace=None, pattern=pattern, inverted=inverted)
+    cache.rows(pods, now + 9 * 86400.0 + 0.2, usage=None, gpus_by_pod={}, sources=sources)
+    assert cache.remade <= volatile

@@ -2,11 +2,11 @@
 key typed into the filter) would take the UI thread for most of a second.
 
 A pod's row is made by :func:`~nimify_tui.render.pods.pod_rows` itself (one pod at a time), and kept while the pod's
-record, its usage and its GPUs are the same objects and none of its texts that depend on the time can have changed
-yet: its AGE and its RESTARTS' "ago" change at the next whole unit that ``human_duration`` shows (a second under 10
-minutes, a minute under 8 hours, an hour under 8 days, a day after); a pod whose faultiness depends on the time
-(Terminating, or restarted in the last ``recent_restart_s``) is made again on every refresh. The sorted list, faulty
-first, is kept while no row changed; the filter then only runs its pattern over the kept texts.
+record is the same object, its usage and its GPUs are equal, and none of its texts that depend on the time can have
+changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that ``human_duration`` shows (a second
+under 10 minutes, a minute under 8 hours, an hour under 8 days, a day after); a pod whose faultiness depends on the
+time (Terminating, or restarted in the last ``recent_restart_s``) is made again on every refresh. The sorted list,
+faulty first, is kept while no row changed; the filter then only runs its pattern over the kept texts.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ class PodRowCache:
         self.namespace = namespace
         self._made: dict[tuple[str, str], _Made] = {}
         self._sorted: list[_Made] = []
+        self._sources: tuple[int, ...] | None = None  # the store's versions of the pods, usage and GPUs last seen
+        self._expires = 0.0  # the first time a kept row's text may change (the volatile rows aside)
+        self._volatile: list[tuple[str, str]] = []  # made again on every refresh
         self.remade = 0  # rows made at the last refresh (what a benchmark or a test may look at)
 
     def rows(
@@ -66,9 +69,16 @@ class PodRowCache:
         pattern: re.Pattern[str] | None = None,
         inverted: bool = False,
         faulty_only: bool = False,
+        sources: tuple[int, ...] | None = None,
     ) -> list[Row]:
-        """The rows ``pod_rows`` gives for these arguments, in its order."""
-        self._update(pods, now, usage, gpus_by_pod)
+        """The rows ``pod_rows`` gives for these arguments, in its order. ``sources``: the store's versions of the
+        pods, their usage and GPUs; while they are the same as at the last call, only the rows whose time has come
+        are looked at again (typing into the filter does not walk 50,000 pods)."""
+        if sources is None or sources != self._sources or now >= self._expires:
+            self._update(pods, now, usage, gpus_by_pod)
+            self._sources = sources
+        else:
+            self._update_volatile(now, usage, gpus_by_pod)
         shown = self._sorted
         if faulty_only:
             shown = [made for made in shown if made.sort_key[0] == 0]
@@ -99,7 +109,7 @@ class PodRowCache:
             if (
                 before is not None
                 and before.pod is pod
-                and before.usage is pod_usage
+                and before.usage == pod_usage  # the metrics poll brings new objects: equal ones keep the row
                 and before.gpus == (tuple(gpus) if gpus else ())
                 and now < before.until
             ):
@@ -116,6 +126,27 @@ class PodRowCache:
             self._sorted = [fresh[key] for key in ((e.pod.namespace, e.pod.name) for e in self._sorted)]
         self._made = fresh
         self.remade = remade
+        self._volatile = [key for key, entry in fresh.items() if entry.until <= now]
+        self._expires = min((entry.until for entry in fresh.values() if entry.until > now), default=float("inf"))
+
+    def _update_volatile(
+        self,
+        now: float,
+        usage: Mapping[tuple[str, str], Usage] | None,
+        gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
+    ) -> None:
+        """Nothing in the store changed: make the volatile rows again (their faultiness follows the clock)."""
+        changed = False
+        for key in self._volatile:
+            before = self._made[key]
+            entry = self._make(before.pod, now, usage, gpus_by_pod, before.usage, gpus_by_pod.get(key))
+            changed = changed or entry.row != before.row
+            self._made[key] = entry
+        if changed:
+            self._sorted = sorted(self._made.values(), key=lambda entry: entry.sort_key)
+        elif self._volatile:
+            self._sorted = [self._made[(e.pod.namespace, e.pod.name)] for e in self._sorted]
+        self.remade = len(self._volatile)
 
     def _make(
         self,

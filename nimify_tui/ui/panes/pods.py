@@ -44,6 +44,7 @@ class PodsPane(OverflowTitledPane):
             pattern=pattern,
             inverted=inverted,
             faulty_only=self.faulty_only,
+            sources=(store.version(PODS), store.version(POD_USAGE), store.version(GPUS)),
         )
         self.table.show_rows(rows)
         faulty = sum(1 for r in rows if r.style)
