@@ -13,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -242,14 +242,13 @@ class KubeClient:
         read_timeout: float | None = None,
         closer: list[Any] | None = None,
         max_line_chars: int | None = None,
-        opened: Callable[[], None] | None = None,
     ) -> Iterator[bytes]:
         """GET a streaming path (watch, log follow) and yield raw lines as they arrive.
 
         ``closer``, when given, receives the live response object so another thread can close it to stop the
-        stream at once. ``max_line_chars``, when given, cuts longer lines as :class:`LineSplitter` says: the
-        rest of such a line is dropped as it arrives, so memory stays bounded whatever the server sends.
-        ``opened``, when given, is called once the server has accepted the stream (before its first line).
+        stream at once; it is appended once the server has accepted the stream, before its first line.
+        ``max_line_chars``, when given, cuts longer lines as :class:`LineSplitter` says: the rest of such a line is
+        dropped as it arrives, so memory stays bounded whatever the server sends.
         """
         response = self._send(
             "GET", path, query, None, None, JSON, (self.connect_timeout, read_timeout or self.read_timeout)
@@ -262,8 +261,6 @@ class KubeClient:
             raise self._refused(error_from_response(status, data, "GET", path, response.headers.get("Retry-After")))
         if closer is not None:
             closer.append(raw)
-        if opened is not None:
-            opened()
         splitter = LineSplitter(max_line_chars)
         try:
             for chunk in raw.stream(65536, decode_content=True):

@@ -153,7 +153,7 @@ class Informer:
         self.reach = reach or ApiServerReach()
         self.source = f"{kind.name}/{self.namespace}" if self.namespace else kind.name
         self._stop = threading.Event()
-        self._live_response: list[Any] = []
+        self._live_response: list[Any] = _AcceptedStreams(self._watch_opened)
         self._thread = threading.Thread(target=self._run, name=f"informer-{self.source}", daemon=True)
         self.relists = 0
         self.silent_watches = 0  # watches given up for silence
@@ -224,9 +224,10 @@ class Informer:
                 self._stop.wait(min(left, self.STOP_CHECK_S))
 
     def _backoff(self, failures: int, exc: KubeError | None) -> float:
-        """Exponential with jitter; a Retry-After's delay, with jitter that only lengthens it. Unreachable: at most 4 s apart, and any answer
-        to another informer ends the wait, so the panes recover soon after the API server does; server errors: up
-        to 10 s; refused credentials will not fix themselves quickly: at least 5 s, up to 30 s."""
+        """Exponential with jitter; a Retry-After's delay, with jitter that only lengthens it. Unreachable: at most
+        4 s apart, and any answer to another informer ends the wait, so the panes recover soon after the API server
+        does; server errors: up to 10 s; refused credentials will not fix themselves quickly: at least 5 s, up to
+        30 s."""
         base = 0.5 * 2 ** min(failures - 1, 6)
         if exc is not None and exc.retry_after_s is not None:  # the server said when: then, give or take a little
             return float(min(exc.retry_after_s, self.MAX_BACKOFF) * random.uniform(1.0, 1.2))
@@ -272,7 +273,6 @@ class Informer:
             query,
             read_timeout=min(self.watch_idle_s, self.watch_seconds + 30),  # between two reads: silence
             closer=self._live_response,
-            opened=self._watch_opened,
         )
         try:
             for line in lines:
@@ -318,6 +318,18 @@ class Informer:
         elif kind in ("ADDED", "MODIFIED"):
             self.store.upsert(self.kind.key, key, self.decode(obj))
         self.store.touch(self.source)
+
+
+class _AcceptedStreams(list[Any]):
+    """The watch's live response, kept to interrupt it; its arrival means the server accepted the watch."""
+
+    def __init__(self, accepted: Callable[[], None]) -> None:
+        super().__init__()
+        self._accepted = accepted
+
+    def append(self, response: Any) -> None:
+        super().append(response)
+        self._accepted()
 
 
 class _Expired(Exception):
