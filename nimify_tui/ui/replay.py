@@ -245,6 +245,8 @@ class ReplayApp(NimifyApp):
         self._show_position()
 
     def _show_position(self) -> None:
+        if not self.screen_stack:  # the app is being taken down: a last tick has no screen to draw on
+            return
         for bar in self.screen.query(TimeBar):
             bar.update(render_time_bar(self.playback, self.speed, self.paused, bar.size.width or 80))
 

@@ -48,6 +48,7 @@ from .test_session_report import NO_CHROMIUM, api_statuses, record_fixed_outage,
 NAMESPACE = "nimify-system"
 CANARY = f"canary-{secrets.token_hex(8)}"  # the Secret's value
 KUBE_CANARY = f"canary-kube-{secrets.token_hex(8)}"  # a token of the kubeconfig
+LOAD_TEST_TWO_AT_A_TIME = "[recovery]\nload_concurrency = 2\n"
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     folder = tmp_path_factory.mktemp("done-when")
     with SimThread(scenario="crashloop-oom", speed=10.0) as sim:
         planted = plant_canaries(sim, folder)
-        app = make_app(sim, folder, record=True)
+        # the light load test two at a time: ten at once measure the shared CPU's load more than the fix
+        app = make_app(sim, folder, record=True, config_toml=LOAD_TEST_TWO_AT_A_TIME)
         session = asyncio.run(record_fixed_outage(sim, app, snapshots=2, running=True))
     yield Outage(session, planted, read_journal(session / "journal.jsonl"))
 
@@ -250,6 +252,10 @@ async def test_the_replay_drills_down_from_the_recording_and_the_snapshots(outag
         await until(pilot, lambda: "Containers:" in describe.text, "the describe's text")
         assert "OOMKilled" in describe.text and f"Name:                 {selected.name}" in describe.text
         assert selected.status != "CrashLoopBackOff" or "CrashLoopBackOff" in describe.text
+        await pilot.press("y")  # its YAML, as recorded (redacted as the journal is)
+        yaml_view = replay.screen.query_one("#text-yaml", LogView)
+        await until(pilot, lambda: f"name: {selected.name}" in yaml_view.text, "the YAML")
+        assert "reason: OOMKilled" in yaml_view.text and "restartCount:" in yaml_view.text
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(replay.screen, ReplayMainScreen), "back on the main screen")
         await pilot.press("p")  # the previous container's logs, from the session's snapshot
@@ -293,7 +299,8 @@ async def test_the_replays_keys_pause_change_speed_jump_and_refuse_to_act(outage
         await jump(pilot, replay, "left_square_bracket")
         assert replay.playback.position < action.at, "[ goes back"
 
-        for key, action_name, screen in (("f", "fix", ActionScreen), ("n", "note", NoteScreen)):
+        keys = (("f", "fix", ActionScreen), ("s", "remedy", ActionScreen), ("n", "note", NoteScreen))
+        for key, action_name, screen in keys:
             count = len(notices(replay))
             await pilot.press(key)  # an action key: disabled, nothing opens, it says why
             await until(pilot, lambda count=count: len(notices(replay)) > count, f"{key} answered")
