@@ -144,3 +144,20 @@ def test_a_terminal_session_prompts_and_leaves_on_exit(healthy: World) -> None:
     screen = "".join(text for _, text in replies)
     assert screen == f"cd /models\r\nroot@{name}:/models# exit 5\r\n"
     assert session.exit_code == 5
+
+
+def test_nvidia_smi_shows_the_pods_gpus_as_the_world_has_them() -> None:
+    world = build_world("healthy")
+    triton = _shell(world, "triton-server", "triton-system")
+    gpu = triton.run.gpus[0]
+    fields = "index,pci.bus_id,memory.used,memory.total,utilization.gpu"
+    csv = _line(triton, f"nvidia-smi --query-gpu={fields} --format=csv,noheader")
+    expected = f"0, {gpu.pci_bus_id}, {round(gpu.memory_used_mib)} MiB, {gpu.memory_total_mib} MiB"
+    assert csv == Result(f"{expected}, {round(gpu.utilization_pct)} %\n")
+    table = _line(triton, "nvidia-smi").out.splitlines()
+    assert {len(line) for line in table[1:]} == {91}
+    assert f"{round(gpu.memory_used_mib)}MiB / {gpu.memory_total_mib:>6}MiB" in table[9]
+    assert _line(_shell(world), "nvidia-smi") == Result("", "sh: 1: nvidia-smi: not found\n", 127)
+    world.fail_gpu(gpu, 79)
+    lost = _line(triton, "nvidia-smi")
+    assert lost.code == 15 and f"GPU{gpu.pci_bus_id}: GPU is lost" in lost.err

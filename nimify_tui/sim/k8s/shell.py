@@ -20,6 +20,8 @@ Commands (argv as exec sends it, or lines of ``sh -c`` / an interactive ``sh``),
   ready, 22 with ``-f`` on an HTTP error.
 - ``nslookup NAME``: a service's ClusterIP by any of its names (the pod's namespace searched first); NXDOMAIN and
   exit 1 for others.
+- ``nvidia-smi`` (the table, ``-L``, ``--query-gpu=... --format=csv[,noheader][,nounits]``) in a container given
+  GPUs: the world's GPUs as they are now; not found elsewhere; exit 15 for a GPU that fell off the bus.
 - ``stty size`` (the terminal's rows and columns, as the last resize gave them), ``exit [n]``, ``true``, ``false``,
   ``echo``, ``hostname``, ``env``/``printenv [NAME]`` (the container's env, references resolved); ``head``,
   ``tail``, ``grep [-ivcqEF]``, ``wc`` to filter.
@@ -44,6 +46,7 @@ from typing import Any
 from nimify_tui.sim.k8s.container_fs import ContainerFS, container_fs, normalize
 from nimify_tui.sim.k8s.pods import PodRun
 from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
+from nimify_tui.sim.k8s.shell_gpu import GPU_COMMANDS
 from nimify_tui.sim.k8s.shell_net import NET_COMMANDS
 from nimify_tui.sim.k8s.shell_result import Result
 from nimify_tui.sim.k8s.shell_text import TEXT_COMMANDS, environment
@@ -161,7 +164,7 @@ class Shell:
         streams[route[2]] += result.err
         return Result(streams["out"], streams["err"], result.code)
 
-    def _not_found(self, name: str) -> str:
+    def not_found(self, name: str) -> str:
         """How the shell says it has no such command: dash's words, or bash's."""
         if self.name != "bash":
             return f"{self.name}: 1: {name}: not found\n"
@@ -181,7 +184,7 @@ class Shell:
             return await self.script(argv, stdin)
         command = COMMANDS.get(_base(name) if "/" in name else name)
         if command is None:
-            return Result(err=self._not_found(name), code=NOT_FOUND)
+            return Result(err=self.not_found(name), code=NOT_FOUND)
         return await command(self, argv[1:], stdin)
 
     def _variable(self, word: str) -> str:
@@ -409,4 +412,5 @@ COMMANDS: dict[str, Command] = {
     **TEXT_COMMANDS,
     **FILE_COMMANDS,
     **NET_COMMANDS,
+    **GPU_COMMANDS,
 }
