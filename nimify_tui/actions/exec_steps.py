@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from nimify_tui.actions.kube_actions import DeletePodAction, plan_delete_pod
 from nimify_tui.actions.plan import Action, ActionError, Outcome, Parameter, Preview, Request, Target
 from nimify_tui.journal.journal import Journal
 from nimify_tui.kube.access import AccessCheck
@@ -39,6 +40,9 @@ JOURNAL_OUTPUT_CHARS = 4000
 STEP_TIMEOUT_S = 30.0
 HELPER_LIFETIME_S = 900  # the helper pod ends by itself after this, whatever happens to the TUI
 HELPER_LABEL = "nimify-tui/helper"
+# journal parameters that say an exec action is no attempt at a fix (the post-mortem does not count it as one)
+CHANGES_NOTHING = "changes_nothing"  # a read-only step, a shell session
+HELPER_POD = "helper_pod"  # a helper pod's creation or deletion, or a step run in one
 
 
 @dataclass(frozen=True)
@@ -416,7 +420,8 @@ def journal_step(journal: Journal | None, who: str, done: StepResult) -> None:
             "output": output,
             "output_truncated": str(result.truncated).lower(),
             "verdict": f"{done.verdict.state}: {done.verdict.line}",
-            "helper_pod": str(done.in_helper).lower(),
+            HELPER_POD: str(done.in_helper).lower(),
+            CHANGES_NOTHING: "true",
         },
         dry_run_diff=None,
         result="ok" if result.exit_code is not None else "error",
@@ -552,3 +557,21 @@ class HelperPodAction(Action):
                 break
             time.sleep(0.5)
         raise ActionError(f"pod/{self.target.name} was created but is not running ({phase or 'no phase'}): delete it")
+
+    def journal_parameters(self) -> dict[str, str]:
+        return {"for_step": self.for_step, HELPER_POD: "true"}
+
+
+@dataclass(frozen=True)
+class DeleteHelperPodAction(DeletePodAction):
+    """The helper pod's deletion (``kubectl delete pod --grace-period=0``), journaled as the helper's."""
+
+    def journal_parameters(self) -> dict[str, str]:
+        return {**super().journal_parameters(), HELPER_POD: "true"}
+
+
+def plan_delete_helper(client: KubeClient, namespace: str, name: str) -> DeleteHelperPodAction:
+    planned = plan_delete_pod(client, namespace, name, force=True)
+    return DeleteHelperPodAction(
+        client, planned.namespace, planned.name, planned.force, planned.grace_period_s, planned.phase
+    )

@@ -371,7 +371,7 @@ class _Reader:
         if entry.get("dry_run_diff"):
             detail += f"\nchange: {entry['dry_run_diff']}"
         self.events.append(_event(at, "action", f"{entry.get('verb')} {target.get('kind', '')} {where}", detail))
-        if result == "ok" and self.detected is not None and self.resolved is None:
+        if result == "ok" and self.detected is not None and self.resolved is None and not _supporting(entry):
             self.ok_actions.append(at)
 
     def recovery(self, at: datetime, entry: Mapping[str, Any]) -> None:
@@ -428,6 +428,13 @@ class _Reader:
             return self.detected, None
         since, alert = min(earlier, key=lambda pair: pair[0])
         return since, _event(since, "first failure", "as the runbook's alert dates it", alert.evidence)
+
+
+def _supporting(entry: Mapping[str, Any]) -> bool:
+    """An action that is no attempt at a fix: a read-only in-pod step or a shell (``changes_nothing``), a helper
+    pod's creation or deletion (``helper_pod``). It stays in the timeline; it is never the mitigation."""
+    parameters = entry.get("parameters") or {}
+    return any(str(parameters.get(name)) == "true" for name in ("changes_nothing", "helper_pod"))
 
 
 def build_incident(session: Path, entries: Sequence[Mapping[str, Any]]) -> Incident:

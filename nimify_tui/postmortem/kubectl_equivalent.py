@@ -57,6 +57,11 @@ def kubectl_equivalent(entry: Mapping[str, Any]) -> str:
             ["kubectl", *_ns(target), "create", "secret", "tls", name, "--cert=CERT.pem", "--key=KEY.pem"]
         )
         return f"{line} --dry-run=client -o yaml | kubectl apply -f -"
+    elif verb == "exec":  # an in-pod step, the cache cleanup, a shell: the command as the journal wrote it
+        words = ["kubectl", *_ns(target), "exec"]
+        words += ["-it"] if parameters.get("interactive") == "true" else []
+        words += [name] + (["-c", str(parameters["container"])] if parameters.get("container") else []) + ["--"]
+        return f"{shlex.join(words)} {parameters.get('command', '')}".rstrip()
     else:  # expand, load-model, unload-model and any newer verb: the request as it was sent
         return _raw_request(target, request)
     return shlex.join(words)

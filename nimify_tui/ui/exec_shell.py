@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from nimify_tui.actions.exec_steps import CHANGES_NOTHING
 from nimify_tui.journal.journal import ActionResult
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.exec import ExecClient, ExecResult, ExecTarget, ShellSession, Terminal
@@ -113,6 +114,7 @@ def _journal(
             "container": target.container or "",
             "command": " ".join(SHELL_COMMAND),
             "interactive": "true",
+            CHANGES_NOTHING: "true",  # for the post-mortem: no attempt at a fix (what was typed is not known)
         },
         dry_run_diff=None,
         result=result,

@@ -29,9 +29,9 @@ from nimify_tui.actions.exec_steps import (
     exec_access,
     journal_step,
     locate,
+    plan_delete_helper,
     run_step,
 )
-from nimify_tui.actions.kube_actions import plan_delete_pod
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.exec import ExecClient
 from nimify_tui.text import literal
@@ -268,7 +268,7 @@ class StepScreen(ModalScreen[None]):
         self.helper_created = False
         target = self.place.target
         try:
-            action = plan_delete_pod(self.nimify.runtime.client, target.namespace, target.pod, force=True)
+            action = plan_delete_helper(self.nimify.runtime.client, target.namespace, target.pod)
             self.helper_runner.run(action, lambda prepared: prepared.confirmation.typed_name or True)
         except (ActionError, KubeError) as exc:
             self.app.call_from_thread(self._status, f"✖ deleting the helper pod {target.pod}: {_message(exc)}", "error")
