@@ -2,7 +2,8 @@
 
 The recorder records every store key the panes read: the objects, the live sources' values (probes, Triton, the
 latency series, alert states, GPUs, metrics API usage, ...) and each source's freshness; the share of each during
-the storm is reported (JSON bytes before compression, by frame kind).
+the storm is reported (JSON bytes before compression, by frame kind). When the patcher cannot deliver the rate asked
+(a loaded machine), the hour at that rate is also estimated from what was measured.
 
 The simulated cluster runs in its own process (``nimify-tui sim --pods N``), and so does the storm's patcher
 (``bench_update_storm.py``'s: merge-patches of an annotation of the nimify-system pods, round robin, ``--rate`` a
@@ -69,6 +70,7 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
         finally:
             stop_sim(sim)
     per_second = grown / elapsed
+    delivered = tally["sent"] / elapsed
     return {
         "first_frames_bytes": first,
         "storm_bytes_per_s": per_second,
@@ -79,7 +81,20 @@ def measure(seconds: float, rate: float, pods: int) -> dict[str, float]:
         "updates_failed": tally["failed"],
         "seconds": elapsed,
         "storm_json_bytes_by_kind": shares,
+        "updates_per_s_delivered": delivered,
+        "mb_per_hour_at_the_rate_asked": at_rate(first, grown, shares, delivered, rate, elapsed),
     }
+
+
+def at_rate(first: int, grown: int, shares: dict[str, int], delivered: float, rate: float, seconds: float) -> float:
+    """An hour at ``rate`` updates a second when the patcher delivered fewer (a loaded machine): the pods' frames
+    scaled to the rate asked, the rest (values, freshness, other kinds) as measured, compressed as measured."""
+    total = sum(shares.values())
+    if not total or not delivered:
+        return float("nan")
+    pods = shares.get("pods", 0) * rate / delivered
+    json_per_s = (total - shares.get("pods", 0) + pods) / seconds
+    return (first + json_per_s * grown / total * 3600) / 1e6
 
 
 def storm_shares(path: Path, storm_from: float) -> dict[str, int]:
