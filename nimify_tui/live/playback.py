@@ -46,8 +46,8 @@ def journal_marks(entries: Sequence[Mapping[str, Any]]) -> tuple[JournalMark, ..
         kind = str(entry.get("kind") or "")
         if kind not in EVENT_KINDS:
             continue
-        if kind == "finding" and entry.get("previous") is None and entry.get("state") == "pass":
-            continue  # a check seen passing for the first time: nothing happened
+        if kind == "finding" and entry.get("previous") in (None, "unknown") and entry.get("state") == "pass":
+            continue  # a check seen passing for the first time (or once its data came in): nothing happened
         try:
             at = datetime.fromisoformat(str(entry.get("ts")).replace("Z", "+00:00")).timestamp()
         except ValueError:

@@ -129,6 +129,7 @@ def test_journal_marks_jump_between_events() -> None:
     entries = [
         {"ts": "2026-01-01T00:00:00.000Z", "kind": "start"},
         {"ts": "2026-01-01T00:00:05.000Z", "kind": "finding", "check": "pods", "state": "fail", "previous": None},
+        {"ts": "2026-01-01T00:00:06.000Z", "kind": "finding", "check": "tls", "state": "pass", "previous": "unknown"},
         {"ts": "2026-01-01T00:00:09.000Z", "kind": "note", "text": "restarting"},
         {"ts": "2026-01-01T00:00:07.000Z", "kind": "diagnosis", "event": "appeared", "runbook": "Scenario 1"},
     ]
