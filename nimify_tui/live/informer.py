@@ -2,10 +2,11 @@
 
 One informer (a daemon thread) per resource kind and namespace. Bookmarks keep the resourceVersion fresh; an expired
 resourceVersion (410, in the stream or as the HTTP answer) leads to a relist; a broken connection to a reconnect with
-exponential backoff and jitter; a watch that goes silent (no line, not even a bookmark, for ``watch_idle_s``) to a
-reconnect from the last resourceVersion. A 429's Retry-After quiets every informer of the connection for that long.
-Each informer reports its freshness so the UI can mark a pane stale instead of freezing, and whether the API server
-answers at all (:class:`ApiServerReach`, shared by the informers of one connection).
+exponential backoff and jitter; a watch that goes silent (no line, not even a bookmark, for three times the longest
+quiet it has seen, from 10 s up to ``watch_idle_s``) to a reconnect from the last resourceVersion. A 429's
+Retry-After quiets every informer of the connection for that long. Each informer reports its freshness so the UI can
+mark a pane stale instead of freezing, and whether the API server answers at all (:class:`ApiServerReach`, shared by
+the informers of one connection).
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class Informer:
     # the API server sends a bookmark about every minute on a watch that asked for them: silence longer than this
     # means the connection is dead without having been closed (a middlebox dropped it)
     WATCH_IDLE_SECONDS = 90.0
+    MIN_WATCH_IDLE_SECONDS = 10.0  # once the server's quiet spells are known, silence is this long at least
     MAX_BACKOFF = 30.0
     MAX_UNREACHABLE_BACKOFF = 4.0
     MAX_ERROR_BACKOFF = 10.0  # 5xx answers: exponential up to this
@@ -150,6 +152,7 @@ class Informer:
         self.decode = decode
         self.watch_seconds = watch_seconds or self.WATCH_SECONDS
         self.watch_idle_s = watch_idle_s or self.WATCH_IDLE_SECONDS
+        self._longest_quiet = 0.0  # the longest wait between two lines of a watch seen so far (0: none yet)
         self.reach = reach or ApiServerReach()
         self.source = f"{kind.name}/{self.namespace}" if self.namespace else kind.name
         self._stop = threading.Event()
@@ -157,6 +160,7 @@ class Informer:
         self._thread = threading.Thread(target=self._run, name=f"informer-{self.source}", daemon=True)
         self.relists = 0
         self.silent_watches = 0  # watches given up for silence
+        self.watches_started = 0
         self.resource_version = ""
 
     def start(self) -> None:
@@ -268,24 +272,40 @@ class Informer:
             "timeoutSeconds": self.watch_seconds,
         }
         self._live_response.clear()
+        idle = self.silence_limit()  # for this whole watch
+        self.watches_started += 1
         lines = self.client.stream_lines(
             self.kind.path(self.namespace),
             query,
-            read_timeout=min(self.watch_idle_s, self.watch_seconds + 30),  # between two reads: silence
+            read_timeout=min(idle, self.watch_seconds + 30),  # the longest wait for one read: silence beyond
             closer=self._live_response,
         )
+        last = time.monotonic()
         try:
             for line in lines:
                 if self._stop.is_set():
                     return
+                now = time.monotonic()
+                self._longest_quiet = max(self._longest_quiet, now - last)
+                last = now
                 self.reach.answered()
                 if not line.strip():
                     continue
                 self._apply(line)
         except KubeError as exc:
-            if exc.timed_out:
+            if exc.timed_out:  # give this server longer next time: its quiet spells may be longer than seen
+                self._longest_quiet = max(self._longest_quiet, idle)
                 raise _Silent() from exc
             raise
+
+    def silence_limit(self) -> float:
+        """How long a watch may send nothing before it is taken for dead: three times the longest quiet seen on
+        this informer's watches (a server sends bookmarks at its own pace: the simulator each second, the API
+        server about each minute), at least 10 s, at most ``watch_idle_s``; ``watch_idle_s`` until one is seen."""
+        if not self._longest_quiet:
+            return self.watch_idle_s
+        floor = min(self.MIN_WATCH_IDLE_SECONDS, self.watch_idle_s)
+        return min(self.watch_idle_s, max(floor, 3 * self._longest_quiet))
 
     def _watch_opened(self) -> None:
         """The server accepted the watch: what it sends from now on follows our resourceVersion."""

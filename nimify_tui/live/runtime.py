@@ -53,7 +53,7 @@ class RuntimeOptions:
     log_signature_interval: float = 5.0  # previous logs of crashed containers (each restart read once)
     pvc_usage_interval: float = 10.0  # the kubelets' volume stats
     watch_seconds: int | None = None
-    watch_idle_s: float | None = None  # a watch silent this long is reconnected (None: the informers' default)
+    watch_idle_s: float | None = None  # the longest silence a watch may keep before it is resumed (None: 90 s)
     decoders: dict[str, Decoder] = field(default_factory=dict)
     # the kinds started first (what the main screen's tables show); the others wait for their first lists
     first_kinds: Sequence[str] = ("pods", "events", "nodes")

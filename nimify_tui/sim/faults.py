@@ -216,6 +216,7 @@ class FaultInjector:
         self.plan = FaultPlan()
         self.applied_at = clock()
         self.compactions = 0  # how many times watch-410 compacted the history
+        self.silenced = 0  # how many watches watch-drop silenced
         self.set(plan or FaultPlan())
 
     def set(self, plan: FaultPlan) -> None:
@@ -271,7 +272,9 @@ class FaultInjector:
     def watch_goes_silent(self) -> bool:
         """watch-drop: drawn for each event a watch is about to send."""
         share = self.plan.watch_drop_share
-        return bool(share) and self._rng.random() < share
+        silent = bool(share) and self._rng.random() < share
+        self.silenced += silent
+        return silent
 
     # --- the in-cluster servers behind the proxies ----------------------------------------------------------
     def unreachable(self, app: str) -> bool:

@@ -223,3 +223,29 @@ def test_api_down_marks_every_source_stale_then_all_recover(sim: SimThread, tmp_
         assert reach.problem() is None
     finally:
         stop(informers)
+
+
+def test_a_silent_watch_is_given_up_after_three_times_the_servers_quiet_and_resumed(
+    sim: SimThread, tmp_path: Path
+) -> None:
+    client = admin_client(sim, tmp_path)
+    store = Store()
+    informers = start_informers(client, store, ("pods",))  # the default silence limit: 90 s until quiet is seen
+    pods_informer = next(i for i in informers if i.namespace == STORM_NAMESPACE)
+    try:
+        assert pods_informer.silence_limit() == Informer.WATCH_IDLE_SECONDS
+        # the simulator sends a bookmark each second: the limit comes down to its floor
+        wait_for(lambda: pods_informer.silence_limit() == Informer.MIN_WATCH_IDLE_SECONDS, "the quiet learned")
+        for response in list(pods_informer._live_response):  # a watch keeps the limit it started with: a new one
+            interrupt_stream(response)
+        wait_for(lambda: pods_informer.watches_started >= 2, "the next watch")
+        sim.set_faults(parse_faults("watch-drop=1"))  # the next event silences the watch
+        client.send_json("POST", f"/api/v1/namespaces/{STORM_NAMESPACE}/pods", bare_pod("after-silence"))
+        wait_for(lambda: sim.server.faults.silenced >= 1, "the watch to go silent")
+        sim.set_faults(FaultPlan())  # the silenced watch stays silent; the next one will not be
+        assert store.get(PODS, (STORM_NAMESPACE, "after-silence")) is None, "the event was lost with the watch"
+        wait_for(lambda: pods_informer.silent_watches >= 1, "the silent watch to be given up")
+        wait_for(lambda: store.get(PODS, (STORM_NAMESPACE, "after-silence")), "the pod, from the resumed watch")
+        assert pods_informer.relists == 1, "resumed from its resourceVersion, not relisted"
+    finally:
+        stop(informers)
