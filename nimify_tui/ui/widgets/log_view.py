@@ -8,7 +8,9 @@ line below it, and is what the rest of the application uses. Neither knows where
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,6 +145,9 @@ class _WrapIndex:
 class LogLines(ScrollView, can_focus=True):
     """The scrolling body of the log viewer, drawn line by line from a `LogStore`."""
 
+    INGEST_SLICE = 500  # lines taken in at once from a big append
+    INGEST_BUDGET_S = 0.02  # then at most this long a turn of the event loop
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-lines--match",
         "log-lines--current-match",
@@ -225,26 +230,57 @@ class LogLines(ScrollView, can_focus=True):
         self._scrolling_itself = False
         self._last_status: LogStatus | None = None
         self._line_styles: _LineStyles | None = None
+        self._backlog: deque[str | bytes] = deque()  # lines given but not yet taken in (see append_lines)
+        self._ingesting = False
 
     # -- feeding ---------------------------------------------------------------------------------------------
 
     def append_text(self, chunk: str | bytes) -> None:
         """Add streamed text; lines show once complete."""
+        self._take_backlog()
         if self.store.append(chunk):
             self._schedule_sync()
 
     def append_lines(self, lines: Iterable[str | bytes]) -> None:
-        """Add complete lines (without line endings)."""
-        if self.store.append_lines(lines):
+        """Add complete lines (without line endings). A few are taken in at once; many (a container logging 50,000
+        lines a second) are taken in ``INGEST_SLICE`` at a time, for at most ``INGEST_BUDGET_S`` of each turn of the
+        event loop, so that keys and frames go between the slices: none is dropped, and their order is kept."""
+        self._backlog.extend(lines)
+        if not self._ingesting:
+            self._ingest()
+
+    def _ingest(self) -> None:
+        self._ingesting = False
+        started = time.perf_counter()
+        added = 0
+        backlog = self._backlog
+        while backlog:
+            count = min(len(backlog), self.INGEST_SLICE)
+            added += self.store.append_lines([backlog.popleft() for _ in range(count)])
+            if backlog and time.perf_counter() - started > self.INGEST_BUDGET_S:
+                self._ingesting = True
+                self.call_later(self._ingest)
+                break
+        if added:
             self._schedule_sync()
+
+    def _take_backlog(self) -> None:
+        """Every line still waiting, taken in now (before text that came after them)."""
+        if self._backlog:
+            lines = list(self._backlog)
+            self._backlog.clear()
+            if self.store.append_lines(lines):
+                self._schedule_sync()
 
     def flush(self) -> None:
         """End of stream: show a last line that had no line ending."""
+        self._take_backlog()
         if self.store.flush():
             self._schedule_sync()
 
     def clear(self) -> None:
         """Remove every line; search, follow, wrap and timestamps settings stay."""
+        self._backlog.clear()
         self.store.clear()
         self._synced_first = self._synced_end = self.store.end_number
         self._matches = []
@@ -281,6 +317,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def replace_text(self, lines: Sequence[str]) -> None:
         """Show `lines` in place of every line, at the same place (a reloaded describe stays where it was read)."""
+        self._backlog.clear()
         top = self._top_line()
         offset = 0 if top is None else top - self._synced_first
         x = round(self.scroll_x)
@@ -431,6 +468,7 @@ class LogLines(ScrollView, can_focus=True):
 
         Returns the file's path and how many lines were written.
         """
+        self._take_backlog()
         self._sync()
         path = save_path(folder, title, datetime.now())
         rows = self._items if self.context else None
