@@ -76,6 +76,8 @@ def patcher(kubeconfig: str, rate: float, seconds: float, share: int = 0, shares
         sent = failed = 0
         started = time.perf_counter()
         for number in range(share, total, shares):
+            if time.perf_counter() - started > seconds:
+                break  # behind its pace (a server or a machine too slow for the rate): the tally says what went
             delay = started + number / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)  # pacing: the next patch is due then

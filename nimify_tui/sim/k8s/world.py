@@ -36,7 +36,7 @@ from nimify_tui.sim.k8s.layout import (
 from nimify_tui.sim.k8s.pods import GPU_RESOURCE, ContainerRun, Fate, PodRun
 from nimify_tui.sim.k8s.quantity import byte_count, cpu_millis, format_cpu_nanos, format_memory_ki
 from nimify_tui.sim.k8s.scheduler import Scheduler
-from nimify_tui.sim.k8s.store import ObjectStore, Pulse
+from nimify_tui.sim.k8s.store import Change, ObjectStore, Pulse
 from nimify_tui.sim.k8s.volumes import VolumeFiles, model_storage
 from nimify_tui.sim.k8s.workloads import (
     DATABASE_HOST,
@@ -84,6 +84,18 @@ class Faults:
     offered_rps: float = BASE_OFFERED_RPS  # the offered load ramps towards this
 
 
+def _annotations_only(change: Change) -> bool:
+    """A change to a pod that leaves everything but its annotations (and resourceVersion) as it was."""
+    old, new = change.old, change.obj
+    if change.resource != "pods" or change.type != "MODIFIED" or old is None:
+        return False
+    if any(new.get(key) != old.get(key) for key in set(new) | set(old) if key != "metadata"):
+        return False
+    ignored = ("annotations", "resourceVersion", "managedFields")
+    meta_new, meta_old = new.get("metadata") or {}, old.get("metadata") or {}
+    return all(meta_new.get(key) == meta_old.get(key) for key in set(meta_new) | set(meta_old) if key not in ignored)
+
+
 class World:
     """The simulated cluster; see the module docstring."""
 
@@ -124,6 +136,7 @@ class World:
         self._allocatable: dict[str, tuple[str, dict[str, int]]] = {}
         self._triton_generation: set[str] = set()
         self._next_lease = self._now + LEASE_RENEW_S
+        self._reacted_rv = 0  # the store's version when the controllers last acted on writes through the API
         self._next_node_status = self._now + NODE_STATUS_S
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
@@ -187,11 +200,18 @@ class World:
             self.pulse.fire()
 
     def react(self) -> None:
-        """Let the controllers act on a write made through the API now, not at the next tick."""
+        """Let the controllers act on a write made through the API now, not at the next tick; a write that only
+        changed pods' annotations (what an update storm's patcher does, 1,000 a second) gives them nothing to do."""
+        changes = self.store.changes_since(self._reacted_rv)
+        self._reacted_rv = self.store.resource_version
+        if changes and all(_annotations_only(change) for change in changes):
+            self.pulse.fire()
+            return
         self.kubelet.version += 1
         self.controllers.reconcile()
         self.kubelet.flush()
         self._update_traffic()
+        self._reacted_rv = self.store.resource_version
         self.pulse.fire()
 
     def _step(self, dt: float) -> None:
