@@ -63,6 +63,16 @@ def never_blocked() -> str | None:
     return None
 
 
+def throttled(client: KubeClient) -> Blocked:
+    """Blocked while the API server's 429 asks this connection for quiet (its Retry-After, see ``throttled_for``)."""
+
+    def why() -> str | None:
+        wait = client.throttled_for()
+        return f"the API server asked for quiet (HTTP 429): not asked for {wait:.0f} s more" if wait > 0 else None
+
+    return why
+
+
 async def poll_forever(
     store: Store,
     source: str,
@@ -324,7 +334,7 @@ async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequenc
         store.put(POD_USAGE, pods)
         store.put(NODE_USAGE, nodes)
 
-    await poll_forever(store, "metrics-api", interval, poll)
+    await poll_forever(store, "metrics-api", interval, poll, blocked=throttled(client))
 
 
 async def alerts_loop(
@@ -466,7 +476,7 @@ async def log_signature_loop(
         if problems:
             raise RuntimeError("; ".join(problems))
 
-    await poll_forever(store, LOG_SIGNATURES.name, interval, poll)
+    await poll_forever(store, LOG_SIGNATURES.name, interval, poll, blocked=throttled(client))
 
 
 async def pvc_usage_loop(
@@ -517,7 +527,7 @@ async def pvc_usage_loop(
         if problems and len(problems) == len(asked):
             raise RuntimeError("; ".join(problems))
 
-    await poll_forever(store, PVC_USAGE.name, interval, poll)
+    await poll_forever(store, PVC_USAGE.name, interval, poll, blocked=throttled(client))
 
 
 TLS_EXPIRED_INTERVAL_S = 10.0  # while a certificate is expired: its renewal shows within seconds
@@ -549,4 +559,4 @@ async def tls_loop(store: Store, client: KubeClient, interval: float) -> None:
             else None
         )
 
-    await poll_forever(store, "tls", interval, poll, expired)
+    await poll_forever(store, "tls", interval, poll, expired, blocked=throttled(client))

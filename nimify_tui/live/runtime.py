@@ -28,6 +28,7 @@ from nimify_tui.live.pollers import (
     pvc_usage_loop,
     scrape_loop,
     sources_loaded,
+    throttled,
     tls_loop,
     triton_loop,
 )
@@ -181,9 +182,10 @@ class Runtime:
         return pollers
 
     def _api_server_problem(self) -> str | None:
-        """Why the pollers that go through the API server's proxy are not asked now: it does not answer."""
+        """Why the pollers that go through the API server's proxy are not asked now: it does not answer, or its
+        429 asked for quiet."""
         problem = self.api_server.problem()
-        return problem[0] if problem is not None else None
+        return problem[0] if problem is not None else throttled(self.client)()
 
     def _may_post_through_proxy(self) -> bool:
         """Triton's repository index is a POST ("create pods/proxy" to the API server): ask before sending one."""
