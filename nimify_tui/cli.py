@@ -418,10 +418,15 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from nimify_tui.config import ConfigError
     from nimify_tui.kube.client import KubeConfigError
 
+    from nimify_tui.kube.first_contact import refusal
+
     try:
         settings, client = _readonly_cluster(args)
+        refused = refusal(client)  # credentials or certificate: one line, not a folder of errors
     except (ConfigError, KubeConfigError) as exc:
-        print(f"{PROG} snapshot: {exc}", file=sys.stderr, flush=True)
+        refused = str(exc)
+    if refused is not None:
+        print(f"{PROG} snapshot: {refused}", file=sys.stderr, flush=True)
         return 2
     from nimify_tui.snapshot.triage_child import TriageChild
 

@@ -22,6 +22,7 @@ import orjson
 import urllib3
 
 from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
+from nimify_tui.kube.kubeconfig_check import context_problem, exec_failures
 from nimify_tui.kube.lines import LineSplitter
 
 JSON = "application/json"
@@ -112,11 +113,21 @@ class KubeClient:
             chosen = matches[0]
         if not chosen:
             raise KubeConfigError("the kubeconfig has no current-context; pass --context")
+        sources = kubeconfig or kconfig.KUBE_CONFIG_DEFAULT_LOCATION
+        merged = kconfig.kube_config.KubeConfigMerger(sources).config  # type: ignore[no-untyped-call]
+        problem = context_problem(merged.value if merged is not None else {}, chosen)
+        if problem is not None:
+            raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {problem}")
         try:
-            kconfig.load_kube_config(config_file=kubeconfig, context=chosen["name"], client_configuration=configuration)  # type: ignore[no-untyped-call]
+            with exec_failures() as failures:
+                kconfig.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=kubeconfig, context=chosen["name"], client_configuration=configuration
+                )
         except Exception as exc:  # missing certificate files, bad base64, unknown auth plugin...
             detail = " ".join(str(exc).split())
             raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {detail}") from exc
+        if failures:  # the client only logs a failing exec plugin, and goes on without credentials
+            raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {'; '.join(failures)}")
         _tune(configuration)
         ctx = chosen.get("context") or {}
         identity = ClusterIdentity(

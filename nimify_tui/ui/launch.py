@@ -77,6 +77,13 @@ def run_tui(args: argparse.Namespace, *, demo: bool) -> int:
         except KubeConfigError as exc:
             print(f"nimify-tui: {exc}", file=sys.stderr)
             return 2
+        if not demo:
+            from nimify_tui.kube.first_contact import refusal
+
+            refused = refusal(client)  # credentials or certificate: said before the screen is taken
+            if refused is not None:
+                print(f"nimify-tui: {refused}", file=sys.stderr)
+                return 2
         policy = settings.context_policy(client.identity.context)
         client.readonly = policy.readonly
         from nimify_tui.ui.app import NimifyApp

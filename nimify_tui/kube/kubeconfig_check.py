@@ -1,0 +1,58 @@
+"""What a kubeconfig's context refers to that the kubeconfig lacks (its cluster, its user), said before loading it.
+
+The Kubernetes client loads a context whose user is missing as one without credentials, and one whose exec plugin
+fails as one without a token (it only logs the failure): both would reach the API server anonymously. Said here, and
+by :func:`exec_failures`, they are one line at start instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+
+def context_problem(config: Mapping[str, Any], context: Mapping[str, Any]) -> str | None:
+    """Why ``context`` (a ``contexts`` entry) cannot be used with ``config`` (the merged kubeconfig); None if it
+    can. Any shape of file is read without raising."""
+    details = context.get("context")
+    if not isinstance(details, Mapping):
+        return "it has no cluster and no user"
+    for part, plural in (("cluster", "clusters"), ("user", "users")):
+        name = details.get(part)
+        if not isinstance(name, str) or not name:
+            return f"it names no {part}"
+        entries = config.get(plural)
+        names = [_name(entry) for entry in entries] if isinstance(entries, list) else []
+        if name not in names:
+            return f"its {part} {name!r} is not in the kubeconfig's {plural}"
+    return None
+
+
+def _name(entry: object) -> object:
+    """An entry's name, from a mapping or the Kubernetes client's ConfigNode of one."""
+    value = getattr(entry, "value", entry)
+    return value.get("name") if isinstance(value, Mapping) else None
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
+@contextmanager
+def exec_failures() -> Iterator[list[str]]:
+    """The errors the Kubernetes client logs while loading a kubeconfig (a failing exec plugin), collected instead of
+    printed: the list is filled when the block ends."""
+    collector = _Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        yield collector.messages
+    finally:
+        root.removeHandler(collector)
