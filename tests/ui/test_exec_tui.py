@@ -353,3 +353,25 @@ async def test_a_pod_of_two_containers_asks_which_one_the_shell_runs_in(
         os.close(controller)
     (request,) = [r for r in exec_requests(sim) if "/two-containers/" in r.path]
     assert request.query["container"] == "sidecar"
+
+
+async def test_closing_the_step_while_its_helper_pod_starts_leaves_no_helper_behind(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="storage-full", speed=SPEED)
+    app = app_factory(sim, record=True)
+
+    def helpers() -> list[str]:
+        pods = sim.call(lambda world: world.store.list("pods"))
+        return [p["metadata"]["name"] for p in pods if "nimify-tui/helper" in (p["metadata"].get("labels") or {})]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "K find /cache" in pane_text(app), "the cleanup offered")
+        screen = await open_step(pilot, app, "K")
+        await until(pilot, lambda: screen.state == "confirming", "the helper pod's dry run", timeout_s=20)
+        await pilot.press("y", "escape")  # create it, and close at once
+        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: [e for e in journal(app) if e.get("verb") == "create"], "the helper created")
+        await until(pilot, lambda: not helpers(), "the helper deleted", timeout_s=30)
+    verbs = [(e["verb"], e["result"]) for e in journal(app) if e["kind"] == "action"]
+    assert verbs == [("create", "ok"), ("exec", "cancelled"), ("delete", "ok")], verbs

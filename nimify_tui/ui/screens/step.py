@@ -81,10 +81,12 @@ class StepScreen(ModalScreen[None]):
         self.prepared: Prepared | None = None  # the helper's creation or the cleanup, waiting for y
         self.helper_created = False
         self.results: list[StepResult] = []
+        self.closed = False  # esc: what runs still finishes (and deletes its helper pod), nothing more is asked
 
     @property
     def nimify(self) -> NimifyApp:
-        return self.app  # type: ignore[return-value]
+        """The app, kept from the mount: the workers go on after esc, when the screen no longer finds it."""
+        return self._nimify
 
     @property
     def runner(self) -> ActionRunner:
@@ -112,6 +114,7 @@ class StepScreen(ModalScreen[None]):
             yield Static("", id="step-status")
 
     def on_mount(self) -> None:
+        self._nimify: NimifyApp = self.app  # type: ignore[assignment]
         self.query_one("#step-output").focus()
         self.locate()
 
@@ -122,12 +125,12 @@ class StepScreen(ModalScreen[None]):
             place = locate(self.nimify.runtime.client, self.step, self.nimify.settings.namespace)
             permission = self.runner.reviewer.check(exec_access(place.target.namespace))
         except (ActionError, KubeError) as exc:
-            self.app.call_from_thread(self._failed, f"Cannot run it: {_message(exc)}")
+            self.nimify.call_from_thread(self._failed, f"Cannot run it: {_message(exc)}")
             return
         if not permission.allowed:
-            self.app.call_from_thread(self._failed, f"✖ not allowed: {permission.reason}. Nothing was sent.")
+            self.nimify.call_from_thread(self._failed, f"✖ not allowed: {permission.reason}. Nothing was sent.")
             return
-        self.app.call_from_thread(self._located, place)
+        self.nimify.call_from_thread(self._located, place)
         if place.helper is not None:
             self._prepare(HelperPodAction(self.nimify.runtime.client, place.helper, self.step.shell_text()))
         elif self.step.is_fix:
@@ -146,16 +149,23 @@ class StepScreen(ModalScreen[None]):
 
     def _prepare(self, action: HelperPodAction | CleanupAction) -> None:
         """(worker) Permission and dry run of ``action``, then ask."""
-        self.app.call_from_thread(self._status, "Dry run…", "info")
+        self.nimify.call_from_thread(self._status, "Dry run…", "info")
         try:
             prepared = self._runner_of(action).prepare(action)
         except (ActionError, KubeError) as exc:
-            self.app.call_from_thread(self._failed, f"✖ {_message(exc)}")
+            self.nimify.call_from_thread(self._failed, f"✖ {_message(exc)}")
             self._delete_helper()
             return
-        self.app.call_from_thread(self._ask, prepared)
+        if self.closed:  # esc while it ran: nothing to ask; a helper created meanwhile goes
+            self._runner_of(action).cancel(prepared)
+            self._delete_helper()
+            return
+        self.nimify.call_from_thread(self._ask, prepared)
 
     def _ask(self, prepared: Prepared) -> None:
+        if not self.is_attached:
+            self._cancel(prepared)
+            return
         self.prepared = prepared
         self.state = "confirming"
         preview = prepared.preview
@@ -198,14 +208,14 @@ class StepScreen(ModalScreen[None]):
         try:
             outcome = self._runner_of(prepared.action).execute(prepared, typed)
         except (ActionError, KubeError) as exc:
-            self.app.call_from_thread(self._failed, f"✖ {_message(exc)}")
+            self.nimify.call_from_thread(self._failed, f"✖ {_message(exc)}")
             self.helper_created = isinstance(prepared.action, HelperPodAction)  # created, maybe not running
             self._delete_helper()
             return
         assert self.place is not None
         if isinstance(prepared.action, HelperPodAction):
             self.helper_created = True
-            self.app.call_from_thread(self._status, f"✔ {outcome.message}", "success")
+            self.nimify.call_from_thread(self._status, f"✔ {outcome.message}", "success")
             if self.step.is_fix:
                 self._prepare(CleanupAction(self.exec_client, self.place))
             else:
@@ -213,7 +223,7 @@ class StepScreen(ModalScreen[None]):
             return
         done = outcome.reply
         if isinstance(done, StepResult):
-            self.app.call_from_thread(self._show_result, done)
+            self.nimify.call_from_thread(self._show_result, done)
         disk = STEP_BY_ID["step-disk"]
         self._run(self.place, disk, after_fix=True)
 
@@ -222,16 +232,18 @@ class StepScreen(ModalScreen[None]):
         """(worker) Run a read-only step (``step``: another one, df after the cleanup), show, journal and publish
         its result; then delete the helper pod, if there is one."""
         running = step or self.step
-        self.app.call_from_thread(self._status, f"Running {running.shell_text()}…", "info")
+        self.nimify.call_from_thread(self._status, f"Running {running.shell_text()}…", "info")
         done = run_step(self.exec_client, running, place)
         journal_step(self.nimify.session.journal, self.nimify.runtime.client.identity.user, done)
         record_step(self.nimify.runtime.store, done)
-        self.app.call_from_thread(self._show_result, done)
+        self.nimify.call_from_thread(self._show_result, done)
         self._delete_helper()
-        self.app.call_from_thread(self._done, after_fix)
+        self.nimify.call_from_thread(self._done, after_fix)
 
     def _show_result(self, done: StepResult) -> None:
         self.results.append(done)
+        if not self.is_attached:  # closed while it ran: journaled and published all the same
+            return
         text = Text()
         for shown in self.results:
             if text:
@@ -252,6 +264,8 @@ class StepScreen(ModalScreen[None]):
 
     def _done(self, after_fix: bool) -> None:
         self.state = "done"
+        if not self.is_attached:
+            return
         deleted = " · helper pod deleted" if self.place is not None and self.place.helper is not None else ""
         if after_fix:
             self._status(
@@ -271,7 +285,9 @@ class StepScreen(ModalScreen[None]):
             action = plan_delete_helper(self.nimify.runtime.client, target.namespace, target.pod)
             self.helper_runner.run(action, lambda prepared: prepared.confirmation.typed_name or True)
         except (ActionError, KubeError) as exc:
-            self.app.call_from_thread(self._status, f"✖ deleting the helper pod {target.pod}: {_message(exc)}", "error")
+            self.nimify.call_from_thread(
+                self._status, f"✖ deleting the helper pod {target.pod}: {_message(exc)}", "error"
+            )
 
     # --- leaving ----------------------------------------------------------------------------------------------
     def action_restart(self) -> None:
@@ -283,6 +299,7 @@ class StepScreen(ModalScreen[None]):
         offer(self.nimify, "restart", self.nimify.settings.namespace, "nimify-api")
 
     def action_close(self) -> None:
+        self.closed = True
         if self.state == "confirming" and self.prepared is not None:
             prepared, self.prepared = self.prepared, None
             self.state = "cancelled"
@@ -299,6 +316,8 @@ class StepScreen(ModalScreen[None]):
         self._status(message + "  (esc closes)", "error")
 
     def _output(self, text: str) -> None:
+        if not self.is_attached:
+            return
         self.query_one("#step-output-text", Static).update(Text(literal_block(text), no_wrap=True))
         self.query_one("#step-output").remove_class("-empty")
 
