@@ -155,6 +155,7 @@ class _Writer:
         self.redactor = redactor
         self.lock = threading.Lock()
         self.files: list[str] = []
+        self.sums: dict[str, tuple[int, str]] = {}  # each file's size and sha256, as written
         self.errors: list[str] = []
 
     def text(self, name: str, text: str) -> None:
@@ -169,8 +170,10 @@ class _Writer:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             self.files.append(name)
+            self.sums[name] = (len(data), digest)
 
     def error(self, what: str, exc: BaseException) -> None:
         message = self.redactor.scrub_text(f"{what}: {' '.join(str(exc).split()) or type(exc).__name__}")
@@ -422,8 +425,8 @@ def _write_manifest(
 ) -> None:
     files = []
     for name in sorted(writer.files):
-        data = (writer.folder / name).read_bytes()
-        files.append({"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        size, digest = writer.sums[name]
+        files.append({"path": name, "size": size, "sha256": digest})
     writer.json(
         MANIFEST_FILE,
         {

@@ -1,10 +1,10 @@
 """The triage beside a snapshot: the report ``nimify-tui triage --json`` prints, checked in a forked child process.
 
-The child is forked as soon as the kubeconfig is loaded, before this process has a thread or a connection: it
-starts with the imports and the client it already has instead of a fresh interpreter's, and checks the cluster
-on another core while the snapshot's requests run here. Its report comes back through a pipe; the child does not
-stop its sources (the process ends). Where ``fork`` is not safe to use (anything but Linux), the triage runs in a
-thread of this process instead.
+The child is forked as soon as the kubeconfig is loaded, before this process has a thread: it starts with the
+imports and the client it already has instead of a fresh interpreter's (with connections of its own: it closes
+its copies of those the parent opened), and checks the cluster on another core while the snapshot's requests run
+here. Its report comes back through a pipe; the child does not stop its sources (the process ends). Where
+``fork`` is not safe to use (anything but Linux), the triage runs in a thread of this process instead.
 """
 
 from __future__ import annotations
@@ -79,6 +79,9 @@ class TriageChild:
         status = 0  # the child: never returns
         try:
             os.close(read)
+            # a connection the parent opened before the fork is shared with it: the child closes its copies (the
+            # parent's stay open) and opens its own
+            client.close()
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):  # the command's output is the parent's alone
                 os.dup2(quiet, fd)

@@ -19,14 +19,18 @@ from tests.test_triage_command import assert_contract, command_env
 
 # run in a fresh interpreter: one thread, so the triage is forked
 FORKED = """
-import json, os, sys
+import json, os, sys, time
 from nimify_tui.cli import _readonly_cluster, build_parser
 from nimify_tui.snapshot.triage_child import TriageChild
 
 settings, client = _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", sys.argv[1]]))
+client.request("GET", "/api")  # a connection in the pool before the fork, as the first contact leaves one
 stopped = TriageChild(client, settings, 15.0)
 checked = TriageChild(client, settings, 15.0)
 stopped.stop()  # while it checks
+until = time.monotonic() + 3
+while time.monotonic() < until:  # the parent's requests while the child's run, each process on its own connections
+    client.get_json("/api/v1/namespaces/nimify-system/pods")
 report = json.loads(checked.report())
 try:
     os.waitpid(-1, os.WNOHANG)
