@@ -22,7 +22,9 @@ POLL_INTERVAL_S = 1.0  # the polled figures' interval: the second round of the i
 
 def runtime_options(settings: Settings, *, index_post: bool = False) -> RuntimeOptions:
     """The TUI's sources for these settings; the probes, Triton, the scrape and metrics.k8s.io every
-    :data:`POLL_INTERVAL_S`, the other pollers at their own intervals (their first answer is what a report uses)."""
+    :data:`POLL_INTERVAL_S`, the other pollers at their own intervals (their first answer is what a report uses).
+    Every source starts at once: there is no first frame to hurry, and the scrape's first poll (the one its
+    second, a second later, is compared with) waits only for the pod lists, not for every first source."""
     return RuntimeOptions(
         namespaces=settings.watched_namespaces,
         main_namespace=settings.namespace,
@@ -34,6 +36,7 @@ def runtime_options(settings: Settings, *, index_post: bool = False) -> RuntimeO
         scrape_interval=POLL_INTERVAL_S,
         metrics_api_interval=POLL_INTERVAL_S,
         triton_index_post=index_post,
+        first_sources_wait_s=0.0,
     )
 
 
