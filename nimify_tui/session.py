@@ -124,6 +124,23 @@ class Session:
                 kubectl=diagnosis.fix.kubectl if diagnosis.fix is not None else None,
             )
 
+    def switch_client(self, client: KubeClient) -> None:
+        """The session's cluster is now ``client``'s context (``:ctx``): its credentials are kept out of the journal
+        too, and the switch is an entry of its own."""
+        previous, self.client = self.client.identity.context, client
+        if self.journal is None:
+            return
+        for credential in connection_credentials(client):
+            self.journal.register_secret(credential)
+        identity = client.identity
+        self.journal.context_switch(
+            previous=previous,
+            context=identity.context,
+            server=identity.server,
+            user=identity.user,
+            readonly=client.readonly,
+        )
+
     def note(self, text: str) -> None:
         if self.journal is not None:
             self.journal.note(text)

@@ -226,6 +226,13 @@ class Journal:
         }
         return self._append("action", fields, secret_payload=secret_payload)
 
+    def context_switch(self, *, previous: str, context: str, server: str, user: str, readonly: bool) -> JournalEntry:
+        """The session now points at another kubeconfig context (``:ctx``): every later entry is about it."""
+        return self._append(
+            "context_switch",
+            {"previous": previous, "context": context, "server": server, "user": user, "readonly": readonly},
+        )
+
     def note(self, text: str) -> JournalEntry:
         """Record the operator's free text."""
         return self._append("note", {"text": text})

@@ -56,3 +56,14 @@ def exec_failures() -> Iterator[list[str]]:
         yield collector.messages
     finally:
         root.removeHandler(collector)
+
+
+def context_names(kubeconfig: str | None) -> tuple[list[str], str | None]:
+    """The names of a kubeconfig's contexts, sorted, and its current context (``kubeconfig`` None: ``$KUBECONFIG``
+    or ``~/.kube/config``); raises what the Kubernetes client raises on a file it cannot read."""
+    from kubernetes import config as kconfig
+
+    contexts, active = kconfig.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    names = sorted(str(entry.get("name")) for entry in contexts if isinstance(entry, Mapping))
+    current = active.get("name") if isinstance(active, Mapping) else None
+    return names, str(current) if current is not None else None

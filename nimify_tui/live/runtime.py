@@ -203,6 +203,25 @@ class Runtime:
         assert self._loop is not None, "start() first"
         self._tasks.append(asyncio.run_coroutine_threadsafe(make(), self._loop))
 
+    def switch_client(self, client: KubeClient, join_s: float = 3.0) -> None:
+        """Another context (``:ctx``): stop every source, wait for the informers to end (none may write the old
+        cluster's objects after this), forget what they read, and start every source on ``client``."""
+        stopped = self.informers
+        self.stop()
+        for informer in stopped:
+            informer.join(join_s)
+        self.informers = []
+        self.client = client
+        self.endpoints = resolve_endpoints(
+            client.identity.server,
+            triton_url=self.options.triton_url,
+            nimify_api_url=self.options.nimify_api_url,
+            prometheus_url=self.options.prometheus_url,
+            nimify_namespace=self.options.main_namespace,
+        )
+        self.store.clear()
+        self.start()
+
     def stop(self) -> None:
         for informer in self.informers:
             informer.stop()

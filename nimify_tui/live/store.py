@@ -97,6 +97,15 @@ class Store:
         self._changes += 1
         self._changed.notify_all()
 
+    def clear(self) -> None:
+        """Forget every record, value and source (another cluster's sources start next: ``:ctx``)."""
+        with self._lock:
+            for name in [*self._items, *self._values]:
+                self._bump(name)
+            self._items.clear()
+            self._values.clear()
+            self._health.clear()
+
     # --- single values (probe results, Triton, GPUs, metrics): immutable snapshots, replaced whole ------------
     def put(self, key: ValueKey[V], value: V | None) -> None:
         """The source's newest value; None: it has none now (e.g. no Triton server answers)."""

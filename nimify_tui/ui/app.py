@@ -220,6 +220,11 @@ class NimifyApp(Navigation):
                 )
 
     # --- remediation -------------------------------------------------------------------------------------
+    def forget_context_state(self) -> None:
+        """After ``:ctx``: the action runner and the permissions asked were the previous context's."""
+        self._runner = None
+        self.remedy_refusals.clear()
+
     def action_runner(self) -> ActionRunner:
         if self._runner is None:
             self._runner = ActionRunner(self.runtime.client, self.session.journal, self.policy)

@@ -41,7 +41,9 @@ RESOURCE_JUMPS = {
     "pv": "pvs", "pvs": "pvs", "persistentvolumes": "pvs",
     "netpol": "networkpolicies", "networkpolicy": "networkpolicies", "networkpolicies": "networkpolicies",
 }  # fmt: skip
-JUMP_WORDS = ":pods :events :nodes :models :deploy NAME :ns NAME :svc :ep :ing :pvc :pv :netpol :config :alerts"
+JUMP_WORDS = (
+    ":pods :events :nodes :models :deploy NAME :ns NAME :ctx NAME :svc :ep :ing :pvc :pv :netpol :config :alerts"
+)
 
 
 def events_for(runtime: Runtime, namespace: str, kind: str, name: str) -> list[EventRecord]:
@@ -310,6 +312,10 @@ class Navigation(App[int]):
             screen.action_pane(JUMPS[word])
         elif word in ("ns", "namespace") and screen is not None:
             self.jump_namespace(rest[0] if rest else "all")
+        elif word in ("ctx", "context", "contexts"):
+            from nimify_tui.ui.context_switch import ContextSwitch
+
+            ContextSwitch(self).jump(rest[0] if rest else None)
         elif word in ("deploy", "deployment", "deployments", "dp"):
             self.jump_deployment(rest[0] if rest else None)
         elif word in RESOURCE_JUMPS:

@@ -121,6 +121,7 @@ class HelpScreen(ModalScreen[None]):
                     "\n:pods :events :nodes :models :latency  jump to a pane\n"
                     ":deploy [NAME]  a deployment's describe and rollout history\n"
                     ":ns NAME | :ns all  the namespace of the pods and events panes\n"
+                    ":ctx | :ctx NAME  the kubeconfig's contexts, or the session moved to another one\n"
                     ":svc :ep :ing :pvc :pv :netpol  kubectl's table and a describe of each, in that namespace\n"
                     ":config  nimify-config's data (e edits it, guarded)\n"
                     ":alerts  the runbook's alert rules: pending or firing since when, by Prometheus or built in\n"
