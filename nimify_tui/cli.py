@@ -417,7 +417,6 @@ def cmd_triage(args: argparse.Namespace) -> int:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from nimify_tui.config import ConfigError
     from nimify_tui.kube.client import KubeConfigError
-
     from nimify_tui.kube.first_contact import refusal
 
     try:

@@ -69,9 +69,7 @@ def test_a_quantity_field_of_any_json_value_is_a_quantity_or_none(value: Any) ->
     quantity_or_none(value)
 
 
-times = st.datetimes(
-    min_value=datetime(1970, 1, 2), max_value=datetime(2999, 12, 31), timezones=st.just(timezone.utc)
-)
+times = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2999, 12, 31), timezones=st.just(timezone.utc))
 
 
 @given(times, st.integers(min_value=0, max_value=9))
