@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.shape import TEXT, ListOf, clean, obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +49,20 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+_REFERENCE = obj(name=TEXT, namespace=TEXT)
+SUMMARY_SHAPE = obj(
+    node=obj(nodeName=TEXT),
+    pods=ListOf(obj(podRef=_REFERENCE, volume=ListOf(obj(name=TEXT, pvcRef=_REFERENCE)))),
+)
+"""What :func:`volume_usage` reads of a kubelet summary (the byte and inode counts are read as numbers or not at
+all)."""
+
+
 def volume_usage(summary: Mapping[str, Any]) -> dict[tuple[str, str], VolumeUsage]:
     """Every claim's volume in one node's summary, by (namespace, claim). A claim mounted by several pods of the
-    node (ReadWriteMany) is measured once per pod: the fullest measurement is kept."""
+    node (ReadWriteMany) is measured once per pod: the fullest measurement is kept. It never raises: what does not
+    have a summary's shape is left out."""
+    summary = clean(summary, SUMMARY_SHAPE, [])
     node = str((summary.get("node") or {}).get("nodeName") or "")
     found: dict[tuple[str, str], VolumeUsage] = {}
     for pod in summary.get("pods") or ():

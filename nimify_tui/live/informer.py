@@ -72,7 +72,9 @@ _LIST_DECODING = threading.Lock()
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:
-    meta = obj.get("metadata") or {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):  # a malformed object: its record says what could not be read
+        return ("", "")
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
@@ -318,9 +320,12 @@ class Informer:
         except orjson.JSONDecodeError:
             self.store.mark_stale(self.source, f"watch {self.source}: a line that is not JSON ({line[:60]!r})")
             raise _Expired() from None
+        if not isinstance(event, dict) or not isinstance(event.get("object") or {}, dict):
+            self.store.mark_stale(self.source, f"watch {self.source}: an event that is not an object ({line[:60]!r})")
+            raise _Expired()
         kind = event.get("type")
         obj = event.get("object") or {}
-        meta = obj.get("metadata") or {}
+        meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
         if kind == "ERROR":
             code = obj.get("code")
             if code == 410:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from nimify_tui.kube.shape import INT, TEXT, ListOf, MapOf, clean, obj
+
 ModelKey = tuple[str, str]
 """(model name, version) as Triton reports them."""
 
@@ -62,8 +64,20 @@ def _stat(inference: Mapping[str, Any], phase: str, field: str) -> int:
     return int((inference.get(phase) or _EMPTY).get(field) or 0)
 
 
-def counters_from_stats(stats: Mapping[str, Any]) -> dict[ModelKey, ModelCounters]:
-    """Counters from a ``/v2/models[/M[/versions/V]]/stats`` reply (``{"model_stats": [...]}``)."""
+_PHASE = obj(count=INT, ns=INT)
+STATS_SHAPE = obj(
+    model_stats=ListOf(
+        obj(name=TEXT, version=TEXT, inference_count=INT, execution_count=INT, inference_stats=MapOf(_PHASE))
+    )
+)
+"""What :func:`counters_from_stats` reads of a statistics reply."""
+
+
+def counters_from_stats(stats: Mapping[str, Any], unreadable: list[str] | None = None) -> dict[ModelKey, ModelCounters]:
+    """Counters from a ``/v2/models[/M[/versions/V]]/stats`` reply (``{"model_stats": [...]}``). It never raises:
+    what does not have the reply's shape is left out, and said in ``unreadable`` when a list is given."""
+    problems: list[str] = [] if unreadable is None else unreadable
+    stats = clean(stats, STATS_SHAPE, problems)
     counters: dict[ModelKey, ModelCounters] = {}
     for model in stats.get("model_stats") or ():
         inference = model.get("inference_stats") or _EMPTY
