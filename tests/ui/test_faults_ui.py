@@ -117,3 +117,42 @@ async def test_keys_answer_while_the_api_server_takes_seconds(tmp_path: Path) ->
             assert app.focused is not None and screen.query_one("#events-pane") in app.focused.ancestors_with_self
             assert not answered(), "all of that before the slow request came back"
             await until(pilot, answered, "the slow request to come back")
+
+
+async def test_every_fault_at_once_while_keys_are_pressed_and_all_recovers(tmp_path: Path) -> None:
+    chaos = (
+        "api-latency=100ms,429=0.05:retry-after=1,500=0.05,watch-end=3s,watch-drop=0.05,watch-410=4s,"
+        "triton-flap=3s,nimify-api-flap=4s,prom-slow=1s"
+    )
+    with SimThread(scenario="healthy", event_rate=5.0) as sim:
+        app = make_app(sim, tmp_path)
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen")
+            await until(pilot, lambda: len(live_panes(screen)) >= 5, "the panes to be live")
+            before = {pane.id for pane in live_panes(screen)}
+            log = sim.request_log
+            start = len(log)
+            sim.set_faults(parse_faults(chaos))
+            faults = sim.server.faults
+
+            def every_fault_hit() -> bool:
+                statuses = {record.status for record in log[start:]}
+                return {429, 500, 503} <= statuses and faults.compactions >= 2 and faults.silenced >= 1
+
+            rounds = 0
+            while not every_fault_hit():  # keys all along: each one's effect is checked at once
+                assert rounds < 400, "the faults never all happened"
+                pane = "1234"[rounds % 4]
+                await pilot.press(pane)
+                assert app.focused is not None and app.screen is screen
+                await pilot.press("d")
+                assert app.screen is not screen, "a describe opened"
+                await pilot.press("escape")
+                assert app.screen is screen, "and closed"
+                rounds += 1
+                await pilot.pause(0.1)
+            sim.set_faults(FaultPlan())
+            for pane_id in sorted(before):
+                pane = screen.query_one(f"#{pane_id}", Pane)
+                await until(pilot, lambda pane=pane: not pane.stale, f"{pane_id} live again", timeout_s=60)
+            assert "UNREACHABLE" not in header_text(app)
