@@ -9,7 +9,7 @@ from pathlib import Path
 from nimify_tui.actions.exec_steps import STEP_BY_ID, StepResult, Verdict, journal_step
 from nimify_tui.journal.journal import Journal, read_journal
 from nimify_tui.kube.exec import ExecResult, ExecTarget
-from nimify_tui.postmortem.incident import build_incident
+from nimify_tui.postmortem.incident import build_incident, parse_ts
 
 NS = "nimify-system"
 
@@ -55,8 +55,8 @@ def test_read_only_steps_and_helper_pods_are_never_the_mitigation(tmp_path: Path
         journal.end("quit")
     entries = read_journal(tmp_path / "journal.jsonl")
     incident = build_incident(tmp_path, entries)
-    mitigation = [event for event in incident.events if event.kind == "mitigation"]
-    assert len(mitigation) == 1 and mitigation[0].text.startswith("scale Deployment"), mitigation
+    (scale,) = [e for e in entries if e.get("verb") == "scale"]
+    assert incident.mitigated == parse_ts(str(scale["ts"])), "the scale, not a later step or the helper pod"
     steps = [event for event in incident.events if event.text.startswith("exec Pod")]
     assert len(steps) == 2
     assert steps[0].detail.startswith(
@@ -75,8 +75,11 @@ def test_the_cleanup_is_a_fix_and_may_be_the_mitigation(tmp_path: Path) -> None:
         action(journal, "exec", "nimify-volume-helper-1", {"command": cleanup, "container": "helper"}, "/exec")
         action(journal, "delete", "nimify-volume-helper-1", {"helper_pod": "true"}, "/pods/nimify-volume-helper-1")
         journal.end("quit")
-    incident = build_incident(tmp_path, read_journal(tmp_path / "journal.jsonl"))
-    (mitigation,) = [event for event in incident.events if event.kind == "mitigation"]
-    assert mitigation.detail.startswith(
+    entries = read_journal(tmp_path / "journal.jsonl")
+    incident = build_incident(tmp_path, entries)
+    (cleaned,) = [e for e in entries if e.get("verb") == "exec"]
+    assert incident.mitigated == parse_ts(str(cleaned["ts"])), "the cleanup, not the helper pod's deletion after it"
+    (row,) = [event for event in incident.events if event.text.startswith("exec Pod")]
+    assert row.detail.startswith(
         "$ kubectl -n nimify-system exec nimify-volume-helper-1 -c helper -- find /cache -type f -mtime +7 -delete"
-    ), mitigation.detail
+    ), row.detail
