@@ -34,7 +34,7 @@ from nimify_tui.sim.k8s.kubeconfig import kubeconfig
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.header import StatusHeader
-from nimify_tui.ui.replay import ReplayApp, ReplayMainScreen, TimeBar, load_session
+from nimify_tui.ui.replay import NO_SNAPSHOTS, ReplayApp, ReplayMainScreen, TimeBar, load_session
 from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.logs import LogsScreen
 from nimify_tui.ui.screens.note import NoteScreen
@@ -308,3 +308,19 @@ async def test_the_replays_keys_pause_change_speed_jump_and_refuse_to_act(outage
             assert not isinstance(replay.screen, screen)
             assert replay.screen.check_action(action_name, ()) is None or replay.check_action(action_name, ()) is None
         assert replay.runtime.client.sent_mutations == 0
+
+
+async def test_a_replay_of_a_session_without_snapshots_says_why_it_shows_no_logs(
+    outage: Outage, tmp_path: Path
+) -> None:
+    for name in ("flight.jsonl.gz", "journal.jsonl"):
+        (tmp_path / name).write_bytes((outage.folder / name).read_bytes())
+    replay = ReplayApp(load_session(tmp_path), load_settings({}, {}, None))
+    async with replay.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: api_statuses(replay), "nimify-api's rows")
+        assert replay.screen.check_action("logs", ()) is None, "shown disabled"
+        await pilot.press("l")
+        await until(pilot, lambda: notices(replay), "l answered")
+        assert notices(replay)[-1] == f"REPLAY: {NO_SNAPSHOTS}."
+        assert not isinstance(replay.screen, LogsScreen)
