@@ -5,12 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+import yaml
 
 from nimify_tui.sim.faults import FaultPlan, FaultSpecError, parse_faults
+from nimify_tui.sim.process import SimProcess
 from nimify_tui.sim.server import SimThread
 
 from ..waiting import wait_for
@@ -179,3 +182,12 @@ def test_flapping_servers_and_a_slow_prometheus_behind_the_proxies(http_for: Htt
         slow = http.get(PROM_READY)
         assert slow.status_code == 200
         assert slow.elapsed.total_seconds() >= 1.0, "answered after the plan's delay, not before"
+
+
+def test_sim_serves_with_the_plan_given_on_its_command_line(tmp_path: Path) -> None:
+    with SimProcess(tmp_path, extra_args=["--faults", "triton-flap=1m,prom-slow=500ms"]) as process:
+        kubeconfig = process.wait_ready()
+        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+        shown = httpx.get(server + "/sim/faults", verify=False, timeout=10).json()
+        assert shown["spec"] == "triton-flap=60s,prom-slow=500ms"
+        assert shown["triton_flap_s"] == 60.0 and shown["prom_slow_s"] == 0.5
