@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,18 @@ from nimify_tui.triage.diagnosis import Diagnosis
 
 
 def recorded_values() -> tuple[RecordedValue[Any], ...]:
-    """The store's values a session records and a replay plays back: the live sources' and the recovery
-    verification's state."""
+    """The store's values a session records and a replay plays back: the live sources', the recovery
+    verification's state and the in-pod steps' last runs (the checks read them)."""
+    from nimify_tui.actions.exec_steps import StepResult
     from nimify_tui.recovery.result import RecoveryResult
     from nimify_tui.recovery.verifier import RECOVERY
+    from nimify_tui.triage.in_pod import STEP_RESULTS
 
-    return (*live_values(), RecordedValue(RECOVERY, RecoveryResult))
+    return (
+        *live_values(),
+        RecordedValue(RECOVERY, RecoveryResult),
+        RecordedValue(STEP_RESULTS, Mapping[str, StepResult]),
+    )
 
 
 class Session:

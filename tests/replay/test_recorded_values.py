@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 
+from nimify_tui.actions.exec_steps import StepResult, Verdict
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.exec import ExecResult, ExecTarget
 from nimify_tui.kube.records import DECODERS
 from nimify_tui.live.flight_recorder import HEALTH, VALUES, FlightRecorder, read_recording
 from nimify_tui.live.keys import LATENCY, PODS, PROBES, ValueKey
@@ -20,7 +22,6 @@ from nimify_tui.live.playback import Playback
 from nimify_tui.live.recorded_values import (
     RecordedValue,
     from_json,
-    live_values,
     to_json,
     value_apply,
     value_diff,
@@ -30,14 +31,14 @@ from nimify_tui.live.store import SourceHealth, Store
 from nimify_tui.metrics.api_latency import LatencyHistory, LatencyPoint
 from nimify_tui.probes import ProbeResult
 from nimify_tui.recovery.result import CheckResult, LoadFigures, RecoveryResult
-from nimify_tui.recovery.verifier import RECOVERY
+from nimify_tui.session import recorded_values
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
 
 from ..waiting import wait_for
 
 FAST = RuntimeOptions(probe_interval=0.5, triton_interval=0.5, scrape_interval=0.5, metrics_api_interval=1.0)
-RECORDED = (*live_values(), RecordedValue(RECOVERY, RecoveryResult))
+RECORDED = recorded_values()
 
 
 class Clock:
@@ -68,6 +69,23 @@ def test_a_value_written_as_json_reads_back_equal() -> None:
     data = orjson.loads(orjson.dumps(to_json(usage)))
     assert list(data) == ['["nimify-system","api-1"]']
     assert from_json(data, dict[usage_key, LatencyPoint]) == usage
+
+
+def test_the_session_records_the_recovery_and_the_in_pod_steps_too() -> None:
+    steps = {
+        "step-disk": StepResult(
+            "step-disk",
+            ExecTarget("nimify-system", "nimify-api-1", None),
+            ExecResult(("df", "-h"), "Filesystem  Size  Used\n/dev/sdb  50G  49G\n", "", 0, duration_s=0.2),
+            Verdict("fail", "the model cache is 98% full"),
+            1000.0,
+            command=("df", "-h"),
+        )
+    }
+    by_name = {v.name: v for v in recorded_values()}
+    assert {"recovery", "in-pod-steps", "probes", "latency"} <= set(by_name)
+    data = orjson.loads(orjson.dumps(to_json(steps)))
+    assert from_json(data, by_name["in-pod-steps"].type) == steps
 
 
 def test_a_sliding_series_is_written_as_the_points_that_came() -> None:
