@@ -53,8 +53,10 @@ def start_sim(pods: int, event_rate: float, kubeconfig: Path) -> subprocess.Pope
     raise RuntimeError(f"the simulator stopped before serving (exit {process.wait()})")
 
 
-def app_child(kubeconfig: str, seconds: float, rate: float, sample_s: float) -> None:
-    """The soak; writes its samples as one JSON line and ends the process."""
+def app_child(kubeconfig: str, seconds: float, rate: float, sample_s: float, samples_file: str) -> None:
+    """The soak; writes each sample to ``samples_file`` as it is taken (a soak cut short keeps what it measured),
+    then its figures as one JSON line, and ends the process. It ends on the clock, whether or not the patchers
+    kept their pace (a loaded machine)."""
     import asyncio
 
     from nimify_tui.ui.app import NimifyApp
@@ -96,17 +98,25 @@ def app_child(kubeconfig: str, seconds: float, rate: float, sample_s: float) -> 
             ]
             started, cpu = time.perf_counter(), time.process_time()
             watch.longest = 0.0
-            while any(p.poll() is None for p in patchers):
-                result["samples"].append(
-                    {
+            with open(samples_file, "a") as out:
+                while time.perf_counter() - started < seconds and any(p.poll() is None for p in patchers):
+                    sample = {
                         "t": time.perf_counter() - started,
                         "rss_mb": memory_mb("VmRSS"),
                         "objects": len(gc.get_objects()),
                         "cores": (time.process_time() - cpu) / max(1e-9, time.perf_counter() - started),
                     }
-                )
-                await asyncio.sleep(sample_s)
-            tallies = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in patchers]
+                    result["samples"].append(sample)
+                    out.write(json.dumps(sample) + "\n")
+                    out.flush()
+                    await asyncio.sleep(sample_s)
+            for patcher in patchers:
+                if patcher.poll() is None:
+                    patcher.terminate()
+            tallies = []
+            for patcher in patchers:
+                out_text = patcher.communicate()[0].strip()
+                tallies.append(json.loads(out_text.splitlines()[-1]) if out_text else {"sent": 0, "failed": 0})
             result["patches"] = sum(t["sent"] for t in tallies)
             result["patch_failures"] = sum(t["failed"] for t in tallies)
             result["stall_max_ms"] = watch.longest * 1000
@@ -152,18 +162,21 @@ def main() -> int:
     parser.add_argument("--event-rate", type=float, default=5.0, help="simulator events per second (default: 5)")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between samples (default: 10)")
     parser.add_argument("--json", metavar="FILE", help="also write the samples there")
+    parser.add_argument(
+        "--samples", metavar="FILE", default="soak-samples.jsonl", help="each sample as it is taken (JSON lines)"
+    )
     parser.add_argument("--app-child", metavar="KUBECONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     seconds = args.minutes * 60
     if args.app_child:
-        app_child(args.app_child, seconds, args.rate, args.sample)
+        app_child(args.app_child, seconds, args.rate, args.sample, args.samples)
         return 0
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         sim = start_sim(args.pods, args.event_rate, kubeconfig)
         try:
             child = ["--app-child", str(kubeconfig), "--minutes", str(args.minutes), "--rate", str(args.rate)]
-            child += ["--sample", str(args.sample)]
+            child += ["--sample", str(args.sample), "--samples", str(Path(args.samples).resolve())]
             run = run_script(child, seconds + WAIT_TIMEOUT_S + STALL_CAP_S + 300, __file__)
         finally:
             stop_sim(sim)
