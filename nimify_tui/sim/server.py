@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import ssl
 import threading
@@ -22,6 +23,7 @@ from nimify_tui.sim.k8s.world import World
 from nimify_tui.sim.scenarios import build_world
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 FAULT_TICK_S = 0.1  # how often the fault plan's API server outage and history compaction are looked at
 
 
@@ -81,10 +83,19 @@ class SimServer:
         self.listening = False
 
     async def _listen_again(self) -> None:
-        http_port, https_port = (int(url.rsplit(":", 1)[1]) for url in (self.url, self.https_url))
-        await web.TCPSite(self._runner, "127.0.0.1", http_port, reuse_address=True).start()
-        tls = web.TCPSite(self._runner, "127.0.0.1", https_port, ssl_context=self._server_tls, reuse_address=True)
-        await tls.start()
+        """Both ports again; one that cannot be bound yet (taken meanwhile) is tried again at the next tick."""
+        served = {site.name for site in self._runner.sites}
+        for url, tls in ((self.url, None), (self.https_url, self._server_tls)):
+            site = web.TCPSite(
+                self._runner, "127.0.0.1", int(url.rsplit(":", 1)[1]), ssl_context=tls, reuse_address=True
+            )
+            if site.name in served:
+                continue
+            try:
+                await site.start()
+            except OSError as err:
+                _log.warning("cannot listen on %s again yet: %s", url, err)
+                return
         self.listening = True
 
     @property
