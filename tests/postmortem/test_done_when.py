@@ -33,6 +33,7 @@ from nimify_tui.recovery.verifier import RECOVERY
 from nimify_tui.sim.k8s.kubeconfig import kubeconfig
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
+from nimify_tui.ui.exec_shell import SHELL_KEY, ShellScreen
 from nimify_tui.ui.panes.header import StatusHeader
 from nimify_tui.ui.replay import NO_SNAPSHOTS, ReplayApp, ReplayMainScreen, TimeBar, load_session
 from nimify_tui.ui.screens.action import ActionScreen
@@ -299,7 +300,12 @@ async def test_the_replays_keys_pause_change_speed_jump_and_refuse_to_act(outage
         await jump(pilot, replay, "left_square_bracket")
         assert replay.playback.position < action.at, "[ goes back"
 
-        keys = (("f", "fix", ActionScreen), ("s", "remedy", ActionScreen), ("n", "note", NoteScreen))
+        keys = (
+            ("f", "fix", ActionScreen),
+            ("s", "remedy", ActionScreen),
+            ("n", "note", NoteScreen),
+            (SHELL_KEY, "shell", ShellScreen),
+        )
         for key, action_name, screen in keys:
             count = len(notices(replay))
             await pilot.press(key)  # an action key: disabled, nothing opens, it says why
