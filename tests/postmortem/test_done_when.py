@@ -124,12 +124,13 @@ def test_the_postmortem_timeline_has_detection_each_diagnosis_the_action_and_ver
     markdown = (outage.folder / "postmortem.md").read_text()
     rows = timeline(markdown)
     kinds = [kind for _, kind, _ in rows]
-    order = [kinds.index(k) for k in ("detection", "diagnosis", "mitigation", "diagnosis cleared", "recovery")]
-    assert order == sorted(order), kinds
+    # verified recovery: the automatic verification's, or V's after it when the shared CPU failed its load test
+    verified = next(i for i, (_, kind, text) in enumerate(rows) if kind == "recovery" and "verified" in text)
+    order = [kinds.index(k) for k in ("detection", "diagnosis", "mitigation", "diagnosis cleared")]
+    assert [*order, verified] == sorted([*order, verified]), kinds
     assert kinds[0] in ("first failure", "detection"), kinds
-    mitigation, recovery = rows[kinds.index("mitigation")], rows[kinds.index("recovery")]
+    mitigation = rows[kinds.index("mitigation")]
     assert "set-resources Deployment nimify-system/nimify-api" in mitigation[2]
-    assert "verified" in recovery[2]
     diagnosis = rows[kinds.index("diagnosis")]
     assert "Pod Crash Loop" in diagnosis[2] and "OOMKilled" in markdown
     times = [t for t, _, _ in rows]

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
+from nimify_tui.recovery.result import RecoveryResult
 from nimify_tui.recovery.verifier import RECOVERY
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.screens.action import ActionScreen
+from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.quit_confirm import QuitConfirm
 from nimify_tui.ui.widgets.record_table import RecordTable
 
@@ -50,12 +52,7 @@ async def record_fixed_outage(sim: SimThread, app: NimifyApp, *, snapshots: int 
         # the rollout followed to its end before esc: closing the dialog while it is followed is another test's
         await until(pilot, lambda: "successfully rolled out" in status(screen), "the rollout followed", timeout_s=30)
         await pilot.press("escape")
-        await until(
-            pilot,
-            lambda: (r := app.runtime.store.value(RECOVERY)) is not None and r.outcome == "verified",
-            "the verification started by itself, passed",
-            timeout_s=60,
-        )
+        await verified(pilot, app)
         await until(pilot, lambda: len(app.snapshots.taken) >= snapshots, f"{snapshots} snapshots", timeout_s=60)
         if running:
             await until(
@@ -70,6 +67,27 @@ async def record_fixed_outage(sim: SimThread, app: NimifyApp, *, snapshots: int 
         await until(pilot, lambda: not app.is_running, "y quits")
     assert app.session.folder is not None
     return app.session.folder
+
+
+def finished_since(app: NimifyApp, started: float) -> RecoveryResult | None:
+    result = app.runtime.store.value(RECOVERY)
+    return result if result is not None and result.started_at > started and result.finished_at else None
+
+
+async def verified(pilot: Any, app: NimifyApp, retries: int = 2) -> None:
+    """The verification started by itself passes; failed, it is asked again with V (at most ``retries`` times), as
+    a person would: its light load test also measures the CPU the tests share, and a loaded one fails it."""
+    result = await until(pilot, lambda: finished_since(app, 0.0), "the verification started by itself", timeout_s=60)
+    for _ in range(retries):
+        if result.outcome == "verified":
+            break
+        await pilot.press("V")
+        result = await until(
+            pilot, lambda started=result.started_at: finished_since(app, started), "V's verification", timeout_s=60
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+    assert result.outcome == "verified", [(c.name, c.state, c.detail) for c in result.checks if c.state != "pass"]
 
 
 def timeline(markdown: str) -> list[tuple[str, str, str]]:
