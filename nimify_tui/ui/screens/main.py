@@ -62,7 +62,7 @@ FIX_KEY = "f"  # the top diagnosis's fix; rebound by the id "fix"
 # the footer shows the focused pane's keys first: its actions, and the remedies acting on what its rows are
 PANE_KEYS: dict[str, frozenset[str]] = {
     "runbook-pane": frozenset({"fix", "zoom"}),
-    "pods-pane": frozenset({"fix", "logs", "previous_logs", "describe", "yaml", "filter", "faulty_only"}),
+    "pods-pane": frozenset({"fix", "logs", "previous_logs", "describe", "yaml", "shell", "filter", "faulty_only"}),
     "events-pane": frozenset({"describe", "yaml", "logs", "warnings_only"}),
     "nodes-pane": frozenset({"describe", "yaml"}),
     "models-pane": frozenset({"describe", "yaml"}),
@@ -85,6 +85,7 @@ class MainScreen(Screen[None]):
         Binding("p", "previous_logs", "Prev logs", id="previous-logs"),
         Binding("d", "describe", "Describe", id="describe"),
         Binding("y", "yaml", "YAML", id="yaml"),
+        shell_binding(),  # k9s' s: a shell in the selected pod
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("colon", "jump", "Jump", id="jump"),
         Binding("w", "warnings_only", "Warnings", id="warnings-only"),
@@ -102,7 +103,6 @@ class MainScreen(Screen[None]):
         Binding("a", "acknowledge", "Acknowledge", show=False, id="acknowledge"),
         Binding("E", "escalation_criteria", "Escalation", id="escalation-criteria"),
         *remedy_bindings(),
-        shell_binding(),
         *step_bindings(),
         Binding("escape", "back", "Back", show=False),
     ]
