@@ -156,3 +156,36 @@ async def test_every_fault_at_once_while_keys_are_pressed_and_all_recovers(tmp_p
                 pane = screen.query_one(f"#{pane_id}", Pane)
                 await until(pilot, lambda pane=pane: not pane.stale, f"{pane_id} live again", timeout_s=60)
             assert "UNREACHABLE" not in header_text(app)
+
+
+async def test_an_action_whose_answer_times_out_says_outcome_unknown_not_failed(tmp_path: Path) -> None:
+    """The change is sent, the answer does not come in time: the dialog and the toast say "?" and "outcome unknown"
+    in warning style, not "✖" (the server may well have made it; the next refresh says)."""
+    from textual.widgets import Static
+
+    from nimify_tui.live.keys import PODS, REPLICASETS
+    from nimify_tui.ui.screens.action import ActionScreen
+
+    from .test_actions_ui import open_action, select_pod
+
+    with SimThread(scenario="healthy") as sim:
+        app = make_app(sim, tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            store = app.runtime.store
+            await until(pilot, lambda: any(r.namespace == "nimify-system" for r in store.items(REPLICASETS)), "rs")
+            await until(pilot, lambda: any(r.name.startswith("nimify-api-") for r in store.items(PODS)), "pods")
+            await select_pod(pilot, app, "nimify-api-")
+            screen: ActionScreen = await open_action(pilot, app, "m")
+            memory = dict(screen._fields)["limits.memory"]
+            memory.value = "3Gi" if memory.value != "3Gi" else "4Gi"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: screen.state == "confirming", "the dry run", timeout_s=15)
+            sim.set_faults(parse_faults("api-latency=3s"))
+            app.runtime.client.read_timeout = 0.5  # the action's PATCH gives up before the answer comes
+            await pilot.press("y")
+            await until(pilot, lambda: screen.state == "done", "the action's end", timeout_s=15)
+            status = str(screen.query_one("#action-status", Static).content)
+            assert status.startswith("? outcome unknown"), status
+            assert "✖" not in status
+            assert [n.severity for n in app._notifications][-1] == "warning"
+            sim.set_faults(FaultPlan())

@@ -17,10 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
 
 from nimify_tui.actions import Action, ActionError, ActionRunner, Outcome, Prepared
+from nimify_tui.actions.runner import ActionOutcomeUnknown
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import literal
 from nimify_tui.ui.screens.detail import literal_block
@@ -244,6 +246,9 @@ class ActionScreen(ModalScreen[None]):
         assert self.prepared is not None
         try:
             outcome = self.runner.execute(self.prepared, typed)
+        except ActionOutcomeUnknown as exc:  # sent, no answer: neither done nor failed until a refresh says
+            self.app.call_from_thread(self._finished, f"? {_message(exc)}", "warning")
+            return
         except (ActionError, KubeError) as exc:
             self.app.call_from_thread(self._finished, f"✖ {_message(exc)}", "error")
             return
@@ -266,7 +271,8 @@ class ActionScreen(ModalScreen[None]):
     def _finished(self, message: str, style: str) -> None:
         self.state = "done"
         self._status(message + "  (journaled; esc closes)", style)
-        self.nimify.notify(message, severity="error" if style == "error" else "information", markup=False)
+        severity: SeverityLevel = "error" if style == "error" else "warning" if style == "warning" else "information"
+        self.nimify.notify(message, severity=severity, markup=False)
 
     # --- leaving ------------------------------------------------------------------------------------------
     def action_close(self) -> None:
