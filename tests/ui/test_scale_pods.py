@@ -137,3 +137,21 @@ def test_with_the_store_unchanged_only_expired_and_volatile_rows_are_made_again(
         assert rows == pod_rows(pods, at, namespace=None, pattern=pattern, inverted=inverted)
     cache.rows(pods, now + 9 * 86400.0 + 0.2, usage=None, gpus_by_pod={}, sources=sources)
     assert cache.remade <= volatile
+
+
+def test_a_usage_poll_that_reads_the_same_keeps_the_rows(crashing_pods: tuple[list[PodRecord], float]) -> None:
+    from nimify_tui.kube.metrics_api import Usage
+
+    pods, now = crashing_pods
+    first = {(p.namespace, p.name): Usage(1.2, 4.1 * 2**20) for p in pods}
+    same_text = {key: Usage(0.9, 3.9 * 2**20) for key in first}  # 1m and 4Mi again
+    changed = {key: Usage(250.0, 300 * 2**20) if key[1].startswith("load-gen-2-") else u for key, u in first.items()}
+    cache = PodRowCache(None)
+    volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
+    for at, usage in ((now, first), (now + 0.5, same_text), (now + 1.0, changed)):
+        rows = cache.rows(pods, at, usage=usage, gpus_by_pod={})
+        assert rows == pod_rows(pods, at, namespace=None, usage=usage, gpus_by_pod={})
+        if usage is same_text:
+            assert cache.remade <= volatile
+    remade_for = sum(1 for key in changed if key[1].startswith("load-gen-2-"))
+    assert remade_for <= cache.remade <= remade_for + volatile

@@ -2,11 +2,12 @@
 key typed into the filter) would take the UI thread for most of a second.
 
 A pod's row is made by :func:`~nimify_tui.render.pods.pod_rows` itself (one pod at a time), and kept while the pod's
-record is the same object, its usage and its GPUs are equal, and none of its texts that depend on the time can have
-changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that ``human_duration`` shows (a second
-under 10 minutes, a minute under 8 hours, an hour under 8 days, a day after); a pod whose faultiness depends on the
-time (Terminating, or restarted in the last ``recent_restart_s``) is made again on every refresh. The sorted list,
-faulty first, is kept while no row changed; the filter then only runs its pattern over the kept texts.
+record is the same object, its CPU and MEM cells read the same, its GPUs are equal, and none of its texts that
+depend on the time can have changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that
+``human_duration`` shows (a second under 10 minutes, a minute under 8 hours, an hour under 8 days, a day after); a
+pod whose faultiness depends on the time (Terminating, or restarted in the last ``recent_restart_s``) is made again
+on every refresh. The sorted list, faulty first, is kept while no row changed; the filter then only runs its pattern
+over the kept texts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.render.pods import pod_rows
+from nimify_tui.render.pods import format_cpu, format_mem, pod_rows
 from nimify_tui.render.row import Row
 
 VOLATILE_RESTART_S = 600.0 + 120.0  # pod_fault's recent_restart_s and settle_s: faultiness may change with time
@@ -39,7 +40,7 @@ def text_valid_until(since: float | None, now: float) -> float:
 @dataclass(frozen=True, slots=True)
 class _Made:
     pod: PodRecord
-    usage: Usage | None
+    usage: tuple[str, str]  # its CPU and MEM cells: a new usage that reads the same keeps the row
     gpus: tuple[GpuRecord, ...]
     until: float
     row: Row
@@ -109,7 +110,7 @@ class PodRowCache:
             if (
                 before is not None
                 and before.pod is pod
-                and before.usage == pod_usage  # the metrics poll brings new objects: equal ones keep the row
+                and before.usage == _usage_cells(usage, pod_usage)
                 and before.gpus == (tuple(gpus) if gpus else ())
                 and now < before.until
             ):
@@ -139,7 +140,8 @@ class PodRowCache:
         changed = False
         for key in self._volatile:
             before = self._made[key]
-            entry = self._make(before.pod, now, usage, gpus_by_pod, before.usage, gpus_by_pod.get(key))
+            pod_usage = usage.get(key) if usage is not None else None
+            entry = self._make(before.pod, now, usage, gpus_by_pod, pod_usage, gpus_by_pod.get(key))
             changed = changed or entry.row != before.row
             self._made[key] = entry
         if changed:
@@ -167,4 +169,12 @@ class PodRowCache:
         offset = 1 if self.namespace is None else 0
         name = row.cells[offset] if self.namespace is not None else f"{pod.namespace}/{row.cells[offset]}"
         text = f"{name} {row.cells[offset + 2]} {row.cells[offset + 6]}"
-        return _Made(pod, pod_usage, tuple(gpus) if gpus else (), until, row, (0 if row.style else 1, name), text)
+        cells = _usage_cells(usage, pod_usage)
+        return _Made(pod, cells, tuple(gpus) if gpus else (), until, row, (0 if row.style else 1, name), text)
+
+
+def _usage_cells(usage: Mapping[tuple[str, str], Usage] | None, pod_usage: Usage | None) -> tuple[str, str]:
+    """The CPU and MEM cells as ``pod_rows`` writes them."""
+    if usage is None:
+        return ("n/a", "n/a")
+    return (format_cpu(pod_usage), format_mem(pod_usage))
