@@ -110,6 +110,8 @@ def app_child(kubeconfig: str, seconds: float, rate: float, sample_s: float, sam
                     out.write(json.dumps(sample) + "\n")
                     out.flush()
                     await asyncio.sleep(sample_s)
+            result["stall_max_ms"] = watch.longest * 1000  # before the patchers are stopped and read (blocking)
+            result["cores"] = (time.process_time() - cpu) / (time.perf_counter() - started)
             for patcher in patchers:
                 if patcher.poll() is None:
                     patcher.terminate()
@@ -119,8 +121,6 @@ def app_child(kubeconfig: str, seconds: float, rate: float, sample_s: float, sam
                 tallies.append(json.loads(out_text.splitlines()[-1]) if out_text else {"sent": 0, "failed": 0})
             result["patches"] = sum(t["sent"] for t in tallies)
             result["patch_failures"] = sum(t["failed"] for t in tallies)
-            result["stall_max_ms"] = watch.longest * 1000
-            result["cores"] = (time.process_time() - cpu) / (time.perf_counter() - started)
             beating.cancel()
             finish()
 

@@ -58,6 +58,7 @@ def patcher(kubeconfig: str, rate: float, seconds: float, share: int = 0, shares
     With ``shares`` patchers (processes, one connection each), this one sends patch numbers ``share``,
     ``share + shares``, ... of the paced sequence."""
     import base64
+    import signal
     import ssl
 
     import httpx
@@ -75,8 +76,10 @@ def patcher(kubeconfig: str, rate: float, seconds: float, share: int = 0, shares
         total = math.ceil(rate * seconds)
         sent = failed = 0
         started = time.perf_counter()
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # stopped early: still print the tally
         for number in range(share, total, shares):
-            if time.perf_counter() - started > seconds:
+            if stopping or time.perf_counter() - started > seconds:
                 break  # behind its pace (a server or a machine too slow for the rate): the tally says what went
             delay = started + number / rate - time.perf_counter()
             if delay > 0:
