@@ -23,15 +23,17 @@ import time
 import tty
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import orjson
 
 from nimify_tui.kube.client import KubeClient, ReadOnlyViolation
 from nimify_tui.kube.errors import KubeError, error_from_response
 from nimify_tui.text import one_line
+
+if TYPE_CHECKING:  # aiohttp is imported where exec is used: importing it costs the app's start about 0.2 s
+    import aiohttp
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")  # preferred first, as kubectl asks
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
@@ -183,6 +185,8 @@ class ExecClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
     ) -> ExecResult:
+        import aiohttp
+
         self._refuse_if_readonly(target)
         started = time.monotonic()
         collected = _Collected(output_limit)
@@ -223,6 +227,8 @@ class ExecClient:
         self, target: ExecTarget, command: Sequence[str], *, stdin: bool, tty: bool
     ) -> AsyncIterator[aiohttp.ClientWebSocketResponse[bool]]:
         """The upgraded connection; a refusal raises :class:`ExecRefused` with the API server's own message."""
+        import aiohttp
+
         url = self.client.identity.server.rstrip("/") + target.path()
         context = self.client.ssl_context()
         refusals: list[bytes] = []
@@ -265,6 +271,7 @@ def _refusal(status: int, body: bytes, target: ExecTarget) -> ExecRefused:
 def _keeping_refusal_body(bodies: list[bytes]) -> type[aiohttp.ClientResponse]:
     """A response class that reads the body of a refused upgrade (the API server's Status says why): aiohttp
     raises the handshake error without it."""
+    import aiohttp
 
     class KeepingRefusalBody(aiohttp.ClientResponse):
         async def start(self, connection: Any) -> aiohttp.ClientResponse:
@@ -279,6 +286,8 @@ def _keeping_refusal_body(bodies: list[bytes]) -> type[aiohttp.ClientResponse]:
 
 async def _read_until_end(ws: aiohttp.ClientWebSocketResponse[bool], output: Callable[[int, bytes], None]) -> _Ending:
     """Hand stdout and stderr to ``output`` until the connection ends; the ending is channel 3's Status."""
+    import aiohttp
+
     ending: _Ending | None = None
     async for message in ws:
         if message.type != aiohttp.WSMsgType.BINARY or not message.data:
@@ -376,6 +385,8 @@ class ShellSession:
             signal.signal(signal.SIGWINCH, previous)
 
     async def _run(self) -> ExecResult:
+        import aiohttp
+
         started = time.monotonic()
         self._loop = asyncio.get_running_loop()
         self._resize_wanted = asyncio.Event()
