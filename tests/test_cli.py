@@ -98,7 +98,6 @@ def test_importing_the_cli_does_not_load_textual_or_the_kubernetes_client() -> N
     assert result.stdout.strip() == "[]"
 
 
-
 def test_the_app_and_the_triage_load_no_heavy_client_until_used() -> None:
     """aiohttp (the exec client's WebSocket) and tritonclient cost the start 0.2-0.35 s each: imported when used."""
     code = (
@@ -107,6 +106,7 @@ def test_the_app_and_the_triage_load_no_heavy_client_until_used() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
 
 def test_rules_prints_the_runbook_rules_with_the_corrected_error_rate(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
