@@ -197,6 +197,8 @@ class RecoveryVerifier:
         deployments = [d for d in store.items(DEPLOYMENTS) if (d.namespace, d.name) in serving]
         if not deployments:
             return "unknown: neither nimify-api's nor Triton's deployment is seen", False
+        if not store.have_loaded(["pods", "nodes"]):  # pods stuck on a lost node would pass unseen
+            return "unknown: the pods and nodes are not listed yet", False
         short = [
             f"{d.name} {d.available}/{d.desired} available, {d.updated} of the current revision"
             for d in deployments

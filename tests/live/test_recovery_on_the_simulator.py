@@ -206,3 +206,22 @@ def test_a_lost_node_fails_verification_even_cordoned_and_passes_once_it_is_reti
             lambda: (r := session.verify()).outcome == "verified" and r, "a verification that passes", timeout_s=60
         )
     assert all(check.state == "pass" for check in after.checks), after
+
+
+def test_capacity_is_unknown_until_the_pods_and_nodes_are_listed(
+    sim_factory: Callable[..., SimThread], tmp_path: Path
+) -> None:
+    """Pods stuck on a lost node are only seen once the pods are listed: before that, capacity is not a pass but
+    "unknown:" (asked again), even with both deployments complete."""
+    from nimify_tui.live.store import SourceHealth
+
+    sim = sim_factory(scenario="node-not-ready", speed=4.0)
+    with Session(sim, tmp_path) as session:
+        store = session.runtime.store
+        wait_for(lambda: store.have_loaded(["pods", "nodes", "deployments"]), "the first lists")
+        said, passed = session.verifier._capacity()
+        assert not passed and "on a node not Ready" in said, said
+        source = next(name for name in store.health() if name.startswith("pods/"))
+        store.set_health(source, SourceHealth("syncing"))
+        said, passed = session.verifier._capacity()
+        assert (said, passed) == ("unknown: the pods and nodes are not listed yet", False)
