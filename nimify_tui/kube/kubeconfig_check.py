@@ -8,6 +8,8 @@ by :func:`exec_failures`, they are one line at start instead.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -37,12 +39,18 @@ def _name(entry: object) -> object:
 
 
 class _Collector(logging.Handler):
+    """The errors the Kubernetes client's kubeconfig loader logs on the root logger, from this thread only: an
+    asyncio "Task was destroyed" or another thread's error logged meanwhile is not the kubeconfig's problem."""
+
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.messages: list[str] = []
+        self._thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(" ".join(record.getMessage().split()))
+        loader = record.name == "root" and os.path.join("kubernetes", "config") in record.pathname
+        if loader and record.thread == self._thread:
+            self.messages.append(" ".join(record.getMessage().split()))
 
 
 @contextmanager
