@@ -23,6 +23,7 @@ from nimify_tui.journal.journal import Journal
 from nimify_tui.kube.access import AccessCheck
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.exec import ExecClient, ExecResult, ExecTarget
+from nimify_tui.kube.records import DEFAULT_CONTAINER_ANNOTATION
 from nimify_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ STEPS: tuple[InPodStep, ...] = (
     ),
 )
 STEP_BY_ID: dict[str, InPodStep] = {step.id: step for step in STEPS}
+SHELL_ID = "shell"  # the shell key's binding id, and its name in the [keymap] of the config file
 
 
 def _quoted(part: str) -> str:
@@ -185,7 +187,7 @@ def _containers(pod: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _default_container(pod: Mapping[str, Any]) -> str:
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    chosen = annotations.get("kubectl.kubernetes.io/default-container")
+    chosen = annotations.get(DEFAULT_CONTAINER_ANNOTATION)
     containers = _containers(pod)
     return str(chosen or (containers[0].get("name") if containers else ""))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from nimify_tui.actions.exec_steps import STEPS, exec_access
+from nimify_tui.actions.exec_steps import SHELL_ID, STEPS, exec_access
 from nimify_tui.actions.kube_actions import (
     ConfigMapEditAction,
     CordonAction,
@@ -204,7 +204,7 @@ def remedies_for(*targets: TargetKind) -> tuple[Remedy, ...]:
 
 
 # the keys that exec in a pod (the shell, the runbook's in-pod steps): each needs create pods/exec
-EXEC_KEY_IDS: tuple[str, ...] = ("shell", *(step.id for step in STEPS))
+EXEC_KEY_IDS: tuple[str, ...] = (SHELL_ID, *(step.id for step in STEPS))
 
 
 def refusals_in(reviewer: AccessReviewer, client: KubeClient, namespace: str, extras: PlanExtras) -> dict[str, str]:

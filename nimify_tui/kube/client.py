@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import orjson
 import urllib3
 
-from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
+from nimify_tui.kube.errors import MUTATING_METHODS, KubeError, error_from_response, error_from_transport
 from nimify_tui.kube.kubeconfig_check import context_problem, exec_failures
 from nimify_tui.kube.lines import LineSplitter
 
@@ -29,7 +29,6 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
-MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_THROTTLE_S = 1.0  # a 429 without Retry-After: this long
 
 

@@ -23,7 +23,7 @@ _STATUS_HINTS: dict[int, str] = {
 }
 
 
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class KubeError(Exception):
@@ -43,7 +43,7 @@ class KubeError(Exception):
     def outcome_unknown(self) -> bool:
         """A change was sent and no answer came back (timed out, or the connection broke under it): the API server
         may have carried it out or not. Only a fresh read says which."""
-        return self.status == 0 and self.reason in ("Timeout", "Broken") and self.method in _MUTATING
+        return self.status == 0 and self.reason in ("Timeout", "Broken") and self.method in MUTATING_METHODS
 
     @property
     def timed_out(self) -> bool:

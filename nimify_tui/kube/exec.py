@@ -89,10 +89,6 @@ class ExecResult:
     protocol: str = ""
 
     @property
-    def succeeded(self) -> bool:
-        return self.exit_code == 0
-
-    @property
     def output(self) -> str:
         """stdout then stderr, as a terminal would show them (stderr last: it usually says why)."""
         parts = [part.rstrip("\n") for part in (self.stdout, self.stderr) if part.strip()]
@@ -146,7 +142,6 @@ def ending_of(status: Any) -> _Ending:
             if isinstance(cause, dict) and cause.get("reason") == "ExitCode":
                 with contextlib.suppress(TypeError, ValueError):
                     return _Ending(int(str(cause.get("message"))), "")
-        return _Ending(None, message)
     return _Ending(None, message)
 
 

@@ -226,7 +226,7 @@ class ObjectRecord:
             hints = get_type_hints(cls)
             record = replace(record, **{name: empty_value(hints[name]) for name in mistyped})
             problems.extend(f"({name}): not read" for name in mistyped)
-        return replace(record, unreadable=tuple(problems))
+        return replace(record, unreadable=tuple(problems)) if problems else record  # no copy of a good one
 
     @classmethod
     def _identity_only(cls, obj: Mapping[str, Any]) -> Self:

@@ -184,10 +184,6 @@ class Playback:
             else:
                 self.store.upsert(key, store_key(name), decode(raw))
 
-    def value_json(self, name: str) -> Any:
-        """A value's JSON as recorded at the position (None: none recorded by then)."""
-        return self._values.get(name)
-
     # --- journal events -------------------------------------------------------------------------------------
     def next_mark(self) -> JournalMark | None:
         """The first journal event after the position."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.faults import pod_fault
@@ -72,6 +73,51 @@ def gpu_cell(pod: PodRecord, gpus_by_pod: Mapping[tuple[str, str], list[GpuRecor
     return str(requested or len(held))
 
 
+class PodEntry(NamedTuple):
+    """One pod's row with what the pods pane orders and filters it by."""
+
+    row: Row
+    sort_key: tuple[int, str]  # faulty first (0), then the name shown
+    match_text: str  # what the filter's pattern is searched in: the name shown, STATUS and NODE
+
+
+def pod_entry(
+    pod: PodRecord,
+    now: float,
+    *,
+    namespace: str | None,
+    usage: Mapping[tuple[str, str], Usage] | None = None,
+    gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]] | None = None,
+) -> PodEntry:
+    """The row of ``pod`` as :func:`pod_rows` shows it; the name shown is ``namespace/name`` when ``namespace`` is
+    None (every namespace)."""
+    cells = pod_row(pod, now)
+    name = cells.name if namespace is not None else f"{pod.namespace}/{cells.name}"
+    fault = pod_fault(pod, now)
+    pod_usage = usage.get((pod.namespace, pod.name)) if usage is not None else None
+    style = ""
+    if fault is not None:
+        style = "bold red" if pod.status not in ("Running", "ContainerCreating", "Terminating") else "yellow"
+    row = Row(
+        f"{pod.namespace}/{pod.name}",
+        (
+            *((literal(pod.namespace),) if namespace is None else ()),
+            cells.name,
+            cells.ready,
+            cells.status,
+            cells.restarts,
+            cells.age,
+            cells.ip,
+            cells.node,
+            format_cpu(pod_usage) if usage is not None else "n/a",
+            format_mem(pod_usage) if usage is not None else "n/a",
+            gpu_cell(pod, gpus_by_pod or {}),
+        ),
+        style,
+    )
+    return PodEntry(row, (0 if fault is not None else 1, name), f"{name} {cells.status} {cells.node}")
+
+
 def pod_rows(
     pods: Sequence[PodRecord],
     now: float,
@@ -85,39 +131,14 @@ def pod_rows(
 ) -> list[Row]:
     """The rows to show, faulty first (then by namespace and name); ``namespace`` None shows every watched
     namespace, with a NAMESPACE cell first (:func:`pod_columns`). The filter matches ``namespace/name`` then."""
-    rows: list[tuple[int, str, Row]] = []
-    for pod in pods:
-        if namespace is not None and pod.namespace != namespace:
-            continue
-        cells = pod_row(pod, now)
-        name = cells.name if namespace is not None else f"{pod.namespace}/{cells.name}"
-        if pattern is not None and bool(pattern.search(name + " " + cells.status + " " + cells.node)) == inverted:
-            continue
-        fault = pod_fault(pod, now)
-        if faulty_only and fault is None:
-            continue
-        key = (pod.namespace, pod.name)
-        pod_usage = usage.get(key) if usage is not None else None
-        style = ""
-        if fault is not None:
-            style = "bold red" if pod.status not in ("Running", "ContainerCreating", "Terminating") else "yellow"
-        row = Row(
-            f"{pod.namespace}/{pod.name}",
-            (
-                *((literal(pod.namespace),) if namespace is None else ()),
-                cells.name,
-                cells.ready,
-                cells.status,
-                cells.restarts,
-                cells.age,
-                cells.ip,
-                cells.node,
-                format_cpu(pod_usage) if usage is not None else "n/a",
-                format_mem(pod_usage) if usage is not None else "n/a",
-                gpu_cell(pod, gpus_by_pod or {}),
-            ),
-            style,
-        )
-        rows.append((0 if fault is not None else 1, name, row))
-    rows.sort(key=lambda item: (item[0], item[1]))
-    return [row for _, _, row in rows]
+    entries = [
+        pod_entry(pod, now, namespace=namespace, usage=usage, gpus_by_pod=gpus_by_pod)
+        for pod in pods
+        if namespace is None or pod.namespace == namespace
+    ]
+    if pattern is not None:
+        entries = [entry for entry in entries if bool(pattern.search(entry.match_text)) != inverted]
+    if faulty_only:
+        entries = [entry for entry in entries if entry.sort_key[0] == 0]
+    entries.sort(key=lambda entry: entry.sort_key)
+    return [entry.row for entry in entries]

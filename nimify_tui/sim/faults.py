@@ -36,8 +36,6 @@ from typing import Any
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(ms|s|m)?$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
-FLAPPING_APPS = {"triton-flap": "triton-server", "nimify-api-flap": "nimify-api"}
-SLOW_APPS = {"prom-slow": "prometheus"}
 
 
 class FaultSpecError(ValueError):

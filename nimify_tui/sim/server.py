@@ -252,14 +252,7 @@ class SimThread:
 
     def set_faults(self, plan: FaultPlan) -> None:
         """Put a new fault plan in force (as ``POST /sim/faults`` does, but also while the API server is down)."""
-        done: Future[None] = Future()
-
-        def apply() -> None:
-            self.server.faults.set(plan)
-            done.set_result(None)
-
-        self._loop.call_soon_threadsafe(apply)
-        done.result()
+        self.call(lambda _world: self.server.faults.set(plan))
 
     def call(self, action: Callable[[World], T]) -> T:
         """Run ``action(world)`` in the simulator's loop and return its result."""

@@ -25,7 +25,7 @@ import orjson
 from nimify_tui.journal.redact import Redactor
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.kube.records import EventRecord
+from nimify_tui.kube.records import EventRecord, PodRecord
 from nimify_tui.kube.status import pod_status
 from nimify_tui.render.describe import describe_pod
 from nimify_tui.render.kubectl import event_row, event_sort_key
@@ -110,18 +110,30 @@ class ListedPod:
 
     @classmethod
     def of(cls, raw: dict[str, Any], namespace: str) -> ListedPod:
-        metadata = raw.get("metadata") or {}
-        shown = pod_status(raw)
-        labels = metadata.get("labels")
-        return cls(
-            raw,
-            str(metadata.get("namespace") or namespace),
-            str(metadata.get("name") or ""),
-            labels if isinstance(labels, Mapping) else {},
-            shown.reason,
-            shown.ready,
-            shown.total,
-        )
+        try:
+            metadata = raw.get("metadata") or {}
+            shown = pod_status(raw)
+            labels = metadata.get("labels")
+            return cls(
+                raw,
+                str(metadata.get("namespace") or namespace),
+                str(metadata.get("name") or ""),
+                labels if isinstance(labels, Mapping) else {},
+                shown.reason,
+                shown.ready,
+                shown.total,
+            )
+        except Exception:  # a malformed pod: the record's decoder reads what it can, and never raises
+            record = PodRecord.from_raw(raw)
+            return cls(
+                raw,
+                record.namespace or namespace,
+                record.name,
+                record.labels,
+                record.status,
+                record.ready,
+                record.total,
+            )
 
 
 def _named(pod: ListedPod, names: Sequence[str]) -> bool:

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from nimify_tui.actions.exec_steps import CHANGES_NOTHING
+from nimify_tui.actions.exec_steps import CHANGES_NOTHING, SHELL_ID
 from nimify_tui.journal.journal import ActionResult
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.exec import ExecClient, ExecResult, ExecTarget, ShellSession, Terminal
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
 SHELL_COMMAND = ("sh",)
-SHELL_ID = "shell"  # its binding id, and its name in the [keymap] of the config file
 SHELL_KEY = "exclamation_mark"
 
 

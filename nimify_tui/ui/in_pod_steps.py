@@ -9,19 +9,20 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from nimify_tui.actions.exec_steps import STEP_BY_ID, STEPS
+from nimify_tui.actions.exec_steps import SHELL_ID, STEP_BY_ID, STEPS
+from nimify_tui.actions.registry import EXEC_KEY_IDS
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.text import one_line
 from nimify_tui.triage.checks import Finding
 from nimify_tui.triage.diagnosis import Diagnosis
 from nimify_tui.triage.in_pod import steps_called_for
-from nimify_tui.ui.exec_shell import SHELL_ID, SHELL_KEY
+from nimify_tui.ui.exec_shell import SHELL_KEY
 from nimify_tui.ui.screens.help import key_label
 
 if TYPE_CHECKING:
     from nimify_tui.ui.app import NimifyApp
 
-IN_POD_IDS = frozenset({SHELL_ID, *STEP_BY_ID})
+IN_POD_IDS = frozenset(EXEC_KEY_IDS)
 
 
 def shell_binding() -> Binding:

@@ -761,16 +761,10 @@ class KubeApi:
             if service is None:
                 raise _not_found(target.res, name)
             port = self._service_port(service, port_text)
-            ready = [
-                candidate
-                for candidate in self.world.kubelet.runs.values()
-                if candidate.namespace == target.namespace
-                and candidate.ready
-                and self._selected(service, candidate.key)
-            ]
+            ready = self.world.ready_backends(service)
             if port is None or not ready:
                 raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{target.name}"')
-            run = sorted(ready, key=lambda r: r.name)[next(self._round_robin) % len(ready)]
+            run = ready[next(self._round_robin) % len(ready)]
         else:
             pod = self.world.store.get("pods", target.namespace, name)
             found = self.world.kubelet.runs.get((target.namespace, name))
@@ -818,12 +812,6 @@ class KubeApi:
             if wanted in (port.get("name"), str(port["port"])):
                 return int(port["targetPort"])
         return None
-
-    def _selected(self, service: Obj, key: tuple[str, str]) -> bool:
-        pod = self.world.store.get("pods", *key)
-        labels = (pod or {}).get("metadata", {}).get("labels") or {}
-        selector = service["spec"].get("selector") or {}
-        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
     # --- metrics.k8s.io and authorization.k8s.io ------------------------------------------------
 

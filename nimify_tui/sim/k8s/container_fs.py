@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nimify_tui.sim.k8s.quantity import byte_count
-from nimify_tui.sim.k8s.volumes import VolumeFiles
+from nimify_tui.sim.k8s.volumes import MODEL_FILE_BYTES, VolumeFiles
 from nimify_tui.sim.triton.models import REPOSITORY
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ IMAGE_DIRS: tuple[str, ...] = ("bin", "boot", "dev", "etc", "home", "lib", "medi
 IMAGE_DIRS += ("run", "sbin", "srv", "sys", "tmp", "usr", "var")
 NODE_DISK = "/dev/nvme0n1p1"
 CLUSTER_DNS = "10.96.0.10"
+KUBERNETES_SERVICE_IP = "10.96.0.1"  # default/kubernetes
 CEPH_MONITORS = "10.0.1.31:6789,10.0.2.31:6789"
 TMPFS_BYTES = 64 * 2**20
 
@@ -284,13 +285,10 @@ def _image(run: PodRun, container: str, pod: Obj, started: float) -> StaticTree:
     if run.app == "triton-server":
         for model in REPOSITORY:
             tree.add(f"models/{model.name}/config.pbtxt", None, built, 600 + 40 * len(model.inputs))
-            tree.add(f"models/{model.name}/1/{model.default_model_filename}", None, built, _model_bytes(model.name))
+            size = MODEL_FILE_BYTES.get(model.name, 6_410)
+            tree.add(f"models/{model.name}/1/{model.default_model_filename}", None, built, size)
         tree.add_folder("opt/tritonserver/backends")
     elif run.app in ("nimify-api", "nimify-worker"):
         tree.add("app/pyproject.toml", None, built, 2_412)
         tree.add_folder("app/nimify")
     return tree
-
-
-def _model_bytes(name: str) -> int:
-    return {"nimify-model": 7_812 * 2**20, "nimify-embedder": 2_861 * 2**20}.get(name, 6_410)

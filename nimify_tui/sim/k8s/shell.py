@@ -48,13 +48,12 @@ from nimify_tui.sim.k8s.pods import PodRun
 from nimify_tui.sim.k8s.shell_files import FILE_COMMANDS
 from nimify_tui.sim.k8s.shell_gpu import GPU_COMMANDS
 from nimify_tui.sim.k8s.shell_net import NET_COMMANDS
-from nimify_tui.sim.k8s.shell_result import Result
+from nimify_tui.sim.k8s.shell_result import NOT_FOUND, Result
 from nimify_tui.sim.k8s.shell_text import TEXT_COMMANDS, environment
 from nimify_tui.sim.k8s.world import World
 
 Obj = dict[str, Any]
 SHELLS = frozenset({"sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/bash"})
-NOT_FOUND = 127
 
 
 Command = Callable[["Shell", list[str], str], Awaitable[Result]]

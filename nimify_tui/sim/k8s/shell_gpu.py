@@ -10,14 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from nimify_tui.sim.contract import SimGPU
-from nimify_tui.sim.k8s.shell_result import Result
+from nimify_tui.sim.k8s.shell_result import NOT_FOUND, Result
 
 if TYPE_CHECKING:
     from nimify_tui.sim.k8s.shell import Shell
 
 DRIVER = "550.127.05"
 CUDA = "12.4"
-NOT_FOUND = 127
 GPU_LOST = 15  # nvidia-smi's exit status for a GPU that fell off the bus
 RULE = "+" + "-" * 89 + "+"
 SPLIT = "|" + "-" * 41 + "+" + "-" * 24 + "+" + "-" * 22 + "+"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from nimify_tui.sim.k8s.container_fs import CLUSTER_DNS
+from nimify_tui.sim.k8s.container_fs import CLUSTER_DNS, KUBERNETES_SERVICE_IP
 from nimify_tui.sim.k8s.shell_result import Result
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ POSTGRES_VERSION = (
     "PostgreSQL 16.4 (Debian 16.4-1.pgdg120+1) on x86_64-pc-linux-gnu, "
     "compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit"
 )
-BUILT_IN_SERVICES = {("default", "kubernetes"): "10.96.0.1", ("kube-system", "kube-dns"): CLUSTER_DNS}
+BUILT_IN_SERVICES = {("default", "kubernetes"): KUBERNETES_SERVICE_IP, ("kube-system", "kube-dns"): CLUSTER_DNS}
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
 REASONS |= {503: "Service Unavailable", 204: "No Content", 405: "Method Not Allowed"}
 
@@ -58,20 +58,6 @@ def resolve(world: World, namespace: str, host: str) -> Resolved | None:
     if service is None:
         return None
     return Resolved(fqdn, service["spec"].get("clusterIP", ""), service)
-
-
-def ready_backends(world: World, service: Obj) -> list[PodRun]:
-    """The ready pods the service selects (its endpoints)."""
-    selector = service["spec"].get("selector") or {}
-    namespace = service["metadata"]["namespace"]
-    found = []
-    for run in world.kubelet.runs.values():
-        if run.namespace != namespace or not run.ready or not selector:
-            continue
-        labels = ((world.store.get("pods", *run.key) or {}).get("metadata") or {}).get("labels") or {}
-        if all(labels.get(key) == value for key, value in selector.items()):
-            found.append(run)
-    return sorted(found, key=lambda r: r.name)
 
 
 # --- nslookup -------------------------------------------------------------------------------------------
@@ -135,7 +121,7 @@ async def psql(shell: Shell, args: list[str], stdin: str) -> Result:
             err=f'psql: error: could not translate host name "{host}" to address: Name or service not known\n', code=2
         )
     service_ports = [str(p["port"]) for p in found.service["spec"].get("ports") or []]
-    backends = ready_backends(world, found.service)
+    backends = world.ready_backends(found.service)
     if port not in service_ports or not backends or backends[0].app != "postgres":
         return Result(
             err=f'psql: error: connection to server at "{host}" ({found.address}), port {port} failed: '
@@ -275,7 +261,7 @@ def _target(shell: Shell, host: str, port: int) -> tuple[PodRun, int] | int:
     if found.service is None:
         return 7
     service_port = next((p for p in found.service["spec"].get("ports") or [] if p["port"] == port), None)
-    backends = ready_backends(shell.world, found.service)
+    backends = shell.world.ready_backends(found.service)
     if service_port is None or not backends:
         return 7
     return backends[0], int(service_port.get("targetPort", port))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+NOT_FOUND = 127  # the exit code of a command the shell does not have
+
 
 @dataclass(frozen=True)
 class Result:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from nimify_tui.sim.k8s.container_fs import decoded
+from nimify_tui.sim.k8s.container_fs import KUBERNETES_SERVICE_IP, decoded
 from nimify_tui.sim.k8s.shell_files import cat
 from nimify_tui.sim.k8s.shell_result import Result
 
@@ -34,7 +34,7 @@ def environment(shell: Shell) -> dict[str, str]:
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOSTNAME": shell.run.name,
         "HOME": "/root",
-        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_HOST": KUBERNETES_SERVICE_IP,
         "KUBERNETES_SERVICE_PORT": "443",
     }
     spec: Obj = next((c for c in shell.pod["spec"].get("containers") or [] if c["name"] == shell.container), {})

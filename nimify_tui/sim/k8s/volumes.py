@@ -95,16 +95,20 @@ class VolumeFiles:
         return max(times, default=default)
 
 
+# the size of each model's file in the repository (the PVC's copy and Triton's /models hold the same files)
+MODEL_FILE_BYTES = {"nimify-model": 7_812 * MIB, "nimify-embedder": 2_861 * MIB, "nimify-reranker": 6_410}
+
+
 def model_storage(now: float, used: int, release_synced: float) -> VolumeFiles:
     """model-storage as the healthy cluster has it: exactly ``used`` bytes; the models synced at
     ``release_synced``, the cache's files of various ages."""
     files = [
         StoredFile("nimify-model/config.pbtxt", 1_187, release_synced),
-        StoredFile("nimify-model/1/model.onnx", 7_812 * MIB, release_synced),
+        StoredFile("nimify-model/1/model.onnx", MODEL_FILE_BYTES["nimify-model"], release_synced),
         StoredFile("nimify-embedder/config.pbtxt", 1_642, release_synced),
-        StoredFile("nimify-embedder/1/model.plan", 2_861 * MIB, release_synced),
+        StoredFile("nimify-embedder/1/model.plan", MODEL_FILE_BYTES["nimify-embedder"], release_synced),
         StoredFile("nimify-reranker/config.pbtxt", 904, release_synced),
-        StoredFile("nimify-reranker/1/model.py", 6_410, release_synced),
+        StoredFile("nimify-reranker/1/model.py", MODEL_FILE_BYTES["nimify-reranker"], release_synced),
         StoredFile("nimify-reranker/1/weights.safetensors", 1_276 * MIB, release_synced),
         StoredFile("cache/tokenizers/nimify-model/tokenizer.json", 2_118_402, release_synced),
         StoredFile("cache/tokenizers/nimify-embedder/tokenizer.json", 711_396, release_synced),

@@ -471,12 +471,21 @@ class World:
     def _in_service(self, run: PodRun) -> bool:
         """Whether the nimify-api service selects the pod (by its labels; ready or not)."""
         service = self.store.get("services", API_NAMESPACE, "nimify-api")
+        return service is not None and self.selects(service, run)
+
+    def selects(self, service: Obj, run: PodRun) -> bool:
+        """Whether ``service``'s selector picks the pod of ``run`` (by its labels; ready or not)."""
         pod = self.store.get("pods", *run.key)
-        if service is None or pod is None:
+        if pod is None or run.namespace != service["metadata"]["namespace"]:
             return False
         labels = pod["metadata"].get("labels") or {}
         selector = service["spec"].get("selector") or {}
         return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+    def ready_backends(self, service: Obj) -> list[PodRun]:
+        """The ready pods ``service`` selects (its endpoints), by name."""
+        found = [run for run in self.kubelet.runs.values() if run.ready and self.selects(service, run)]
+        return sorted(found, key=lambda run: run.name)
 
     def _served(self, run: PodRun) -> bool:
         """A nimify-api pod that requests reach: ready, and behind the service."""

@@ -1,7 +1,7 @@
 """The pods pane's rows, kept between refreshes: at 50,000 pods, making every row again on each refresh (and on each
 key typed into the filter) would take the UI thread for most of a second.
 
-A pod's row is made by :func:`~nimify_tui.render.pods.pod_rows` itself (one pod at a time), and kept while the pod's
+A pod's row is made by :func:`~nimify_tui.render.pods.pod_entry`, as ``pod_rows`` makes it, and kept while the pod's
 record is the same object, its CPU and MEM cells read the same, its GPUs are equal, and none of its texts that
 depend on the time can have changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that
 ``human_duration`` shows (a second under 10 minutes, a minute under 8 hours, an hour under 8 days, a day after); a
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.render.pods import format_cpu, format_mem, pod_rows
+from nimify_tui.render.pods import format_cpu, format_mem, pod_entry
 from nimify_tui.render.row import Row
 
 VOLATILE_RESTART_S = 600.0 + 120.0  # pod_fault's recent_restart_s and settle_s: faultiness may change with time
@@ -159,18 +159,15 @@ class PodRowCache:
         pod_usage: Usage | None,
         gpus: list[GpuRecord] | None,
     ) -> _Made:
-        (row,) = pod_rows([pod], now, namespace=self.namespace, usage=usage, gpus_by_pod=gpus_by_pod)
+        entry = pod_entry(pod, now, namespace=self.namespace, usage=usage, gpus_by_pod=gpus_by_pod)
         until = min(text_valid_until(pod.created_at, now), text_valid_until(pod.last_restart_at, now))
         volatile = pod.status == "Terminating" or (
             pod.last_restart_at is not None and now - pod.last_restart_at < VOLATILE_RESTART_S
         )
         if volatile:
             until = now  # made again at the next refresh
-        offset = 1 if self.namespace is None else 0
-        name = row.cells[offset] if self.namespace is not None else f"{pod.namespace}/{row.cells[offset]}"
-        text = f"{name} {row.cells[offset + 2]} {row.cells[offset + 6]}"
         cells = _usage_cells(usage, pod_usage)
-        return _Made(pod, cells, tuple(gpus) if gpus else (), until, row, (0 if row.style else 1, name), text)
+        return _Made(pod, cells, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, entry.match_text)
 
 
 def _usage_cells(usage: Mapping[tuple[str, str], Usage] | None, pod_usage: Usage | None) -> tuple[str, str]:

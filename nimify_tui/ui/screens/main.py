@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
+from nimify_tui.actions.exec_steps import SHELL_ID
 from nimify_tui.actions.registry import MODEL_NAMESPACE, REMEDY_BY_ID
 from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.records import PodRecord
@@ -444,7 +445,7 @@ class MainScreen(Screen[None]):
         if self.nimify.remedy_refusal("", self.nimify.settings.namespace) == READ_ONLY_REASON:
             refused.add(self.fix_key())
         keymap = self.nimify.settings.keymap.keys
-        refused |= {step_key(keymap, s) for s in IN_POD_IDS - {"shell"} if self.nimify.remedy_refused_everywhere(s)}
+        refused |= {step_key(keymap, s) for s in IN_POD_IDS - {SHELL_ID} if self.nimify.remedy_refused_everywhere(s)}
         return frozenset(refused)
 
     def action_fix(self) -> None:
