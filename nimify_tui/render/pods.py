@@ -62,6 +62,28 @@ def format_mem(usage: Usage | None) -> str:
     return f"{usage.memory_bytes / 2**20:.0f}Mi" if usage is not None else "n/a"
 
 
+def usage_cells(usage: Mapping[tuple[str, str], Usage] | None, key: tuple[str, str]) -> tuple[str, str]:
+    """The CPU and MEM cells of the pod ``key``: ``n/a`` without metrics, or without the pod's."""
+    if usage is None:
+        return ("n/a", "n/a")
+    pod_usage = usage.get(key)
+    return (format_cpu(pod_usage), format_mem(pod_usage))
+
+
+def usage_widths(usage: Mapping[tuple[str, str], Usage] | None) -> tuple[int, int]:
+    """The width of the widest CPU and MEM cell of ``usage`` (``n/a`` at least)."""
+    if not usage:
+        return (3, 3)
+    values = usage.values()
+    cpu = max(values, key=lambda u: u.cpu_millicores)
+    mem = max(values, key=lambda u: u.memory_bytes)
+    return (max(3, len(format_cpu(cpu))), max(3, len(format_mem(mem))))
+
+
+USAGE_COLUMNS = ("CPU", "MEM")
+LATE_CELL = ""  # what a row holds in the CPU and MEM columns when they are filled when drawn (``usage_late``)
+
+
 def gpu_cell(pod: PodRecord, gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]]) -> str:
     requested = sum(int(c.gpu_limit or c.gpu_request or 0) for c in pod.containers)
     held = gpus_by_pod.get((pod.namespace, pod.name), [])
@@ -88,13 +110,14 @@ def pod_entry(
     namespace: str | None,
     usage: Mapping[tuple[str, str], Usage] | None = None,
     gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]] | None = None,
+    usage_late: bool = False,
 ) -> PodEntry:
     """The row of ``pod`` as :func:`pod_rows` shows it; the name shown is ``namespace/name`` when ``namespace`` is
-    None (every namespace)."""
+    None (every namespace). ``usage_late``: CPU and MEM are left to the table (``LATE_CELL``), filled when drawn."""
     cells = pod_row(pod, now)
     name = cells.name if namespace is not None else f"{pod.namespace}/{cells.name}"
     fault = pod_fault(pod, now)
-    pod_usage = usage.get((pod.namespace, pod.name)) if usage is not None else None
+    cpu, mem = (LATE_CELL, LATE_CELL) if usage_late else usage_cells(usage, (pod.namespace, pod.name))
     style = ""
     if fault is not None:
         style = "bold red" if pod.status not in ("Running", "ContainerCreating", "Terminating") else "yellow"
@@ -109,8 +132,8 @@ def pod_entry(
             cells.age,
             cells.ip,
             cells.node,
-            format_cpu(pod_usage) if usage is not None else "n/a",
-            format_mem(pod_usage) if usage is not None else "n/a",
+            cpu,
+            mem,
             gpu_cell(pod, gpus_by_pod or {}),
         ),
         style,
@@ -128,11 +151,13 @@ def pod_rows(
     faulty_only: bool = False,
     usage: Mapping[tuple[str, str], Usage] | None = None,
     gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]] | None = None,
+    usage_late: bool = False,
 ) -> list[Row]:
     """The rows to show, faulty first (then by namespace and name); ``namespace`` None shows every watched
-    namespace, with a NAMESPACE cell first (:func:`pod_columns`). The filter matches ``namespace/name`` then."""
+    namespace, with a NAMESPACE cell first (:func:`pod_columns`). The filter matches ``namespace/name`` then.
+    ``usage_late``: the CPU and MEM cells are ``LATE_CELL``, for a table that fills them when drawing."""
     entries = [
-        pod_entry(pod, now, namespace=namespace, usage=usage, gpus_by_pod=gpus_by_pod)
+        pod_entry(pod, now, namespace=namespace, usage=usage, gpus_by_pod=gpus_by_pod, usage_late=usage_late)
         for pod in pods
         if namespace is None or pod.namespace == namespace
     ]

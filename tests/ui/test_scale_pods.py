@@ -4,18 +4,21 @@ filter), made again only when a pod or the time shown changed; in the app, ``:ns
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import pytest
+from textual.app import App, ComposeResult
 
+from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import DECODERS, PodRecord
-from nimify_tui.render.pods import compile_filter, pod_rows
+from nimify_tui.render.pods import compile_filter, pod_columns, pod_rows, usage_cells, usage_widths
 from nimify_tui.sim.scenarios import build_world
 from nimify_tui.sim.server import SimThread
+from nimify_tui.text import literal
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.pod_row_cache import PodRowCache, text_valid_until
-from nimify_tui.ui.widgets.record_table import RecordTable
+from nimify_tui.ui.widgets.record_table import LateCells, RecordTable
 
 from .conftest import until
 
@@ -42,19 +45,19 @@ def test_kept_rows_are_pod_rows_rows(
     cache = PodRowCache(namespace)
     for at in (now, now + 1.0, now + 700.0, now + 4 * 3600.0):
         options = {"pattern": pattern, "inverted": inverted, "faulty_only": faulty_only}
-        expected = pod_rows(pods, at, namespace=namespace, usage=None, gpus_by_pod={}, **options)
-        assert cache.rows(pods, at, usage=None, gpus_by_pod={}, **options) == expected
+        expected = pod_rows(pods, at, namespace=namespace, gpus_by_pod={}, usage_late=True, **options)
+        assert cache.rows(pods, at, gpus_by_pod={}, **options) == expected
     assert any(row.style for row in pod_rows(pods, now, namespace="nimify-system")), "the crash loop is faulty"
 
 
 def test_rows_are_made_again_only_for_what_changed(crashing_pods: tuple[list[PodRecord], float]) -> None:
     pods, now = crashing_pods
     cache = PodRowCache(None)
-    first = cache.rows(pods, now, usage=None, gpus_by_pod={})
+    first = cache.rows(pods, now, gpus_by_pod={})
     assert cache.remade == len(pods)
-    again = cache.rows(pods, now + 0.2, usage=None, gpus_by_pod={})
+    again = cache.rows(pods, now + 0.2, gpus_by_pod={})
     # the volatile rows are made again and may cross a second ("10s ago" -> "11s ago"): compare at that time
-    assert again == pod_rows(pods, now + 0.2, namespace=None)
+    assert again == pod_rows(pods, now + 0.2, namespace=None, usage_late=True)
     assert [row.key for row in again] == [row.key for row in first]
     volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
     assert cache.remade <= volatile, "only the pods whose faultiness follows the clock"
@@ -62,15 +65,15 @@ def test_rows_are_made_again_only_for_what_changed(crashing_pods: tuple[list[Pod
     index = next(i for i, pod in enumerate(pods) if pod.name.startswith("load-gen-3-"))
     restarted = replace(pods[index], restarts=1, last_restart_at=now, ready=0, status="CrashLoopBackOff")
     changed = [*pods[:index], restarted, *pods[index + 1 :]]
-    rows = cache.rows(changed, now + 0.4, usage=None, gpus_by_pod={})
-    assert rows == pod_rows(changed, now + 0.4, namespace=None)
+    rows = cache.rows(changed, now + 0.4, gpus_by_pod={})
+    assert rows == pod_rows(changed, now + 0.4, namespace=None, usage_late=True)
     assert cache.remade <= volatile + 1
     assert rows.index(next(r for r in rows if r.key.endswith(restarted.name))) < rows.index(
         next(r for r in rows if r.key.startswith("nimify-system/load-gen-"))
     ), "faulty first"
     # a pod gone
     fewer = [pod for pod in changed if pod is not restarted]
-    assert cache.rows(fewer, now + 0.6, usage=None, gpus_by_pod={}) == pod_rows(fewer, now + 0.6, namespace=None)
+    assert cache.rows(fewer, now + 0.6, gpus_by_pod={}) == pod_rows(fewer, now + 0.6, namespace=None, usage_late=True)
 
 
 @pytest.mark.parametrize(
@@ -131,29 +134,50 @@ def test_with_the_store_unchanged_only_expired_and_volatile_rows_are_made_again(
     pods, now = crashing_pods
     cache = PodRowCache(None)
     sources = (1, 0, 0)
-    cache.rows(pods, now, usage=None, gpus_by_pod={}, sources=sources)
+    cache.rows(pods, now, gpus_by_pod={}, sources=sources)
     volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
     pattern, inverted, _ = compile_filter("load-gen-4")
     for at in (now + 0.1, now + 0.3, now + 700.0, now + 9 * 86400.0):
-        rows = cache.rows(pods, at, usage=None, gpus_by_pod={}, pattern=pattern, inverted=inverted, sources=sources)
-        assert rows == pod_rows(pods, at, namespace=None, pattern=pattern, inverted=inverted)
-    cache.rows(pods, now + 9 * 86400.0 + 0.2, usage=None, gpus_by_pod={}, sources=sources)
+        rows = cache.rows(pods, at, gpus_by_pod={}, pattern=pattern, inverted=inverted, sources=sources)
+        assert rows == pod_rows(pods, at, namespace=None, pattern=pattern, inverted=inverted, usage_late=True)
+    cache.rows(pods, now + 9 * 86400.0 + 0.2, gpus_by_pod={}, sources=sources)
     assert cache.remade <= volatile
 
 
-def test_a_usage_poll_that_reads_the_same_keeps_the_rows(crashing_pods: tuple[list[PodRecord], float]) -> None:
-    from nimify_tui.kube.metrics_api import Usage
-
+async def test_a_usage_poll_remakes_no_row_and_the_table_shows_its_values(
+    crashing_pods: tuple[list[PodRecord], float],
+) -> None:
     pods, now = crashing_pods
-    first = {(p.namespace, p.name): Usage(1.2, 4.1 * 2**20) for p in pods}
-    same_text = {key: Usage(0.9, 3.9 * 2**20) for key in first}  # 1m and 4Mi again
-    changed = {key: Usage(250.0, 300 * 2**20) if key[1].startswith("load-gen-2-") else u for key, u in first.items()}
     cache = PodRowCache(None)
+    rows = cache.rows(pods, now, gpus_by_pod={}, sources=(1, 0))
+    again = cache.rows(pods, now, gpus_by_pod={}, sources=(1, 0))
     volatile = sum(1 for pod in pods if pod.status == "Terminating" or pod.last_restart_at is not None)
-    for at, usage in ((now, first), (now + 0.5, same_text), (now + 1.0, changed)):
-        rows = cache.rows(pods, at, usage=usage, gpus_by_pod={})
-        assert rows == pod_rows(pods, at, namespace=None, usage=usage, gpus_by_pod={})
-        if usage is same_text:
-            assert cache.remade <= volatile
-    remade_for = sum(1 for key in changed if key[1].startswith("load-gen-2-"))
-    assert remade_for <= cache.remade <= remade_for + volatile
+    assert sum(1 for a, b in zip(rows, again, strict=True) if a is not b) <= volatile, "the rows kept as they were"
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RecordTable(pod_columns(None), id="t")
+
+    names = [column.name for column in pod_columns(None)]
+    where = (names.index("CPU"), names.index("MEM"))
+    app = One()
+    async with app.run_test(size=(200, 30)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows)
+        for usage in (
+            None,
+            {(p.namespace, p.name): Usage(1.2, 4.1 * 2**20) for p in pods},
+            {(p.namespace, p.name): Usage(12345.0, 70000 * 2**20) for p in pods[::2]},
+        ):
+
+            def fill(key: str, usage: Mapping[tuple[str, str], Usage] | None = usage) -> tuple[str, str]:
+                namespace, _, name = key.partition("/")
+                return usage_cells(usage, (namespace, name))
+
+            table.set_late_cells(LateCells(where, fill, usage_widths(usage)))
+            await pilot.pause()
+            expected = pod_rows(pods, now, namespace=None, usage=usage, gpus_by_pod={})
+            shown = [table.get_row_at(i) for i in range(table.row_count)]
+            assert shown == [tuple(literal(cell) for cell in row.cells) for row in expected]
+            drawn_line = table.render_line(1).text
+            assert expected[0].cells[where[0]] in drawn_line and expected[0].cells[where[1]] in drawn_line

@@ -1,9 +1,10 @@
 """The pods pane's rows, kept between refreshes: at 50,000 pods, making every row again on each refresh (and on each
 key typed into the filter) would take the UI thread for most of a second.
 
-A pod's row is made by :func:`~nimify_tui.render.pods.pod_entry`, as ``pod_rows`` makes it, and kept while the pod's
-record is the same object, its CPU and MEM cells read the same, its GPUs are equal, and none of its texts that
-depend on the time can have changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that
+A pod's row is made by :func:`~nimify_tui.render.pods.pod_entry`, as ``pod_rows(..., usage_late=True)`` makes it
+(its CPU and MEM are filled by the table when drawn: a metrics poll brings new values for every pod and remakes no
+row), and kept while the pod's record is the same object, its GPUs are equal, and none of its texts that depend on
+the time can have changed yet: its AGE and its RESTARTS' "ago" change at the next whole unit that
 ``human_duration`` shows (a second under 10 minutes, a minute under 8 hours, an hour under 8 days, a day after); a
 pod whose faultiness depends on the time (Terminating, or restarted in the last ``recent_restart_s``) is made again
 on every refresh. The sorted list, faulty first, is kept while no row changed; the filter then only runs its pattern
@@ -17,9 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nimify_tui.gpu.records import GpuRecord
-from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.render.pods import format_cpu, format_mem, pod_entry
+from nimify_tui.render.pods import pod_entry
 from nimify_tui.render.row import Row
 
 VOLATILE_RESTART_S = 600.0 + 120.0  # pod_fault's recent_restart_s and settle_s: faultiness may change with time
@@ -40,7 +40,6 @@ def text_valid_until(since: float | None, now: float) -> float:
 @dataclass(frozen=True, slots=True)
 class _Made:
     pod: PodRecord
-    usage: tuple[str, str]  # its CPU and MEM cells: a new usage that reads the same keeps the row
     gpus: tuple[GpuRecord, ...]
     until: float
     row: Row
@@ -55,7 +54,7 @@ class PodRowCache:
         self.namespace = namespace
         self._made: dict[tuple[str, str], _Made] = {}
         self._sorted: list[_Made] = []
-        self._sources: tuple[int, ...] | None = None  # the store's versions of the pods, usage and GPUs last seen
+        self._sources: tuple[int, ...] | None = None  # the store's versions of the pods and GPUs last seen
         self._expires = 0.0  # the first time a kept row's text may change (the volatile rows aside)
         self._volatile: list[tuple[str, str]] = []  # made again on every refresh
         self.remade = 0  # rows made at the last refresh (what a benchmark or a test may look at)
@@ -65,21 +64,20 @@ class PodRowCache:
         pods: Sequence[PodRecord],
         now: float,
         *,
-        usage: Mapping[tuple[str, str], Usage] | None,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
         pattern: re.Pattern[str] | None = None,
         inverted: bool = False,
         faulty_only: bool = False,
         sources: tuple[int, ...] | None = None,
     ) -> list[Row]:
-        """The rows ``pod_rows`` gives for these arguments, in its order. ``sources``: the store's versions of the
-        pods, their usage and GPUs; while they are the same as at the last call, only the rows whose time has come
-        are looked at again (typing into the filter does not walk 50,000 pods)."""
+        """The rows ``pod_rows(..., usage_late=True)`` gives for these arguments, in its order. ``sources``: the
+        store's versions of the pods and their GPUs; while they are the same as at the last call, only the rows
+        whose time has come are looked at again (typing into the filter does not walk 50,000 pods)."""
         if sources is None or sources != self._sources or now >= self._expires:
-            self._update(pods, now, usage, gpus_by_pod)
+            self._update(pods, now, gpus_by_pod)
             self._sources = sources
         else:
-            self._update_volatile(now, usage, gpus_by_pod)
+            self._update_volatile(now, gpus_by_pod)
         shown = self._sorted
         if faulty_only:
             shown = [made for made in shown if made.sort_key[0] == 0]
@@ -92,7 +90,6 @@ class PodRowCache:
         self,
         pods: Sequence[PodRecord],
         now: float,
-        usage: Mapping[tuple[str, str], Usage] | None,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
     ) -> None:
         made = self._made
@@ -104,19 +101,17 @@ class PodRowCache:
             if namespace is not None and pod.namespace != namespace:
                 continue
             key = (pod.namespace, pod.name)
-            pod_usage = usage.get(key) if usage is not None else None
             gpus = gpus_by_pod.get(key)
             before = made.get(key)
             if (
                 before is not None
                 and before.pod is pod
-                and before.usage == _usage_cells(usage, pod_usage)
-                and before.gpus == (tuple(gpus) if gpus else ())
                 and now < before.until
+                and before.gpus == (tuple(gpus) if gpus else ())
             ):
                 fresh[key] = before
                 continue
-            entry = self._make(pod, now, usage, gpus_by_pod, pod_usage, gpus)
+            entry = self._make(pod, now, gpus_by_pod, gpus)
             remade += 1
             if before is None or entry.row != before.row:
                 changed = True
@@ -133,15 +128,13 @@ class PodRowCache:
     def _update_volatile(
         self,
         now: float,
-        usage: Mapping[tuple[str, str], Usage] | None,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
     ) -> None:
         """Nothing in the store changed: make the volatile rows again (their faultiness follows the clock)."""
         changed = False
         for key in self._volatile:
             before = self._made[key]
-            pod_usage = usage.get(key) if usage is not None else None
-            entry = self._make(before.pod, now, usage, gpus_by_pod, pod_usage, gpus_by_pod.get(key))
+            entry = self._make(before.pod, now, gpus_by_pod, gpus_by_pod.get(key))
             changed = changed or entry.row != before.row
             self._made[key] = entry
         if changed:
@@ -154,24 +147,14 @@ class PodRowCache:
         self,
         pod: PodRecord,
         now: float,
-        usage: Mapping[tuple[str, str], Usage] | None,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
-        pod_usage: Usage | None,
         gpus: list[GpuRecord] | None,
     ) -> _Made:
-        entry = pod_entry(pod, now, namespace=self.namespace, usage=usage, gpus_by_pod=gpus_by_pod)
+        entry = pod_entry(pod, now, namespace=self.namespace, gpus_by_pod=gpus_by_pod, usage_late=True)
         until = min(text_valid_until(pod.created_at, now), text_valid_until(pod.last_restart_at, now))
         volatile = pod.status == "Terminating" or (
             pod.last_restart_at is not None and now - pod.last_restart_at < VOLATILE_RESTART_S
         )
         if volatile:
             until = now  # made again at the next refresh
-        cells = _usage_cells(usage, pod_usage)
-        return _Made(pod, cells, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, entry.match_text)
-
-
-def _usage_cells(usage: Mapping[tuple[str, str], Usage] | None, pod_usage: Usage | None) -> tuple[str, str]:
-    """The CPU and MEM cells as ``pod_rows`` writes them."""
-    if usage is None:
-        return ("n/a", "n/a")
-    return (format_cpu(pod_usage), format_mem(pod_usage))
+        return _Made(pod, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, entry.match_text)

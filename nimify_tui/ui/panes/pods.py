@@ -5,9 +5,11 @@ from __future__ import annotations
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.live.keys import GPUS, POD_USAGE, PODS
 from nimify_tui.live.store import Store
-from nimify_tui.render.pods import POD_COLUMNS, compile_filter, pod_columns
+from nimify_tui.render.pods import POD_COLUMNS, USAGE_COLUMNS, compile_filter, pod_columns, usage_cells, usage_widths
+from nimify_tui.render.row import Column
 from nimify_tui.ui.panes.pod_row_cache import PodRowCache
 from nimify_tui.ui.panes.table_pane import OverflowTitledPane
+from nimify_tui.ui.widgets.record_table import LateCells
 
 
 class PodsPane(OverflowTitledPane):
@@ -22,6 +24,7 @@ class PodsPane(OverflowTitledPane):
         self.faulty_only = False
         self.filter_note = ""
         self._rows = PodRowCache(namespace)
+        self._usage_shown: tuple[object, ...] | None = None  # the usage the table's CPU and MEM are filled from
 
     def update_view(self, store: Store, now: float) -> None:
         pattern, inverted, self.filter_note = compile_filter(self.filter_text)
@@ -33,20 +36,21 @@ class PodsPane(OverflowTitledPane):
                     if gpu.pod:
                         gpus_by_pod.setdefault((gpu.namespace or "", gpu.pod), []).append(gpu)
         pods = store.items(PODS)
-        self.table.set_columns(pod_columns(self.namespace))
+        columns = pod_columns(self.namespace)
+        self.table.set_columns(columns)
         if self._rows.namespace != self.namespace:
             self._rows = PodRowCache(self.namespace)
         rows = self._rows.rows(
             pods,
             now,
-            usage=store.value(POD_USAGE),
             gpus_by_pod=gpus_by_pod,
             pattern=pattern,
             inverted=inverted,
             faulty_only=self.faulty_only,
-            sources=(store.version(PODS), store.version(POD_USAGE), store.version(GPUS)),
+            sources=(store.version(PODS), store.version(GPUS)),
         )
         self.table.show_rows(rows)
+        self._show_usage(store, columns)
         faulty = sum(1 for r in rows if r.style)
         scope = self.namespace or "all namespaces"
         extras = []
@@ -56,6 +60,22 @@ class PodsPane(OverflowTitledPane):
             extras.append("faulty only")
         title = f"Pods · {scope} · {len(rows)}" + (f", {faulty} faulty" if faulty else "")
         self.set_title(title + (f" ({', '.join(extras)})" if extras else ""))
+
+    def _show_usage(self, store: Store, columns: tuple[Column, ...]) -> None:
+        """CPU and MEM are filled when a line is drawn: a metrics poll redraws the lines on screen only."""
+        usage = store.value(POD_USAGE)
+        shown = (store.version(POD_USAGE), columns)
+        if shown == self._usage_shown and self.table.has_late_cells:
+            return
+        self._usage_shown = shown
+        names = [column.name for column in columns]
+
+        def fill(key: str) -> tuple[str, str]:
+            namespace, _, name = key.partition("/")
+            return usage_cells(usage, (namespace, name))
+
+        where = tuple(names.index(name) for name in USAGE_COLUMNS)
+        self.table.set_late_cells(LateCells(where, fill, usage_widths(usage)))
 
     def selected_pod(self) -> tuple[str, str] | None:
         key = self.table.selected_key

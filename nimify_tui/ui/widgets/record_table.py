@@ -13,7 +13,7 @@ fit, rows above and below and columns to the right, is said by ``overflow_note``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -40,6 +40,20 @@ class _Shown:
 
     row: Row
     cells: tuple[str, ...]
+    widths: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LateCells:
+    """Cells worked out when a line is drawn, not when the rows are given: values that change for every row at
+    once (the CPU and MEM of 50,000 pods at each metrics poll) cost the lines on screen, not every row.
+
+    ``fill`` gives a row's cells for ``columns`` (column indexes, in that order) from its key; ``widths`` is the
+    width each of those columns needs for its widest value. The rows' own cells in those columns are not shown.
+    """
+
+    columns: tuple[int, ...]
+    fill: Callable[[str], tuple[str, ...]]
     widths: tuple[int, ...]
 
 
@@ -166,6 +180,8 @@ class RecordTable(ScrollView, can_focus=True):
         # the 50,000 prepared (kept up to KEPT_PREPARED rows, the newest of each key)
         self._prepared: dict[str, _Shown] = {}
         self._widths: list[int] = []
+        self._widest: list[int] = []  # each column's widest cell among the rows shown (the header's at least)
+        self._late: LateCells | None = None
         self._row_styles: dict[str, Style] = {}
         self._base_style = Style()
         self._column_offset = 0  # columns that are not pinned scrolled off to the left
@@ -190,6 +206,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._rows = []
         self._index = {}
         self._prepared = {}
+        self._late = None
         self._column_offset = 0
         self._update_virtual_size()
         self.refresh()
@@ -198,7 +215,32 @@ class RecordTable(ScrollView, can_focus=True):
     def _set_columns(self, columns: Sequence[str | Column]) -> None:
         self._columns = tuple(column if isinstance(column, Column) else Column(column) for column in columns)
         self._header = _prepare(Row("", tuple(column.name for column in self._columns)), len(self._columns))
+        self._widest = list(self._header.widths)
         self._widths = natural_widths(self._columns, self._header.widths)
+
+    def _natural_widths(self) -> list[int]:
+        """The columns' widths for the rows shown and the late cells' widest values."""
+        widest = self._widest
+        if self._late is not None:
+            widest = list(widest)
+            for column, width in zip(self._late.columns, self._late.widths, strict=True):
+                widest[column] = max(widest[column], width)
+        return natural_widths(self._columns, widest)
+
+    @property
+    def has_late_cells(self) -> bool:
+        """Whether some columns are filled when drawn (``set_columns`` drops them with the rows)."""
+        return self._late is not None
+
+    def set_late_cells(self, late: LateCells | None) -> None:
+        """Fill ``late.columns`` of every row with ``late.fill`` when drawn (None: show the rows' own cells). The
+        lines on screen are drawn again; nothing else is worked out again unless a column's width changed."""
+        self._late = late
+        widths = self._natural_widths()
+        if widths != self._widths:
+            self._widths = widths
+            self._update_overflow()
+        self.refresh()
 
     def current_layout(self) -> Layout:
         """The columns shown now and their widths (worked out again only when the widths, the size or the
@@ -222,8 +264,8 @@ class RecordTable(ScrollView, can_focus=True):
         return self._rows[min(self.cursor_row, len(self._rows) - 1)].row.key
 
     def get_row_at(self, index: int) -> tuple[str, ...]:
-        """The cells of the row at ``index`` as shown (made safe)."""
-        return self._rows[index].cells
+        """The cells of the row at ``index`` as shown (made safe, the late cells filled)."""
+        return self._filled(self._rows[index]).cells
 
     def row_at(self, index: int) -> Row:
         """The row at ``index`` as it was given (cells not yet made safe, and its style)."""
@@ -258,8 +300,8 @@ class RecordTable(ScrollView, can_focus=True):
         self._rows = new_rows
         self._index = {shown.row.key: index for index, shown in enumerate(new_rows)}
         cell_widths = (shown.widths for shown in new_rows)
-        widest = [max(column) for column in zip(self._header.widths, *cell_widths, strict=True)]
-        widths = natural_widths(self._columns, widest)
+        self._widest = [max(column) for column in zip(self._header.widths, *cell_widths, strict=True)]
+        widths = self._natural_widths()
         kept = selected is not None and selected in self._index
         if kept:
             self.cursor_row = self._index[selected]  # type: ignore[index]
@@ -413,6 +455,16 @@ class RecordTable(ScrollView, can_focus=True):
             parsed = self._row_styles[style] = Style.parse(style) if style else Style()
         return parsed
 
+    def _filled(self, shown: _Shown) -> _Shown:
+        """``shown`` with its late cells filled in (itself when there are none)."""
+        late = self._late
+        if late is None:
+            return shown
+        cells, widths = list(shown.cells), list(shown.widths)
+        for column, value in zip(late.columns, late.fill(shown.row.key), strict=True):
+            cells[column], widths[column] = _safe_cell(value)
+        return _Shown(shown.row, tuple(cells), tuple(widths))
+
     def _line_text(self, shown: _Shown, layout: Layout) -> str:
         pad = " " * CELL_PADDING
         parts = []
@@ -446,5 +498,7 @@ class RecordTable(ScrollView, can_focus=True):
                 style += self._row_style(shown.row.style)
         layout = self.current_layout()
         line_width = layout.width + 2 * CELL_PADDING * len(layout.shown)
+        if y:
+            shown = self._filled(shown)
         strip = Strip([Segment(self._line_text(shown, layout), style)], line_width)
         return strip.crop(0, width).extend_cell_length(width, style)
