@@ -46,6 +46,22 @@ def gpus_requested_by_node(pods: Sequence[PodRecord]) -> dict[str, int]:
     return requested
 
 
+class GpuRequests:
+    """``gpus_requested_by_node`` kept while the pods are the same: at 50,000 pods the walk takes tens of
+    milliseconds, and the nodes pane redraws on every usage and GPU poll too."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._requested: dict[str, int] = {}
+
+    def of(self, pods: Sequence[PodRecord], version: int) -> dict[str, int]:
+        """The GPUs requested on each node by ``pods``, the store's pods at ``version``."""
+        if version != self._version:
+            self._requested = gpus_requested_by_node(pods)
+            self._version = version
+        return self._requested
+
+
 def _fraction(used: float, total_text: str, scale: float = 1.0) -> float | None:
     total = quantity_or_none(total_text)
     if total is None or float(total) == 0:
@@ -58,8 +74,12 @@ def node_rows(
     pods: Sequence[PodRecord],
     usage: Mapping[str, Usage] | None,
     gpus: GpuView | None,
+    requested: Mapping[str, int] | None = None,
 ) -> list[Row]:
-    requested = gpus_requested_by_node(pods)
+    """The rows of ``nodes``; ``requested``: the GPUs requested on each node, when already worked out from
+    ``pods`` (:class:`GpuRequests`)."""
+    if requested is None:
+        requested = gpus_requested_by_node(pods)
     gpus_by_node: dict[str, tuple[GpuRecord, ...]] = {}
     notes: dict[str, str] = {}
     if gpus is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nimify_tui.gpu.merge import GpuView
 from nimify_tui.live.keys import GPUS, NODE_USAGE, NODES, PODS
 from nimify_tui.live.store import Store
-from nimify_tui.render.nodes import NODE_COLUMNS, node_rows
+from nimify_tui.render.nodes import NODE_COLUMNS, GpuRequests, node_rows
 from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 
 
@@ -17,10 +17,14 @@ class NodesPane(OverflowTitledPane):
 
     def __init__(self) -> None:
         super().__init__("Nodes & GPUs", id="nodes-pane")
+        self._requested = GpuRequests()
 
     def update_view(self, store: Store, now: float) -> None:
         gpus: GpuView | None = store.value(GPUS)
-        rows = node_rows(store.items(NODES), store.items(PODS), store.value(NODE_USAGE), gpus)
+        pods_version = store.version(PODS)  # read before the pods: a change in between is seen at the next refresh
+        pods = store.items(PODS)
+        requested = self._requested.of(pods, pods_version)
+        rows = node_rows(store.items(NODES), pods, store.value(NODE_USAGE), gpus, requested)
         self.table.show_rows(rows)
         summary = f" · {gpus.summary}" if gpus is not None and gpus.summary else ""
         self.set_title(f"Nodes & GPUs · {sum(1 for r in rows if r.key.startswith('node/'))}{summary}")
