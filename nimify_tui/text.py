@@ -38,6 +38,8 @@ _VISIBLE_CONTROL = {
 
 def sanitize(text: str, tab_size: int = DEFAULT_TAB_SIZE) -> str:
     """``text`` with escape sequences removed, control characters made visible and tabs expanded."""
+    if text.isprintable():  # no control character (escape sequences start with one), no tab: the common case
+        return text
     if not _CONTROL_CHARACTER.search(text):
         return text if "\t" not in text else text.expandtabs(tab_size)
     without_sequences = _ESCAPE_SEQUENCE.sub("", text)

@@ -43,7 +43,10 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\g<1>{REDACTED}",
     ),
     (re.compile(r"\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), rf"\g<1>{REDACTED}"),
-    (re.compile(r"\b([a-z][a-z0-9+.-]{0,30}://[^/\s:@]*:)[^/\s@]+@", re.IGNORECASE), rf"\g<1>{REDACTED}@"),
+    # a URL's password (scheme://user:password@host): the match starts at "://", which the regular expression
+    # engine finds by a fast literal search (a scheme first, tried at every word, took ~0.2 s a 5 MB describe); the
+    # scheme before it is kept as it is, whatever it is
+    (re.compile(r"(://[^/\s:@]*:)[^/\s@]+@"), rf"\g<1>{REDACTED}@"),
     (
         re.compile(
             # the name may end a longer one: DB_PASSWORD=..., hfToken: ...

@@ -22,7 +22,6 @@ from nimify_tui.kube.records import (
     ReplicaSetRecord,
     readable_object,
 )
-from nimify_tui.kube.status import pod_status
 from nimify_tui.render.kubectl import event_row, event_sort_key
 from nimify_tui.text import literal
 
@@ -116,17 +115,26 @@ def _optional(ref: Mapping[str, Any]) -> str:
     return "true" if ref.get("optional") else "false"
 
 
-def _readable(obj: Mapping[str, Any], record_class: type[ObjectRecord]) -> tuple[Mapping[str, Any], list[str]]:
+def _readable(
+    obj: Mapping[str, Any], record_class: type[ObjectRecord], record: ObjectRecord | None = None
+) -> tuple[Mapping[str, Any], list[str]]:
     """The object as far as it can be read, and the lines that say what could not be (an ``Unreadable:``
-    section, the cluster's text shown literally; none for a well-formed object)."""
+    section, the cluster's text shown literally; none for a well-formed object). ``record``: the object's record,
+    when decoded already (a well-formed object is not decoded again)."""
+    if record is not None and not record.unreadable:
+        return obj, []
     readable, unreadable = readable_object(dict(obj), record_class)
     if not unreadable:
         return obj, []
     return readable, ["Unreadable:", *(f"  {literal(note)}" for note in unreadable)]
 
 
-def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: float) -> str:
-    pod, unreadable = _readable(pod, PodRecord)
+def describe_pod(
+    pod: Mapping[str, Any], events: Sequence[EventRecord], now: float, *, record: PodRecord | None = None
+) -> str:
+    """``record``: the pod's record, when the caller has decoded it already."""
+    record = record if record is not None else PodRecord.from_raw(dict(pod))
+    pod, unreadable = _readable(pod, PodRecord, record)
     meta = pod.get("metadata") or _EMPTY
     spec = pod.get("spec") or _EMPTY
     status = pod.get("status") or _EMPTY
@@ -141,7 +149,7 @@ def describe_pod(pod: Mapping[str, Any], events: Sequence[EventRecord], now: flo
     )
     _kv(lines, 0, "Start Time", status.get("startTime"))
     _kv(lines, 0, "Labels", _labels(meta.get("labels")))
-    _kv(lines, 0, "Status", pod_status(pod).reason)
+    _kv(lines, 0, "Status", record.status)
     if status.get("reason") or status.get("message"):
         _kv(lines, 0, "Reason", status.get("reason"))
         _kv(lines, 0, "Message", status.get("message"))

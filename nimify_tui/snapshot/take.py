@@ -107,9 +107,12 @@ class ListedPod:
     status: str
     ready: int
     total: int
+    record: PodRecord | None = None  # decoded where the pod is described whatever its state (the main namespace)
 
     @classmethod
-    def of(cls, raw: dict[str, Any], namespace: str) -> ListedPod:
+    def of(cls, raw: dict[str, Any], namespace: str, *, decode: bool = False) -> ListedPod:
+        if decode:
+            return cls.of_record(raw, PodRecord.from_raw(raw), namespace)
         try:
             metadata = raw.get("metadata") or {}
             shown = pod_status(raw)
@@ -124,16 +127,20 @@ class ListedPod:
                 shown.total,
             )
         except Exception:  # a malformed pod: the record's decoder reads what it can, and never raises
-            record = PodRecord.from_raw(raw)
-            return cls(
-                raw,
-                record.namespace or namespace,
-                record.name,
-                record.labels,
-                record.status,
-                record.ready,
-                record.total,
-            )
+            return cls.of_record(raw, PodRecord.from_raw(raw), namespace)
+
+    @classmethod
+    def of_record(cls, raw: dict[str, Any], record: PodRecord, namespace: str) -> ListedPod:
+        return cls(
+            raw,
+            record.namespace or namespace,
+            record.name,
+            record.labels,
+            record.status,
+            record.ready,
+            record.total,
+            record,
+        )
 
 
 def _named(pod: ListedPod, names: Sequence[str]) -> bool:
@@ -172,6 +179,12 @@ class _Writer:
 
     def text(self, name: str, text: str) -> None:
         self.raw(name, self.redactor.scrub_text(text).encode())
+
+    def texts(self, name: str, parts: Iterable[str], separator: str) -> None:
+        """Texts scrubbed one by one, then joined: a rule runs only over the parts that hold its words (scrubbing
+        5,000 pods' describes as one text ran most rules over all of it)."""
+        scrub = self.redactor.scrub_text
+        self.raw(name, (separator.join(scrub(part) for part in parts) + "\n").encode())
 
     def json(self, name: str, value: object) -> None:
         self.raw(name, orjson.dumps(self.redactor.scrub(value), option=orjson.OPT_INDENT_2))
@@ -260,8 +273,9 @@ class _Taker:
         return pods, events
 
     def pods(self, namespace: str, listed: Future[list[dict[str, Any]]]) -> list[ListedPod]:
+        decode = namespace == self.options.main_namespace  # each of its pods is described
         try:
-            return [ListedPod.of(obj, namespace) for obj in listed.result()]
+            return [ListedPod.of(obj, namespace, decode=decode) for obj in listed.result()]
         except Exception as exc:
             self.writer.error(f"pods of {namespace}", exc)
             return []
@@ -294,12 +308,12 @@ class _Taker:
             if event.object_kind == "Pod":
                 by_object.setdefault((event.object_namespace or event.namespace, event.object_name), []).append(event)
         main = self.options.main_namespace
-        described = [
-            describe_pod(pod.raw, by_object.get((pod.namespace, pod.name), []), now)
+        described = (
+            describe_pod(pod.raw, by_object.get((pod.namespace, pod.name), []), now, record=pod.record).rstrip("\n")
             for pod in sorted(pods, key=lambda p: (p.namespace != main, p.namespace, p.name))
             if pod.namespace == main or unhealthy(pod)
-        ]
-        self.writer.text(DESCRIBE_FILE, "\n\n".join(d.rstrip("\n") for d in described) + "\n")
+        )
+        self.writer.texts(DESCRIBE_FILE, described, "\n\n")
 
     def logs(self, pods: Iterable[ListedPod]) -> list[Future[None]]:
         asked: list[Future[None]] = []

@@ -23,6 +23,7 @@ from nimify_tui.kube.client import KubeClient
 _REPORT = b"R"  # a message: one kind byte, then the report (JSON) or why there is none (UTF-8)
 _NOT_CHECKED = b"E"
 _EXTRA_WAIT_S = 30.0  # after the triage's own timeout, before it is given up
+_NICER = 5  # the child's lower scheduling priority
 
 
 def check(client: KubeClient, settings: Settings, timeout_s: float, *, stop: bool) -> bytes:
@@ -79,6 +80,10 @@ class TriageChild:
         status = 0  # the child: never returns
         try:
             os.close(read)
+            # the snapshot's own files first: this child waits a second between its two polls anyway, so it
+            # yields the processor to the parent (and to a simulator on the same machine) while both want it
+            with contextlib.suppress(OSError):
+                os.nice(_NICER)
             # a connection the parent opened before the fork is shared with it: the child closes its copies (the
             # parent's stay open) and opens its own
             client.close()
