@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from nimify_tui.sim.faults import FaultInjector, FaultSpecError, parse_faults, plan_from_json
-from nimify_tui.sim.k8s import auth, objects, patch, protobuf, tables
+from nimify_tui.sim.k8s import auth, objects, paging, patch, protobuf, tables
 from nimify_tui.sim.k8s.exec import ExecRefused, refusal_response, serve_exec
 from nimify_tui.sim.k8s.kubelet_summary import node_summary
 from nimify_tui.sim.k8s.resources import (
@@ -122,6 +122,7 @@ class KubeApi:
         self.bookmark_interval_s = BOOKMARK_INTERVAL_S
         self._round_robin = itertools.count()
         self.faults = FaultInjector()
+        self._listed = paging.ListedMemo()  # the pages of one list read it once
         self.connections: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()  # cut when the API goes down
 
     def application(self) -> web.Application:
@@ -345,18 +346,23 @@ class KubeApi:
     async def _list(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:
         res = target.res
         predicate = self._predicate(request, res)
-        found = self.world.store.list(res.key, target.namespace or None)
-        rv_meta = {"resourceVersion": str(self.world.store.resource_version)}
-        shown = self._as_table(request, res, [obj for obj in found if predicate(obj)], list_meta=rv_meta)
+        store = self.world.store
+        query = request.query
+        what = (res.key, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", ""))
+        found = self._listed.get(
+            what,
+            store.resource_version,
+            lambda: [obj for obj in store.list(res.key, target.namespace or None) if predicate(obj)],
+        )
+        try:
+            served = paging.page(found, query, store.resource_version, store.compacted_rv)
+        except paging.PageRefused as refused:
+            raise ApiError(refused.code, refused.reason, refused.message) from None
+        shown = self._as_table(request, res, served.items, list_meta=served.metadata)
         if shown is not None:
             return _json(shown)
-        items = [{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} for obj in found if predicate(obj)]
-        body = {
-            "kind": res.list_kind,
-            "apiVersion": res.group_version,
-            "metadata": {"resourceVersion": str(self.world.store.resource_version)},
-            "items": items,
-        }
+        items = [{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} for obj in served.items]
+        body = {"kind": res.list_kind, "apiVersion": res.group_version, "metadata": served.metadata, "items": items}
         return _json(body)
 
     async def _watch(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:

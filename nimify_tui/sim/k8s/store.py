@@ -110,6 +110,11 @@ class ObjectStore:
         self._record(Change(self._rv, resource, "DELETED", gone, old))
         return gone
 
+    @property
+    def compacted_rv(self) -> int:
+        """The history no longer reaches back to this resourceVersion or before it (0: it reaches the start)."""
+        return self._compacted_rv
+
     def changes_since(self, rv: int) -> builtins.list[Change] | None:
         """Every change after ``rv``, oldest first; None when the history no longer reaches back that far."""
         if rv < self._compacted_rv:

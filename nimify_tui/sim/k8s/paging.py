@@ -1,0 +1,101 @@
+"""Lists in pages (``limit`` and ``continue``), as the API server serves them to kubectl and client-go.
+
+A continue token names the resourceVersion of the first page and the last object served. Unlike etcd, the later
+pages are read from the current state, not from a snapshot at that version; every page says the first page's
+resourceVersion, so a watch from it replays each change made while the pages were read, and the client ends with
+exactly the server's state. A token older than the history kept is refused with 410 Expired, as the API server
+refuses one that was compacted away.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from nimify_tui.sim.k8s.store import Obj
+
+
+class PageRefused(Exception):
+    """A bad ``limit`` or ``continue`` (400), or a continue token that expired (410)."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+
+class ListedMemo:
+    """The last lists read, each with the store's resourceVersion then: the pages of one list read it once, not once
+    a page (sorting and filtering 50,000 pods for each page of 500 would make a paged list a hundred times
+    slower). A store that changed in between is read again."""
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[str, ...], tuple[int, list[Obj]]] = {}
+
+    def get(self, what: tuple[str, ...], rv: int, read: Callable[[], list[Obj]]) -> list[Obj]:
+        kept = self._lists.get(what)
+        if kept is not None and kept[0] == rv:
+            return kept[1]
+        found = read()
+        self._lists.pop(what, None)
+        self._lists[what] = (rv, found)
+        while len(self._lists) > self.KEPT:
+            del self._lists[next(iter(self._lists))]
+        return found
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Obj]
+    metadata: Obj  # the list's: resourceVersion, and continue while more is left
+
+
+def _key(obj: Obj) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+def _token(rv: int, last: tuple[str, str]) -> str:
+    raw = orjson.dumps({"rv": rv, "start": list(last)})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_token(token: str) -> tuple[int, tuple[str, str]]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        rv, (namespace, name) = int(data["rv"]), data["start"]
+        return rv, (str(namespace), str(name))
+    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise PageRefused(400, "BadRequest", "continue key is not valid: the token cannot be read") from None
+
+
+def page(found: list[Obj], query: Mapping[str, str], current_rv: int, oldest_rv: int) -> Page:
+    """The page of ``found`` (sorted by namespace and name, as the store lists them) that ``query`` asks for.
+    ``oldest_rv``: the oldest resourceVersion the store's history still reaches (older tokens expired)."""
+    limit_text, token = query.get("limit", ""), query.get("continue", "")
+    try:
+        limit = int(limit_text) if limit_text else 0
+    except ValueError:
+        raise PageRefused(400, "BadRequest", f"limit: invalid value {limit_text!r}") from None
+    rv = current_rv
+    start = 0
+    if token:
+        rv, last = _read_token(token)
+        if rv < oldest_rv:
+            message = "The provided continue parameter is too old to display a consistent list result."
+            raise PageRefused(410, "Expired", message + " You can start a new list without the continue parameter.")
+        start = bisect.bisect_right(found, last, key=_key)
+    metadata: Obj = {"resourceVersion": str(rv)}
+    if limit <= 0:
+        return Page(found[start:], metadata)
+    items = found[start : start + limit]
+    if start + limit < len(found):
+        metadata["continue"] = _token(rv, _key(items[-1]))
+        metadata["remainingItemCount"] = len(found) - start - limit
+    return Page(items, metadata)
