@@ -12,6 +12,7 @@ the informers of one connection).
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -72,10 +73,12 @@ _LIST_DECODING = threading.Lock()
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:
+    """The store's key of a raw object: its namespace (one shared copy of each: a key is kept as long as its
+    record, and thousands of events name a few namespaces) and its name."""
     meta = obj.get("metadata")
     if not isinstance(meta, dict):  # a malformed object: its record says what could not be read
         return ("", "")
-    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+    return (sys.intern(str(meta.get("namespace") or "")), str(meta.get("name") or ""))
 
 
 class ApiServerReach:
@@ -134,6 +137,7 @@ class Informer:
     MAX_UNREACHABLE_BACKOFF = 4.0
     MAX_ERROR_BACKOFF = 10.0  # 5xx answers: exponential up to this
     STOP_CHECK_S = 0.5  # a waiting informer looks this often whether it was stopped
+    LIST_PAGE = 500  # objects a list page (kubectl's and client-go's page size)
 
     def __init__(
         self,
@@ -246,25 +250,48 @@ class Informer:
         return float(base * random.uniform(0.8, 1.2))
 
     def _list(self) -> None:
+        """List in pages of ``LIST_PAGE`` objects (``limit`` and ``continue``, as kubectl and client-go do): each
+        page is decoded while the server prepares the next, and only one page of parsed JSON is held at a time.
+        The first list shows its first page at once; the whole list then replaces the namespace's records."""
         path = self.kind.path(self.namespace)
-        data = self.client.request("GET", path)  # the transfer overlaps with other informers' decoding
         items: dict[tuple[str, str], Any] = {}
-        with _LIST_DECODING:
-            body = decode_json(data, path)
-            del data
-            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise KubeError(0, "BadResponse", f"list {self.source}: the answer is not a list")
-            listed: list[Any] = body.pop("items")
-            for index, obj in enumerate(listed):
-                listed[index] = None  # the parsed object goes as soon as its lean record is made
-                if isinstance(obj, dict):
-                    items[object_key(obj)] = self.decode(obj)
-            del listed
-        self.resource_version = str((body.get("metadata") or {}).get("resourceVersion") or "")
-        self.reach.answered()
+        token = ""
+        shown_early = self.relists > 0  # a relist keeps the records it had until the whole list is in
+        while True:
+            query: dict[str, Any] = {"limit": self.LIST_PAGE}
+            if token:
+                query["continue"] = token
+            data = self.client.request("GET", path, query)  # the transfer overlaps with other informers' decoding
+            with _LIST_DECODING:
+                page = self._decode_page(data, path)
+                del data
+            self.reach.answered()
+            for obj_key, record in page.items:
+                items[obj_key] = record
+            token = page.token
+            if not token:
+                self.resource_version = page.resource_version  # a watch from it replays what changed meanwhile
+                break
+            if not shown_early:
+                self.store.upsert_many(self.kind.key, page.items)
+                shown_early = True
         self.store.replace(self.kind.key, self.namespace, items)
         self.relists += 1
         self.store.set_health(self.source, SourceHealth("live", last_ok=time.time()))
+
+    def _decode_page(self, data: bytes, path: str) -> _Page:
+        body = decode_json(data, path)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise KubeError(0, "BadResponse", f"list {self.source}: the answer is not a list")
+        listed: list[Any] = body.pop("items")
+        decoded: list[tuple[tuple[str, str], Any]] = []
+        for index, obj in enumerate(listed):
+            listed[index] = None  # the parsed object goes as soon as its lean record is made
+            if isinstance(obj, dict):
+                decoded.append((object_key(obj), self.decode(obj)))
+        meta = body.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        return _Page(decoded, str(meta.get("resourceVersion") or ""), str(meta.get("continue") or ""))
 
     def _watch(self) -> None:
         query = {
@@ -343,6 +370,16 @@ class Informer:
         elif kind in ("ADDED", "MODIFIED"):
             self.store.upsert(self.kind.key, key, self.decode(obj))
         self.store.touch(self.source)
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of a list, decoded: its records by key, the list's resourceVersion, and the token of the next page
+    ("" for the last)."""
+
+    items: list[tuple[tuple[str, str], Any]]
+    resource_version: str
+    token: str
 
 
 class _AcceptedStreams(list[Any]):

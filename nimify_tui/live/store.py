@@ -69,6 +69,12 @@ class Store:
             self._items.setdefault(key.name, {})[name] = record
             self._bump(key.name)
 
+    def upsert_many(self, key: RecordsKey[R], records: Sequence[tuple[tuple[str, str], R]]) -> None:
+        """Several records at once: one new version (the first page of a long list, shown before the rest)."""
+        with self._lock:
+            self._items.setdefault(key.name, {}).update(records)
+            self._bump(key.name)
+
     def remove(self, key: RecordsKey[R], name: tuple[str, str]) -> None:
         with self._lock:
             if self._items.get(key.name, {}).pop(name, None) is not None:
