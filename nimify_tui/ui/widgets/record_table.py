@@ -291,7 +291,7 @@ class RecordTable(ScrollView, can_focus=True):
         new_rows: list[_Shown] = []
         for row in rows:
             before = previous.get(row.key)
-            if before is None or before.row != row:
+            if before is None or (before.row is not row and before.row != row):  # the same row: no comparison
                 before = previous[row.key] = _prepare(row, columns)
             new_rows.append(before)
         if new_rows == self._rows:
