@@ -13,6 +13,11 @@ removed. Each complete line is sanitized once, on the way in:
 
 A leading RFC 3339 timestamp, as ``kubectl logs --timestamps`` writes it, is split off so that a view can show
 or hide it. Lines are numbered from the first line ever appended; the oldest lines are dropped beyond the cap.
+
+A store may hold 200,000 lines of a container that logs 50,000 a second: it keeps them as two lists of texts (the
+timestamps, the texts), which the garbage collector does not track, rather than an object a line, which it would
+scan again and again; and it takes in a batch of plain lines (no control character, none too long: nearly all)
+with a few passes over the whole batch.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import codecs
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,7 +131,8 @@ class LogStore:
         self.max_line_chars = max_line_chars
         self.tab_size = tab_size
         self.split_timestamps = split_timestamps
-        self._lines: list[LogLine] = []
+        self._timestamps: list[str] = []  # the lines' timestamps ("" for none) and texts, oldest first
+        self._texts: list[str] = []
         self._first_number = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
@@ -140,7 +147,7 @@ class LogStore:
     @property
     def end_number(self) -> int:
         """The number the next complete line will get."""
-        return self._first_number + len(self._lines)
+        return self._first_number + len(self._texts)
 
     @property
     def has_partial_line(self) -> bool:
@@ -148,14 +155,24 @@ class LogStore:
         return bool(self._pending or self._pending_overflow)
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._texts)
 
     def line(self, number: int) -> LogLine:
         """The line numbered `number`; IndexError if it was dropped or has not arrived."""
         index = number - self._first_number
-        if index < 0 or index >= len(self._lines):
+        if index < 0 or index >= len(self._texts):
             raise IndexError(f"line {number} is not kept")
-        return self._lines[index]
+        return LogLine(self._timestamps[index], self._texts[index])
+
+    def texts(self, start: int, end: int) -> list[str]:
+        """The texts of the kept lines numbered from `start` up to `end` (excluded)."""
+        first = self._first_number
+        return self._texts[max(0, start - first) : max(0, end - first)]
+
+    def timestamps(self, start: int, end: int) -> list[str]:
+        """The timestamps ("" for none) of the kept lines numbered from `start` up to `end` (excluded)."""
+        first = self._first_number
+        return self._timestamps[max(0, start - first) : max(0, end - first)]
 
     def append(self, chunk: str | bytes) -> int:
         """Add streamed text; return how many lines it completed. The end of a partial line waits for more."""
@@ -175,10 +192,8 @@ class LogStore:
 
     def append_lines(self, lines: Iterable[str | bytes]) -> int:
         """Add complete lines (without their line endings); return how many were added."""
-        decoded = (
-            (line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line, 0, False) for line in lines
-        )
-        return self._add(decoded)
+        batch = lines if isinstance(lines, list) else list(lines)
+        return self._add_whole(_decoded(batch))
 
     def flush(self) -> int:
         """End the stream: turn a waiting partial line into a line. Return 1 if there was one, else 0."""
@@ -191,7 +206,8 @@ class LogStore:
     def clear(self) -> None:
         """Forget every line, and any partial line; numbering continues."""
         self._first_number = self.end_number
-        self._lines.clear()
+        self._timestamps.clear()
+        self._texts.clear()
         self._decoder.reset()
         self._pending = ""
         self._pending_overflow = 0
@@ -203,8 +219,7 @@ class LogStore:
         search = pattern.search
         first = self._first_number
         found: list[int] = []
-        for index in range(begin, len(self._lines)):
-            text = self._lines[index].text
+        for index, text in enumerate(islice(self._texts, begin, None), begin):
             match = search(text)
             if match and (match.end() > match.start() or match_spans(pattern, text)):
                 found.append(first + index)
@@ -217,7 +232,8 @@ class LogStore:
         The file must not exist already.
         """
         if rows is None:
-            texts = (format_line(line, timestamps) for line in self._lines)
+            kept = zip(self._timestamps, self._texts, strict=True)
+            texts = (format_line(LogLine(*line), timestamps) for line in kept)
         else:
             texts = (
                 CONTEXT_SEPARATOR if number is None else format_line(self.line(number), timestamps) for number in rows
@@ -250,16 +266,37 @@ class LogStore:
         return taken
 
     def _add(self, raw_lines: Iterable[tuple[str, int, bool]]) -> int:
-        before = len(self._lines)
-        self._lines.extend(self._make_line(raw, overflow, dropped) for raw, overflow, dropped in raw_lines)
-        added = len(self._lines) - before
-        excess = len(self._lines) - self.max_lines
-        if excess > 0:
-            del self._lines[:excess]
-            self._first_number += excess
-        return added
+        made = [self._make_line(raw, overflow, dropped) for raw, overflow, dropped in raw_lines]
+        if not made:
+            return 0
+        timestamps, texts = zip(*made, strict=True)
+        return self._keep(timestamps, texts)
 
-    def _make_line(self, raw: str, overflow: int, dropped: bool) -> LogLine:
+    def _add_whole(self, raws: list[str]) -> int:
+        """Add lines that arrived whole (none of their characters dropped on the way)."""
+        if not raws:
+            return 0
+        if max(map(len, raws)) > self.max_line_chars or not "".join(raws).isprintable():
+            return self._add((raw, 0, False) for raw in raws)  # something to cut, replace or expand: line by line
+        # plain lines (sanitize would leave each as it is, no \r ending, none to cut), the common case
+        if not self.split_timestamps:
+            return self._keep([""] * len(raws), raws)
+        found = list(map(_TIMESTAMP_PREFIX.match, raws))
+        timestamps = [match.group(1) if match else "" for match in found]
+        texts = [raw[match.end() :] if match else raw for raw, match in zip(raws, found, strict=True)]
+        return self._keep(timestamps, texts)
+
+    def _keep(self, timestamps: Sequence[str], texts: Sequence[str]) -> int:
+        self._timestamps.extend(timestamps)
+        self._texts.extend(texts)
+        excess = len(self._texts) - self.max_lines
+        if excess > 0:
+            del self._timestamps[:excess]
+            del self._texts[:excess]
+            self._first_number += excess
+        return len(texts)
+
+    def _make_line(self, raw: str, overflow: int, dropped: bool) -> tuple[str, str]:
         if raw.endswith("\r") and not dropped:
             raw = raw[:-1]
         timestamp = ""
@@ -272,4 +309,16 @@ class LogStore:
         text = sanitize(raw[: 2 * cap], self.tab_size)
         if len(text) > cap or len(raw) > 2 * cap or overflow:
             text = text[:cap] + cut_marker(len(raw) + overflow)
-        return LogLine(timestamp, text)
+        return timestamp, text
+
+
+def _decoded(lines: list[str | bytes]) -> list[str]:
+    """The lines as text (invalid UTF-8 replaced): a batch of bytes lines decoded at once."""
+    try:
+        joined = b"\n".join(lines)  # type: ignore[arg-type]  # TypeError when a line is text
+    except TypeError:
+        return [line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line for line in lines]
+    texts = joined.decode("utf-8", errors="replace").split("\n")
+    if len(texts) == len(lines):
+        return texts
+    return [line.decode("utf-8", errors="replace") for line in lines]  # type: ignore[union-attr]  # a line held \n

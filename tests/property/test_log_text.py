@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nimify_tui.kube.lines import LineSplitter, count_characters
@@ -103,3 +103,39 @@ def test_log_signatures_read_a_huge_line_at_once() -> None:
     lines = ["CUDA out of memory " + "x" * 2_000_000, "ok"]
     (match,) = scan_log(lines)
     assert len(match.line) < 10_000
+
+
+stamped_streams = st.lists(
+    st.one_of(
+        pieces, st.sampled_from([b"2026-12-07T12:00:00.123456789Z ", b"2026-12-07T12:00:00Z", "\u00a0".encode()])
+    ),
+    max_size=25,
+).map(b"".join)
+
+
+@given(
+    stamped_streams,
+    st.integers(min_value=8, max_value=300),
+    st.integers(min_value=1, max_value=50),
+    st.integers(min_value=1, max_value=7),
+    st.booleans(),
+)
+def test_whole_lines_given_in_batches_are_kept_as_the_stream_keeps_them(
+    data: bytes, cap: int, max_lines: int, batch: int, as_text: bool
+) -> None:
+    """``append_lines`` (the logs screen's batches; plain lines take a quicker way in) keeps what ``append`` keeps
+    of the same stream, timestamps split off the same way. (A line that ``append`` holds while waiting for its end
+    is cut at twice the cap before its timestamp is read: such lines are left out.)"""
+    lines = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        lines.pop()
+    assume(all(len(line.decode("utf-8", "replace")) <= 2 * cap for line in lines))
+    streamed = LogStore(max_lines, max_line_chars=cap)
+    streamed.append(data)
+    streamed.flush()
+    given_lines = LogStore(max_lines, max_line_chars=cap)
+    for start in range(0, len(lines), batch):
+        part = lines[start : start + batch]
+        given_lines.append_lines([line.decode("utf-8", "replace") for line in part] if as_text else part)
+    assert _lines(given_lines) == _lines(streamed)
+    assert given_lines.end_number == streamed.end_number

@@ -132,6 +132,29 @@ async def test_line_cap_drops_the_oldest_and_keeps_the_paused_view_still() -> No
         assert rows(lines)[0] == "line 30"
 
 
+async def test_more_lines_move_the_scrollbar_and_a_wider_line_brings_the_horizontal_one() -> None:
+    """More lines of the same width change only the scroll range (the scrollbar is updated in place, the screen
+    not laid out again); a line wider than the view still brings the horizontal scrollbar."""
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        lines = await started(pilot, numbered(50), 50)
+        view = app.query_one(LogView)
+        view.append_lines([f"line {number}" for number in range(50, 100)])
+        await until(pilot, lambda: lines.status.lines == 100)
+        await pilot.pause()
+        scrollbar = lines.vertical_scrollbar
+        assert lines.virtual_size.height == 100
+        assert scrollbar.window_virtual_size == 100
+        assert lines.follow and lines.scroll_y == lines.max_scroll_y > 0
+        assert scrollbar.position == lines.scroll_y
+        assert rows(lines)[-1] == "line 99"
+        assert not lines.show_horizontal_scrollbar
+        view.append_lines(["x" * 200])
+        await until(pilot, lambda: lines.show_horizontal_scrollbar)
+        await pilot.pause()
+        assert rows(lines)[-1].startswith("xxxx")
+
+
 # -- literal text --------------------------------------------------------------------------------------------
 
 

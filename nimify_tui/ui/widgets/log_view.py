@@ -7,6 +7,7 @@ line below it, and is what the rest of the application uses. Neither knows where
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from bisect import bisect_left, bisect_right
@@ -146,7 +147,7 @@ class LogLines(ScrollView, can_focus=True):
     """The scrolling body of the log viewer, drawn line by line from a `LogStore`."""
 
     INGEST_SLICE = 500  # lines taken in at once from a big append
-    INGEST_BUDGET_S = 0.02  # then at most this long a turn of the event loop
+    INGEST_BUDGET_S = 0.01  # then at most this long a turn of the event loop
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-lines--match",
@@ -257,9 +258,11 @@ class LogLines(ScrollView, can_focus=True):
         while backlog:
             count = min(len(backlog), self.INGEST_SLICE)
             added += self.store.append_lines([backlog.popleft() for _ in range(count)])
-            if backlog and time.perf_counter() - started > self.INGEST_BUDGET_S:
+            if backlog and self.is_mounted and time.perf_counter() - started > self.INGEST_BUDGET_S:
                 self._ingesting = True
-                self.call_later(self._ingest)
+                # the rest after a turn of the event loop: a message posted to this widget now would be handled
+                # at once (its queue is not empty, so awaiting it does not yield), without keys or frames between
+                asyncio.get_running_loop().call_soon(self.call_later, self._ingest)
                 break
         if added:
             self._schedule_sync()
@@ -520,18 +523,18 @@ class LogLines(ScrollView, can_focus=True):
         self._post_status()
 
     def _measure(self, numbers: range) -> None:
-        text_width = self._max_text_width
-        timestamp_width = self._max_timestamp_width
-        line = self.store.line
-        for number in numbers:
-            timestamp, text = line(number)
-            width = len(text) if text.isascii() else cell_len(text)
-            if width > text_width:
-                text_width = width
-            if len(timestamp) > timestamp_width:
-                timestamp_width = len(timestamp)
-        self._max_text_width = text_width
-        self._max_timestamp_width = timestamp_width
+        """Widen the widest text and timestamp seen to those of lines `numbers` (in passes over all of them: a
+        batch can be thousands of lines)."""
+        texts = self.store.texts(numbers.start, numbers.stop)
+        if not texts:
+            return
+        if all(map(str.isascii, texts)):
+            text_width = max(map(len, texts))
+        else:
+            text_width = max(len(text) if text.isascii() else cell_len(text) for text in texts)
+        timestamp_width = max(map(len, self.store.timestamps(numbers.start, numbers.stop)))
+        self._max_text_width = max(self._max_text_width, text_width)
+        self._max_timestamp_width = max(self._max_timestamp_width, timestamp_width)
 
     # -- layout ----------------------------------------------------------------------------------------------
 
@@ -574,7 +577,24 @@ class LogLines(ScrollView, can_focus=True):
             width = self._max_text_width
             if self.timestamps and self._max_timestamp_width:
                 width += self._max_timestamp_width + 1
-        self.virtual_size = Size(width, rows)
+        size = Size(width, rows)
+        if size == self.virtual_size:
+            return
+        if size.width == self.virtual_size.width and self.styles.overflow_y == "scroll" and self.is_mounted:
+            # only more (or fewer) lines: the vertical scrollbar is always there, so nothing moves on the screen and
+            # the scrollbar is updated in place; assigning virtual_size would lay out the screen and draw all of it
+            # again (about 30 ms), on every batch of a streaming log
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+            return
+        self.virtual_size = size
+        if self.follow and self.is_mounted:  # the layout may bring the horizontal scrollbar, over the last line
+            self.call_after_refresh(self._keep_following)
+
+    def _keep_following(self) -> None:
+        if self.follow:
+            self._scroll_itself(y=self.max_scroll_y)
 
     def _rows_of(self, number: int | None) -> int:
         if number is None:
