@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, get_type_hints
@@ -348,9 +349,20 @@ class PodRecord(ObjectRecord):
         return newest
 
 
+def _shared(text: Any) -> Any:
+    """One copy of a text that many records repeat (a namespace, a reason, a kind): events are kept an hour, and a
+    busy cluster has thousands, most saying what others say; anything but a text is left for the checks."""
+    return sys.intern(text) if type(text) is str else text
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord(ObjectRecord):
-    """An event (core ``v1`` or ``events.k8s.io/v1`` shape); ``last_seen`` and ``count`` follow kubectl."""
+    """An event (core ``v1`` or ``events.k8s.io/v1`` shape); ``last_seen`` and ``count`` follow kubectl.
+
+    Held by the thousand for an hour (the API server's event time to live), so it is kept small: the texts events
+    repeat (namespaces, type, reason, message, the object's kind, name and field, the source) are shared between
+    records, and a time equal to another is the same float.
+    """
 
     type: str
     reason: str
@@ -375,11 +387,12 @@ class EventRecord(ObjectRecord):
         metadata = obj.get("metadata") or _EMPTY
         regarding = obj.get("involvedObject") or obj.get("regarding") or _EMPTY
         source = obj.get("source") or obj.get("deprecatedSource") or _EMPTY
-        event_time = parse_timestamp(obj.get("eventTime"))
-        first_seen = parse_timestamp(obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp"))
+        first_text = obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp")
+        first_seen = parse_timestamp(first_text)
         if first_seen is None:
-            first_seen = event_time
-        last_seen = parse_timestamp(obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp"))
+            first_seen = parse_timestamp(obj.get("eventTime"))
+        last_text = obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp")
+        last_seen = first_seen if last_text == first_text else parse_timestamp(last_text)
         if last_seen is None:
             last_seen = first_seen
         count = obj.get("count") or obj.get("deprecatedCount") or 0
@@ -389,16 +402,25 @@ class EventRecord(ObjectRecord):
             count = series.get("count") or 0
         elif count == 0:
             count = 1  # a singleton event of the new API has no count
+        name, namespace, uid, resource_version, labels, created_at, deleted_at = _identity(metadata)
+        if created_at is not None and created_at == first_seen:
+            created_at = first_seen
         return cls(
-            *_identity(metadata),
-            obj.get("type") or "",
-            obj.get("reason") or "",
-            obj.get("message") or obj.get("note") or "",
-            regarding.get("kind") or "",
-            regarding.get("name") or "",
-            regarding.get("namespace") or "",
-            regarding.get("fieldPath") or "",
-            obj.get("reportingController") or obj.get("reportingComponent") or source.get("component") or "",
+            name,
+            _shared(namespace),
+            uid,
+            resource_version,
+            labels,
+            created_at,
+            deleted_at,
+            _shared(obj.get("type") or ""),
+            _shared(obj.get("reason") or ""),
+            _shared(obj.get("message") or obj.get("note") or ""),
+            _shared(regarding.get("kind") or ""),
+            _shared(regarding.get("name") or ""),
+            _shared(regarding.get("namespace") or ""),
+            _shared(regarding.get("fieldPath") or ""),
+            _shared(obj.get("reportingController") or obj.get("reportingComponent") or source.get("component") or ""),
             count,
             first_seen,
             last_seen,
