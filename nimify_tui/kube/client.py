@@ -22,13 +22,16 @@ import orjson
 import urllib3
 
 from nimify_tui.kube.errors import MUTATING_METHODS, KubeError, error_from_response, error_from_transport
+from nimify_tui.kube.kubeconfig import read_static
 from nimify_tui.kube.kubeconfig_check import context_problem, exec_failures
 from nimify_tui.kube.lines import LineSplitter
+from nimify_tui.kube.transport import USER_AGENT, Transport, kubernetes_transport, static_transport
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+DEFAULT_NAMESPACE = "nimify-system"  # where a context that names no namespace looks
 DEFAULT_THROTTLE_S = 1.0  # a 429 without Retry-After: this long
 
 
@@ -60,7 +63,7 @@ class KubeClient:
 
     def __init__(
         self,
-        api_client: Any,
+        transport: Transport,
         identity: ClusterIdentity,
         *,
         readonly: bool = False,
@@ -68,7 +71,7 @@ class KubeClient:
         read_timeout: float = 30.0,
         kubeconfig_files: Sequence[str] = (),
     ) -> None:
-        self._api = api_client
+        self._transport = transport
         self.identity = identity
         self.kubeconfig_files = tuple(kubeconfig_files)  # the files the configuration came from; none in a cluster
         self.readonly = readonly
@@ -89,8 +92,25 @@ class KubeClient:
         readonly: bool = False,
     ) -> KubeClient:
         """Load a kubeconfig (``None``: ``$KUBECONFIG`` or ``~/.kube/config``; in-cluster config as a fallback)."""
+        static = read_static(kubeconfig, context)
+        if static is not None:  # most contexts: read without the Kubernetes client's loader (its import is slow)
+            identity = ClusterIdentity(
+                context=static.context,
+                cluster=static.cluster,
+                server=static.server,
+                user=static.user,
+                namespace=namespace or static.namespace or DEFAULT_NAMESPACE,
+            )
+            return cls(
+                static_transport(static), identity, readonly=readonly, kubeconfig_files=(static.kubeconfig_file,)
+            )
+        return cls._loaded_by_kubernetes(kubeconfig, context, namespace=namespace, readonly=readonly)
+
+    @classmethod
+    def _loaded_by_kubernetes(
+        cls, kubeconfig: str | None, context: str | None, *, namespace: str | None, readonly: bool
+    ) -> KubeClient:
         from kubernetes import config as kconfig
-        from kubernetes.client.api_client import ApiClient
         from kubernetes.client.configuration import Configuration
 
         configuration = Configuration()
@@ -127,22 +147,20 @@ class KubeClient:
             raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {detail}") from exc
         if failures:  # the client only logs a failing exec plugin, and goes on without credentials
             raise KubeConfigError(f"context {chosen['name']!r} cannot be loaded: {'; '.join(failures)}")
-        _tune(configuration)
         ctx = chosen.get("context") or {}
         identity = ClusterIdentity(
             context=str(chosen["name"]),
             cluster=str(ctx.get("cluster", "")),
             server=str(configuration.host),
             user=str(ctx.get("user", "")),
-            namespace=namespace or str(ctx.get("namespace") or "nimify-system"),
+            namespace=namespace or str(ctx.get("namespace") or DEFAULT_NAMESPACE),
         )
         files = _kubeconfig_files(kubeconfig or kconfig.KUBE_CONFIG_DEFAULT_LOCATION)
-        return cls(ApiClient(configuration), identity, readonly=readonly, kubeconfig_files=files)
+        return cls(kubernetes_transport(configuration), identity, readonly=readonly, kubeconfig_files=files)
 
     @classmethod
     def _in_cluster(cls, *, namespace: str | None, readonly: bool, reason: str) -> KubeClient:
         from kubernetes import config as kconfig
-        from kubernetes.client.api_client import ApiClient
         from kubernetes.client.configuration import Configuration
 
         configuration = Configuration()
@@ -150,15 +168,14 @@ class KubeClient:
             kconfig.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except kconfig.ConfigException as exc:
             raise KubeConfigError(f"no usable kubeconfig ({reason}) and not running in a cluster ({exc})") from exc
-        _tune(configuration)
         identity = ClusterIdentity(
             context="in-cluster",
             cluster="in-cluster",
             server=str(configuration.host),
             user="serviceaccount",
-            namespace=namespace or "nimify-system",
+            namespace=namespace or DEFAULT_NAMESPACE,
         )
-        return cls(ApiClient(configuration), identity, readonly=readonly)
+        return cls(kubernetes_transport(configuration), identity, readonly=readonly)
 
     # --- requests -----------------------------------------------------------------------------------------
     def _send(
@@ -176,25 +193,24 @@ class KubeClient:
         url_path = path
         if query:
             url_path += "?" + urlencode({k: _query_value(v) for k, v in query.items() if v is not None})
-        headers: dict[str, str] = {"Accept": accept}
+        headers: dict[str, str] = {"Accept": accept, "User-Agent": USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type
         raw_body: bytes | None = None
         if body is not None:
             raw_body = body if isinstance(body, bytes) else orjson.dumps(body)
             headers.setdefault("Content-Type", JSON)
+        transport = self._transport
         try:
-            _method, url, all_headers, _body, _post = self._api.param_serialize(
-                method=method, resource_path=url_path, header_params=headers, auth_settings=["BearerToken"]
-            )
+            authorization = transport.authorization()
+            if authorization:
+                headers["Authorization"] = authorization
             connect, read = _timeouts(timeout or (self.connect_timeout, self.read_timeout))
-            # straight to the client's urllib3 pool (its TLS and proxy settings): the REST layer above it would
-            # re-encode our body and turn a JSON patch that is not a list into a strategic merge patch
-            response = self._api.rest_client.pool_manager.request(
+            response = transport.pool.request(
                 method,
-                url,
+                transport.host + url_path,
                 body=raw_body,
-                headers=all_headers,
+                headers=headers,
                 timeout=urllib3.Timeout(connect=connect, read=read),
                 preload_content=False,
             )
@@ -297,50 +313,39 @@ class KubeClient:
     # --- what other HTTP clients (Triton, metrics) need to reach the API server's proxy -------------------------
     def auth_headers(self) -> dict[str, str]:
         """The Authorization header the kubeconfig gives (refreshed token for exec/oidc users), if any."""
-        configuration = self._api.configuration
-        headers: dict[str, str] = {}
-        for setting in configuration.auth_settings().values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[str(setting["key"]).title()] = str(setting["value"])
-        return headers
+        authorization = self._transport.authorization()
+        return {"Authorization": authorization} if authorization else {}
 
     def client_certificate_files(self) -> tuple[str, ...]:
         """The files of the client certificate and key this connection presents, if it presents one.
 
-        The kubeconfig names them, or the Kubernetes client wrote them from its ``client-*-data`` fields or from
-        what its exec plugin returned.
+        The kubeconfig names them, or they were written from its ``client-*-data`` fields or from what its exec
+        plugin returned.
         """
-        configuration = self._api.configuration
-        return tuple(str(path) for path in (configuration.cert_file, configuration.key_file) if path)
+        transport = self._transport
+        return tuple(path for path in (transport.cert_file, transport.key_file) if path)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """TLS settings of the kubeconfig (CA, client certificate) for an https API server; None for http."""
-        configuration = self._api.configuration
-        if not str(configuration.host).startswith("https"):
+        transport = self._transport
+        if not transport.host.startswith("https"):
             return None
-        context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
-        if not configuration.verify_ssl:
+        context = ssl.create_default_context(cafile=transport.ca_file)
+        if not transport.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        if configuration.cert_file:
-            context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
+        if transport.cert_file:
+            context.load_cert_chain(transport.cert_file, transport.key_file)
         return context
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a pool that never connected can fail; nothing to report
-            self._api.close()
+        self._transport.close()
 
 
 def _kubeconfig_files(source: str) -> tuple[str, ...]:
     """The files the Kubernetes client reads for ``source``: a path, or several joined as in ``$KUBECONFIG``."""
     paths = (os.path.expanduser(path) for path in source.split(os.pathsep) if path)
     return tuple(path for path in paths if os.path.exists(path))
-
-
-def _tune(configuration: Any) -> None:
-    """One connection per informer stream, and no hidden retries: callers decide when and how often to retry."""
-    configuration.connection_pool_maxsize = 64
-    configuration.retries = False
 
 
 def interrupt_stream(response: Any) -> None:

@@ -14,9 +14,8 @@ from nimify_tui.kube.client import KubeClient, KubeConfigError
 
 
 def preload_while_waiting() -> None:
-    """Import the app and the kubeconfig loader (most of a cold start) while the simulated cluster starts."""
-    import kubernetes.config  # noqa: F401
-
+    """Import the app (most of a cold start) while the simulated cluster starts; its kubeconfig is a static one,
+    read without the Kubernetes client's loader."""
     import nimify_tui.ui.app  # noqa: F401
 
 
