@@ -349,13 +349,12 @@ class KubeApi:
         store = self.world.store
         query = request.query
         what = (res.key, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", ""))
-        found = self._listed.get(
-            what,
-            store.resource_version,
-            lambda: [obj for obj in store.list(res.key, target.namespace or None) if predicate(obj)],
-        )
+
+        def read() -> list[Obj]:
+            return [obj for obj in store.list(res.key, target.namespace or None) if predicate(obj)]
+
         try:
-            served = paging.page(found, query, store.resource_version, store.compacted_rv)
+            served = paging.page(what, read, query, store.resource_version, store.compacted_rv, self._listed)
         except paging.PageRefused as refused:
             raise ApiError(refused.code, refused.reason, refused.message) from None
         shown = self._as_table(request, res, served.items, list_meta=served.metadata)

@@ -1,9 +1,10 @@
 """Lists in pages (``limit`` and ``continue``), as the API server serves them to kubectl and client-go.
 
-A continue token names the resourceVersion of the first page and the last object served. Unlike etcd, the later
-pages are read from the current state, not from a snapshot at that version; every page says the first page's
-resourceVersion, so a watch from it replays each change made while the pages were read, and the client ends with
-exactly the server's state. A token older than the history kept is refused with 410 Expired, as the API server
+A continue token names the resourceVersion of the first page and the last object served. The later pages come
+from the list as it was at the first page (a consistent snapshot, as etcd gives) while it is still kept (the
+last ``ListedMemo.KEPT`` lists); a list no longer kept is read again from the current state. Every page says the
+first page's resourceVersion, so a watch from it replays each change made since, and the client ends with exactly
+the server's state either way. A token older than the history kept is refused with 410 Expired, as the API server
 refuses one that was compacted away.
 """
 
@@ -31,23 +32,25 @@ class PageRefused(Exception):
 class ListedMemo:
     """The last lists read, each with the store's resourceVersion then: the pages of one list read it once, not once
     a page (sorting and filtering 50,000 pods for each page of 500 would make a paged list a hundred times
-    slower). A store that changed in between is read again."""
+    slower), and from the objects as they were at its first page."""
 
-    KEPT = 8
+    KEPT = 16
 
     def __init__(self) -> None:
-        self._lists: dict[tuple[str, ...], tuple[int, list[Obj]]] = {}
+        self._lists: dict[tuple[tuple[str, ...], int], list[Obj]] = {}
 
-    def get(self, what: tuple[str, ...], rv: int, read: Callable[[], list[Obj]]) -> list[Obj]:
-        kept = self._lists.get(what)
-        if kept is not None and kept[0] == rv:
-            return kept[1]
-        found = read()
-        self._lists.pop(what, None)
-        self._lists[what] = (rv, found)
-        while len(self._lists) > self.KEPT:
-            del self._lists[next(iter(self._lists))]
+    def current(self, what: tuple[str, ...], rv: int, read: Callable[[], list[Obj]]) -> list[Obj]:
+        """``what`` at the store's resourceVersion ``rv`` (read once per version)."""
+        found = self._lists.get((what, rv))
+        if found is None:
+            found = self._lists[(what, rv)] = read()
+            while len(self._lists) > self.KEPT:
+                del self._lists[next(iter(self._lists))]
         return found
+
+    def at(self, what: tuple[str, ...], rv: int) -> list[Obj] | None:
+        """``what`` as it was read at ``rv``, when still kept."""
+        return self._lists.get((what, rv))
 
 
 @dataclass(frozen=True)
@@ -75,22 +78,34 @@ def _read_token(token: str) -> tuple[int, tuple[str, str]]:
         raise PageRefused(400, "BadRequest", "continue key is not valid: the token cannot be read") from None
 
 
-def page(found: list[Obj], query: Mapping[str, str], current_rv: int, oldest_rv: int) -> Page:
-    """The page of ``found`` (sorted by namespace and name, as the store lists them) that ``query`` asks for.
-    ``oldest_rv``: the oldest resourceVersion the store's history still reaches (older tokens expired)."""
+def page(
+    what: tuple[str, ...],
+    read: Callable[[], list[Obj]],
+    query: Mapping[str, str],
+    store_rv: int,
+    oldest_rv: int,
+    memo: ListedMemo,
+) -> Page:
+    """The page ``query`` asks for of the list ``what`` (``read`` gives it now, sorted by namespace and name, as the
+    store lists them). ``oldest_rv``: the oldest resourceVersion the store's history still reaches (older tokens
+    expired)."""
     limit_text, token = query.get("limit", ""), query.get("continue", "")
     try:
         limit = int(limit_text) if limit_text else 0
     except ValueError:
         raise PageRefused(400, "BadRequest", f"limit: invalid value {limit_text!r}") from None
-    rv = current_rv
-    start = 0
     if token:
         rv, last = _read_token(token)
         if rv < oldest_rv:
             message = "The provided continue parameter is too old to display a consistent list result."
             raise PageRefused(410, "Expired", message + " You can start a new list without the continue parameter.")
+        found = memo.at(what, rv)
+        if found is None:
+            found = read()
         start = bisect.bisect_right(found, last, key=_key)
+    else:
+        rv, start = store_rv, 0
+        found = memo.current(what, rv, read) if limit > 0 else read()
     metadata: Obj = {"resourceVersion": str(rv)}
     if limit <= 0:
         return Page(found[start:], metadata)
