@@ -1,8 +1,9 @@
-"""The Kubernetes connection: configuration and auth from the official client, raw JSON over its transport.
+"""The Kubernetes connection: the kubeconfig's context and credentials, raw JSON over a urllib3 pool.
 
-The official ``kubernetes`` client loads the kubeconfig (or in-cluster config), handles TLS, client certificates,
-exec plugins and token refresh. We never build its model objects: every call returns raw bytes that the caller
-decodes with orjson into lean records (see records.py), which is an order of magnitude faster on big lists.
+A static context is read by :mod:`nimify_tui.kube.kubeconfig`; any other (exec plugins, auth providers, in-cluster
+config...) by the official ``kubernetes`` client, which then refreshes its tokens (see transport.py). We never
+build the client's model objects: every call returns raw bytes that the caller decodes with orjson into lean
+records (see records.py), which is an order of magnitude faster on big lists.
 """
 
 from __future__ import annotations

@@ -90,3 +90,14 @@ def kubernetes_transport(configuration: Any) -> Transport:
         authorization=authorization,
         close=close,
     )
+
+
+def no_transport(host: str) -> Transport:
+    """A transport for a client that answers from elsewhere (a recording) and never connects: nothing is sent."""
+
+    def refuse(*_args: object, **_kwargs: object) -> urllib3.BaseHTTPResponse:
+        raise urllib3.exceptions.HTTPError(f"{host}: this client does not connect")
+
+    pool = urllib3.PoolManager()
+    pool.request = refuse  # type: ignore[method-assign]
+    return Transport(host, pool, None, None, None, True, lambda: None, lambda: None)

@@ -20,6 +20,7 @@ import orjson
 
 from nimify_tui.kube.client import ClusterIdentity, KubeClient
 from nimify_tui.kube.errors import KubeError
+from nimify_tui.kube.transport import no_transport
 from nimify_tui.live.flight_recorder import HEALTH, VALUES, Frame, Recording, apply_frame, store_key
 from nimify_tui.live.informer import KINDS, Decoder
 from nimify_tui.live.keys import RECORDS
@@ -231,7 +232,7 @@ class RecordedClient(KubeClient):
     anything else fails with a reason, as an unreachable server would."""
 
     def __init__(self, identity: ClusterIdentity, snapshots: Path | None = None) -> None:
-        super().__init__(None, identity, readonly=True)
+        super().__init__(no_transport(identity.server), identity, readonly=True)
         self.playback: Playback | None = None
         self.snapshots = snapshot_times(snapshots) if snapshots is not None else []
 

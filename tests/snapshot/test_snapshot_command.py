@@ -216,3 +216,35 @@ def test_a_missing_kubeconfig_exits_2_with_one_line_and_writes_nothing(tmp_path:
     assert result.returncode == 2, result
     assert result.stderr.startswith("nimify-tui snapshot: ") and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "snap").exists()
+
+
+def test_the_client_certificate_files_written_for_the_command_are_gone_when_it_ends(
+    sim_factory: Callable[..., SimThread], tmp_path: Path
+) -> None:
+    """The command ends without the interpreter's teardown, but its exit functions still run: the certificate and
+    key written from the kubeconfig's ``-data`` fields (readable by their owner only) are removed."""
+    from nimify_tui.sim.k8s.tls import make_certificates
+
+    sim = sim_factory(scenario="healthy")
+    pair = make_certificates()  # a valid certificate and key: the simulator does not ask for one, TLS still loads it
+    config = kubeconfig(sim)
+    user = config["users"][0]["user"]
+    user["client-certificate-data"] = base64.b64encode(pair.cert_pem).decode()
+    user["client-key-data"] = base64.b64encode(pair.key_pem).decode()
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    out = tmp_path / "snap"
+    result = subprocess.run(
+        [sys.executable, "-m", "nimify_tui", "snapshot", "--kubeconfig", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env={**command_env(tmp_path), "TMPDIR": str(temporary)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{out}: ") and "files in" in result.stdout, "its line, flushed before the end"
+    assert (out / "manifest.json").is_file() and (out / "state.txt").is_file()
+    assert list(temporary.iterdir()) == [], "no certificate or key file left behind"
