@@ -179,7 +179,8 @@ class CollectionTimes:
 
     def __init__(self) -> None:
         self.times: dict[int, list[float]] = {0: [], 1: [], 2: []}
-        self._started = 0.0
+        self.cpu: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = self._cpu_started = 0.0
 
     def start(self) -> None:
         import gc
@@ -187,18 +188,36 @@ class CollectionTimes:
         gc.callbacks.append(self._note)
 
     def reset(self) -> None:
-        for times in self.times.values():
+        for times in (*self.times.values(), *self.cpu.values()):
             times.clear()
 
     def _note(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
+            self._cpu_started = time.thread_time()
         else:
             self.times[info["generation"]].append(time.perf_counter() - self._started)
+            self.cpu[info["generation"]].append(time.thread_time() - self._cpu_started)
 
     def report(self) -> list[str]:
-        lines = ["garbage collections (ms): generation, count, longest, total"]
+        import gc
+        from collections import Counter
+
+        lines = ["garbage collections (ms): generation, count, longest, total; then the same in CPU time"]
         for generation, times in self.times.items():
             if times:
-                lines.append(f"  {generation} {len(times):6d} {max(times) * 1000:8.1f} {sum(times) * 1000:9.0f}")
+                cpu = self.cpu[generation]
+                lines.append(
+                    f"  {generation} {len(times):6d} {max(times) * 1000:8.1f} {sum(times) * 1000:9.0f}"
+                    f"   {max(cpu) * 1000:8.1f} {sum(cpu) * 1000:9.0f}"
+                )
+        tracked = gc.get_objects()  # those a full collection scans (the frozen ones left out)
+        kinds = Counter(type(o).__name__ for o in tracked).most_common(8)
+        lines.append(f"  tracked now: {len(tracked)}, frozen {gc.get_freeze_count()}; most: {kinds}")
+        biggest = sorted((len(o), type(o).__name__) for o in tracked if isinstance(o, (list, dict, set)))[-5:]
+        lines.append(f"  the biggest containers (length, type): {biggest}")
+        del tracked
+        started = time.thread_time()
+        gc.collect()
+        lines.append(f"  a full collection now: {(time.thread_time() - started) * 1000:.1f} ms CPU")
         return lines

@@ -148,6 +148,8 @@ class LogLines(ScrollView, can_focus=True):
 
     INGEST_SLICE = 500  # lines taken in at once from a big append
     INGEST_BUDGET_S = 0.01  # then at most this long a turn of the event loop
+    SYNC_S = 0.05  # new lines shown at most this often
+    ROWS_CACHED = 256  # rows drawn kept for the next frames
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-lines--match",
@@ -224,10 +226,13 @@ class LogLines(ScrollView, can_focus=True):
         self._wrap_width = 0
         self._max_text_width = 0
         self._max_timestamp_width = 0
-        self._row_cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
+        # a few screens of rows: a Strip carries a handful of caches of its own, and those the cycle collector
+        # scans on every full collection (1,024 strips cached made one take 25-40 ms while following a busy log)
+        self._row_cache: LRUCache[tuple[int, int], Strip] = LRUCache(self.ROWS_CACHED)
         self._row_cache_key = (0, 0)
-        self._wrapped_cache: LRUCache[int, Sequence[Strip]] = LRUCache(512)
+        self._wrapped_cache: LRUCache[int, Sequence[Strip]] = LRUCache(self.ROWS_CACHED)
         self._sync_scheduled = False
+        self._synced_at = 0.0  # time.monotonic() of the last _sync
         self._scrolling_itself = False
         self._last_status: LogStatus | None = None
         self._line_styles: _LineStyles | None = None
@@ -484,13 +489,20 @@ class LogLines(ScrollView, can_focus=True):
         self._sync()
 
     def _schedule_sync(self) -> None:
+        """Show what the store took in: after this frame, or, when the last showing was less than ``SYNC_S`` ago,
+        that long after it (a chatty container redrawn at most that often: a frame of new lines is about 8 ms)."""
         if not self._sync_scheduled and self.is_mounted:
             self._sync_scheduled = True
-            self.call_after_refresh(self._sync)
+            wait = self._synced_at + self.SYNC_S - time.monotonic()
+            if wait > 0:
+                self.set_timer(wait, self._sync)
+            else:
+                self.call_after_refresh(self._sync)
 
     def _sync(self) -> None:
         """Bring the layout, the search results and the scroll position up to date with the store."""
         self._sync_scheduled = False
+        self._synced_at = time.monotonic()
         store = self.store
         first, end = store.first_number, store.end_number
         if first == self._synced_first and end == self._synced_end:
