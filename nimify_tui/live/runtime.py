@@ -59,6 +59,9 @@ class RuntimeOptions:
     # the kinds started first (what the main screen's tables show); the others wait for their first lists
     first_kinds: Sequence[str] = ("pods", "events", "nodes")
     first_sources_wait_s: float = 1.5
+    # the scrape poller started with the first sources, not after them: a headless triage waits for its second
+    # round (a second after its first), not for a table to be drawn
+    scrape_first: bool = False
     tls_interval: float = 60.0
     alerts_interval: float = 10.0  # the runbook's alert rules: Prometheus' states read, nimify-api's pods scraped
     # may Triton's repository index (a POST) be asked for, when the access review allows it? None: unless the
@@ -135,7 +138,9 @@ class Runtime:
     def first_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """What a table of the main screen shows (the models), started with the runtime."""
         options, reach = self.options, InCluster.of(self.client)
+        scrape = [self._scrape_poller(reach)] if options.scrape_first else []
         return [
+            *scrape,
             lambda: triton_loop(
                 self.store,
                 reach,
@@ -144,25 +149,31 @@ class Runtime:
                 direct=bool(options.triton_url),
                 may_post_index=self._may_post_through_proxy,
                 blocked=never_blocked if options.triton_url else self._api_server_problem,
-            )
+            ),
         ]
+
+    def _scrape_poller(self, reach: InCluster) -> Callable[[], Coroutine[Any, Any, None]]:
+        options = self.options
+        all_direct = bool(options.triton_url and options.nimify_api_url and options.prometheus_url)
+        return lambda: scrape_loop(
+            self.store,
+            reach,
+            self.endpoints,
+            options.scrape_interval,
+            api_namespace=options.main_namespace,
+            api_direct=bool(options.nimify_api_url),
+            blocked=never_blocked if all_direct else self._api_server_problem,
+        )
 
     def later_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """The others, started once the first sources have their first data."""
         options, reach, store, endpoints = self.options, InCluster.of(self.client), self.store, self.endpoints
         all_direct = bool(options.triton_url and options.nimify_api_url and options.prometheus_url)
         proxied = never_blocked if all_direct else self._api_server_problem  # some of their servers through it
+        scrape = [] if options.scrape_first else [self._scrape_poller(reach)]
         pollers: list[Callable[[], Coroutine[Any, Any, None]]] = [
             lambda: probe_loop(store, reach, endpoints, options.probe_interval, blocked=proxied),
-            lambda: scrape_loop(
-                store,
-                reach,
-                endpoints,
-                options.scrape_interval,
-                api_namespace=options.main_namespace,
-                api_direct=bool(options.nimify_api_url),
-                blocked=proxied,
-            ),
+            *scrape,
             lambda: metrics_api_loop(store, self.client, options.namespaces, options.metrics_api_interval),
             lambda: log_signature_loop(store, self.client, options.namespaces, options.log_signature_interval),
             lambda: pvc_usage_loop(store, self.client, options.namespaces, options.pvc_usage_interval),

@@ -18,13 +18,14 @@ from nimify_tui.live.store import Store
 from nimify_tui.triage.source import Triage, TriageSource
 
 POLL_INTERVAL_S = 1.0  # the polled figures' interval: the second round of the interval figures comes a second later
+FIRST_SOURCES_WAIT_S = 1.0  # the longest the other sources wait for the first ones' answers
 
 
 def runtime_options(settings: Settings, *, index_post: bool = False) -> RuntimeOptions:
     """The TUI's sources for these settings; the probes, Triton, the scrape and metrics.k8s.io every
     :data:`POLL_INTERVAL_S`, the other pollers at their own intervals (their first answer is what a report uses).
-    Every source starts at once: there is no first frame to hurry, and the scrape's first poll (the one its
-    second, a second later, is compared with) waits only for the pod lists, not for every first source."""
+    The scrape starts with the first sources: its first poll (the one its second, a second later, is compared
+    with) waits only for the pod lists."""
     return RuntimeOptions(
         namespaces=settings.watched_namespaces,
         main_namespace=settings.namespace,
@@ -36,7 +37,11 @@ def runtime_options(settings: Settings, *, index_post: bool = False) -> RuntimeO
         scrape_interval=POLL_INTERVAL_S,
         metrics_api_interval=POLL_INTERVAL_S,
         triton_index_post=index_post,
-        first_sources_wait_s=0.0,
+        # the pods lists, Triton and the scrape first: the second round of the interval figures, a second after
+        # the first, is what a report waits for longest; the other sources start once those have their first
+        # answers (or after this long), and have that second to answer
+        scrape_first=True,
+        first_sources_wait_s=FIRST_SOURCES_WAIT_S,
     )
 
 
