@@ -22,7 +22,7 @@ def _names(makers: list[Callable[[], Coroutine[Any, Any, None]]]) -> list[str]:
     names = []
     for make in makers:
         coroutine = make()
-        names.append(coroutine.__qualname__)
+        names.append(getattr(coroutine, "__qualname__", ""))
         coroutine.close()  # never started
     return names
 
