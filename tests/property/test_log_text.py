@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from nimify_tui.kube.lines import LineSplitter, count_characters
 from nimify_tui.kube.log_signatures import scan_log
-from nimify_tui.kube.logtext import LogStore, cut_marker
+from nimify_tui.kube.logtext import LogStore, TextColumn, cut_marker
 
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -139,3 +139,39 @@ def test_whole_lines_given_in_batches_are_kept_as_the_stream_keeps_them(
         given_lines.append_lines([line.decode("utf-8", "replace") for line in part] if as_text else part)
     assert _lines(given_lines) == _lines(streamed)
     assert given_lines.end_number == streamed.end_number
+
+
+column_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("extend"), st.integers(min_value=0, max_value=12)),
+        st.tuples(st.just("drop"), st.integers(min_value=0, max_value=15)),
+        st.tuples(st.just("clear"), st.just(0)),
+    ),
+    max_size=30,
+)
+
+
+@given(st.integers(min_value=1, max_value=5), column_steps)
+def test_a_text_column_reads_as_the_list_it_stands_for(chunk: int, steps: list[tuple[str, int]]) -> None:
+    """However texts are added, dropped from the front and cleared, a column reads (by index and by any slice) as
+    a plain list given the same steps."""
+    column = TextColumn(chunk)
+    model: list[str] = []
+    added = 0
+    for step, count in steps:
+        if step == "extend":
+            texts = [f"t{added + n}" for n in range(count)]
+            added += count
+            column.extend(texts)
+            model.extend(texts)
+        elif step == "drop":
+            column.drop_front(count)
+            del model[:count]
+        else:
+            column.clear()
+            model.clear()
+        assert len(column) == len(model)
+        assert [column[index] for index in range(len(model))] == model
+        for start in range(len(model) + 1):
+            for end in range(start, len(model) + 2):
+                assert column.slice(start, end) == model[start:end]
