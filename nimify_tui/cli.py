@@ -8,6 +8,7 @@ Heavy modules (Textual, the Kubernetes client, the simulator) are imported only 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -415,6 +416,10 @@ def cmd_triage(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    # a short-lived command that decodes whole lists of plain JSON (no reference cycles): the cyclic garbage
+    # collector would only walk the millions of objects of a big namespace again and again (most of a second
+    # at 5,000 pods, in this process and in its triage's)
+    gc.disable()
     from nimify_tui.config import ConfigError
     from nimify_tui.kube.client import KubeConfigError
     from nimify_tui.kube.first_contact import refusal
