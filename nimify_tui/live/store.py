@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
@@ -50,6 +51,10 @@ class Store:
         self._health: dict[str, SourceHealth] = {}
         self._changes = 0  # any record, value or freshness change
         self._values: dict[str, Any] = {}
+        # the names each record key's newest versions changed, (version, name); name None: a whole list replaced
+        self._journal: dict[str, deque[tuple[int, tuple[str, str] | None]]] = {}
+
+    JOURNAL = 8192  # changes remembered per record key: a reader further behind looks at every record
 
     # --- records --------------------------------------------------------------------------------------------
     def replace(self, key: RecordsKey[R], namespace: str | None, items: Mapping[tuple[str, str], R]) -> None:
@@ -63,22 +68,54 @@ class Store:
                     del current[name]
             current.update(items)
             self._bump(key.name)
+            self._note(key.name, None)
 
     def upsert(self, key: RecordsKey[R], name: tuple[str, str], record: R) -> None:
         with self._lock:
             self._items.setdefault(key.name, {})[name] = record
             self._bump(key.name)
+            self._note(key.name, name)
 
     def upsert_many(self, key: RecordsKey[R], records: Sequence[tuple[tuple[str, str], R]]) -> None:
         """Several records at once: one new version (the first page of a long list, shown before the rest)."""
         with self._lock:
             self._items.setdefault(key.name, {}).update(records)
             self._bump(key.name)
+            for name, _ in records:
+                self._note(key.name, name)
 
     def remove(self, key: RecordsKey[R], name: tuple[str, str]) -> None:
         with self._lock:
             if self._items.get(key.name, {}).pop(name, None) is not None:
                 self._bump(key.name)
+                self._note(key.name, name)
+
+    def _note(self, key_name: str, name: tuple[str, str] | None) -> None:
+        journal = self._journal.get(key_name)
+        if journal is None:
+            journal = self._journal[key_name] = deque(maxlen=self.JOURNAL)
+        journal.append((self._versions[key_name], name))
+
+    def changed_since(self, key: RecordsKey[Any], version: int | None) -> tuple[int, set[tuple[str, str]] | None]:
+        """The version of ``key`` now, and the names of the records changed (added, replaced or removed) since
+        ``version``; None instead of names when the store cannot say (a list replaced, a reader too far behind,
+        ``version`` None): the reader then looks at every record. A reader that keeps the version returned and
+        asks again with it misses no change."""
+        with self._lock:
+            current = self._versions.get(key.name, 0)
+            if version == current:
+                return current, set()
+            journal = self._journal.get(key.name)
+            if version is None or version > current or not journal or journal[0][0] > version:
+                return current, None
+            names: set[tuple[str, str]] = set()
+            for changed_at, name in reversed(journal):
+                if changed_at <= version:
+                    break
+                if name is None:
+                    return current, None
+                names.add(name)
+            return current, names
 
     def items(self, key: RecordsKey[R]) -> list[R]:
         with self._lock:
@@ -111,6 +148,7 @@ class Store:
             self._items.clear()
             self._values.clear()
             self._health.clear()
+            self._journal.clear()
 
     # --- single values (probe results, Triton, GPUs, metrics): immutable snapshots, replaced whole ------------
     def put(self, key: ValueKey[V], value: V | None) -> None:

@@ -3,6 +3,7 @@ filter), made again only when a pod or the time shown changed; in the app, ``:ns
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -10,8 +11,11 @@ from dataclasses import replace
 import pytest
 from textual.app import App, ComposeResult
 
+from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import DECODERS, PodRecord
+from nimify_tui.live.keys import PODS
+from nimify_tui.live.store import Store
 from nimify_tui.render.pods import compile_filter, pod_columns, pod_rows, usage_cells, usage_widths
 from nimify_tui.sim.scenarios import build_world
 from nimify_tui.sim.server import SimThread
@@ -181,3 +185,59 @@ async def test_a_usage_poll_remakes_no_row_and_the_table_shows_its_values(
             assert shown == [tuple(literal(cell) for cell in row.cells) for row in expected]
             drawn_line = table.render_line(1).text
             assert expected[0].cells[where[0]] in drawn_line and expected[0].cells[where[1]] in drawn_line
+
+
+@pytest.mark.parametrize("namespace", [None, "monitoring"])
+def test_rows_kept_from_the_stores_changes_are_pod_rows_rows(
+    crashing_pods: tuple[list[PodRecord], float], namespace: str | None
+) -> None:
+    """The cache fed only the pods the store says changed (as the pane feeds it) ends each step with exactly the
+    rows of every pod: pods added, changed, restarted and removed, GPUs taken and given back, the clock moving."""
+    pods, now = crashing_pods
+    rng = random.Random(12)
+    store = Store()
+    store.replace(PODS, None, {(p.namespace, p.name): p for p in pods})
+    cache = PodRowCache(namespace)
+    gpus: dict[tuple[str, str], list[GpuRecord]] = {}
+    gpus_version = 0
+    looked_up = []
+    for step in range(40):
+        at = now + step * 7.3 + (3600.0 if step > 30 else 0.0)
+        current = store.items(PODS)
+        action = step % 5
+        if action == 0:  # one pod changed: restarted just now
+            pod = rng.choice(current)
+            store.upsert(PODS, (pod.namespace, pod.name), replace(pod, restarts=pod.restarts + 1, last_restart_at=at))
+        elif action == 1:  # a few removed
+            for pod in rng.sample(current, 3):
+                store.remove(PODS, (pod.namespace, pod.name))
+        elif action == 2:  # a few added, with new names
+            for n, pod in enumerate(rng.sample(current, 4)):
+                added = replace(pod, name=f"{pod.name}-x{step}-{n}")
+                store.upsert(PODS, (added.namespace, added.name), added)
+        elif action == 3:  # a GPU taken by a pod, or given back
+            pod = rng.choice(current)
+            key = (pod.namespace, pod.name)
+            if gpus:
+                gpus.pop(next(iter(gpus)))
+            gpu = GpuRecord(
+                pod.node, 0, f"GPU-{step}", "L40S", float(step), *(None,) * 6, pod.name, pod.namespace, None, "dcgm"
+            )
+            gpus[key] = [gpu]
+            gpus_version += 1
+        version, names = store.changed_since(PODS, cache.pods_version)
+        changed = None if names is None else {name: store.get(PODS, name) for name in names}
+        looked_up.append(changed is not None)
+        rows = cache.rows(
+            store.items(PODS) if changed is None else [],
+            at,
+            gpus_by_pod=gpus,
+            sources=(version, gpus_version),
+            changed=changed,
+        )
+        expected = pod_rows(store.items(PODS), at, namespace=namespace, gpus_by_pod=gpus, usage_late=True)
+        assert rows == expected, f"step {step}"
+        if changed is not None and step % 5 == 4:
+            volatile = sum(1 for r in store.items(PODS) if r.status == "Terminating" or r.last_restart_at is not None)
+            assert cache.remade <= volatile, "nothing changed: only the rows whose time came"
+    assert looked_up[0] is False and all(looked_up[1:]), "every pod at first, then the changes only"

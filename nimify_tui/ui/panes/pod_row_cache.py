@@ -13,6 +13,9 @@ over the kept texts.
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,11 +56,18 @@ class PodRowCache:
     def __init__(self, namespace: str | None) -> None:
         self.namespace = namespace
         self._made: dict[tuple[str, str], _Made] = {}
-        self._sorted: list[_Made] = []
+        self._sorted: list[_Made] = []  # by sort_key (each row's is its own: the name shown is unique)
+        self._sort_keys: list[tuple[int, str]] = []  # the same order, for bisect
+        self._expiry: list[tuple[float, tuple[str, str]]] = []  # (until, key), a heap; an entry whose row was
+        # made again since (another until) is skipped
         self._sources: tuple[int, ...] | None = None  # the store's versions of the pods and GPUs last seen
-        self._expires = 0.0  # the first time a kept row's text may change (the volatile rows aside)
-        self._volatile: list[tuple[str, str]] = []  # made again on every refresh
+        self._gpus: dict[tuple[str, str], tuple[GpuRecord, ...]] = {}  # the GPUs of each pod at the last call
         self.remade = 0  # rows made at the last refresh (what a benchmark or a test may look at)
+
+    @property
+    def pods_version(self) -> int | None:
+        """The store's version of the pods at the last call (None before one, or when not given)."""
+        return self._sources[0] if self._sources is not None else None
 
     def rows(
         self,
@@ -69,15 +79,19 @@ class PodRowCache:
         inverted: bool = False,
         faulty_only: bool = False,
         sources: tuple[int, ...] | None = None,
+        changed: Mapping[tuple[str, str], PodRecord | None] | None = None,
     ) -> list[Row]:
         """The rows ``pod_rows(..., usage_late=True)`` gives for these arguments, in its order. ``sources``: the
-        store's versions of the pods and their GPUs; while they are the same as at the last call, only the rows
-        whose time has come are looked at again (typing into the filter does not walk 50,000 pods)."""
-        if sources is None or sources != self._sources or now >= self._expires:
+        store's versions of the pods and their GPUs. ``changed``: the pods changed since the last call's pods
+        version (each key's record now, None for one gone), when known: then ``pods`` is not read, and only those
+        rows, the rows whose time has come and those whose GPUs changed are made again (a refresh after one pod
+        changed, or typing into the filter, does not walk 50,000 pods). Without it every pod is looked at."""
+        if sources is None or self._sources is None or changed is None:
             self._update(pods, now, gpus_by_pod)
-            self._sources = sources
         else:
-            self._update_volatile(now, gpus_by_pod)
+            self._update_some(changed, sources[1:] != self._sources[1:], now, gpus_by_pod)
+        self._sources = sources
+        self._gpus = {key: tuple(gpus) for key, gpus in gpus_by_pod.items()}  # a copy: the caller's may change
         shown = self._sorted
         if faulty_only:
             shown = [made for made in shown if made.sort_key[0] == 0]
@@ -92,6 +106,7 @@ class PodRowCache:
         now: float,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
     ) -> None:
+        """Every pod looked at: the rows kept while their pod, GPUs and time allow, the others made again."""
         made = self._made
         fresh: dict[tuple[str, str], _Made] = {}
         changed = False
@@ -117,31 +132,60 @@ class PodRowCache:
                 changed = True
             fresh[key] = entry
         if changed or len(fresh) != len(made):
-            self._sorted = sorted(fresh.values(), key=lambda entry: entry.sort_key)
+            self._sorted = sorted(fresh.values(), key=_SORT_KEY)
         elif remade:
             self._sorted = [fresh[key] for key in ((e.pod.namespace, e.pod.name) for e in self._sorted)]
+        self._sort_keys = [entry.sort_key for entry in self._sorted]
         self._made = fresh
         self.remade = remade
-        self._volatile = [key for key, entry in fresh.items() if entry.until <= now]
-        self._expires = min((entry.until for entry in fresh.values() if entry.until > now), default=float("inf"))
+        self._expiry = [(entry.until, key) for key, entry in fresh.items() if entry.until != float("inf")]
+        heapq.heapify(self._expiry)
 
-    def _update_volatile(
+    def _update_some(
         self,
+        changed: Mapping[tuple[str, str], PodRecord | None],
+        gpus_moved: bool,
         now: float,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
     ) -> None:
-        """Nothing in the store changed: make the volatile rows again (their faultiness follows the clock)."""
-        changed = False
-        for key in self._volatile:
-            before = self._made[key]
-            entry = self._make(before.pod, now, gpus_by_pod, gpus_by_pod.get(key))
-            changed = changed or entry.row != before.row
-            self._made[key] = entry
-        if changed:
-            self._sorted = sorted(self._made.values(), key=lambda entry: entry.sort_key)
-        elif self._volatile:
-            self._sorted = [self._made[(e.pod.namespace, e.pod.name)] for e in self._sorted]
-        self.remade = len(self._volatile)
+        """Only the pods in ``changed``, those whose time has come, and (``gpus_moved``) those whose GPUs differ."""
+        made = self._made
+        todo: dict[tuple[str, str], PodRecord | None] = {}
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            until, key = heapq.heappop(expiry)
+            entry = made.get(key)
+            if entry is not None and entry.until == until:
+                todo[key] = entry.pod
+        if gpus_moved:
+            before = self._gpus
+            for key in {*before, *gpus_by_pod}:
+                if before.get(key, ()) != tuple(gpus_by_pod.get(key, ())) and key in made:
+                    todo[key] = made[key].pod
+        namespace = self.namespace
+        for key, pod in changed.items():
+            if namespace is None or key[0] == namespace:
+                todo[key] = pod
+        remade = 0
+        for key, pod in todo.items():
+            old = made.pop(key, None)
+            if old is not None:
+                index = bisect.bisect_left(self._sort_keys, old.sort_key)
+                del self._sorted[index]
+                del self._sort_keys[index]
+            if pod is None:
+                continue
+            entry = old if old is not None and old.pod is pod and now < old.until else None
+            if entry is None or entry.gpus != tuple(gpus_by_pod.get(key) or ()):
+                entry = self._make(pod, now, gpus_by_pod, gpus_by_pod.get(key))
+                remade += 1
+                if entry.until != float("inf"):
+                    heapq.heappush(expiry, (entry.until, key))
+            made[key] = entry
+            index = bisect.bisect_left(self._sort_keys, entry.sort_key)
+            self._sorted.insert(index, entry)
+            self._sort_keys.insert(index, entry.sort_key)
+        self.remade = remade
 
     def _make(
         self,
@@ -158,3 +202,6 @@ class PodRowCache:
         if volatile:
             until = now  # made again at the next refresh
         return _Made(pod, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, entry.match_text)
+
+
+_SORT_KEY = operator.attrgetter("sort_key")

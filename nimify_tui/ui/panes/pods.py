@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nimify_tui.gpu.records import GpuRecord
+from nimify_tui.kube.records import PodRecord
 from nimify_tui.live.keys import GPUS, POD_USAGE, PODS
 from nimify_tui.live.store import Store
 from nimify_tui.render.pods import POD_COLUMNS, USAGE_COLUMNS, compile_filter, pod_columns, usage_cells, usage_widths
@@ -16,6 +17,7 @@ class PodsPane(OverflowTitledPane):
     TABLE_COLUMNS = POD_COLUMNS
     SOURCES = (PODS, POD_USAGE, GPUS)
     HEALTH = ("pods", "metrics-api")  # CPU/MEM say "n/a"; the border says why
+    MOST_CHANGED = 20_000  # pods changed since the last refresh that are looked up one by one; more: all are read
 
     def __init__(self, namespace: str | None) -> None:
         super().__init__("Pods", id="pods-pane")
@@ -29,17 +31,24 @@ class PodsPane(OverflowTitledPane):
     def update_view(self, store: Store, now: float) -> None:
         pattern, inverted, self.filter_note = compile_filter(self.filter_text)
         gpus_by_pod: dict[tuple[str, str], list[GpuRecord]] = {}
+        gpus_version = store.version(GPUS)  # read before the value: a change in between is seen next time
         view = store.value(GPUS)
         if view is not None:
             for node in view.nodes:
                 for gpu in node.gpus:
                     if gpu.pod:
                         gpus_by_pod.setdefault((gpu.namespace or "", gpu.pod), []).append(gpu)
-        pods = store.items(PODS)
         columns = pod_columns(self.namespace)
         self.table.set_columns(columns)
         if self._rows.namespace != self.namespace:
             self._rows = PodRowCache(self.namespace)
+        pods_version, names = store.changed_since(PODS, self._rows.pods_version)
+        changed = None
+        pods: list[PodRecord] = []
+        if names is not None and len(names) <= self.MOST_CHANGED:
+            changed = {name: store.get(PODS, name) for name in names}
+        else:
+            pods = store.items(PODS)
         rows = self._rows.rows(
             pods,
             now,
@@ -47,7 +56,8 @@ class PodsPane(OverflowTitledPane):
             pattern=pattern,
             inverted=inverted,
             faulty_only=self.faulty_only,
-            sources=(store.version(PODS), store.version(GPUS)),
+            sources=(pods_version, gpus_version),
+            changed=changed,
         )
         self.table.show_rows(rows)
         self._show_usage(store, columns)
