@@ -39,7 +39,17 @@ def crashing_pods() -> tuple[list[PodRecord], float]:
 
 @pytest.mark.parametrize("namespace", [None, "nimify-system", "monitoring"])
 @pytest.mark.parametrize(
-    ("text", "faulty_only"), [("", False), ("load-gen-2", False), ("!load-gen", False), ("", True), ("(", False)]
+    ("text", "faulty_only"),
+    [
+        ("", False),
+        ("load-gen-2", False),  # a literal word: found as a substring of the lowered text
+        ("LOAD-gen-3", False),
+        ("crashloop", True),
+        ("!load-gen", False),
+        ("", True),
+        ("(", False),
+        ("load-gen-[25]", False),
+    ],
 )
 def test_kept_rows_are_pod_rows_rows(
     crashing_pods: tuple[list[PodRecord], float], namespace: str | None, text: str, faulty_only: bool

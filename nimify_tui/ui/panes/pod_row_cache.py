@@ -48,6 +48,7 @@ class _Made:
     row: Row
     sort_key: tuple[int, str]
     text: str  # what the filter matches: the name (namespace/name for every namespace), STATUS and NODE
+    folded: str | None  # ``text`` in lower case when it is ASCII (a literal filter is a substring of it)
 
 
 class PodRowCache:
@@ -97,7 +98,15 @@ class PodRowCache:
             shown = [made for made in shown if made.sort_key[0] == 0]
         if pattern is not None:
             search = pattern.search
-            shown = [made for made in shown if bool(search(made.text)) != inverted]
+            needle = literal_needle(pattern)
+            if needle is not None:  # a plain word, as most filters are: a substring test, not a regex search
+                shown = [
+                    made
+                    for made in shown
+                    if (needle in made.folded if made.folded is not None else bool(search(made.text))) != inverted
+                ]
+            else:
+                shown = [made for made in shown if bool(search(made.text)) != inverted]
         return [made.row for made in shown]
 
     def _update(
@@ -201,7 +210,19 @@ class PodRowCache:
         )
         if volatile:
             until = now  # made again at the next refresh
-        return _Made(pod, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, entry.match_text)
+        text = entry.match_text
+        folded = text.lower() if text.isascii() else None
+        return _Made(pod, tuple(gpus) if gpus else (), until, entry.row, entry.sort_key, text, folded)
 
 
 _SORT_KEY = operator.attrgetter("sort_key")
+_REGEX_SYNTAX = frozenset(".^$*+?{}[]\\|()")
+
+
+def literal_needle(pattern: re.Pattern[str]) -> str | None:
+    """What a case-insensitive ``pattern`` without regex syntax finds, in lower case, to be looked for in ASCII
+    text lowered (the same answer as its search there); None for any other pattern."""
+    text = pattern.pattern
+    if not (pattern.flags & re.IGNORECASE) or not text.isascii() or _REGEX_SYNTAX.intersection(text):
+        return None
+    return text.lower()
