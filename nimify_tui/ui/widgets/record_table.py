@@ -13,9 +13,11 @@ fit, rows above and below and columns to the right, is said by ``overflow_note``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from operator import attrgetter, is_, is_not
+from typing import ClassVar, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -55,6 +57,12 @@ class LateCells:
     columns: tuple[int, ...]
     fill: Callable[[str], tuple[str, ...]]
     widths: tuple[int, ...]
+
+
+_ROW = attrgetter("row")
+_KEY = attrgetter("key")
+_SHOWN_KEY = attrgetter("row.key")
+_WIDTHS = attrgetter("widths")
 
 
 def _safe_cell(cell: str) -> tuple[str, int]:
@@ -278,29 +286,35 @@ class RecordTable(ScrollView, can_focus=True):
     def show_rows(self, rows: Sequence[Row]) -> None:
         """Make the table show exactly ``rows``, in that order; the cursor stays on its row while it is shown, and
         that row stays on its line of the screen when rows come or go above it."""
-        if len(rows) == len(self._rows) and all(
-            shown.row is row for shown, row in zip(self._rows, rows, strict=True)
-        ):  # the very rows shown (a refresh where nothing changed): nothing to do
-            return
+        if len(rows) == len(self._rows) and all(map(is_, map(_ROW, self._rows), rows)):
+            return  # the very rows shown (a refresh where nothing changed): nothing to do
         selected = self.selected_key
         cursor_line = self.cursor_row - round(self.scroll_y)
         if len(self._prepared) > max(self.KEPT_PREPARED, 2 * len(rows)):
             self._prepared = {shown.row.key: shown for shown in self._rows}
         previous = self._prepared
+        # the rows prepared before, looked up at C speed (a cleared filter gives back 50,000 of them); those not
+        # prepared yet, or given as other rows, are prepared
+        found: list[_Shown | None] = list(map(previous.get, map(_KEY, rows)))
         columns = len(self._columns)
-        new_rows: list[_Shown] = []
-        for row in rows:
-            before = previous.get(row.key)
-            if before is None or (before.row is not row and before.row != row):  # the same row: no comparison
+        if any(map(is_, found, itertools.repeat(None))):
+            stale = [i for i, shown in enumerate(found) if shown is None or shown.row is not rows[i]]
+        else:
+            stale = list(itertools.compress(itertools.count(), map(is_not, map(_ROW, found), rows)))
+        for index in stale:
+            row = rows[index]
+            before = found[index]
+            if before is None or before.row != row:
                 before = previous[row.key] = _prepare(row, columns)
-            new_rows.append(before)
+            found[index] = before
+        new_rows = cast(list[_Shown], found)
         if new_rows == self._rows:
             return
         changed_lines = self._changed_lines(new_rows)
         self._rows = new_rows
-        self._index = {shown.row.key: index for index, shown in enumerate(new_rows)}
-        cell_widths = (shown.widths for shown in new_rows)
-        self._widest = [max(column) for column in zip(self._header.widths, *cell_widths, strict=True)]
+        self._index = dict(zip(map(_SHOWN_KEY, new_rows), itertools.count()))
+        distinct = set(map(_WIDTHS, new_rows))  # a few hundred kinds of rows, whatever their number
+        self._widest = [max(column) for column in zip(self._header.widths, *distinct, strict=True)]
         widths = self._natural_widths()
         kept = selected is not None and selected in self._index
         if kept:
@@ -324,7 +338,7 @@ class RecordTable(ScrollView, can_focus=True):
         """The row indexes whose drawing changes, or None when the rows moved (everything is redrawn)."""
         if len(new_rows) != len(self._rows):
             return None
-        changed = [index for index, (old, new) in enumerate(zip(self._rows, new_rows, strict=True)) if old is not new]
+        changed = list(itertools.compress(itertools.count(), map(is_not, self._rows, new_rows)))
         if any(self._rows[index].row.key != new_rows[index].row.key for index in changed):
             return None
         return changed
