@@ -115,6 +115,9 @@ def overflow_text(above: int, below: int, scrolled: int, hidden: int) -> str:
 
 def _prepare(row: Row, columns: int) -> _Shown:
     cells = row.cells[:columns] + ("",) * (columns - len(row.cells))
+    joined = "".join(cells)
+    if joined.isascii() and joined.isprintable():  # the common case, each cell as it is: checked at once
+        return _Shown(row, cells, tuple(map(len, cells)))
     safe = [_safe_cell(cell) for cell in cells]
     return _Shown(row, tuple(cell for cell, _ in safe), tuple(width for _, width in safe))
 
