@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import DECODERS, PodRecord
-from nimify_tui.live.keys import PODS
+from nimify_tui.live.keys import POD_USAGE, PODS
 from nimify_tui.live.store import Store
 from nimify_tui.render.pods import compile_filter, pod_columns, pod_rows, usage_cells, usage_widths
 from nimify_tui.sim.scenarios import build_world
@@ -251,3 +251,31 @@ def test_rows_kept_from_the_stores_changes_are_pod_rows_rows(
             volatile = sum(1 for r in store.items(PODS) if r.status == "Terminating" or r.last_restart_at is not None)
             assert cache.remade <= volatile, "nothing changed: only the rows whose time came"
     assert looked_up[0] is False and all(looked_up[1:]), "every pod at first, then the changes only"
+
+
+async def test_the_pods_table_shows_each_pods_usage_from_the_newest_metrics_poll(
+    sim_factory: Callable[..., SimThread], app_factory: Callable[..., NimifyApp]
+) -> None:
+    sim = sim_factory(scenario="healthy", pods=60, namespaces=SPREAD)
+    app = app_factory(sim)
+    async with app.run_test(size=(200, 45)) as pilot:
+        table = app.screen.query_one("#pods-table", RecordTable)
+        names = [column.name for column in table.columns]
+        cpu, mem = names.index("CPU"), names.index("MEM")
+        store = app.runtime.store
+
+        def shows_the_stores_usage() -> bool:
+            usage = store.value(POD_USAGE)
+            if not usage or table.row_count < 10:
+                return False
+            for index in range(table.row_count):
+                namespace, _, name = table.row_at(index).key.partition("/")
+                cells = table.get_row_at(index)
+                if (cells[cpu], cells[mem]) != usage_cells(usage, (namespace, name)):
+                    return False
+            return True
+
+        await until(pilot, shows_the_stores_usage, "every row's CPU and MEM as the metrics poll gave them")
+        version = store.version(POD_USAGE)
+        await until(pilot, lambda: store.version(POD_USAGE) > version, "the next metrics poll", timeout_s=30)
+        await until(pilot, shows_the_stores_usage, "the next poll's values")
