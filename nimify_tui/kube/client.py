@@ -301,10 +301,14 @@ class KubeClient:
     def _refused(self, error: KubeError) -> KubeError:
         """Note a 429's Retry-After for every user of this connection (see :meth:`throttled_for`)."""
         if error.status == 429:
-            wait = error.retry_after_s if error.retry_after_s is not None else DEFAULT_THROTTLE_S
-            with self._lock:
-                self._throttled_until = max(self._throttled_until, time.monotonic() + wait)
+            self.note_throttled(error.retry_after_s)
         return error
+
+    def note_throttled(self, retry_after_s: float | None) -> None:
+        """The API server answered 429 (here, or to another client through its proxy): quiet for its Retry-After."""
+        wait = retry_after_s if retry_after_s is not None else DEFAULT_THROTTLE_S
+        with self._lock:
+            self._throttled_until = max(self._throttled_until, time.monotonic() + wait)
 
     def throttled_for(self) -> float:
         """Seconds left before the API server, which answered 429, wants to hear from us again (0: not throttled)."""

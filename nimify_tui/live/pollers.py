@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from nimify_tui.kube.errors import retry_after_seconds
 from nimify_tui.live.keys import (
     ALERT_STATES,
     GPUS,
@@ -50,10 +51,12 @@ class InCluster:
     server: str  # the API server's URL
     headers: Mapping[str, str]
     ssl_context: Any  # ssl.SSLContext, or None for the system's trust
+    # told the Retry-After of an API server's 429 (the connection's other users then wait too)
+    throttled: Callable[[float | None], None] = lambda _retry_after_s: None
 
     @classmethod
     def of(cls, client: KubeClient) -> InCluster:
-        return cls(client.identity.server, client.auth_headers(), client.ssl_context())
+        return cls(client.identity.server, client.auth_headers(), client.ssl_context(), client.note_throttled)
 
 
 Blocked = Callable[[], "str | None"]  # why a poller's way to its servers is closed now (None: it is open)
@@ -255,6 +258,9 @@ async def scrape_loop(
             if response.status_code != 200:
                 from nimify_tui.probes import describe_failure
 
+                if response.status_code == 429 and url.startswith(reach.server):  # the API server's, or the way's
+                    reach.throttled(retry_after_seconds(response.headers.get("Retry-After")))
+
                 raise RuntimeError(describe_failure(response))
             return parse_metrics(response.text, time.time())
 
@@ -264,31 +270,56 @@ async def scrape_loop(
             pods = running_pods(store, api_namespace, ("nimify-api",))
             return {p.name: pod_proxy_url(reach.server, p.namespace, p.name, 9090) + "/metrics" for p in pods}
 
+        def scraped(answer: Scrape | Exception) -> Scrape:
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        async def scrape_all(urls: Mapping[str, str]) -> dict[str, Scrape | Exception]:
+            """Every URL at once (through the API server's proxy one after the other, five scrapes took five
+            round trips); a failing one is its exception."""
+            names = list(urls)
+            answers = await asyncio.gather(*(scrape(urls[name]) for name in names), return_exceptions=True)
+            found: dict[str, Scrape | Exception] = {}
+            for name, answer in zip(names, answers, strict=True):
+                if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                    raise answer  # cancelled: the loop ends
+                found[name] = answer
+            return found
+
         async def poll() -> None:
             nonlocal history
             readings: list[GpuReading] = [local]
             problems: list[str] = []
+            dcgm_pods = running_pods(store, None, ("dcgm-exporter", "nvidia-dcgm-exporter"))
+            triton_pods = running_pods(store, "triton-system", ("triton-server", "triton"))
+            urls = {("api", name): url for name, url in api_targets().items()}
+            for pod in dcgm_pods:
+                urls[("dcgm", pod.name)] = pod_proxy_url(reach.server, pod.namespace, pod.name, 9400) + "/metrics"
+            for pod in triton_pods:
+                urls[("triton", pod.name)] = pod_proxy_url(reach.server, pod.namespace, pod.name, 8002) + "/metrics"
+            answers = await scrape_all({f"{kind}/{name}": url for (kind, name), url in urls.items()})
             api_now: dict[str, Scrape] = {}
-            for name, url in api_targets().items():
-                try:
-                    api_now[name] = await scrape(url)
-                except Exception as exc:  # one replica down must not hide the others
-                    problems.append(f"nimify-api metrics {name}: {_message(exc)}")
+            for kind, name in urls:
+                if kind == "api":
+                    try:
+                        api_now[name] = scraped(answers[f"api/{name}"])
+                    except Exception as exc:  # one replica down must not hide the others
+                        problems.append(f"nimify-api metrics {name}: {_message(exc)}")
             pairs = [(previous_api[name], now) for name, now in api_now.items() if name in previous_api]
             previous_api.clear()
             previous_api.update(api_now)
             dcgm_gpus: list[GpuRecord] = []
-            for pod in running_pods(store, None, ("dcgm-exporter", "nvidia-dcgm-exporter")):
+            for pod in dcgm_pods:
                 try:
-                    exporter = await scrape(pod_proxy_url(reach.server, pod.namespace, pod.name, 9400) + "/metrics")
-                    dcgm_gpus.extend(gpus_from_dcgm(exporter, pod.node))
+                    dcgm_gpus.extend(gpus_from_dcgm(scraped(answers[f"dcgm/{pod.name}"]), pod.node))
                 except Exception as exc:  # one exporter down must not hide the others
                     problems.append(f"dcgm {pod.name}: {_message(exc)}")
             readings.append(GpuReading("dcgm", tuple(dcgm_gpus), None if dcgm_gpus else "no DCGM exporter data"))
             triton_gpus: list[GpuRecord] = []
-            for pod in running_pods(store, "triton-system", ("triton-server", "triton")):
+            for pod in triton_pods:
                 try:
-                    metrics = await scrape(pod_proxy_url(reach.server, pod.namespace, pod.name, 8002) + "/metrics")
+                    metrics = scraped(answers[f"triton/{pod.name}"])
                     triton_gpus.extend(gpus_from_triton(metrics, pod.node, pod.name, pod.namespace))
                 except Exception as exc:  # Triton down shows in its own pane
                     problems.append(f"triton metrics {pod.name}: {_message(exc)}")
