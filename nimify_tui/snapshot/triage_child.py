@@ -80,10 +80,6 @@ class TriageChild:
         status = 0  # the child: never returns
         try:
             os.close(read)
-            # the snapshot's own files first: this child waits a second between its two polls anyway, so it
-            # yields the processor to the parent (and to a simulator on the same machine) while both want it
-            with contextlib.suppress(OSError):
-                os.nice(_NICER)
             # a connection the parent opened before the fork is shared with it: the child closes its copies (the
             # parent's stay open) and opens its own
             client.close()
