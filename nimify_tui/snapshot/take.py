@@ -215,7 +215,9 @@ class _Taker:
 
     # --- requests ---------------------------------------------------------------------------------------------
     def table(self, resource: Resource, namespace: str | None) -> Any:
-        return orjson.loads(self.client.request("GET", resource.path(namespace), accept=TABLE_ACCEPT))
+        # only the cells are printed: no object in each row (the server's default is each one's metadata)
+        query = {"includeObject": "None"}
+        return orjson.loads(self.client.request("GET", resource.path(namespace), query, accept=TABLE_ACCEPT))
 
     def items(self, path: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.client.get_json(path).get("items") or []
