@@ -11,11 +11,14 @@ the informers of one connection).
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import random
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +70,41 @@ KINDS: dict[str, ResourceKind] = {
 }
 
 Decoder = Callable[[dict[str, Any]], Any]
-# One list body is parsed and decoded at a time: the interpreter lock runs one anyway, and 50,000 pods in four
-# namespaces parsed at once would hold four bodies of parsed JSON (about 10 KB an object) in memory together.
-_LIST_DECODING = threading.Lock()
+
+
+class ListTurns:
+    """One list page is parsed and decoded at a time, and the list that started first goes first: the interpreter
+    lock runs one decoder anyway, pages parsed at once would be held in memory together, and pages taken in turns
+    by every informer would finish every namespace's list last (the main namespace, listed first, is complete
+    after its own pages, not after everyone's). Later lists' pages are fetched meanwhile and wait here."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._tickets = itertools.count()
+        self._waiting: list[int] = []  # a heap of the tickets waiting for their turn
+        self._busy = False
+
+    def ticket(self) -> int:
+        """A list's place in line, taken when it starts."""
+        return next(self._tickets)
+
+    @contextlib.contextmanager
+    def turn(self, ticket: int) -> Iterator[None]:
+        """Hold the decoder while no list that started earlier waits for it."""
+        with self._changed:
+            heapq.heappush(self._waiting, ticket)
+            self._changed.wait_for(lambda: not self._busy and self._waiting[0] == ticket)
+            heapq.heappop(self._waiting)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy = False
+                self._changed.notify_all()
+
+
+_LIST_TURNS = ListTurns()
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -256,13 +291,16 @@ class Informer:
         path = self.kind.path(self.namespace)
         items: dict[tuple[str, str], Any] = {}
         token = ""
+        place = _LIST_TURNS.ticket()
         shown_early = self.relists > 0  # a relist keeps the records it had until the whole list is in
         while True:
+            if self._stop.is_set():
+                return  # stopped between two pages: what was read is not the server's list
             query: dict[str, Any] = {"limit": self.LIST_PAGE}
             if token:
                 query["continue"] = token
             data = self.client.request("GET", path, query)  # the transfer overlaps with other informers' decoding
-            with _LIST_DECODING:
+            with _LIST_TURNS.turn(place):
                 page = self._decode_page(data, path)
                 del data
             self.reach.answered()

@@ -13,7 +13,7 @@ import pytest
 
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.records import DECODERS
-from nimify_tui.live.informer import KINDS, Informer
+from nimify_tui.live.informer import KINDS, Informer, ListTurns
 from nimify_tui.live.keys import PODS
 from nimify_tui.live.store import Store
 from nimify_tui.sim.faults import FaultPlan, parse_faults
@@ -133,3 +133,46 @@ def test_the_first_list_shows_its_first_page_before_the_rest(sim: SimThread, tmp
     finally:
         informer.stop()
         informer.join(5)
+
+
+def test_the_list_that_started_first_decodes_first() -> None:
+    turns = ListTurns()
+    tickets = [turns.ticket() for _ in range(4)]  # the first list holds the decoder while the others queue
+    order: list[int] = []
+    queued = threading.Barrier(4)
+
+    def decode(ticket: int) -> None:
+        queued.wait()
+        with turns.turn(ticket):
+            order.append(ticket)
+
+    with turns.turn(tickets[0]):
+        waiters = [threading.Thread(target=decode, args=(t,)) for t in (tickets[3], tickets[1], tickets[2])]
+        for waiter in waiters:
+            waiter.start()
+        queued.wait()
+        wait_for(lambda: len(turns._waiting) == 3, "the three later lists waiting")
+    for waiter in waiters:
+        waiter.join(5)
+    assert order == tickets[1:], "the earliest list first, whatever order they came in"
+
+
+def test_an_informer_stopped_between_two_pages_keeps_what_it_had(sim: SimThread, tmp_path: Path) -> None:
+    client = admin_client(sim, tmp_path)
+    store = Store()
+    informer = Informer(client, KINDS["pods"], STORM_NAMESPACE, store, DECODERS["pods"])
+    informer.LIST_PAGE = 10
+    pages = 0
+    request = client.request
+
+    def stop_after_two_pages(*args: Any, **kwargs: Any) -> bytes:
+        nonlocal pages
+        pages += 1
+        if pages == 2:
+            informer.stop()
+        return request(*args, **kwargs)
+
+    client.request = stop_after_two_pages  # type: ignore[method-assign]
+    informer._list()
+    assert pages == 2 and informer.relists == 0
+    assert len(store.items(PODS)) == 10, "the first page shown; the partial list replaced nothing"
