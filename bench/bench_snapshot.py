@@ -22,7 +22,7 @@ installed package has its modules compiled, as kubectl is. The 1-minute load ave
 and the CPU time of the snapshot (its triage's included) and of kubectl's commands: on a machine shared with other
 work, the wall times follow its load, the CPU times much less.
 
-Usage: python bench/bench_snapshot.py [--runs 3] [--pods 5000] [--scenario crashloop-oom]
+Usage: python bench/bench_snapshot.py [--runs 3] [--pods 5000] [--scenario crashloop-oom] [--cases scenario,big]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,10 +66,13 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def take(env: dict[str, str], out: Path) -> tuple[float, float, float]:
+def take(env: dict[str, str], out: Path) -> tuple[float, float, float, dict[str, float]]:
     """One snapshot as a fresh process: its wall time, the time from spawn until its cluster files were
-    written, and its CPU time (its triage's included)."""
+    written, its CPU time (its triage's included), and its phases: ``start`` (spawn to the snapshot's first
+    request: the interpreter, the imports, the kubeconfig, the first contact, the triage's fork), ``cluster``
+    (the files but triage.json), ``triage`` (then waiting for the triage's report), ``exit``."""
     cpu = children_cpu()
+    spawned = time.time()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "nimify_tui", "snapshot", "--out", str(out)],
@@ -82,7 +86,10 @@ def take(env: dict[str, str], out: Path) -> tuple[float, float, float]:
     if done.returncode != 0:
         raise RuntimeError(f"snapshot failed: {done.stderr}")
     manifest = json.loads((out / "manifest.json").read_text())
-    return wall, wall - float(manifest["took_s"]) + float(manifest["cluster_s"]), cpu
+    took, cluster = float(manifest["took_s"]), float(manifest["cluster_s"])
+    begun = datetime.fromisoformat(str(manifest["time"]).replace("Z", "+00:00")).timestamp() - spawned
+    phases = {"start": begun, "cluster": cluster, "triage": took - cluster, "exit": wall - begun - took}
+    return wall, wall - took + cluster, cpu, phases
 
 
 def kubectl_commands(snapshot: Path) -> list[list[str]]:
@@ -136,11 +143,14 @@ def bench(scenario: str, pods: int, runs: int, binary: str | None) -> dict[str, 
             kubeconfig = sim.wait_ready()
             env = environment(kubeconfig, folder / "cache")
             walls, fetches, kubectls, cpus, kubectl_cpus = [], [], [], [], []
+            phases: dict[str, list[float]] = {}
             commands: list[list[str]] = []
             take(env, folder / "warm-up")  # the bytecode cache, the simulator's first answers
             for run in range(runs):
                 out = folder / f"snap-{run}"
-                wall, fetch, cpu = take(env, out)
+                wall, fetch, cpu, phase = take(env, out)
+                for name, seconds in phase.items():
+                    phases.setdefault(name, []).append(seconds)
                 walls.append(wall)
                 fetches.append(fetch)
                 cpus.append(cpu)
@@ -157,6 +167,7 @@ def bench(scenario: str, pods: int, runs: int, binary: str | None) -> dict[str, 
         "snapshot_s": statistics.median(walls),
         "files_s": statistics.median(fetches),
         "snapshot_cpu_s": statistics.median(cpus),
+        "phases_s": {name: statistics.median(values) for name, values in phases.items()},
         "runs": {"snapshot": walls, "files": fetches, "kubectl": kubectls, "cpu": cpus, "kubectl_cpu": kubectl_cpus},
     }
     if kubectls:
@@ -171,12 +182,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pods", type=int, default=5000)
     parser.add_argument("--scenario", default="crashloop-oom")
+    parser.add_argument("--cases", default="scenario,big", help="scenario (as it is), big (with --pods), or both")
     args = parser.parse_args()
     binary = shutil.which("kubectl")
     if binary is None:
         print("kubectl is not installed: the snapshot alone is measured")
     print(f"watched namespaces: {', '.join(DEFAULT_WATCHED_NAMESPACES)}")
-    for pods in (0, args.pods):
+    cases = {"scenario": 0, "big": args.pods}
+    for pods in [cases[name] for name in args.cases.split(",")]:
         result = bench(args.scenario, pods, args.runs, binary)
         line = f"{result['case']} (load {result['load']:.2f}): snapshot {result['snapshot_s']:.2f} s"
         line += f", files {result['files_s']:.2f} s"
@@ -193,6 +206,9 @@ def main() -> int:
         if "kubectl_cpu_s" in result:
             cpu += f", kubectl {result['kubectl_cpu_s']:.2f} s"
         print(cpu + " (less moved by other work on the machine than the wall times)")
+        phases = result["phases_s"]
+        assert isinstance(phases, dict)
+        print("  phases (medians): " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))
         print("  runs:", json.dumps(result["runs"]))
     return 0
 
