@@ -138,24 +138,24 @@ class ContainerRecord(NamedTuple):
         detail = detail or _EMPTY
         terminated = state.get("terminated")
         last_terminated = (status.get("lastState") or _EMPTY).get("terminated")
-        return cls(
-            spec.get("name") or "",
-            spec.get("image") or "",
+        return cls(  # the texts every pod of a deployment repeats are one shared copy (50,000 pods held)
+            _shared(spec.get("name") or ""),
+            _shared(spec.get("image") or ""),
             init,
             init and spec.get("restartPolicy") == "Always",
             status.get("ready") is True,
             status.get("restartCount") or 0,
             state_name,
-            detail.get("reason") or "",
+            _shared(detail.get("reason") or ""),
             detail.get("message") or "",
             None if terminated is None else Termination.from_raw(terminated),
             None if last_terminated is None else Termination.from_raw(last_terminated),
-            requests.get("cpu"),
-            limits.get("cpu"),
-            requests.get("memory"),
-            limits.get("memory"),
-            requests.get(GPU_RESOURCE),
-            limits.get(GPU_RESOURCE),
+            _shared(requests.get("cpu")),
+            _shared(limits.get("cpu")),
+            _shared(requests.get("memory")),
+            _shared(limits.get("memory")),
+            _shared(requests.get(GPU_RESOURCE)),
+            _shared(limits.get(GPU_RESOURCE)),
         )
 
 
@@ -304,22 +304,29 @@ class PodRecord(ObjectRecord):
         specs = spec.get("containers") or []
         annotations = metadata.get("annotations") or _EMPTY
         raw_conditions = status.get("conditions") or ()
-        return cls(
-            *_identity(metadata),
-            owner.get("kind") or "",
-            owner.get("name") or "",
-            status.get("phase") or "",
-            summary.reason,
+        name, namespace, uid, resource_version, labels, created_at, deleted_at = _identity(metadata)
+        return cls(  # the texts many pods repeat (a namespace, an owner, a node, a status) are one shared copy
+            name,
+            _shared(namespace),
+            uid,
+            resource_version,
+            labels,
+            created_at,
+            deleted_at,
+            _shared(owner.get("kind") or ""),
+            _shared(owner.get("name") or ""),
+            _shared(status.get("phase") or ""),
+            _shared(summary.reason),
             summary.ready,
             summary.total,
             summary.restarts,
             summary.last_restart_at,
             status.get("message") or "",
             (pod_ips[0].get("ip") if pod_ips else status.get("podIP")) or "",
-            spec.get("nodeName") or "",
-            status.get("nominatedNodeName") or "",
-            readiness_gates_text(spec.get("readinessGates"), raw_conditions),
-            annotations.get(DEFAULT_CONTAINER_ANNOTATION) or ((specs[0].get("name") or "") if specs else ""),
+            _shared(spec.get("nodeName") or ""),
+            _shared(status.get("nominatedNodeName") or ""),
+            _shared(readiness_gates_text(spec.get("readinessGates"), raw_conditions)),
+            _shared(annotations.get(DEFAULT_CONTAINER_ANNOTATION) or ((specs[0].get("name") or "") if specs else "")),
             _containers(specs, status.get("containerStatuses"), False),
             _containers(spec.get("initContainers"), status.get("initContainerStatuses"), True),
             tuple([Condition.from_raw(c) for c in raw_conditions if c.get("status") != "True"]),

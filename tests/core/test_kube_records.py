@@ -22,6 +22,7 @@ from nimify_tui.kube.records import (
     IngressBackend,
     IngressRecord,
     NodeRecord,
+    PodRecord,
     PVCRecord,
     ReplicaSetRecord,
     ServiceRecord,
@@ -513,3 +514,20 @@ def test_ingress_records_in_both_backend_shapes() -> None:
         IngressBackend("api.example.com", "/m", "metrics", "http"),
         IngressBackend("", "", "fallback", "80"),
     )
+
+
+def test_pods_from_separate_documents_share_the_texts_they_repeat() -> None:
+    """50,000 pods are held at once: records decoded from separate JSON documents (each page, each watch line)
+    share the texts the pods of a deployment repeat (namespace, owner, node, status, images, resources)."""
+    raw = real("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json")
+    raw["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2"}}
+    documents = [orjson.loads(orjson.dumps(raw)) for _ in range(2)]
+    first, second = (PodRecord.from_raw(document) for document in documents)
+    assert first == second and not first.unreadable and first.containers
+    shared = ("namespace", "owner_kind", "owner_name", "phase", "status", "node", "readiness_gates")
+    for name in (*shared, "default_container"):
+        assert getattr(first, name) is getattr(second, name), name
+    for one, other in zip(first.containers, second.containers, strict=True):
+        assert one.name is other.name and one.image is other.image
+        requested = [(a, b) for a, b in zip(one[11:], other[11:], strict=True) if a is not None]
+        assert requested and all(a is b for a, b in requested), "requests and limits"
