@@ -149,7 +149,7 @@ class LogLines(ScrollView, can_focus=True):
     INGEST_SLICE = 500  # lines taken in at once from a big append
     INGEST_BUDGET_S = 0.01  # then at most this long a turn of the event loop
     SYNC_S = 0.05  # new lines shown at most this often
-    ROWS_CACHED = 256  # rows drawn kept for the next frames
+    ROWS_CACHED = 128  # rows drawn kept for the next frames (at least two screens of them)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-lines--match",
@@ -226,8 +226,9 @@ class LogLines(ScrollView, can_focus=True):
         self._wrap_width = 0
         self._max_text_width = 0
         self._max_timestamp_width = 0
-        # a few screens of rows: a Strip carries a handful of caches of its own, and those the cycle collector
-        # scans on every full collection (1,024 strips cached made one take 25-40 ms while following a busy log)
+        # a few screens of rows: a Strip carries a handful of caches of its own (and the strips cut from it), which
+        # the cycle collector reads on every full collection (1,024 rows kept: 25-40 ms one while following a busy
+        # log)
         self._row_cache: LRUCache[tuple[int, int], Strip] = LRUCache(self.ROWS_CACHED)
         self._row_cache_key = (0, 0)
         self._wrapped_cache: LRUCache[int, Sequence[Strip]] = LRUCache(self.ROWS_CACHED)
@@ -688,6 +689,9 @@ class LogLines(ScrollView, can_focus=True):
             self._post_status()
 
     def on_resize(self, event: events.Resize) -> None:
+        rows = 2 * self._view_height()  # a tall terminal keeps two screens of rows drawn
+        self._row_cache.grow(rows)
+        self._wrapped_cache.grow(rows)
         self._sync()
         if self.wrap and self._view_width() != self._wrap_width:
             self._relayout(keep_line=self._top_line())
