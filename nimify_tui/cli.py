@@ -432,12 +432,13 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if refused is not None:
         print(f"{PROG} snapshot: {refused}", file=sys.stderr, flush=True)
         return 2
-    from nimify_tui.snapshot.triage_child import TriageChild
-
-    child = TriageChild(client, settings, args.timeout)  # first (the longest way to go), before any thread
+    # imported before the triage's fork, which then has them too (the records, their shapes, kubectl's rules)
     from nimify_tui.journal.credentials import connection_credentials
     from nimify_tui.journal.redact import Redactor
     from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
+    from nimify_tui.snapshot.triage_child import TriageChild
+
+    child = TriageChild(client, settings, args.timeout)  # first (the longest way to go), before any thread
 
     redactor = Redactor()
     for secret in connection_credentials(client):
