@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from nimify_tui.config import Settings
     from nimify_tui.kube.client import KubeClient
+    from nimify_tui.snapshot.triage_child import TriageChild
 
 PROG = "nimify-tui"
 ORPHAN_GRACE_S = 5.0  # an orphaned simulator that has not stopped cleanly by then exits anyway
@@ -420,6 +421,18 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     # collector would only walk the millions of objects of a big namespace again and again (most of a second
     # at 5,000 pods, in this process and in its triage's)
     gc.disable()
+    from nimify_tui.snapshot.triage_child import TriageChild
+
+    # first, before anything else: the triage (the longest way to go) loads the kubeconfig and imports what it
+    # needs in its own process, on the other core, while this one does the same for the snapshot
+    child = TriageChild(lambda: _readonly_cluster(args), args.timeout)
+    try:
+        return _take_snapshot(args, child)
+    finally:
+        child.stop()
+
+
+def _take_snapshot(args: argparse.Namespace, child: TriageChild) -> int:
     from nimify_tui.config import ConfigError
     from nimify_tui.kube.client import KubeConfigError
     from nimify_tui.kube.first_contact import refusal
@@ -432,13 +445,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if refused is not None:
         print(f"{PROG} snapshot: {refused}", file=sys.stderr, flush=True)
         return 2
-    # imported before the triage's fork, which then has them too (the records, their shapes, kubectl's rules)
     from nimify_tui.journal.credentials import connection_credentials
     from nimify_tui.journal.redact import Redactor
     from nimify_tui.snapshot.take import SnapshotOptions, default_folder, take_snapshot
-    from nimify_tui.snapshot.triage_child import TriageChild
-
-    child = TriageChild(client, settings, args.timeout)  # first (the longest way to go), before any thread
 
     redactor = Redactor()
     for secret in connection_credentials(client):
@@ -458,8 +467,6 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{PROG} snapshot: cannot write {out}: {exc}", file=sys.stderr)
         return 2
-    finally:
-        child.stop()
     for error in snapshot.errors:
         print(f"{PROG} snapshot: {error}", file=sys.stderr)
     print(f"{snapshot.folder}: {len(snapshot.files)} files in {snapshot.took_s:.1f} s", flush=True)

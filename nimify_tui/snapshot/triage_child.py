@@ -1,14 +1,16 @@
 """The triage beside a snapshot: the report ``nimify-tui triage --json`` prints, checked in a forked child process.
 
-The child is forked as soon as the kubeconfig is loaded, before this process has a thread: it starts with the
-imports and the client it already has instead of a fresh interpreter's (with connections of its own: it closes
-its copies of those the parent opened), and checks the cluster on another core while the snapshot's requests run
-here. Its report comes back through a pipe; the child does not stop its sources (the process ends). Where
-``fork`` is not safe to use (anything but Linux), the triage runs in a thread of this process instead.
+The child is forked as the command starts, before this process has a thread or has read the kubeconfig: it loads
+its own settings and client, imports what the triage needs and checks the cluster on the other core while this
+process imports what the snapshot needs, reads the kubeconfig and sends the snapshot's requests. Its report comes
+back through a pipe; the child does not stop its sources (the process ends, its exit functions run: files it wrote
+for TLS are removed). Where ``fork`` is not safe to use (anything but Linux, or a thread already running), the triage
+runs in a thread of this process instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import select
@@ -16,9 +18,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from nimify_tui.config import Settings
-from nimify_tui.kube.client import KubeClient
+if TYPE_CHECKING:
+    from nimify_tui.config import Settings
+    from nimify_tui.kube.client import KubeClient
+
+Connect = Callable[[], "tuple[Settings, KubeClient]"]  # the settings and a read-only client, loaded where it runs
 
 _REPORT = b"R"  # a message: one kind byte, then the report (JSON) or why there is none (UTF-8)
 _NOT_CHECKED = b"E"
@@ -26,12 +33,13 @@ _EXTRA_WAIT_S = 30.0  # after the triage's own timeout, before it is given up
 _NICER = 5  # the child's lower scheduling priority
 
 
-def check(client: KubeClient, settings: Settings, timeout_s: float, *, stop: bool) -> bytes:
+def check(connect: Connect, timeout_s: float, *, stop: bool) -> bytes:
     """The triage's message: ``R`` and the JSON report, or ``E`` and why the cluster was not checked. ``stop``:
     stop the sources afterwards (a child about to end need not)."""
     from nimify_tui.triage.headless import HeadlessTriage, NotChecked
     from nimify_tui.triage.report import json_report
 
+    settings, client = connect()
     headless = HeadlessTriage(client, settings, timeout_s=timeout_s)
     try:
         headless.start()
@@ -56,21 +64,21 @@ def _answer(message: bytes) -> bytes:
 class TriageChild:
     """One triage running beside a snapshot: :meth:`report` waits for it; :meth:`stop` ends it."""
 
-    def __init__(self, client: KubeClient, settings: Settings, timeout_s: float) -> None:
+    def __init__(self, connect: Connect, timeout_s: float) -> None:
         self.timeout_s = timeout_s
         self._pid: int | None = None
         self._read = -1
         self._thread: threading.Thread | None = None
         self._message = b""
         if sys.platform == "linux" and threading.active_count() == 1:  # a thread forked along would be lost
-            self._fork(client, settings)
+            self._fork(connect)
         else:
             self._thread = threading.Thread(
-                target=self._in_thread, args=(client, settings), name="snapshot-triage", daemon=True
+                target=self._in_thread, args=(connect,), name="snapshot-triage", daemon=True
             )
             self._thread.start()
 
-    def _fork(self, client: KubeClient, settings: Settings) -> None:
+    def _fork(self, connect: Connect) -> None:
         read, write = os.pipe()
         pid = os.fork()
         if pid:
@@ -80,13 +88,10 @@ class TriageChild:
         status = 0  # the child: never returns
         try:
             os.close(read)
-            # a connection the parent opened before the fork is shared with it: the child closes its copies (the
-            # parent's stay open) and opens its own
-            client.close()
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):  # the command's output is the parent's alone
                 os.dup2(quiet, fd)
-            message = check(client, settings, self.timeout_s, stop=False)
+            message = check(connect, self.timeout_s, stop=False)
             with os.fdopen(write, "wb") as out:
                 out.write(message)
         except KeyboardInterrupt:
@@ -94,15 +99,17 @@ class TriageChild:
         except BaseException as exc:
             status = 1
             with contextlib.suppress(OSError):
-                os.write(write, _NOT_CHECKED + f"{type(exc).__name__}: {exc}".encode(errors="replace"))
+                os.write(write, _NOT_CHECKED + _why(exc))
         finally:
+            with contextlib.suppress(BaseException):
+                atexit._run_exitfuncs()  # its own exit functions: the TLS files its kubeconfig loading wrote
             os._exit(status)
 
-    def _in_thread(self, client: KubeClient, settings: Settings) -> None:
+    def _in_thread(self, connect: Connect) -> None:
         try:
-            self._message = check(client, settings, self.timeout_s, stop=True)
+            self._message = check(connect, self.timeout_s, stop=True)
         except Exception as exc:
-            self._message = _NOT_CHECKED + f"{type(exc).__name__}: {exc}".encode(errors="replace")
+            self._message = _NOT_CHECKED + _why(exc)
 
     def report(self) -> bytes:
         """The JSON report (bytes); RuntimeError saying why when there is none."""
@@ -140,3 +147,7 @@ class TriageChild:
                 os.waitpid(pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
+
+
+def _why(exc: BaseException) -> bytes:
+    return f"{type(exc).__name__}: {exc}".encode(errors="replace")

@@ -23,11 +23,13 @@ import json, os, sys, time
 from nimify_tui.cli import _readonly_cluster, build_parser
 from nimify_tui.snapshot.triage_child import TriageChild
 
-settings, client = _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", sys.argv[1]]))
-client.request("GET", "/api")  # a connection in the pool before the fork, as the first contact leaves one
-stopped = TriageChild(client, settings, 15.0)
-checked = TriageChild(client, settings, 15.0)
+def connect():
+    return _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", sys.argv[1]]))
+
+stopped = TriageChild(connect, 15.0)  # forked first, each loads its own client
+checked = TriageChild(connect, 15.0)
 stopped.stop()  # while it checks
+settings, client = connect()
 until = time.monotonic() + 3
 while time.monotonic() < until:  # the parent's requests while the child's run, each process on its own connections
     client.get_json("/api/v1/namespaces/nimify-system/pods")
@@ -65,8 +67,9 @@ def test_a_forked_triage_reports_and_a_stopped_one_is_gone(
 def test_beside_a_thread_the_triage_runs_in_one(sim_factory: Callable[..., SimThread], tmp_path: Path) -> None:
     sim = sim_factory(scenario="crashloop-oom")  # this process has the simulator's thread: no fork
     path = write_kubeconfig(sim, tmp_path / "kubeconfig")
-    settings, client = _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", str(path)]))
-    child = TriageChild(client, settings, 15.0)
+    child = TriageChild(
+        lambda: _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", str(path)])), 15.0
+    )
     try:
         report: dict[str, Any] = orjson.loads(child.report())
     finally:
