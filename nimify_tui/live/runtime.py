@@ -87,7 +87,8 @@ class Runtime:
         self.api_server = ApiServerReach()  # whether the API server answers the informers
         # what the main screen's tables show: started first; the rest waits until these have loaded
         first_kinds = [kind for kind in self.options.first_kinds if kind in self.options.kinds]
-        self.first_sources: tuple[str, ...] = (*first_kinds, *FIRST_POLLED)
+        scraped_first = ("metrics",) if self.options.scrape_first else ()  # the scrape loop's source
+        self.first_sources: tuple[str, ...] = (*first_kinds, *FIRST_POLLED, *scraped_first)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._tasks: list[concurrent.futures.Future[Any]] = []

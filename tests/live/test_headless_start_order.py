@@ -1,5 +1,6 @@
-"""The headless triage starts the scrape with the pods lists and Triton (its report waits for their second rounds);
-the TUI starts it with the other sources, after what its first frame shows."""
+"""The headless triage starts the scrape with the pods lists and Triton (its report waits for their second rounds),
+and the other sources once the scrape's first round is in; the TUI starts it with the other sources, after what its
+first frame shows."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ def test_the_headless_triage_scrapes_first_and_the_tui_later() -> None:
     assert headless.options.first_sources_wait_s > 0, "the other sources wait for the first ones"
     first, later = _names(headless.first_pollers()), _names(headless.later_pollers())
     assert "scrape_loop" in first and "triton_loop" in first and "scrape_loop" not in later
+    assert "metrics" in headless.first_sources, "the others wait for the scrape's first round too"
 
     tui = Runtime(_client(), RuntimeOptions())
     first, later = _names(tui.first_pollers()), _names(tui.later_pollers())
     assert first == ["triton_loop"] and "scrape_loop" in later
+    assert "metrics" not in tui.first_sources
     assert len(_names(headless.first_pollers() + headless.later_pollers())) == len(first) + len(later)
