@@ -483,9 +483,11 @@ def _end_process(status: int) -> None:
     """End the process now: flushed, its exit functions run (temporary credential files removed), without the
     interpreter's teardown (freeing a 5,000-pod snapshot's objects one by one took 0.05-0.25 s)."""
     import atexit
+    import contextlib
 
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be said there
+            stream.flush()
     atexit._run_exitfuncs()
     os._exit(status)
 
