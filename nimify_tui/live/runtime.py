@@ -232,6 +232,7 @@ class Runtime:
             nimify_namespace=self.options.main_namespace,
         )
         self.store.clear()
+        self.api_server = ApiServerReach()  # the old cluster's silence says nothing of this one
         self.start()
 
     def stop(self) -> None:

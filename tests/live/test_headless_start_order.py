@@ -1,6 +1,6 @@
 """The headless triage starts the scrape with the pods lists and Triton (its report waits for their second rounds),
 and the other sources once the scrape's first round is in; the TUI starts it with the other sources, after what its
-first frame shows."""
+first frame shows; a context switch starts over with a fresh view of the API server's reach."""
 
 from __future__ import annotations
 
@@ -41,3 +41,16 @@ def test_the_headless_triage_scrapes_first_and_the_tui_later() -> None:
     assert first == ["triton_loop"] and "scrape_loop" in later
     assert "metrics" not in tui.first_sources
     assert len(_names(headless.first_pollers() + headless.later_pollers())) == len(first) + len(later)
+
+
+def test_a_context_switch_forgets_that_the_old_server_did_not_answer() -> None:
+    runtime = Runtime(_client(), RuntimeOptions(kinds=()))  # no informer: nothing here reaches a server
+    runtime.start()
+    try:
+        runtime.api_server.unreachable("connection refused")
+        assert runtime.api_server.problem() is not None
+        runtime.switch_client(_client())
+        assert runtime.api_server.problem() is None, "the new cluster's panes are not blocked by the old one's state"
+        assert runtime._api_server_problem() is None
+    finally:
+        runtime.stop()
