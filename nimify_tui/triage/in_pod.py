@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from nimify_tui.actions.exec_steps import StepResult
 from nimify_tui.live.keys import ValueKey
 from nimify_tui.live.store import Store
 from nimify_tui.triage.diagnosis import Diagnosis
 
 if TYPE_CHECKING:
+    from nimify_tui.actions.exec_steps import StepResult  # only its type: the actions are not the triage's to load
     from nimify_tui.triage.checks import Finding  # the checks read this module's results
 
 STEP_RESULTS: ValueKey[Mapping[str, StepResult]] = ValueKey("in-pod-steps")  # step id -> its last run
