@@ -147,7 +147,7 @@ class LogLines(ScrollView, can_focus=True):
     """The scrolling body of the log viewer, drawn line by line from a `LogStore`."""
 
     INGEST_SLICE = 500  # lines taken in at once from a big append
-    INGEST_BUDGET_S = 0.01  # then at most this long a turn of the event loop
+    INGEST_BUDGET_S = 0.005  # then at most this long a turn of the event loop
     SYNC_S = 0.05  # new lines shown at most this often
     ROWS_CACHED = 128  # rows drawn kept for the next frames (at least two screens of them)
 
