@@ -12,6 +12,7 @@ the informers of one connection).
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import itertools
 import random
@@ -105,6 +106,39 @@ class ListTurns:
 
 
 _LIST_TURNS = ListTurns()
+
+
+class CollectorPause:
+    """The cyclic garbage collector kept off while lists are decoded. A list of 50,000 pods makes millions of
+    objects that live on (the records) or die by reference counting (the parsed JSON): the collector, triggered by
+    the allocations, scanned the growing heap again and again (6.5 s of a 28 s start in 3,700 collections, 24 of
+    them full). It is turned off when the first list starts, if it was on, and on again when the last list in
+    progress ends; one turned on meanwhile by someone else (the main screen, once its first data is in) is left
+    on. Lists make no reference cycles: nothing is kept from the collector, only delayed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists = 0
+        self._paused = False
+
+    @contextlib.contextmanager
+    def listing(self) -> Iterator[None]:
+        with self._lock:
+            self._lists += 1
+            if self._lists == 1 and gc.isenabled():
+                gc.disable()
+                self._paused = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._lists -= 1
+                if self._lists == 0 and self._paused:
+                    self._paused = False
+                    gc.enable()
+
+
+_COLLECTOR_PAUSE = CollectorPause()
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -227,7 +261,8 @@ class Informer:
                 continue
             try:
                 if need_list:
-                    self._list()
+                    with _COLLECTOR_PAUSE.listing():
+                        self._list()
                     need_list = False
                 self._watch()
                 failures = 0

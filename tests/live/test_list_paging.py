@@ -3,6 +3,7 @@ that lists in pages ends with exactly the server's state, its first page shown b
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.records import DECODERS
-from nimify_tui.live.informer import KINDS, Informer, ListTurns
+from nimify_tui.live.informer import KINDS, CollectorPause, Informer, ListTurns
 from nimify_tui.live.keys import PODS
 from nimify_tui.live.store import Store
 from nimify_tui.sim.faults import FaultPlan, parse_faults
@@ -176,3 +177,26 @@ def test_an_informer_stopped_between_two_pages_keeps_what_it_had(sim: SimThread,
     informer._list()
     assert pages == 2 and informer.relists == 0
     assert len(store.items(PODS)) == 10, "the first page shown; the partial list replaced nothing"
+
+
+def test_the_collector_is_off_while_lists_are_decoded_and_as_it_was_after() -> None:
+    was = gc.isenabled()
+    try:
+        pause = CollectorPause()
+        gc.enable()
+        with pause.listing():
+            assert not gc.isenabled()
+            with pause.listing():  # a second list in progress at once
+                assert not gc.isenabled()
+            assert not gc.isenabled(), "on again only when the last list ends"
+        assert gc.isenabled()
+        gc.disable()  # turned off by the launcher for the start: the lists leave it off
+        with pause.listing():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        gc.enable()
+        with pause.listing():
+            gc.enable()  # turned on meanwhile (the main screen once its first data is in): left on
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
