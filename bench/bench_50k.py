@@ -174,6 +174,9 @@ def app_child(kubeconfig: str, mode: str, profile: str | None) -> None:
             beating.cancel()
             finish()
 
+    import gc
+
+    gc.disable()  # as the launcher does (ui/launch.py): the main screen turns it on once the first data is in
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         app = bench_app(kubeconfig, Path(tmp))
         if mode == "all":
