@@ -474,7 +474,14 @@ class CleanupAction(Action):
         return (exec_access(self.place.target.namespace),)
 
     def request(self) -> Request:
-        query = tuple(self.place.target.query(self.step.command, stdin=False, tty=False))
+        return self._exec_request(self.step.command)
+
+    def dry_run_request(self) -> Request:
+        """The same ``find`` without ``-delete``, run in the pod: what the dry run sends (no ``dryRun=All``)."""
+        return self._exec_request(self.step.dry_run)
+
+    def _exec_request(self, command: Sequence[str]) -> Request:
+        query = tuple(self.place.target.query(command, stdin=False, tty=False))
         return Request("GET", self.place.target.path(), None, None, query)
 
     def preview(self) -> Preview:

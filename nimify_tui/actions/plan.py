@@ -174,6 +174,11 @@ class Action(ABC):
     def request(self) -> Request:
         """The exact mutating request of the real call."""
 
+    def dry_run_request(self) -> Request:
+        """The request :meth:`preview` sends: the real one as a server-side dry run, for an API request."""
+        request = self.request()
+        return request.dry_run() if request.path.startswith("/") else request
+
     @abstractmethod
     def preview(self) -> Preview:
         """The dry run and its diff; nothing changes in the cluster."""

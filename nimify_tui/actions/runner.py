@@ -111,7 +111,7 @@ class ActionRunner:
             preview = action.preview()
         except (ActionError, KubeError) as exc:
             message = _message(exc)
-            self._record(action, None, "error", f"dry run failed: {message}", started, _dry_run(action))
+            self._record(action, None, "error", f"dry run failed: {message}", started, action.dry_run_request())
             raise ActionError(f"dry run failed: {message}") from exc
         return Prepared(action, permission, preview, self.confirmation(action), started)
 
@@ -183,11 +183,6 @@ class ActionRunner:
             request_path=sent.path_with_query,
             request_body=sent.body,
         )
-
-
-def _dry_run(action: Action) -> Request:
-    request = action.request()
-    return request.dry_run() if request.path.startswith("/") else request
 
 
 def _message(exc: ActionError | KubeError) -> str:

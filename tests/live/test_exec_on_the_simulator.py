@@ -17,6 +17,7 @@ from nimify_tui.actions.exec_steps import (
     STEP_BY_ID,
     CleanupAction,
     HelperPodAction,
+    Place,
     database_verdict,
     disk_usage,
     locate,
@@ -197,3 +198,25 @@ def test_a_read_only_client_sends_no_exec(connect: Callable[..., Any]) -> None:
     with pytest.raises(ReadOnlyViolation):
         ShellSession(ExecClient(client), target, ("sh",), Terminal()).run()
     assert exec_requests(sim) == []
+
+
+def test_a_cleanup_whose_dry_run_fails_journals_the_find_it_ran_not_a_request_never_sent(
+    connect: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The cleanup's dry run is the same ``find`` without ``-delete``, run in the pod: when it fails, the journal's
+    request is that exec, never the real command with ``dryRun=All`` (nothing like it was sent)."""
+    from nimify_tui.actions import ActionError
+    from nimify_tui.journal.journal import Journal, read_journal
+
+    _, client = connect("healthy")
+    journal = Journal.open(tmp_path / "session")
+    runner = ActionRunner(client, journal)
+    place = Place(ExecTarget(NS, "no-such-pod", "nimify-api"), "named by the test")
+    with pytest.raises(ActionError, match="dry run failed"):
+        runner.prepare(CleanupAction(ExecClient(client), place))
+    journal.close()
+    [entry] = [e for e in read_journal(journal.path) if e["kind"] == "action"]
+    assert entry["result"] == "error"
+    path = entry["request"]["path"]
+    assert "/pods/no-such-pod/exec?" in path and "command=find" in path and "command=-mtime" in path
+    assert "-delete" not in path and "dryRun" not in path, path
