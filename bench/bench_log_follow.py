@@ -62,7 +62,9 @@ def start_sim(rate: float, kubeconfig: Path) -> subprocess.Popen[str]:
     raise RuntimeError(f"the simulator stopped before serving (exit {process.wait()})")
 
 
-def app_child(kubeconfig: str, seconds: float, rate: float, trace: str | None, profile: str | None) -> None:
+def app_child(
+    kubeconfig: str, seconds: float, rate: float, trace: str | None, profile: str | None, modes: tuple[bool, str]
+) -> None:
     import asyncio
     import cProfile
 
@@ -148,6 +150,13 @@ def app_child(kubeconfig: str, seconds: float, rate: float, trace: str | None, p
                 await asyncio.sleep(0.05)
             screen = LogsScreen(NAMESPACE, pod, ["log-gen"], "log-gen", previous=False)
             await app.push_screen(screen)
+            wrap, search = modes
+            lines_view = screen.query_one(LogView).log_lines
+            if wrap:
+                lines_view.action_toggle_wrap()
+            if search:
+                lines_view.search(search)
+                lines_view.action_follow()  # a search stops following at its first match: follow again
             while not received:
                 if time.monotonic() > deadline:
                     finish("no line received")
@@ -221,18 +230,21 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50_000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--wrap", action="store_true", help="follow with long lines wrapped")
+    parser.add_argument("--search", metavar="TEXT", default="", help="follow with this search on (its matches kept)")
     parser.add_argument("--trace-stalls", metavar="FILE", help="where the last run's longest stalls came from")
     parser.add_argument("--profile", metavar="FILE", help="a cProfile of the app's thread over the last run")
     parser.add_argument("--app-child", metavar="KUBECONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.app_child:
-        app_child(args.app_child, args.seconds, args.rate, args.trace_stalls, args.profile)
+        app_child(args.app_child, args.seconds, args.rate, args.trace_stalls, args.profile, (args.wrap, args.search))
         return 0
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         sim = start_sim(args.rate, kubeconfig)
         try:
             child = ["--app-child", str(kubeconfig), "--seconds", str(args.seconds), "--rate", str(args.rate)]
+            child += [*(["--wrap"] if args.wrap else []), *(["--search", args.search] if args.search else [])]
             runs = [run_script(child, args.seconds + 300, __file__) for _ in range(args.runs - 1)]
             for option, value in (("--trace-stalls", args.trace_stalls), ("--profile", args.profile)):
                 if value:

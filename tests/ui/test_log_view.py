@@ -371,6 +371,30 @@ async def test_wrapped_view_keeps_following_while_the_oldest_lines_drop() -> Non
         assert rows(lines)[0].startswith("160=")
 
 
+async def test_lines_streamed_into_a_wrapped_view_take_the_rows_a_relayout_gives_them() -> None:
+    """Lines taken in while wrapped (counted a batch at a time) fill the rows that laying the view out again (line
+    by line) gives them, timestamps shown or not: lengths around the width, where one cell more is one row more."""
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        lines = await started(pilot, numbered(3), 3)
+        await pilot.press("w")
+        width = lines.scrollable_content_region.width
+        stamp = "2026-12-07T12:00:00.123456789Z"
+        for timestamps in (False, True):
+            if timestamps:
+                await pilot.press("t")
+            before = lines.status.lines
+            batch = [f"{stamp} {'x' * (width - len(stamp) - 3 + extra)}".encode() for extra in range(5)]
+            batch += [f"{stamp} {'y' * (width - 3 + extra)}".encode() for extra in range(5)]
+            app.view.append_lines(batch)
+            expected = before + len(batch)
+            await until(pilot, lambda expected=expected: lines.status.lines == expected)
+            streamed = lines.virtual_size.height
+            await pilot.press("w", "w")  # wrap off and on: every line's rows counted again
+            await pilot.pause()
+            assert lines.virtual_size.height == streamed, f"timestamps {'on' if timestamps else 'off'}"
+
+
 async def test_wrap_counts_wide_characters_by_cells() -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:

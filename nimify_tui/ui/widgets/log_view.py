@@ -526,7 +526,7 @@ class LogLines(ScrollView, can_focus=True):
             self._items = range(first, end)
             if self.wrap:
                 removed_rows = self._wrap_index.drop_front(dropped)
-                self._wrap_index.extend(self._rows_of(number) for number in range(new_start, end))
+                self._wrap_index.extend(self._rows_between(new_start, end))
         self._update_virtual_size()
         if self.follow:
             self._scroll_itself(y=self.max_scroll_y)
@@ -608,6 +608,21 @@ class LogLines(ScrollView, can_focus=True):
     def _keep_following(self) -> None:
         if self.follow:
             self._scroll_itself(y=self.max_scroll_y)
+
+    def _rows_between(self, start: int, end: int) -> list[int]:
+        """The rows each line from `start` up to `end` wraps into: for plain ASCII lines (nearly all) in passes over
+        all of them (a busy log brings thousands a frame), else line by line."""
+        texts = self.store.texts(start, end)
+        if not all(map(str.isascii, texts)):
+            return [self._rows_of(number) for number in range(start, end)]
+        lengths = [len(text) for text in texts]
+        if self.timestamps:  # a timestamp shown takes its length and a space (timestamps are ASCII)
+            stamps = self.store.timestamps(start, end)
+            lengths = [
+                length + len(stamp) + 1 if stamp else length for length, stamp in zip(lengths, stamps, strict=True)
+            ]
+        width = max(1, self._wrap_width)
+        return [max(1, -(-length // width)) for length in lengths]
 
     def _rows_of(self, number: int | None) -> int:
         if number is None:
