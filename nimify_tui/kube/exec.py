@@ -29,7 +29,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from nimify_tui.kube.client import KubeClient, ReadOnlyViolation
-from nimify_tui.kube.errors import KubeError, error_from_response
+from nimify_tui.kube.errors import KubeError, error_from_response, error_from_transport
 from nimify_tui.text import one_line
 
 if TYPE_CHECKING:  # aiohttp is imported where exec is used: importing it costs the app's start about 0.2 s
@@ -196,10 +196,8 @@ class ExecClient:
             ending = await asyncio.wait_for(exchange(), timeout_s)
         except asyncio.TimeoutError:
             ending = _Ending(None, f"timed out after {timeout_s:g} s")
-        except ExecRefused as exc:
-            ending = _Ending(None, exc.message)
-        except (aiohttp.ClientError, OSError) as exc:
-            ending = _Ending(None, f"connection to {self.client.identity.server} failed: {one_line(str(exc))}")
+        except (ExecRefused, aiohttp.ClientError, OSError) as exc:
+            ending = _failed(exc, target, self.client.identity.server)
         protocol = protocols[0] if protocols else ""
         return ExecResult(
             tuple(command),
@@ -248,6 +246,16 @@ class ExecClient:
                 yield ws
             finally:
                 await ws.close()
+
+
+def _failed(exc: Exception, target: ExecTarget, server: str) -> _Ending:
+    """A session that never ran or broke: the API server's refusal as it said it, else the connection's failure
+    worded as every other request's (refused, TLS, unreachable...)."""
+    if isinstance(exc, ExecRefused):
+        return _Ending(None, exc.message)
+    underneath = getattr(exc, "os_error", None)  # aiohttp's connector error names the socket's own error
+    cause = underneath if isinstance(underneath, OSError) else exc
+    return _Ending(None, error_from_transport(cause, "GET", target.path(), server).message)
 
 
 def _refusal(status: int, body: bytes, target: ExecTarget) -> ExecRefused:
@@ -391,10 +399,8 @@ class ShellSession:
             async with client._connect(self.target, self.command, stdin=True, tty=True) as ws:
                 protocol = ws.protocol or ""
                 ending = await self._pump(ws)
-        except ExecRefused as exc:
-            ending = _Ending(None, exc.message)
-        except (aiohttp.ClientError, OSError) as exc:
-            ending = _Ending(None, f"connection to {client.client.identity.server} failed: {one_line(str(exc))}")
+        except (ExecRefused, aiohttp.ClientError, OSError) as exc:
+            ending = _failed(exc, self.target, client.client.identity.server)
         duration = time.monotonic() - started
         return ExecResult(self.command, "", "", ending.exit_code, ending.error, False, duration, protocol)
 

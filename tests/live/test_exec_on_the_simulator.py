@@ -4,6 +4,7 @@ container that is not running, an interactive shell on a pty, and a read-only se
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -220,3 +221,23 @@ def test_a_cleanup_whose_dry_run_fails_journals_the_find_it_ran_not_a_request_ne
     path = entry["request"]["path"]
     assert "/pods/no-such-pod/exec?" in path and "command=find" in path and "command=-mtime" in path
     assert "-delete" not in path and "dryRun" not in path, path
+
+
+def test_an_exec_to_a_server_that_is_down_says_so_as_every_other_request_does(tmp_path: Path) -> None:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "gone", "cluster": {"server": "http://127.0.0.1:9"}}],  # the discard port: refused
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
+        "current-context": "gone",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    client = KubeClient.from_kubeconfig(str(path))
+    result = ExecClient(client).run(ExecTarget(NS, "nimify-api-0", "nimify-api"), ("df", "-h"))
+    assert result.exit_code is None
+    assert result.error == (
+        f"GET /api/v1/namespaces/{NS}/pods/nimify-api-0/exec: "
+        "the API server at http://127.0.0.1:9 refused the connection (is it up?)"
+    ), result.error
