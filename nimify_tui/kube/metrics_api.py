@@ -12,7 +12,7 @@ from typing import Any
 
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.kube.quantity import quantity_or_none
+from nimify_tui.kube.quantity import quantity_float
 
 METRICS_API = "/apis/metrics.k8s.io/v1beta1"
 
@@ -28,12 +28,7 @@ class Usage:
 
 
 def _usage(usage: Mapping[str, Any]) -> Usage:
-    cpu = quantity_or_none(usage.get("cpu"))
-    memory = quantity_or_none(usage.get("memory"))
-    return Usage(
-        float(cpu.value * 1000) if cpu is not None else 0.0,
-        float(memory.value) if memory is not None else 0.0,
-    )
+    return Usage(quantity_float(usage.get("cpu"), 1000) or 0.0, quantity_float(usage.get("memory")) or 0.0)
 
 
 def _get(client: KubeClient, path: str) -> Any:

@@ -114,3 +114,27 @@ def quantity_or_none(text: object) -> Quantity | None:
         return parse_quantity(str(text))
     except QuantityError:
         return None
+
+
+# digits and a suffix: what metrics-server and the kubelet write (``12345678n``, ``345Ki``), read without fractions
+_PLAIN = re.compile(r"(\d{1,30})(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+_PLAIN_SCALE: dict[str, tuple[int, int]] = {  # suffix -> (multiplier, divisor)
+    **{
+        suffix: (10**exponent, 1) if exponent >= 0 else (1, 10**-exponent)
+        for suffix, exponent in _DECIMAL_EXPONENTS.items()
+    },
+    **{suffix: (power, 1) for suffix, power in _BINARY_POWERS.items()},
+}
+
+
+def quantity_float(text: object, scale: int = 1) -> float | None:
+    """A quantity times ``scale`` as a float, exactly as ``float(parse_quantity(text).value * scale)`` (one
+    rounding, of an exact ratio); digits and a suffix, the usual form of usage figures, are read without fractions
+    (at 50,000 pods a metrics poll parsed 100,000 of them). None when absent or not a quantity."""
+    if isinstance(text, str):
+        plain = _PLAIN.fullmatch(text)
+        if plain is not None:
+            multiplier, divisor = _PLAIN_SCALE[plain.group(2) or ""]
+            return int(plain.group(1)) * multiplier * scale / divisor
+    quantity = quantity_or_none(text)
+    return float(quantity.value * scale) if quantity is not None else None

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nimify_tui.kube.duration import age, human_duration, parse_timestamp
-from nimify_tui.kube.quantity import QuantityError, format_quantity, parse_quantity, quantity_or_none
+from nimify_tui.kube.quantity import QuantityError, format_quantity, parse_quantity, quantity_float, quantity_or_none
 from nimify_tui.metrics.scrape import parse_metrics
 from nimify_tui.sim.promtext import PromTextWriter, six_decimals
 
@@ -52,6 +52,17 @@ def test_the_canonical_text_of_a_quantity_reads_back_as_the_same_value(text: str
     again = parse_quantity(canonical)
     assert again.value == quantity.value
     assert format_quantity(again) == canonical
+
+
+plain_quantities = st.builds(lambda n, suffix: f"{n}{suffix}", st.integers(0, 10**25), st.sampled_from(SUFFIXES))
+
+
+@given(st.one_of(quantity_like, plain_quantities), st.sampled_from([1, 1000]))
+def test_a_quantity_as_a_float_is_the_exact_values_one_rounding(text: str, scale: int) -> None:
+    """The float reading (digits and a suffix without fractions) gives exactly what the exact parse gives."""
+    quantity = quantity_or_none(text)
+    expected = float(quantity.value * scale) if quantity is not None else None
+    assert quantity_float(text, scale) == expected
 
 
 def test_a_quantity_with_a_huge_exponent_is_refused_at_once() -> None:
