@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from typing import Any
 
 from nimify_tui.kube.records import EventRecord, NodeRecord, PodRecord
 from nimify_tui.live.keys import EVENTS, LATENCY, NODES, PODS, PROBES, TRITON
@@ -136,3 +138,32 @@ def test_tracker_reports_changes_once_and_remembers_the_first_failure() -> None:
     store.put(PROBES, [probe("api /health", True)])
     tracker.update(run_checks(store, 103.0), 103.0)
     assert tracker.first_failure_at == 102.0, "the first failure stays for the post-mortem"
+
+
+def test_slow_checks_rest_four_times_their_length_before_the_next_run() -> None:
+    """At 50,000 pods a run walks every pod; on a store that changes all the time the runs must not follow each
+    other back to back (they held the interpreter from the screen)."""
+    from nimify_tui.triage.source import RUN_SPACING, TriageSource
+
+    store = Store()
+    starts: list[float] = []
+
+    class SlowChecks(TriageSource):
+        def run_once(self) -> Any:
+            starts.append(time.monotonic())
+            time.sleep(0.1)  # a slow run (the checks themselves are not what is measured)
+            return None
+
+    source = SlowChecks(store, min_gap_s=0.01)
+    assert source.spacing(0.001) == 0.01 and source.spacing(0.1) == 0.1 * RUN_SPACING
+    source._thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(starts) < 4 and time.monotonic() < deadline:
+            store.put(LATENCY, LatencyHistory())  # a change all the time
+            time.sleep(0.005)
+    finally:
+        source.stop()
+    assert len(starts) >= 4
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts[1:])]
+    assert all(gap >= 0.1 * RUN_SPACING for gap in gaps), gaps
