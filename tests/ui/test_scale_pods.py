@@ -3,6 +3,7 @@ filter), made again only when a pod or the time shown changed; in the app, ``:ns
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from nimify_tui.sim.scenarios import build_world
 from nimify_tui.sim.server import SimThread
 from nimify_tui.text import literal
 from nimify_tui.ui.app import NimifyApp
-from nimify_tui.ui.panes.pod_row_cache import PodRowCache, text_valid_until
+from nimify_tui.ui.panes.pod_row_cache import EXPIRY_SLACK, PodRowCache, text_valid_until
 from nimify_tui.ui.widgets.record_table import LateCells, RecordTable
 
 from .conftest import until
@@ -279,3 +280,20 @@ async def test_the_pods_table_shows_each_pods_usage_from_the_newest_metrics_poll
         version = store.version(POD_USAGE)
         await until(pilot, lambda: store.version(POD_USAGE) > version, "the next metrics poll", timeout_s=30)
         await until(pilot, shows_the_stores_usage, "the next poll's values")
+
+
+def test_a_storm_of_updates_leaves_no_pile_of_outdated_expiries(crashing_pods: tuple[list[PodRecord], float]) -> None:
+    """Each pod made again under a storm pushes a new expiry; the outdated ones (hours ahead, for an AGE) must not
+    pile up: the heap stays within twice the rows and a slack, and the rows stay pod_rows' rows."""
+    pods, now = crashing_pods
+    cache = PodRowCache(None)
+    version = 1
+    cache.rows(pods, now, gpus_by_pod={}, sources=(version, 0))
+    for round_ in range(30):
+        # a new record object for a tenth of the pods, as the informers publish an update
+        changed = {(p.namespace, p.name): dataclasses.replace(p) for p in pods[round_ % 10 :: 10]}
+        pods = [changed.get((p.namespace, p.name), p) for p in pods]
+        version += 1
+        rows = cache.rows(pods, now + round_, gpus_by_pod={}, sources=(version, 0), changed=changed)
+    assert len(cache._expiry) <= 2 * len(pods) + EXPIRY_SLACK, len(cache._expiry)
+    assert rows == pod_rows(pods, now + 29, namespace=None, usage_late=True)

@@ -147,7 +147,11 @@ class PodRowCache:
         self._sort_keys = [entry.sort_key for entry in self._sorted]
         self._made = fresh
         self.remade = remade
-        self._expiry = [(entry.until, key) for key, entry in fresh.items() if entry.until != float("inf")]
+        self._rebuild_expiry()
+
+    def _rebuild_expiry(self) -> None:
+        """The heap of the rows' expiries, from the rows kept now (its outdated entries gone)."""
+        self._expiry = [(entry.until, key) for key, entry in self._made.items() if entry.until != float("inf")]
         heapq.heapify(self._expiry)
 
     def _update_some(
@@ -195,6 +199,10 @@ class PodRowCache:
             self._sorted.insert(index, entry)
             self._sort_keys.insert(index, entry.sort_key)
         self.remade = remade
+        if len(expiry) > 2 * len(made) + EXPIRY_SLACK:
+            # a row made again leaves its old entry behind until that one's time comes (hours, for an AGE): under
+            # a storm of updates they piled up (about 2 MB a minute at 100 updates/s)
+            self._rebuild_expiry()
 
     def _make(
         self,
@@ -216,6 +224,7 @@ class PodRowCache:
 
 
 _SORT_KEY = operator.attrgetter("sort_key")
+EXPIRY_SLACK = 64  # outdated expiry entries allowed beyond twice the rows, before the heap is made again
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]\\|()")
 
 
