@@ -48,11 +48,6 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 ENV_PREFIX = "NIMIFY_TUI_"
 DEFAULT_NAMESPACE = "nimify-system"
 DEFAULT_WATCHED_NAMESPACES = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")
@@ -342,6 +337,10 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported only where a config file is read (most starts have none)
+        import tomllib
+    else:
+        import tomli as tomllib
     try:
         with path.open("rb") as file:
             document: dict[str, Any] = tomllib.load(file)

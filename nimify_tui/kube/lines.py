@@ -8,8 +8,6 @@ expansion makes the line longer than the cap: then the store cuts it again).
 
 from __future__ import annotations
 
-from nimify_tui.kube.logtext import cut_marker
-
 _UTF8_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
 _MAX_UTF8_BYTES_PER_CHARACTER = 4
 
@@ -74,6 +72,8 @@ class LineSplitter:
         total_chars = count_characters(line) + dropped_chars
         if total_chars <= cap:
             return line
+        from nimify_tui.kube.logtext import cut_marker  # only when a line is cut: every client imports this module
+
         marker = cut_marker(total_chars)
         beginning = line.decode("utf-8", errors="replace")[: max(0, cap - len(marker))]
         return (beginning + marker).encode()

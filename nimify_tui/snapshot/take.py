@@ -18,19 +18,19 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from nimify_tui.journal.redact import Redactor
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.errors import KubeError
-from nimify_tui.kube.records import EventRecord, PodRecord
-from nimify_tui.kube.status import pod_status
-from nimify_tui.render.describe import describe_pod
-from nimify_tui.render.kubectl import event_row, event_sort_key
 from nimify_tui.snapshot import tables
 from nimify_tui.snapshot.tables import TABLE_ACCEPT, Resource, aligned, no_resources_line, table_lines
+
+if TYPE_CHECKING:  # the records, kubectl's rules and describe are imported where first used: by then the
+    # snapshot's requests are on their way, and the import overlaps with the server's answering them
+    from nimify_tui.kube.records import EventRecord, PodRecord
 
 DEFAULT_LOG_LINES = 5000
 TRITON_NAMESPACE = "triton-system"
@@ -111,6 +111,9 @@ class ListedPod:
 
     @classmethod
     def of(cls, raw: dict[str, Any], namespace: str, *, decode: bool = False) -> ListedPod:
+        from nimify_tui.kube.records import PodRecord
+        from nimify_tui.kube.status import pod_status
+
         if decode:
             return cls.of_record(raw, PodRecord.from_raw(raw), namespace)
         try:
@@ -291,6 +294,9 @@ class _Taker:
 
     def events(self, asked: Mapping[str, Future[list[dict[str, Any]]]], now: float) -> list[EventRecord]:
         """events.txt, oldest first by LAST SEEN, as ``kubectl get events --sort-by=.lastTimestamp`` lists them."""
+        from nimify_tui.kube.records import EventRecord
+        from nimify_tui.render.kubectl import event_row, event_sort_key
+
         events: list[EventRecord] = []
         for ns, listed in asked.items():
             try:
@@ -305,6 +311,8 @@ class _Taker:
 
     def describes(self, pods: Sequence[ListedPod], events: Sequence[EventRecord], now: float) -> None:
         """pods-describe.txt: every pod of the main namespace, then the unhealthy ones elsewhere."""
+        from nimify_tui.render.describe import describe_pod
+
         by_object: dict[tuple[str, str], list[EventRecord]] = {}
         for event in events:
             if event.object_kind == "Pod":
