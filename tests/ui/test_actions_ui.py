@@ -50,8 +50,10 @@ async def select_pod(pilot: Pilot[Any], app: NimifyApp, prefix: str) -> str:
         return next((index + 1 for index, name in enumerate(names) if name.startswith(prefix)), None)
 
     index = await until(pilot, shown, f"a pod {prefix!r} in the pods pane") - 1
+    table.focus()  # the pane the action keys act on, as a person would be on it (not left to the start's focus)
     table.move_cursor(row=index)
-    return name_at(index)
+    await until(pilot, lambda: app.focused is table and name_at(table.cursor_row).startswith(prefix), "the pod chosen")
+    return name_at(table.cursor_row)
 
 
 async def open_action(pilot: Pilot[Any], app: NimifyApp, key: str) -> ActionScreen:
