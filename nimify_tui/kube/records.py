@@ -304,15 +304,8 @@ class PodRecord(ObjectRecord):
         specs = spec.get("containers") or []
         annotations = metadata.get("annotations") or _EMPTY
         raw_conditions = status.get("conditions") or ()
-        name, namespace, uid, resource_version, labels, created_at, deleted_at = _identity(metadata)
         return cls(  # the texts many pods repeat (a namespace, an owner, a node, a status) are one shared copy
-            name,
-            _shared(namespace),
-            uid,
-            resource_version,
-            labels,
-            created_at,
-            deleted_at,
+            *_shared_identity(metadata),
             _shared(owner.get("kind") or ""),
             _shared(owner.get("name") or ""),
             _shared(status.get("phase") or ""),
@@ -354,6 +347,17 @@ class PodRecord(ObjectRecord):
                 if newest is None or (termination.finished_at or 0.0) > (newest[1].finished_at or 0.0):
                     newest = (container.name, termination)
         return newest
+
+
+def _shared_identity(
+    metadata: Mapping[str, Any], time: float | None = None
+) -> tuple[str, str, str, str, Mapping[str, str], float | None, float | None]:
+    """:func:`_identity` with the namespace one shared copy, and the creation time ``time`` itself when they are
+    equal (an event created when first seen keeps one float)."""
+    name, namespace, uid, resource_version, labels, created_at, deleted_at = _identity(metadata)
+    if created_at is not None and created_at == time:
+        created_at = time
+    return name, _shared(namespace), uid, resource_version, labels, created_at, deleted_at
 
 
 def _shared(text: Any) -> Any:
@@ -409,17 +413,8 @@ class EventRecord(ObjectRecord):
             count = series.get("count") or 0
         elif count == 0:
             count = 1  # a singleton event of the new API has no count
-        name, namespace, uid, resource_version, labels, created_at, deleted_at = _identity(metadata)
-        if created_at is not None and created_at == first_seen:
-            created_at = first_seen
         return cls(
-            name,
-            _shared(namespace),
-            uid,
-            resource_version,
-            labels,
-            created_at,
-            deleted_at,
+            *_shared_identity(metadata, first_seen),
             _shared(obj.get("type") or ""),
             _shared(obj.get("reason") or ""),
             _shared(obj.get("message") or obj.get("note") or ""),

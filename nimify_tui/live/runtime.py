@@ -19,6 +19,7 @@ from nimify_tui.endpoints import Endpoints, resolve_endpoints
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.live.informer import KINDS, ApiServerReach, Decoder, Informer
 from nimify_tui.live.pollers import (
+    Blocked,
     InCluster,
     alerts_loop,
     log_signature_loop,
@@ -153,9 +154,16 @@ class Runtime:
             ),
         ]
 
-    def _scrape_poller(self, reach: InCluster) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _proxied_blocked(self) -> Blocked:
+        """What blocks the pollers of servers reached through the API server's proxy (some are, unless every URL
+        is given directly): the API server's own problem."""
         options = self.options
         all_direct = bool(options.triton_url and options.nimify_api_url and options.prometheus_url)
+        return never_blocked if all_direct else self._api_server_problem
+
+    def _scrape_poller(self, reach: InCluster) -> Callable[[], Coroutine[Any, Any, None]]:
+        options = self.options
+        blocked = self._proxied_blocked()
         return lambda: scrape_loop(
             self.store,
             reach,
@@ -163,14 +171,13 @@ class Runtime:
             options.scrape_interval,
             api_namespace=options.main_namespace,
             api_direct=bool(options.nimify_api_url),
-            blocked=never_blocked if all_direct else self._api_server_problem,
+            blocked=blocked,
         )
 
     def later_pollers(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """The others, started once the first sources have their first data."""
         options, reach, store, endpoints = self.options, InCluster.of(self.client), self.store, self.endpoints
-        all_direct = bool(options.triton_url and options.nimify_api_url and options.prometheus_url)
-        proxied = never_blocked if all_direct else self._api_server_problem  # some of their servers through it
+        proxied = self._proxied_blocked()
         scrape = [] if options.scrape_first else [self._scrape_poller(reach)]
         pollers: list[Callable[[], Coroutine[Any, Any, None]]] = [
             lambda: probe_loop(store, reach, endpoints, options.probe_interval, blocked=proxied),
