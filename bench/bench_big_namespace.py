@@ -59,10 +59,22 @@ def memory_mb(field: str) -> float:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+BYTECODE_CACHE = Path(tempfile.gettempdir()) / "nimify-bench-bytecode"
+_compiled: list[bool] = []
+
+
 def checkout_environment() -> dict[str, str]:
-    """The environment for child processes: this checkout's package first on the path."""
+    """The environment for child processes: this checkout's package first on the path, its modules compiled once
+    into a bytecode cache (``PYTHONPYCACHEPREFIX``), as an installed package has them; without it, where
+    ``PYTHONDONTWRITEBYTECODE`` is set, every child would compile each module it imports (0.3 s of a start)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
+    if not _compiled:
+        command = [sys.executable, "-m", "compileall", "-q", str(REPO / "nimify_tui")]
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        _compiled.append(True)
     return env
 
 

@@ -63,6 +63,7 @@ POD = obj(
         nodeName=TEXT,
         readinessGates=ListOf(obj(conditionType=TEXT)),
         overhead=MapOf(TEXT),
+        volumes=ListOf(obj(name=TEXT, persistentVolumeClaim=obj(claimName=TEXT))),
     ),
     status=obj(
         phase=enum("Pending", "Running", "Succeeded", "Failed", "Unknown"),

@@ -289,6 +289,7 @@ class PodRecord(ObjectRecord):
     init_containers: tuple[ContainerRecord, ...]
     unmet_conditions: tuple[Condition, ...]
     overhead: Mapping[str, str]  # spec.overhead: what its RuntimeClass adds to its requests (quantity texts)
+    claims: tuple[str, ...] = ()  # the persistent volume claims its volumes mount, by name
 
     SHAPE: ClassVar[Shape] = record_shapes.POD
     ALWAYS_CLEANED = False
@@ -324,6 +325,7 @@ class PodRecord(ObjectRecord):
             _containers(spec.get("initContainers"), status.get("initContainerStatuses"), True),
             tuple([Condition.from_raw(c) for c in raw_conditions if c.get("status") != "True"]),
             spec.get("overhead") or _EMPTY,
+            _claims(spec.get("volumes")),
         )
 
     def knows_its_values(self) -> bool:
@@ -347,6 +349,19 @@ class PodRecord(ObjectRecord):
                 if newest is None or (termination.finished_at or 0.0) > (newest[1].finished_at or 0.0):
                     newest = (container.name, termination)
         return newest
+
+
+def _claims(volumes: Any) -> tuple[str, ...]:
+    """The claim names of a pod's ``spec.volumes`` (most pods mount none: the empty tuple is shared)."""
+    if not volumes or type(volumes) is not list:
+        return ()
+    names = []
+    for volume in volumes:
+        claim = volume.get("persistentVolumeClaim") if type(volume) is dict else None
+        name = claim.get("claimName") if type(claim) is dict else None
+        if type(name) is str and name:
+            names.append(_shared(name))
+    return tuple(names)
 
 
 def _shared_identity(

@@ -144,6 +144,9 @@ def running_pods(store: Store, namespace: str | None, app_labels: tuple[str, ...
     return sorted(pods, key=lambda p: p.name)
 
 
+METRICS_WAIT_FOR_LISTS_S = 30.0
+
+
 async def sources_loaded(store: Store, prefixes: Sequence[str], timeout_s: float) -> None:
     """Wait (at most ``timeout_s``) until every source named by one of ``prefixes`` ("pods" covers
     "pods/nimify-system", ...) exists and has its first data, or failed to get it (stale or unavailable)."""
@@ -155,8 +158,9 @@ async def sources_loaded(store: Store, prefixes: Sequence[str], timeout_s: float
 async def pods_listed(store: Store, timeout_s: float = 5.0) -> None:
     """The pollers that ask pods one by one need the first pod lists: wait for them (briefly) rather than spend a
     whole interval finding no pod to ask. Every namespace's list, not the first one: the Triton pods are in
-    their own namespace."""
-    await sources_loaded(store, ("pods",), timeout_s)
+    their own namespace. No wait where no pods are watched."""
+    if store.health_of("pods"):
+        await sources_loaded(store, ("pods",), timeout_s)
 
 
 # --- the loops --------------------------------------------------------------------------------------------------
@@ -353,7 +357,9 @@ async def scrape_loop(
 
 
 async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequence[str], interval: float) -> None:
-    """CPU and memory of pods and nodes from metrics.k8s.io (metrics-server)."""
+    """CPU and memory of pods and nodes from metrics.k8s.io (metrics-server). The first poll waits for the pod
+    lists (at most ``METRICS_WAIT_FOR_LISTS_S``): the usage of pods not listed yet is shown nowhere, and reading
+    50,000 pods' usage while 50,000 pods are being listed slows the list."""
     from nimify_tui.kube.metrics_api import MetricsUnavailable, read_node_metrics, read_pod_metrics
 
     async def poll() -> None:
@@ -365,6 +371,7 @@ async def metrics_api_loop(store: Store, client: KubeClient, namespaces: Sequenc
         store.put(POD_USAGE, pods)
         store.put(NODE_USAGE, nodes)
 
+    await pods_listed(store, METRICS_WAIT_FOR_LISTS_S)
     await poll_forever(store, "metrics-api", interval, poll, blocked=throttled(client))
 
 
@@ -519,7 +526,9 @@ async def pvc_usage_loop(
     nodes_per_poll: int = SUMMARY_NODES_PER_POLL,
 ) -> None:
     """Each claim's volume use (namespaces of ``namespaces`` only) from the kubelet summaries of the nodes that run
-    their pods, a few nodes per poll. Forbidden (no ``get nodes/proxy``): the source is unavailable, with why."""
+    their pods (a running pod that mounts a claim), a few nodes per poll: a node running no such pod is not asked
+    (its summary, thousands of pods on a big node, says nothing of a claim). Forbidden (no ``get nodes/proxy``):
+    the source is unavailable, with why."""
     from nimify_tui.kube.errors import KubeError
     from nimify_tui.kube.kubelet_stats import VolumeUsage, read_volume_usage
 
@@ -529,7 +538,11 @@ async def pvc_usage_loop(
     async def poll() -> None:
         nonlocal turn
         nodes = sorted(
-            {p.node for p in store.items(PODS) if p.node and p.namespace in namespaces and p.phase == "Running"}
+            {
+                p.node
+                for p in store.items(PODS)
+                if p.claims and p.node and p.namespace in namespaces and p.phase == "Running"
+            }
         )
         for gone in set(by_node) - set(nodes):
             del by_node[gone]

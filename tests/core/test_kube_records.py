@@ -531,3 +531,21 @@ def test_pods_from_separate_documents_share_the_texts_they_repeat() -> None:
         assert one.name is other.name and one.image is other.image
         requested = [(a, b) for a, b in zip(one[11:], other[11:], strict=True) if a is not None]
         assert requested and all(a is b for a, b in requested), "requests and limits"
+
+
+def test_a_pod_names_the_claims_its_volumes_mount() -> None:
+    """The claim usage poller asks only the nodes running a pod that mounts a claim."""
+    raw = real("01b_pod_crashloopbackoff__kubesphere_issue4920.converted.json")
+    assert PodRecord.from_raw(raw).claims == ()
+    raw["spec"]["volumes"] = [
+        {"name": "config", "configMap": {"name": "nimify-config"}},
+        {"name": "cache", "persistentVolumeClaim": {"claimName": "model-storage", "readOnly": True}},
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "odd", "persistentVolumeClaim": {"claimName": 7}},
+        {"name": "odder", "persistentVolumeClaim": None},
+        "not a volume",
+    ]
+    pod = PodRecord.from_raw(raw)
+    assert pod.claims == ("model-storage",), "the claims, and the volumes of the wrong shape left out"
+    raw["spec"]["volumes"] = {"cache": "not a list"}
+    assert PodRecord.from_raw(raw).claims == ()

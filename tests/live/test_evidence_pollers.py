@@ -15,10 +15,10 @@ import pytest
 
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.records import PodRecord
-from nimify_tui.live.keys import LOG_SIGNATURES, PODS, PVC_USAGE
-from nimify_tui.live.pollers import crashed_containers, log_signature_loop, pvc_usage_loop
+from nimify_tui.live.keys import LOG_SIGNATURES, POD_USAGE, PODS, PVC_USAGE
+from nimify_tui.live.pollers import crashed_containers, log_signature_loop, metrics_api_loop, pvc_usage_loop
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
-from nimify_tui.live.store import Store
+from nimify_tui.live.store import SourceHealth, Store
 from nimify_tui.sim.k8s import auth
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
@@ -207,10 +207,52 @@ async def test_a_few_kubelets_per_poll_each_in_turn(healthy_sim: SimThread, tmp_
     write_kubeconfig(healthy_sim, tmp_path / "kubeconfig")
     client = KubeClient.from_kubeconfig(str(tmp_path / "kubeconfig"), "sim-admin")
     store = listed_pods(client)
-    nodes = sorted({p.node for p in store.items(PODS) if p.phase == "Running"})
-    assert len(nodes) >= 2
+    running = [p for p in store.items(PODS) if p.phase == "Running"]
+    nodes = sorted({p.node for p in running if p.claims})
+    # a pod that mounts no claim, running on a node no claimed pod runs on
+    other = next(
+        n["metadata"]["name"] for n in client.get_json("/api/v1/nodes")["items"] if n["metadata"]["name"] not in nodes
+    )
+    raw = client.get_json(f"/api/v1/namespaces/{NS}/pods")["items"][0]
+    raw["metadata"]["name"], raw["spec"]["nodeName"], raw["spec"]["volumes"] = "no-claim", other, []
+    store.upsert_many(PODS, [((NS, "no-claim"), PodRecord.from_raw(raw))])
+    unclaimed = {p.node for p in store.items(PODS) if p.phase == "Running"} - set(nodes)
+    assert len(nodes) >= 2 and unclaimed == {other}, (nodes, unclaimed)
     before = len(healthy_sim.request_log)
-    await polled(store, pvc_usage_loop(store, client, (NS,), 0.01, nodes_per_poll=1), PVC_USAGE.name, len(nodes))
+    polls = 2 * len(nodes)
+    await polled(store, pvc_usage_loop(store, client, (NS,), 0.01, nodes_per_poll=1), PVC_USAGE.name, polls)
     asked = [r.path.split("/")[4] for r in healthy_sim.request_log[before:] if r.path.endswith("/stats/summary")]
     assert asked[: len(nodes)] == nodes, "one node per poll, each in turn"
+    assert not unclaimed & set(asked), "a node running no pod that mounts a claim is not asked"
     client.close()
+
+
+async def test_the_metrics_poll_waits_for_the_pod_lists(healthy_sim: SimThread, tmp_path: Path) -> None:
+    """Reading every pod's usage while the pods are still being listed slows the list down: the first metrics poll
+    waits until the pods informers have listed."""
+    write_kubeconfig(healthy_sim, tmp_path / "kubeconfig")
+    client = KubeClient.from_kubeconfig(str(tmp_path / "kubeconfig"), "sim-admin")
+    store = listed_pods(client)
+    store.set_health(f"pods/{NS}", SourceHealth("syncing"))
+    before = len(healthy_sim.request_log)
+
+    def metrics_asked() -> bool:
+        return any("metrics.k8s.io" in r.path for r in healthy_sim.request_log[before:])
+
+    task = asyncio.create_task(metrics_api_loop(store, client, (NS,), 0.05))
+    try:
+        await asyncio.sleep(0.5)  # ten intervals: no poll while the list is syncing (nothing to wait for here)
+        assert not metrics_asked() and store.value(POD_USAGE) is None
+        store.set_health(f"pods/{NS}", SourceHealth("live", last_ok=1.0))
+
+        async def usage_stored() -> None:
+            while store.value(POD_USAGE) is None:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(usage_stored(), 10)
+        assert metrics_asked()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        client.close()

@@ -316,10 +316,14 @@ class KubeApi:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _predicate(self, request: web.Request, res: ResourceType) -> Callable[[Obj], bool]:
+    def _predicate(self, request: web.Request, res: ResourceType) -> Callable[[Obj], bool] | None:
+        """What a list or watch keeps of the objects, by its selectors; None: everything."""
+        label_text, field_text = request.query.get("labelSelector", ""), request.query.get("fieldSelector", "")
+        if not label_text.strip() and not field_text.strip():
+            return None
         try:
-            labels = parse_label_selector(request.query.get("labelSelector", ""))
-            fields = parse_field_selector(request.query.get("fieldSelector", ""), res.field_labels)
+            labels = parse_label_selector(label_text)
+            fields = parse_field_selector(field_text, res.field_labels)
         except SelectorError as err:
             raise ApiError(400, "BadRequest", str(err)) from err
         return lambda obj: labels(obj["metadata"].get("labels") or {}) and fields(obj)
@@ -351,7 +355,8 @@ class KubeApi:
         what = (res.key, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", ""))
 
         def read() -> list[Obj]:
-            return [obj for obj in store.list(res.key, target.namespace or None) if predicate(obj)]
+            listed = store.list(res.key, target.namespace or None)
+            return listed if predicate is None else [obj for obj in listed if predicate(obj)]
 
         try:
             served = paging.page(what, read, query, store.resource_version, store.compacted_rv, self._listed)
@@ -385,7 +390,7 @@ class KubeApi:
             if obj is None:
                 return False
             in_namespace = not namespace or obj["metadata"].get("namespace") == namespace
-            return in_namespace and predicate(obj)
+            return in_namespace and (predicate is None or predicate(obj))
 
         first_row = [True]
 
@@ -409,7 +414,7 @@ class KubeApi:
             if initial:
                 since = store.resource_version
                 for obj in store.list(res.key, namespace or None):
-                    if predicate(obj):
+                    if predicate is None or predicate(obj):
                         await send("ADDED", obj)
                 if _flag(query, "sendInitialEvents") and bookmarks:
                     await send("BOOKMARK", bookmark(since, initial_end=True))
@@ -832,7 +837,7 @@ class KubeApi:
                 raise _not_found(res, target.name)
             return _json(match)
         predicate = self._predicate(request, res)
-        items = [m for m in found if predicate(m)]
+        items = found if predicate is None else [m for m in found if predicate(m)]
         return _json({"kind": res.list_kind, "apiVersion": res.group_version, "metadata": {}, "items": items})
 
     async def _review(self, request: web.Request, user: str, target: Target) -> web.StreamResponse:

@@ -46,6 +46,7 @@ class Kubelet:
         self.world = world
         self.runs: dict[tuple[str, str], PodRun] = {}
         self._by_app: dict[tuple[str, str], dict[str, PodRun]] = {}
+        self._by_namespace: dict[str, dict[str, PodRun]] = {}
         self._dirty: set[tuple[str, str]] = set()
         self._node_images: dict[str, set[str]] = {}
         self._next_ip: dict[str, int] = {}
@@ -69,6 +70,7 @@ class Kubelet:
         )
         self.runs[run.key] = run
         self._by_app.setdefault((run.namespace, run.app), {})[run.name] = run
+        self._by_namespace.setdefault(run.namespace, {})[run.name] = run
         self.world.scheduler.capacity_changed = True
         self.version += 1
         if running_since is not None:
@@ -91,6 +93,9 @@ class Kubelet:
 
     def app_runs(self, namespace: str, app: str) -> list[PodRun]:
         return list(self._by_app.get((namespace, app), {}).values())
+
+    def namespace_runs(self, namespace: str) -> list[PodRun]:
+        return list(self._by_namespace.get(namespace, {}).values())
 
     def mark(self, run: PodRun) -> None:
         self._dirty.add(run.key)
@@ -516,6 +521,7 @@ class Kubelet:
             return
         del self.runs[run.key]
         self._by_app.get((run.namespace, run.app), {}).pop(run.name, None)
+        self._by_namespace.get(run.namespace, {}).pop(run.name, None)
         self._release_gpus(run)
         self.world.scheduler.release(run)
         self.world.scheduler.capacity_changed = True

@@ -46,10 +46,12 @@ def node_summary(world: World, node: Obj) -> Obj:
     now = world.now()
     stamp = objects.rfc3339(now)
     pods = []
-    for key in sorted(world.kubelet.runs):
-        run = world.kubelet.runs[key]
+    runs = world.kubelet.runs
+    # the node's own runs first: a summary of one node of ten must not read 50,000 pods
+    for key in sorted(key for key, run in runs.items() if run.node == node_name and run.phase == "Running"):
+        run = runs[key]
         pod = world.store.get("pods", *key)
-        if run.node != node_name or run.phase != "Running" or pod is None:
+        if pod is None:
             continue
         containers = [
             {

@@ -34,14 +34,14 @@ class ListedMemo:
     a page (sorting and filtering 50,000 pods for each page of 500 would make a paged list a hundred times
     slower), and from the objects as they were at its first page."""
 
-    KEPT = 16
+    KEPT = 64  # every informer of the app lists at once when it starts: about 40 lists, each in pages
 
     def __init__(self) -> None:
         self._lists: dict[tuple[tuple[str, ...], int], list[Obj]] = {}
 
     def current(self, what: tuple[str, ...], rv: int, read: Callable[[], list[Obj]]) -> list[Obj]:
         """``what`` at the store's resourceVersion ``rv`` (read once per version)."""
-        found = self._lists.get((what, rv))
+        found = self.at(what, rv)
         if found is None:
             found = self._lists[(what, rv)] = read()
             while len(self._lists) > self.KEPT:
@@ -49,8 +49,11 @@ class ListedMemo:
         return found
 
     def at(self, what: tuple[str, ...], rv: int) -> list[Obj] | None:
-        """``what`` as it was read at ``rv``, when still kept."""
-        return self._lists.get((what, rv))
+        """``what`` as it was read at ``rv``, when still kept; a list being paged through is kept longest."""
+        found = self._lists.pop((what, rv), None)
+        if found is not None:
+            self._lists[(what, rv)] = found
+        return found
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,8 @@ class World:
         self._timer_seq = itertools.count()
         self._gpus: dict[str, list[SimGPU]] = {}
         self._traffic = Traffic(offered_rps=self.offered_rps)
+        # each service's ready pods, with the versions they were worked out at (see ready_backends)
+        self._backends: dict[tuple[str, str], tuple[tuple[int, int, str], list[PodRun]]] = {}
         self._event_keys: dict[tuple[str, ...], str] = {}
         self._event_order: deque[tuple[str, str, tuple[str, ...]]] = deque()
         self._event_seq = itertools.count()
@@ -475,8 +477,10 @@ class World:
 
     def selects(self, service: Obj, run: PodRun) -> bool:
         """Whether ``service``'s selector picks the pod of ``run`` (by its labels; ready or not)."""
+        if run.namespace != service["metadata"]["namespace"]:
+            return False
         pod = self.store.get("pods", *run.key)
-        if pod is None or run.namespace != service["metadata"]["namespace"]:
+        if pod is None:
             return False
         labels = pod["metadata"].get("labels") or {}
         selector = service["spec"].get("selector") or {}
@@ -484,8 +488,17 @@ class World:
 
     def ready_backends(self, service: Obj) -> list[PodRun]:
         """The ready pods ``service`` selects (its endpoints), by name."""
-        found = [run for run in self.kubelet.runs.values() if run.ready and self.selects(service, run)]
-        return sorted(found, key=lambda run: run.name)
+        meta = service["metadata"]
+        # a pod's readiness reaches the kubelet's version when its status is written (every change is, when the
+        # kubelet is settled), its labels the store's
+        versions = (self.kubelet.version, self.store.resource_version, meta.get("resourceVersion", ""))
+        known = self._backends.get((meta["namespace"], meta["name"]))
+        if known is not None and known[0] == versions and self.kubelet.settled:
+            return known[1]
+        runs = self.kubelet.namespace_runs(meta["namespace"])
+        found = sorted((run for run in runs if self.selects(service, run) and run.ready), key=lambda run: run.name)
+        self._backends[(meta["namespace"], meta["name"])] = (versions, found)
+        return found
 
     def _served(self, run: PodRun) -> bool:
         """A nimify-api pod that requests reach: ready, and behind the service."""
@@ -654,9 +667,10 @@ class World:
     def pod_metrics(self, namespace: str | None = None) -> list[Obj]:
         """PodMetrics of the running pods (in ``namespace``, or all)."""
         found = []
-        for key in sorted(self.kubelet.runs):
-            run = self.kubelet.runs[key]
-            if (namespace is not None and run.namespace != namespace) or run.phase != "Running":
+        runs = self.kubelet.runs
+        for key in sorted(key for key in runs if namespace is None or key[0] == namespace):
+            run = runs[key]
+            if run.phase != "Running":
                 continue
             if run.node in self.kubelet.stopped:  # metrics-server cannot scrape a kubelet that stopped
                 continue
@@ -699,9 +713,11 @@ class World:
         if c.state != "running":
             return 0.0
         work = workload(run.app)
-        replicas = max(1, len(self.ready_pods(run.namespace, run.app))) if work.cpu_per_rps else 1
-        served = self.offered_rps if self.predict_ok() else 0.1 * self.offered_rps
         jitter = 1.0 + 0.08 * math.sin(self._now / 3.0 + len(run.name) + c.restart_count)
+        if not work.cpu_per_rps:  # an app the traffic does not load (50,000 load pods: no Triton check each)
+            return work.cpu_cores * jitter
+        replicas = max(1, len(self.ready_pods(run.namespace, run.app)))
+        served = self.offered_rps if self.predict_ok() else 0.1 * self.offered_rps
         return (work.cpu_cores + work.cpu_per_rps * served / replicas) * jitter
 
 
