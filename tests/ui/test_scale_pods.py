@@ -22,7 +22,7 @@ from nimify_tui.sim.scenarios import build_world
 from nimify_tui.sim.server import SimThread
 from nimify_tui.text import literal
 from nimify_tui.ui.app import NimifyApp
-from nimify_tui.ui.panes.pod_row_cache import EXPIRY_SLACK, PodRowCache, text_valid_until
+from nimify_tui.ui.panes.pod_row_cache import BULK_CHANGES, EXPIRY_SLACK, PodRowCache, text_valid_until
 from nimify_tui.ui.widgets.record_table import LateCells, RecordTable
 
 from .conftest import until
@@ -216,7 +216,15 @@ def test_rows_kept_from_the_stores_changes_are_pod_rows_rows(
         at = now + step * 7.3 + (3600.0 if step > 30 else 0.0)
         current = store.items(PODS)
         action = step % 5
-        if action == 0:  # one pod changed: restarted just now
+        if step in (13, 27):  # a relist: every record a new object, some restarted (13: every namespace, sorted in)
+            relisted = [p for p in current if step == 13 or p.namespace == "monitoring"]
+            assert (len(relisted) > BULK_CHANGES) == (step == 13)
+            for pod in relisted:
+                again = (
+                    replace(pod, restarts=pod.restarts + 1, last_restart_at=at) if rng.random() < 0.1 else replace(pod)
+                )
+                store.upsert(PODS, (pod.namespace, pod.name), again)
+        elif action == 0:  # one pod changed: restarted just now
             pod = rng.choice(current)
             store.upsert(PODS, (pod.namespace, pod.name), replace(pod, restarts=pod.restarts + 1, last_restart_at=at))
         elif action == 1:  # a few removed

@@ -180,9 +180,11 @@ class PodRowCache:
             if namespace is None or key[0] == namespace:
                 todo[key] = pod
         remade = 0
+        # a namespace's whole list (12,500 pods) moved one by one costs two list shifts each: sorted again instead
+        in_place = len(todo) <= max(BULK_CHANGES, len(made) // 16)
         for key, pod in todo.items():
             old = made.pop(key, None)
-            if old is not None:
+            if old is not None and in_place:
                 index = bisect.bisect_left(self._sort_keys, old.sort_key)
                 del self._sorted[index]
                 del self._sort_keys[index]
@@ -195,9 +197,13 @@ class PodRowCache:
                 if entry.until != float("inf"):
                     heapq.heappush(expiry, (entry.until, key))
             made[key] = entry
-            index = bisect.bisect_left(self._sort_keys, entry.sort_key)
-            self._sorted.insert(index, entry)
-            self._sort_keys.insert(index, entry.sort_key)
+            if in_place:
+                index = bisect.bisect_left(self._sort_keys, entry.sort_key)
+                self._sorted.insert(index, entry)
+                self._sort_keys.insert(index, entry.sort_key)
+        if not in_place:
+            self._sorted = sorted(made.values(), key=_SORT_KEY)
+            self._sort_keys = [entry.sort_key for entry in self._sorted]
         self.remade = remade
         if len(expiry) > 2 * len(made) + EXPIRY_SLACK:
             # a row made again leaves its old entry behind until that one's time comes (hours, for an AGE): under
@@ -224,6 +230,7 @@ class PodRowCache:
 
 
 _SORT_KEY = operator.attrgetter("sort_key")
+BULK_CHANGES = 256  # more changed pods than this (and than a sixteenth of the rows) are sorted in, not inserted
 EXPIRY_SLACK = 64  # outdated expiry entries allowed beyond twice the rows, before the heap is made again
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]\\|()")
 
