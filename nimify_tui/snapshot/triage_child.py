@@ -1,8 +1,10 @@
 """The triage beside a snapshot: the report ``nimify-tui triage --json`` prints, checked in a forked child process.
 
 The child is forked as the command starts, before this process has a thread or has read the kubeconfig: it loads
-its own settings and client, imports what the triage needs and checks the cluster on the other core while this
-process imports what the snapshot needs, reads the kubeconfig and sends the snapshot's requests. Its report comes
+its own settings and client and imports what the triage needs on the other core while this process imports what
+the snapshot needs, reads the kubeconfig and sends the snapshot's requests; it checks the cluster once the
+snapshot's files are written (or ``HOLD_S`` after its client is loaded): the state at this moment comes first, and
+the triage's requests do not slow the snapshot's on the API server, nor its decoding on the cores. Its report comes
 back through a pipe; the child does not stop its sources (the process ends, its exit functions run: files it wrote
 for TLS are removed). Where ``fork`` is not safe to use (anything but Linux, or a thread already running), the triage
 runs in a thread of this process instead.
@@ -26,20 +28,26 @@ if TYPE_CHECKING:
     from nimify_tui.kube.client import KubeClient
 
 Connect = Callable[[], "tuple[Settings, KubeClient]"]  # the settings and a read-only client, loaded where it runs
+Hold = Callable[[float], object]  # waits (at most the seconds given) until the snapshot's files are written
 
 _REPORT = b"R"  # a message: one kind byte, then the report (JSON) or why there is none (UTF-8)
 _NOT_CHECKED = b"E"
 _EXTRA_WAIT_S = 30.0  # after the triage's own timeout, before it is given up
 _NICER = 5  # the child's lower scheduling priority
+HOLD_S = 1.0  # the longest the triage waits for the snapshot's files before asking the cluster
 
 
-def check(connect: Connect, timeout_s: float, *, stop: bool) -> bytes:
+def check(connect: Connect, timeout_s: float, *, stop: bool, hold: Hold | None = None) -> bytes:
     """The triage's message: ``R`` and the JSON report, or ``E`` and why the cluster was not checked. ``stop``:
-    stop the sources afterwards (a child about to end need not)."""
+    stop the sources afterwards (a child about to end need not). ``hold``: called once the client is loaded, before
+    the first request: the snapshot's own requests (the state at this moment, what the runbook documents first)
+    go first, and the triage's dozens of requests follow, at most ``HOLD_S`` later."""
     from nimify_tui.triage.headless import HeadlessTriage, NotChecked
     from nimify_tui.triage.report import json_report
 
     settings, client = connect()
+    if hold is not None:
+        hold(HOLD_S)
     headless = HeadlessTriage(client, settings, timeout_s=timeout_s)
     try:
         headless.start()
@@ -68,6 +76,8 @@ class TriageChild:
         self.timeout_s = timeout_s
         self._pid: int | None = None
         self._read = -1
+        self._go = -1  # the write end of the pipe that releases a forked child's requests
+        self._released = threading.Event()  # the same for a thread
         self._thread: threading.Thread | None = None
         self._message = b""
         if sys.platform == "linux" and threading.active_count() == 1:  # a thread forked along would be lost
@@ -80,18 +90,25 @@ class TriageChild:
 
     def _fork(self, connect: Connect) -> None:
         read, write = os.pipe()
+        released, go = os.pipe()
         pid = os.fork()
         if pid:
             os.close(write)
-            self._pid, self._read = pid, read
+            os.close(released)
+            self._pid, self._read, self._go = pid, read, go
             return
         status = 0  # the child: never returns
         try:
             os.close(read)
+            os.close(go)
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):  # the command's output is the parent's alone
                 os.dup2(quiet, fd)
-            message = check(connect, self.timeout_s, stop=False)
+
+            def hold(seconds: float) -> None:
+                select.select([released], [], [], seconds)  # readable once the parent wrote or closed its end
+
+            message = check(connect, self.timeout_s, stop=False, hold=hold)
             with os.fdopen(write, "wb") as out:
                 out.write(message)
         except KeyboardInterrupt:
@@ -107,12 +124,20 @@ class TriageChild:
 
     def _in_thread(self, connect: Connect) -> None:
         try:
-            self._message = check(connect, self.timeout_s, stop=True)
+            self._message = check(connect, self.timeout_s, stop=True, hold=self._released.wait)
         except Exception as exc:
             self._message = _NOT_CHECKED + _why(exc)
 
+    def release(self) -> None:
+        """Let the triage ask the cluster now (it waits for this, at most ``HOLD_S``)."""
+        self._released.set()
+        if self._go >= 0:
+            os.close(self._go)  # the child's end becomes readable (end of file)
+            self._go = -1
+
     def report(self) -> bytes:
         """The JSON report (bytes); RuntimeError saying why when there is none."""
+        self.release()
         deadline = time.monotonic() + self.timeout_s + _EXTRA_WAIT_S
         if self._thread is not None:
             self._thread.join(max(deadline - time.monotonic(), 0))
@@ -136,6 +161,7 @@ class TriageChild:
 
     def stop(self, *, kill: bool = True) -> None:
         """End the child now if it still runs (a thread is left to end with its own timeout)."""
+        self.release()
         if self._read >= 0:
             os.close(self._read)
             self._read = -1

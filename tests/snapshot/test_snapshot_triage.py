@@ -64,6 +64,47 @@ def test_a_forked_triage_reports_and_a_stopped_one_is_gone(
     assert found["children_left"] is False, "both children reaped: the stopped one killed, the other ended"
 
 
+# the triage waits for the snapshot's files before its first request: held for as long as the test likes
+HELD = """
+import json, sys, time
+from nimify_tui.cli import _readonly_cluster, build_parser
+from nimify_tui.snapshot import triage_child
+
+def connect():
+    return _readonly_cluster(build_parser().parse_args(["snapshot", "--kubeconfig", sys.argv[1]]))
+
+triage_child.HOLD_S = 60.0
+child = triage_child.TriageChild(connect, 15.0)
+time.sleep(1.5)  # long past the child's imports and client: unheld, it would have listed pods by now
+print("held", flush=True)
+sys.stdin.readline()  # the test has looked at the server's requests
+print(json.dumps(json.loads(child.report())["state"]), flush=True)
+"""
+
+
+def test_the_triage_asks_the_cluster_once_released(sim_factory: Callable[..., SimThread], tmp_path: Path) -> None:
+    sim = sim_factory(scenario="crashloop-oom")
+    path = write_kubeconfig(sim, tmp_path / "kubeconfig")
+    before = len(sim.request_log)
+    with subprocess.Popen(
+        [sys.executable, "-c", HELD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=command_env(tmp_path),
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            assert process.stdout.readline() == "held\n"
+            assert [r.path for r in sim.request_log[before:]] == [], "no request before the release"
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            assert process.stdout.readline() == '"DOWN"\n', "released by report(): the triage ran"
+        finally:
+            process.kill()
+    assert any(r.path == "/api/v1/namespaces/nimify-system/pods" for r in sim.request_log[before:])
+
+
 def test_beside_a_thread_the_triage_runs_in_one(sim_factory: Callable[..., SimThread], tmp_path: Path) -> None:
     sim = sim_factory(scenario="crashloop-oom")  # this process has the simulator's thread: no fork
     path = write_kubeconfig(sim, tmp_path / "kubeconfig")
