@@ -23,6 +23,7 @@ from nimify_tui.sim.server import SimThread
 from nimify_tui.text import literal
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.pod_row_cache import BULK_CHANGES, EXPIRY_SLACK, PodRowCache, text_valid_until
+from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.widgets.record_table import LateCells, RecordTable
 
 from .conftest import until
@@ -135,6 +136,8 @@ async def test_all_namespaces_sorts_faulty_first_and_filters_over_every_namespac
         assert keys[first_healthy:] == sorted(keys[first_healthy:]), "then by namespace and name"
         assert keys[:first_healthy] == sorted(keys[:first_healthy])
         assert {key.split("/")[0] for key in keys} == set(SPREAD.split(","))
+        title = str(app.screen.query_one(PodsPane).border_title)
+        assert f"Pods · all namespaces · {len(keys)}, {first_healthy} faulty" in title, title
         await pilot.press("slash", *"load-gen-[25]-")
         wanted = {key for key in listed if re.search("load-gen-[25]-", key)}
         assert wanted and len(wanted) < len(listed)

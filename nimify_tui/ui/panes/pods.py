@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.records import PodRecord
 from nimify_tui.live.keys import GPUS, POD_USAGE, PODS
 from nimify_tui.live.store import Store
 from nimify_tui.render.pods import POD_COLUMNS, USAGE_COLUMNS, compile_filter, pod_columns, usage_cells, usage_widths
-from nimify_tui.render.row import Column
+from nimify_tui.render.row import Column, Row
 from nimify_tui.ui.panes.pod_row_cache import PodRowCache
 from nimify_tui.ui.panes.table_pane import OverflowTitledPane
 from nimify_tui.ui.widgets.record_table import LateCells
@@ -61,7 +63,7 @@ class PodsPane(OverflowTitledPane):
         )
         self.table.show_rows(rows)
         self._show_usage(store, columns)
-        faulty = sum(1 for r in rows if r.style)
+        faulty = bisect.bisect_left(rows, True, key=_healthy)  # the faulty rows come first, styled (any filter too)
         scope = self.namespace or "all namespaces"
         extras = []
         if self.filter_text:
@@ -93,3 +95,7 @@ class PodsPane(OverflowTitledPane):
             return None
         namespace, _, name = key.partition("/")
         return namespace, name
+
+
+def _healthy(row: Row) -> bool:
+    return not row.style
