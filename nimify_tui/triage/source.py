@@ -59,6 +59,7 @@ def diagnosis_changes(
 
 
 RUN_SPACING = 5.0  # a slow run is followed by four times its length of rest
+LISTING_EVERY_S = 5.0  # while a pods list is coming in, the checks run this often at most (not on each page)
 
 
 class TriageSource:
@@ -134,14 +135,25 @@ class TriageSource:
         every pod: run back to back on a busy store, they held the interpreter from the screen)."""
         return max(self.min_gap_s, cost_s * RUN_SPACING)
 
+    def _pods_listing(self) -> bool:
+        """Whether a pods list is still coming in (a source whose first list is not in yet)."""
+        return any(health.state == "syncing" for health in self.store.health_of("pods"))
+
     def _run(self) -> None:
         seen = self.store.changes
         last_run = time.monotonic()
         cost = 0.0
         while not self._stop.is_set():
             changes = self.store.wait_for_change(seen, min(self.every_s, 0.5))
-            due = time.monotonic() - last_run >= self.every_s
+            since_last = time.monotonic() - last_run
+            due = since_last >= self.every_s
             if changes == seen and not due:
+                continue
+            if since_last < LISTING_EVERY_S and self._pods_listing():
+                # each page of a list that is coming in changes the store: the checks would run on a partial
+                # list (and at 50,000 pods take the interpreter from the list for a quarter of a second each)
+                if self._stop.wait(min(self.min_gap_s, LISTING_EVERY_S - since_last)):
+                    return
                 continue
             gap = self.spacing(cost) - (time.monotonic() - last_run)
             if gap > 0 and self._stop.wait(gap):

@@ -167,3 +167,37 @@ def test_slow_checks_rest_four_times_their_length_before_the_next_run() -> None:
     assert len(starts) >= 4
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts[1:])]
     assert all(gap >= 0.1 * RUN_SPACING for gap in gaps), gaps
+
+
+def test_while_a_pods_list_comes_in_the_checks_wait_for_it() -> None:
+    """Each page of a 50,000-pod list changes the store: the checks do not run on each (a partial list, a quarter
+    of a second of the interpreter each); they run once the list is in, or every ``LISTING_EVERY_S``."""
+    from nimify_tui.live.store import SourceHealth
+    from nimify_tui.triage.source import LISTING_EVERY_S, TriageSource
+
+    store = Store()
+    store.set_health("pods/nimify-system", SourceHealth("syncing"))
+    store.set_health("pods/triton-system", SourceHealth("live", last_ok=1.0))
+    starts: list[float] = []
+
+    class CountedChecks(TriageSource):
+        def run_once(self) -> Any:
+            starts.append(time.monotonic())
+            return None
+
+    source = CountedChecks(store, min_gap_s=0.01, every_s=60.0)
+    source._thread.start()
+    try:
+        begun = time.monotonic()
+        while time.monotonic() - begun < 0.5:  # pages coming in: the store changes all the time
+            store.put(LATENCY, LatencyHistory())
+            time.sleep(0.005)
+        assert starts == [], "no run on a list still coming in"
+        listed = time.monotonic()
+        store.set_health("pods/nimify-system", SourceHealth("live", last_ok=2.0))
+        deadline = listed + 10
+        while not starts and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        source.stop()
+    assert starts and starts[0] - listed < LISTING_EVERY_S / 2, "a run as soon as the list is in"
