@@ -237,9 +237,13 @@ class Informer:
         self.silent_watches = 0  # watches given up for silence
         self.watches_started = 0
         self.resource_version = ""
+        self._first_place: int | None = None
 
     def start(self) -> None:
         self.store.set_health(self.source, SourceHealth("syncing"))
+        # the first list's place in line is taken here, in the order the informers are started (the main
+        # namespace first), not in the order their threads happen to run
+        self._first_place = _LIST_TURNS.ticket()
         self._thread.start()
 
     def stop(self) -> None:
@@ -326,7 +330,8 @@ class Informer:
         path = self.kind.path(self.namespace)
         items: dict[tuple[str, str], Any] = {}
         token = ""
-        place = _LIST_TURNS.ticket()
+        place = self._first_place if self._first_place is not None else _LIST_TURNS.ticket()
+        self._first_place = None
         shown_early = self.relists > 0  # a relist keeps the records it had until the whole list is in
         while True:
             if self._stop.is_set():

@@ -158,6 +158,19 @@ def test_the_list_that_started_first_decodes_first() -> None:
     assert order == tickets[1:], "the earliest list first, whatever order they came in"
 
 
+def test_informers_take_their_places_in_the_order_they_are_started(
+    sim: SimThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime starts the main namespace's informer first: its list goes first whichever thread runs first."""
+    monkeypatch.setattr(Informer, "_run", lambda self: None)  # the threads do nothing: only the places are looked at
+    client = admin_client(sim, tmp_path)
+    informers = [Informer(client, KINDS["pods"], ns, Store(), DECODERS["pods"]) for ns in ("c", "a", "b")]
+    for informer in informers:
+        informer.start()
+    places = [informer._first_place for informer in informers]
+    assert None not in places and places == sorted(places)  # type: ignore[type-var]
+
+
 def test_an_informer_stopped_between_two_pages_keeps_what_it_had(sim: SimThread, tmp_path: Path) -> None:
     client = admin_client(sim, tmp_path)
     store = Store()
