@@ -252,7 +252,8 @@ class Informer:
             interrupt_stream(response)
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # one stopped before it was started has nothing to wait for
+            self._thread.join(timeout)
 
     # --- the loop ---------------------------------------------------------------------------------------------
     def _run(self) -> None:

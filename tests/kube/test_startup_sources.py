@@ -134,6 +134,36 @@ def test_the_main_screen_sources_start_first(healthy_sim: SimThread, tmp_path: P
     assert later and set(later.values()) == {"syncing"}, "shown as loading until they start"
 
 
+def test_the_main_namespaces_pods_are_listed_before_the_others(healthy_sim: SimThread, tmp_path: Path) -> None:
+    """Lists taken at once share the API server and the interpreter and all complete at the end: the main
+    namespace's pods (what the pods pane shows first) are listed alone, the other namespaces' after them."""
+    client = client_for(healthy_sim, tmp_path)
+    request = client.request
+    main_list = f"/api/v1/namespaces/{NAMESPACES[0]}/pods"
+    other_list = f"/api/v1/namespaces/{NAMESPACES[1]}/pods"
+    main_answered: list[float] = []
+    other_asked: list[float] = []
+
+    def slow_main_list(method: str, path: str, *args: Any, **kwargs: Any) -> bytes:
+        if path == other_list:
+            other_asked.append(time.monotonic())
+        if path != main_list or main_answered:
+            return request(method, path, *args, **kwargs)
+        time.sleep(0.5)  # the main namespace's first list takes half a second
+        answer = request(method, path, *args, **kwargs)
+        main_answered.append(time.monotonic())
+        return answer
+
+    client.request = slow_main_list  # type: ignore[method-assign]
+    runtime = Runtime(client, RuntimeOptions(namespaces=NAMESPACES, kinds=("pods",), first_sources_wait_s=30.0))
+    runtime.start()
+    try:
+        wait(lambda: runtime.store.have_loaded(("pods",)), "both namespaces' pods")
+    finally:
+        runtime.stop()
+    assert main_answered and other_asked and other_asked[0] >= main_answered[0], "listed once the main list was in"
+
+
 def test_loaded_means_every_source_of_each_kind_past_its_first_load() -> None:
     store = Store()
     assert not store.have_loaded(("pods",)), "no pods source yet: not loaded"
