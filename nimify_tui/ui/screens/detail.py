@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
@@ -124,8 +125,11 @@ class DetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, tab_id, text)
 
     def _show(self, tab_id: str, text: str) -> None:
-        if self.is_mounted:
-            self.view_of(tab_id).set_text(text)  # the view shows control characters and escapes literally
+        try:
+            view = self.view_of(tab_id)
+        except NoMatches:  # closed while the text was on its way: its views are gone (the screen may not be yet)
+            return
+        view.set_text(text)  # the view shows control characters and escapes literally
 
 
 def literal_block(text: str) -> str:
