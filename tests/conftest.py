@@ -20,6 +20,21 @@ T = TypeVar("T")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL_CAPTURES = FIXTURES / "real"  # real Kubernetes, Triton and DCGM captures; SOURCES.md in each folder
 RUNBOOK = FIXTURES / "runbook" / "service-outage.md"
+REFUSING_SERVER = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused
+
+
+def refused_kubeconfig(path: Path, token: str = "t") -> Path:
+    """A kubeconfig at ``path`` whose one context ("gone") names a server that refuses the connection."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "gone", "cluster": {"server": REFUSING_SERVER}}],
+        "users": [{"name": "u", "user": {"token": token}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
+        "current-context": "gone",
+    }
+    path.write_text(json.dumps(config))
+    return path
 
 
 def real_captures() -> Path:

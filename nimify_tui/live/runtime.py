@@ -124,10 +124,10 @@ class Runtime:
         # once share the API server and this interpreter, all four complete at the end (about 4 s at 50,000
         # pods); the main namespace's, listed alone first, is complete in a quarter of that
         main_pods = f"pods/{self.options.main_namespace}"
-        other_pods = [i for i in first if i.kind.name == "pods" and i.source != main_pods]
-        if len(other_pods) == sum(1 for i in first if i.kind.name == "pods"):
-            other_pods = []  # the main namespace is not watched: nothing to wait for
-        first = [i for i in first if i not in other_pods]
+        other_pods = []
+        if any(i.source == main_pods for i in first):  # a main namespace not watched: nothing to wait for
+            other_pods = [i for i in first if i.kind.name == "pods" and i.source != main_pods]
+            first = [i for i in first if i not in other_pods]
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=run_until_stopped, args=(self._loop,), name="pollers", daemon=True)
         self._loop_thread.start()

@@ -33,7 +33,6 @@ Hold = Callable[[float], object]  # waits (at most the seconds given) until the 
 _REPORT = b"R"  # a message: one kind byte, then the report (JSON) or why there is none (UTF-8)
 _NOT_CHECKED = b"E"
 _EXTRA_WAIT_S = 30.0  # after the triage's own timeout, before it is given up
-_NICER = 5  # the child's lower scheduling priority
 HOLD_S = 0.5  # the longest the triage waits for the snapshot's files before asking the cluster
 
 

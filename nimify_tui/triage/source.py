@@ -137,7 +137,7 @@ class TriageSource:
 
     def _pods_listing(self) -> bool:
         """Whether a pods list is still coming in (a source whose first list is not in yet)."""
-        return any(health.state == "syncing" for health in self.store.health_of("pods"))
+        return not all(health.loaded for health in self.store.health_of("pods"))
 
     def _run(self) -> None:
         seen = self.store.changes

@@ -4,7 +4,6 @@ container that is not running, an interactive shell on a pty, and a read-only se
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from nimify_tui.kube.exec import PROTOCOLS, ExecClient, ExecTarget, ShellSession
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
 
+from ..conftest import refused_kubeconfig
 from ..waiting import wait_for
 
 NS = "nimify-system"
@@ -224,17 +224,7 @@ def test_a_cleanup_whose_dry_run_fails_journals_the_find_it_ran_not_a_request_ne
 
 
 def test_an_exec_to_a_server_that_is_down_says_so_as_every_other_request_does(tmp_path: Path) -> None:
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "gone", "cluster": {"server": "http://127.0.0.1:9"}}],  # the discard port: refused
-        "users": [{"name": "u", "user": {"token": "t"}}],
-        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
-        "current-context": "gone",
-    }
-    path = tmp_path / "kubeconfig"
-    path.write_text(json.dumps(config))
-    client = KubeClient.from_kubeconfig(str(path))
+    client = KubeClient.from_kubeconfig(str(refused_kubeconfig(tmp_path / "kubeconfig")))
     result = ExecClient(client).run(ExecTarget(NS, "nimify-api-0", "nimify-api"), ("df", "-h"))
     assert result.exit_code is None
     assert result.error == (

@@ -15,6 +15,7 @@ from nimify_tui.cli import _readonly_cluster, build_parser
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
 from nimify_tui.snapshot.triage_child import TriageChild
+from tests.conftest import refused_kubeconfig
 from tests.test_triage_command import assert_contract, command_env
 
 # run in a fresh interpreter: one thread, so the triage is forked
@@ -120,16 +121,7 @@ def test_beside_a_thread_the_triage_runs_in_one(sim_factory: Callable[..., SimTh
 
 
 def test_a_cluster_that_cannot_be_checked_leaves_the_reason_and_no_triage_json(tmp_path: Path) -> None:
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "gone", "cluster": {"server": "http://127.0.0.1:9"}}],  # the discard port: refused
-        "users": [{"name": "u", "user": {"token": "gone-cluster-token-0123"}}],
-        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
-        "current-context": "gone",
-    }
-    path = tmp_path / "kubeconfig"
-    path.write_bytes(orjson.dumps(config))
+    path = refused_kubeconfig(tmp_path / "kubeconfig", "gone-cluster-token-0123")
     out = tmp_path / "snap"
     command = ["snapshot", "--kubeconfig", str(path), "--out", str(out), "--timeout", "2"]
     done = subprocess.run(

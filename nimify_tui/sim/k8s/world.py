@@ -130,7 +130,7 @@ class World:
         self._gpus: dict[str, list[SimGPU]] = {}
         self._traffic = Traffic(offered_rps=self.offered_rps)
         # each service's ready pods, with the versions they were worked out at (see ready_backends)
-        self._backends: dict[tuple[str, str], tuple[tuple[int, int, str], list[PodRun]]] = {}
+        self._backends: dict[tuple[str, str], tuple[tuple[int, int], list[PodRun]]] = {}
         self._event_keys: dict[tuple[str, ...], str] = {}
         self._event_order: deque[tuple[str, str, tuple[str, ...]]] = deque()
         self._event_seq = itertools.count()
@@ -490,8 +490,8 @@ class World:
         """The ready pods ``service`` selects (its endpoints), by name."""
         meta = service["metadata"]
         # a pod's readiness reaches the kubelet's version when its status is written (every change is, when the
-        # kubelet is settled), its labels the store's
-        versions = (self.kubelet.version, self.store.resource_version, meta.get("resourceVersion", ""))
+        # kubelet is settled), its labels and the service's selector the store's
+        versions = (self.kubelet.version, self.store.resource_version)
         known = self._backends.get((meta["namespace"], meta["name"]))
         if known is not None and known[0] == versions and self.kubelet.settled:
             return known[1]
