@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -134,14 +135,30 @@ def http_client(reach: InCluster) -> httpx.AsyncClient:
 # --- which pods to ask ------------------------------------------------------------------------------------------
 def running_pods(store: Store, namespace: str | None, app_labels: tuple[str, ...]) -> list[PodRecord]:
     """Running pods carrying ``app`` (or ``app.kubernetes.io/name``) = one of ``app_labels``."""
-    pods = []
-    for pod in store.items(PODS):
-        if namespace is not None and pod.namespace != namespace:
-            continue
-        app = pod.labels.get("app") or pod.labels.get("app.kubernetes.io/name") or ""
-        if app in app_labels and pod.phase == "Running" and pod.deleted_at is None:
-            pods.append(pod)
+    by_app = _running_by_app(store)
+    pods = [pod for label in app_labels for pod in by_app.get(label, ())]
+    if namespace is not None:
+        pods = [pod for pod in pods if pod.namespace == namespace]
     return sorted(pods, key=lambda p: p.name)
+
+
+# each store's running pods by app label, at one version of its pods: the pollers ask for several apps each round,
+# and each walk of 50,000 pods takes tens of milliseconds of the interpreter
+_RUNNING_BY_APP: weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[PodRecord]]]] = weakref.WeakKeyDictionary()
+
+
+def _running_by_app(store: Store) -> dict[str, list[PodRecord]]:
+    version = store.version(PODS)  # read before the pods: a change in between is seen at the next call
+    held = _RUNNING_BY_APP.get(store)
+    if held is not None and held[0] == version:
+        return held[1]
+    by_app: dict[str, list[PodRecord]] = {}
+    for pod in store.items(PODS):
+        if pod.phase == "Running" and pod.deleted_at is None:
+            app = pod.labels.get("app") or pod.labels.get("app.kubernetes.io/name") or ""
+            by_app.setdefault(app, []).append(pod)
+    _RUNNING_BY_APP[store] = (version, by_app)
+    return by_app
 
 
 METRICS_WAIT_FOR_LISTS_S = 30.0

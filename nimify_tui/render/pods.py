@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from nimify_tui.gpu.records import GpuRecord
@@ -74,10 +75,13 @@ def usage_widths(usage: Mapping[tuple[str, str], Usage] | None) -> tuple[int, in
     """The width of the widest CPU and MEM cell of ``usage`` (``n/a`` at least)."""
     if not usage:
         return (3, 3)
-    values = usage.values()
-    cpu = max(values, key=lambda u: u.cpu_millicores)
-    mem = max(values, key=lambda u: u.memory_bytes)
-    return (max(3, len(format_cpu(cpu))), max(3, len(format_mem(mem))))
+    values = usage.values()  # the largest value is the widest cell (read at C speed: 50,000 pods at each poll)
+    widest = Usage(max(map(_CPU_MILLICORES, values)), max(map(_MEMORY_BYTES, values)))
+    return (max(3, len(format_cpu(widest))), max(3, len(format_mem(widest))))
+
+
+_CPU_MILLICORES = attrgetter("cpu_millicores")
+_MEMORY_BYTES = attrgetter("memory_bytes")
 
 
 USAGE_COLUMNS = ("CPU", "MEM")

@@ -99,6 +99,27 @@ async def test_a_wider_cell_widens_its_column() -> None:
         assert lines[2].startswith(" pod-0001  Running           0 ")
 
 
+async def test_a_row_changed_in_place_widens_and_narrows_its_columns() -> None:
+    """Rows changed on their own lines are counted by their widths without looking at the others: the widest
+    cell's row changing back narrows the column again, and a width that other rows still have keeps it."""
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows(1000))
+        wide = Row("ns/pod-0500", ("pod-0500", "CrashLoopBackOff", "12 (5s ago)"))
+        table.show_rows([*rows(1000)[:500], wide, *rows(1000)[501:]])
+        await pilot.pause()
+        assert drawn(table)[0].startswith(" NAME      STATUS            RESTARTS     ")
+        table.show_rows(rows(1000))  # back to Running: no row is as wide any more
+        await pilot.pause()
+        assert drawn(table)[0].startswith(" NAME      STATUS   RESTARTS ")
+        narrow = Row("ns/pod-0002", ("pod-0002", "Ok", "0"))
+        table.show_rows([*rows(1000)[:2], narrow, *rows(1000)[3:]])  # 999 rows still say Running
+        await pilot.pause()
+        assert drawn(table)[0].startswith(" NAME      STATUS   RESTARTS ")
+        assert table.row_count == 1000 and table.get_row_index("ns/pod-0999") == 999
+
+
 async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 12)) as pilot:

@@ -18,13 +18,16 @@ class NodesPane(OverflowTitledPane):
     def __init__(self) -> None:
         super().__init__("Nodes & GPUs", id="nodes-pane")
         self._requested = GpuRequests()
+        self._pods_version: int | None = None
 
     def update_view(self, store: Store, now: float) -> None:
         gpus: GpuView | None = store.value(GPUS)
-        pods_version = store.version(PODS)  # read before the pods: a change in between is seen at the next refresh
-        pods = store.items(PODS)
-        requested = self._requested.of(pods, pods_version)
-        rows = node_rows(store.items(NODES), pods, store.value(NODE_USAGE), gpus, requested)
+        # the pods changed since the last refresh are read, not all of them (a change in between is seen next time)
+        pods_version, names = store.changed_since(PODS, self._pods_version)
+        changed = None if names is None else {name: store.get(PODS, name) for name in names}
+        requested = self._requested.of(lambda: store.items(PODS), pods_version, changed)
+        self._pods_version = pods_version
+        rows = node_rows(store.items(NODES), (), store.value(NODE_USAGE), gpus, requested)
         self.table.show_rows(rows)
         summary = f" · {gpus.summary}" if gpus is not None and gpus.summary else ""
         self.set_title(f"Nodes & GPUs · {sum(1 for r in rows if r.key.startswith('node/'))}{summary}")

@@ -64,6 +64,8 @@ class PodRowCache:
         self._sources: tuple[int, ...] | None = None  # the store's versions of the pods and GPUs last seen
         self._gpus: dict[tuple[str, str], tuple[GpuRecord, ...]] = {}  # the GPUs of each pod at the last call
         self.remade = 0  # rows made at the last refresh (what a benchmark or a test may look at)
+        # the last rows given, with the filter asked for: given again while no row changed (not to be changed)
+        self._given: tuple[tuple[object, ...], list[Row]] | None = None
 
     @property
     def pods_version(self) -> int | None:
@@ -88,11 +90,14 @@ class PodRowCache:
         rows, the rows whose time has come and those whose GPUs changed are made again (a refresh after one pod
         changed, or typing into the filter, does not walk 50,000 pods). Without it every pod is looked at."""
         if sources is None or self._sources is None or changed is None:
-            self._update(pods, now, gpus_by_pod)
+            touched = self._update(pods, now, gpus_by_pod)
         else:
-            self._update_some(changed, sources[1:] != self._sources[1:], now, gpus_by_pod)
+            touched = self._update_some(changed, sources[1:] != self._sources[1:], now, gpus_by_pod)
         self._sources = sources
         self._gpus = {key: tuple(gpus) for key, gpus in gpus_by_pod.items()}  # a copy: the caller's may change
+        asked = (pattern, inverted, faulty_only)
+        if not touched and self._given is not None and self._given[0] == asked:
+            return self._given[1]  # no row changed: the list given last time (a table shown it already)
         shown = self._sorted
         if faulty_only:
             shown = [made for made in shown if made.sort_key[0] == 0]
@@ -107,15 +112,18 @@ class PodRowCache:
                 ]
             else:
                 shown = [made for made in shown if bool(search(made.text)) != inverted]
-        return [made.row for made in shown]
+        rows = [made.row for made in shown]
+        self._given = (asked, rows)
+        return rows
 
     def _update(
         self,
         pods: Sequence[PodRecord],
         now: float,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
-    ) -> None:
-        """Every pod looked at: the rows kept while their pod, GPUs and time allow, the others made again."""
+    ) -> bool:
+        """Every pod looked at: the rows kept while their pod, GPUs and time allow, the others made again. Whether
+        a row changed, came or went."""
         made = self._made
         fresh: dict[tuple[str, str], _Made] = {}
         changed = False
@@ -148,6 +156,7 @@ class PodRowCache:
         self._made = fresh
         self.remade = remade
         self._rebuild_expiry()
+        return changed or remade > 0 or len(fresh) != len(made)
 
     def _rebuild_expiry(self) -> None:
         """The heap of the rows' expiries, from the rows kept now (its outdated entries gone)."""
@@ -160,8 +169,9 @@ class PodRowCache:
         gpus_moved: bool,
         now: float,
         gpus_by_pod: Mapping[tuple[str, str], list[GpuRecord]],
-    ) -> None:
-        """Only the pods in ``changed``, those whose time has come, and (``gpus_moved``) those whose GPUs differ."""
+    ) -> bool:
+        """Only the pods in ``changed``, those whose time has come, and (``gpus_moved``) those whose GPUs differ.
+        Whether any was looked at."""
         made = self._made
         todo: dict[tuple[str, str], PodRecord | None] = {}
         expiry = self._expiry
@@ -209,6 +219,7 @@ class PodRowCache:
             # a row made again leaves its old entry behind until that one's time comes (hours, for an AGE): under
             # a storm of updates they piled up (about 2 MB a minute at 100 updates/s)
             self._rebuild_expiry()
+        return bool(todo)
 
     def _make(
         self,

@@ -14,6 +14,7 @@ fit, rows above and below and columns to the right, is said by ``overflow_note``
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, is_, is_not
@@ -192,6 +193,8 @@ class RecordTable(ScrollView, can_focus=True):
         self._prepared: dict[str, _Shown] = {}
         self._widths: list[int] = []
         self._widest: list[int] = []  # each column's widest cell among the rows shown (the header's at least)
+        self._width_kinds: Counter[tuple[int, ...]] = Counter()  # the rows shown, counted by their cells' widths
+        self._given: Sequence[Row] | None = None  # the sequence last given to show_rows (its caller keeps it as is)
         self._late: LateCells | None = None
         self._row_styles: dict[str, Style] = {}
         self._base_style = Style()
@@ -215,7 +218,9 @@ class RecordTable(ScrollView, can_focus=True):
             return
         self._set_columns(wanted)
         self._rows = []
+        self._given = None
         self._index = {}
+        self._width_kinds = Counter()
         self._prepared = {}
         self._late = None
         self._column_offset = 0
@@ -289,8 +294,9 @@ class RecordTable(ScrollView, can_focus=True):
     def show_rows(self, rows: Sequence[Row]) -> None:
         """Make the table show exactly ``rows``, in that order; the cursor stays on its row while it is shown, and
         that row stays on its line of the screen when rows come or go above it."""
-        if len(rows) == len(self._rows) and all(map(is_, map(_ROW, self._rows), rows)):
+        if rows is self._given or (len(rows) == len(self._rows) and all(map(is_, map(_ROW, self._rows), rows))):
             return  # the very rows shown (a refresh where nothing changed): nothing to do
+        self._given = rows
         selected = self.selected_key
         cursor_line = self.cursor_row - round(self.scroll_y)
         if len(self._prepared) > max(self.KEPT_PREPARED, 2 * len(rows)):
@@ -314,10 +320,20 @@ class RecordTable(ScrollView, can_focus=True):
         if new_rows == self._rows:
             return
         changed_lines = self._changed_lines(new_rows)
+        if changed_lines is None:  # rows came, went or moved: every row is looked at
+            self._index = dict(zip(map(_SHOWN_KEY, new_rows), itertools.count()))
+            self._width_kinds = Counter(map(_WIDTHS, new_rows))
+        else:  # the same keys on the same lines (2 rows of 50,000 changed): those rows are looked at
+            kinds = self._width_kinds
+            for line in changed_lines:
+                old = self._rows[line].widths
+                kinds[old] -= 1
+                if not kinds[old]:
+                    del kinds[old]
+                kinds[new_rows[line].widths] += 1
         self._rows = new_rows
-        self._index = dict(zip(map(_SHOWN_KEY, new_rows), itertools.count()))
-        distinct = set(map(_WIDTHS, new_rows))  # a few hundred kinds of rows, whatever their number
-        self._widest = [max(column) for column in zip(self._header.widths, *distinct, strict=True)]
+        # a few hundred kinds of rows, whatever their number
+        self._widest = [max(column) for column in zip(self._header.widths, *self._width_kinds, strict=True)]
         widths = self._natural_widths()
         kept = selected is not None and selected in self._index
         if kept:
