@@ -6,11 +6,11 @@ with the reason, never as a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.client import KubeClient, decode_json
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.quantity import quantity_float
 
@@ -31,9 +31,9 @@ def _usage(usage: Mapping[str, Any]) -> Usage:
     return Usage(quantity_float(usage.get("cpu"), 1000) or 0.0, quantity_float(usage.get("memory")) or 0.0)
 
 
-def _get(client: KubeClient, path: str) -> Any:
+def _get(client: KubeClient, path: str) -> bytes:
     try:
-        return client.get_json(path)
+        return client.request("GET", path)
     except KubeError as exc:
         if exc.status == 404:
             raise MetricsUnavailable(
@@ -48,20 +48,51 @@ def read_pod_metrics(client: KubeClient, namespaces: Iterable[str]) -> dict[tupl
     """Usage per (namespace, pod): the sum over its containers."""
     result: dict[tuple[str, str], Usage] = {}
     for namespace in namespaces:
-        body = _get(client, f"{METRICS_API}/namespaces/{namespace}/pods")
-        for item in body.get("items") or []:
-            meta = item.get("metadata") or {}
+        path = f"{METRICS_API}/namespaces/{namespace}/pods"
+        for pod_namespace, name, usages in _pod_usages(_get(client, path), path, namespace):
             cpu = memory = 0.0
-            for container in item.get("containers") or []:
-                usage = _usage(container.get("usage") or {})
-                cpu += usage.cpu_millicores
-                memory += usage.memory_bytes
-            result[(str(meta.get("namespace", namespace)), str(meta.get("name", "")))] = Usage(cpu, memory)
+            for cpu_text, memory_text in usages:
+                cpu += quantity_float(cpu_text, 1000) or 0.0
+                memory += quantity_float(memory_text) or 0.0
+            result[(pod_namespace, name)] = Usage(cpu, memory)
     return result
 
 
+PodUsageTexts = tuple[str, str, list[tuple[object, object]]]  # namespace, name, each container's CPU and memory
+
+
+def _pod_usages(data: bytes, path: str, namespace: str) -> Iterator[PodUsageTexts]:
+    """Each pod of a PodMetricsList: its namespace, name, and its containers' CPU and memory texts. Read along
+    the few fields it needs when the list has the usual shape (see ``pod_metrics_list``); else as any JSON, field by
+    field (a number for a quantity, a null, an item that is not an object)."""
+    from nimify_tui.kube.pod_metrics_list import typed_pod_usages
+
+    typed = typed_pod_usages(data, namespace)
+    if typed is not None:
+        yield from typed
+        return
+    body = decode_json(data, path)  # raises when it is not JSON at all
+    for raw in _mapping(body).get("items") or []:
+        item = _mapping(raw)
+        meta = _mapping(item.get("metadata"))
+        containers = item.get("containers")
+        usages = (
+            [_texts(_mapping(_mapping(c).get("usage"))) for c in containers] if isinstance(containers, list) else []
+        )
+        yield str(meta.get("namespace") or namespace), str(meta.get("name") or ""), usages
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _texts(usage: Mapping[str, Any]) -> tuple[object, object]:
+    return usage.get("cpu"), usage.get("memory")
+
+
 def read_node_metrics(client: KubeClient) -> dict[str, Usage]:
-    body = _get(client, f"{METRICS_API}/nodes")
+    path = f"{METRICS_API}/nodes"
+    body = decode_json(_get(client, path), path)
     return {
         str((item.get("metadata") or {}).get("name", "")): _usage(item.get("usage") or {})
         for item in body.get("items") or []

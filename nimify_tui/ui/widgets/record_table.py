@@ -193,7 +193,8 @@ class RecordTable(ScrollView, can_focus=True):
         self._prepared: dict[str, _Shown] = {}
         self._widths: list[int] = []
         self._widest: list[int] = []  # each column's widest cell among the rows shown (the header's at least)
-        self._width_kinds: Counter[tuple[int, ...]] = Counter()  # the rows shown, counted by their cells' widths
+        # the rows shown, counted by their cells' widths (None: not counted since the rows last came or went)
+        self._width_kinds: Counter[tuple[int, ...]] | None = None
         self._given: Sequence[Row] | None = None  # the sequence last given to show_rows (its caller keeps it as is)
         self._late: LateCells | None = None
         self._row_styles: dict[str, Style] = {}
@@ -220,7 +221,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._rows = []
         self._given = None
         self._index = {}
-        self._width_kinds = Counter()
+        self._width_kinds = None
         self._prepared = {}
         self._late = None
         self._column_offset = 0
@@ -322,8 +323,11 @@ class RecordTable(ScrollView, can_focus=True):
         changed_lines = self._changed_lines(new_rows)
         if changed_lines is None:  # rows came, went or moved: every row is looked at
             self._index = dict(zip(map(_SHOWN_KEY, new_rows), itertools.count()))
-            self._width_kinds = Counter(map(_WIDTHS, new_rows))
+            self._width_kinds = None
+            distinct = set(map(_WIDTHS, new_rows))  # a few hundred kinds of rows, whatever their number
         else:  # the same keys on the same lines (2 rows of 50,000 changed): those rows are looked at
+            if self._width_kinds is None:  # counted once, at the first such change (a cleared filter need not)
+                self._width_kinds = Counter(map(_WIDTHS, self._rows))
             kinds = self._width_kinds
             for line in changed_lines:
                 old = self._rows[line].widths
@@ -331,9 +335,9 @@ class RecordTable(ScrollView, can_focus=True):
                 if not kinds[old]:
                     del kinds[old]
                 kinds[new_rows[line].widths] += 1
+            distinct = set(kinds)
         self._rows = new_rows
-        # a few hundred kinds of rows, whatever their number
-        self._widest = [max(column) for column in zip(self._header.widths, *self._width_kinds, strict=True)]
+        self._widest = [max(column) for column in zip(self._header.widths, *distinct, strict=True)]
         widths = self._natural_widths()
         kept = selected is not None and selected in self._index
         if kept:
