@@ -1,4 +1,5 @@
-"""Benchmark: keys answered while 100 pod updates a second stream in, and the CPU the app uses meanwhile.
+"""Benchmark: keys answered while pod updates stream in (100 a second by default, 1,000 for the storm goal), and
+the CPU the app uses meanwhile.
 
 The simulated cluster runs in its own process (``nimify-tui sim --pods N``), and so does the patcher, which
 merge-patches an annotation of the nimify-system pods through the API at ``--rate`` a second for
@@ -15,8 +16,8 @@ A key is sent as the terminal driver sends one (a ``Key`` event posted to the ap
 effect is visible and the next frame has been drawn; keys are ``--gap`` seconds apart, as a person types.
 Pilot's ``press`` is not used for the timing because it also waits until the process looks idle by its CPU
 time, which never happens under the storm. Reported: p50/p95/max of the answer times (goal: p95 under
-100 ms), the longest event-loop stall, the app's CPU use during the storm in cores (goal: under one), the
-updates the app received per second.
+50 ms at 1,000 updates/s), the longest event-loop stall, the app's CPU use during the storm in cores (goal:
+under one), the updates the app received per second.
 
 Medians of ``--runs`` runs. ``--profile FILE`` writes a cProfile of the app's thread for one run.
 
@@ -44,7 +45,7 @@ from nimify_tui.live.keys import PODS
 NAMESPACE = "nimify-system"
 KEYS = ("down", "up", "slash", "escape", "2", "1")
 KEY_CHARACTERS = {"slash": "/", "escape": "\x1b", "2": "2", "1": "1"}
-P95_GOAL_MS = 100.0
+P95_GOAL_MS = 50.0  # at 1,000 updates/s (100 ms was the goal at 100/s)
 CPU_GOAL_CORES = 1.0
 QUIET_S = 5.0  # CPU use of the app with nothing happening, before the storm
 KEY_TIMEOUT_S = 10.0
