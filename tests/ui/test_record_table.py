@@ -120,6 +120,33 @@ async def test_a_row_changed_in_place_widens_and_narrows_its_columns() -> None:
         assert table.row_count == 1000 and table.get_row_index("ns/pod-0999") == 999
 
 
+async def test_the_cursor_line_says_whether_the_table_has_the_focus() -> None:
+    """The cursor's line is bold on the focus's colour while the table has the focus, and on the blurred colour
+    when it lost it; the focus change draws that line again (the table is not restyled for it)."""
+
+    def cursor_style(table: RecordTable) -> tuple[bool, object]:
+        style = list(table.render_line(1 + table.cursor_row))[0].style
+        assert style is not None
+        return bool(style.bold), style.bgcolor
+
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.show_rows(rows(20))
+        table.focus()
+        await pilot.press("down")
+        focused = cursor_style(table)
+        assert focused[0], "bold with the focus"
+        table.blur()
+        await pilot.pause()
+        blurred = cursor_style(table)
+        assert not blurred[0] and blurred[1] != focused[1]
+        assert not cursor_style(table)[0] and table.cursor_row == 1
+        table.focus()
+        await pilot.pause()
+        assert cursor_style(table) == focused
+
+
 async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 12)) as pilot:

@@ -140,7 +140,13 @@ class RecordTable(ScrollView, can_focus=True):
         Binding("end", "last_column", "Last column", show=False),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"record-table--header", "record-table--cursor"}
+    # the cursor's line without and with the focus: two classes, not a :focus rule, so that a focus change needs no
+    # restyle of the table (Textual restyles a widget whose focus changes: a few milliseconds each way)
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "record-table--header",
+        "record-table--cursor",
+        "record-table--cursor-focused",
+    }
     KEPT_PREPARED = 120_000
 
     DEFAULT_CSS = """
@@ -153,7 +159,7 @@ class RecordTable(ScrollView, can_focus=True):
         scrollbar-size: 0 0;
         & > .record-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .record-table--cursor { background: $block-cursor-blurred-background; }
-        &:focus > .record-table--cursor { background: $block-cursor-background; text-style: bold; }
+        & > .record-table--cursor-focused { background: $block-cursor-background; text-style: bold; }
     }
     """
 
@@ -413,6 +419,10 @@ class RecordTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + visible:
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False, force=True, immediate=True)
 
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """The focus changes the cursor's line only: it is drawn again, without a restyle (see COMPONENT_CLASSES)."""
+        self._refresh_row(self.cursor_row)
+
     def _refresh_row(self, index: int) -> None:
         top = round(self.scroll_y)
         if top <= index < top + self._rows_visible():
@@ -530,7 +540,9 @@ class RecordTable(ScrollView, can_focus=True):
             shown = self._rows[index]
             style = base
             if index == self.cursor_row:
-                style += self.get_component_rich_style("record-table--cursor")
+                style += self.get_component_rich_style(
+                    "record-table--cursor-focused" if self.has_focus else "record-table--cursor"
+                )
             if shown.row.style:
                 style += self._row_style(shown.row.style)
         layout = self.current_layout()
