@@ -19,9 +19,11 @@ time, which never happens under the storm. Reported: p50/p95/max of the answer t
 50 ms at 1,000 updates/s), the longest event-loop stall, the app's CPU use during the storm in cores (goal:
 under one), the updates the app received per second.
 
-Medians of ``--runs`` runs. ``--profile FILE`` writes a cProfile of the app's thread for one run.
+Medians of ``--runs`` runs. ``--profile FILE`` writes a cProfile of the app's thread for one run. ``--nice N`` runs the
+simulator and the patchers N steps below the app's priority, as an API server on other machines would be.
 
-Usage: python bench/bench_update_storm.py [--seconds 60] [--rate 100] [--pods 100] [--runs 3] [--profile FILE]
+Usage: python bench/bench_update_storm.py [--seconds 60] [--rate 100] [--pods 100] [--runs 3] [--nice N]
+    [--profile FILE]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -103,7 +106,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
-def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None, shares: int = 1) -> None:
+def app_child(
+    kubeconfig: str, storm: list[str], gap: float, profile: str | None, shares: int = 1, nice: int = 0
+) -> None:
     """One run; writes its figures as one JSON line and ends the process (see ``emit``). ``storm`` holds the
     patcher's options (rate and duration)."""
     import asyncio
@@ -184,7 +189,16 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
             env = checkout_environment()
             patchers = [
                 subprocess.Popen(
-                    [sys.executable, __file__, "--patcher", kubeconfig, *storm, "--share", f"{share}/{shares}"],
+                    [
+                        *niced(nice),
+                        sys.executable,
+                        __file__,
+                        "--patcher",
+                        kubeconfig,
+                        *storm,
+                        "--share",
+                        f"{share}/{shares}",
+                    ],
                     stdout=subprocess.PIPE,
                     text=True,
                     env=env,
@@ -237,6 +251,11 @@ def app_child(kubeconfig: str, storm: list[str], gap: float, profile: str | None
         asyncio.run(run(app))
 
 
+def niced(nice: int) -> list[str]:
+    """The command prefix that runs a process ``nice`` steps below the app's priority (nothing for 0)."""
+    return ["nice", "-n", str(nice)] if nice else []
+
+
 def run_child(arguments: list[str], timeout_s: float) -> dict[str, Any]:
     return run_script(arguments, timeout_s, __file__)
 
@@ -271,6 +290,13 @@ def main() -> int:
         "--patchers", type=int, default=0, help="patcher processes (default: one per 250 updates/s, at least one)"
     )
     parser.add_argument("--share", default="0/1", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the simulator and the patchers this much below the app's priority, as an API server on other "
+        "machines would be (default: 0, all sharing this machine's cores alike)",
+    )
     args = parser.parse_args()
     if args.patcher:
         share, shares = (int(part) for part in args.share.split("/"))
@@ -279,14 +305,16 @@ def main() -> int:
     shares = args.patchers or max(1, math.ceil(args.rate / 250))
     if args.app_child:
         storm = ["--rate", str(args.rate), "--seconds", str(args.seconds)]
-        app_child(args.app_child, storm, args.gap, args.profile, shares)
+        app_child(args.app_child, storm, args.gap, args.profile, shares, args.nice)
         return 0
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         sim = start_sim(args.pods, kubeconfig)
+        if args.nice:
+            os.setpriority(os.PRIO_PROCESS, sim.pid, args.nice)
         try:
             child = ["--app-child", str(kubeconfig), "--rate", str(args.rate), "--seconds", str(args.seconds)]
-            child += ["--gap", str(args.gap), "--patchers", str(shares)]
+            child += ["--gap", str(args.gap), "--patchers", str(shares), "--nice", str(args.nice)]
             timeout_s = args.seconds + STALL_CAP_S + WAIT_TIMEOUT_S + 120
             if args.profile:
                 run_child([*child, "--profile", args.profile], timeout_s)
@@ -296,6 +324,8 @@ def main() -> int:
         finally:
             stop_sim(sim)
     headline = f"{args.rate:g} pod updates/s for {args.seconds:g} s, {args.pods} extra pods"
+    if args.nice:
+        headline += f", simulator and patchers at nice {args.nice}"
     print(f"{headline}, {args.runs} runs: median, then each run")
     for key, label in FIGURES:
         values = [run[key] for run in runs if key in run]
