@@ -125,7 +125,7 @@ async def test_the_cursor_line_says_whether_the_table_has_the_focus() -> None:
     when it lost it; the focus change draws that line again (the table is not restyled for it)."""
 
     def cursor_style(table: RecordTable) -> tuple[bool, object]:
-        style = list(table.render_line(1 + table.cursor_row))[0].style
+        style = next(iter(table.render_line(1 + table.cursor_row))).style
         assert style is not None
         return bool(style.bold), style.bgcolor
 
