@@ -41,10 +41,10 @@ def test_the_simulators_lists_read_typed_as_any_json_reads_them(healthy_sim: Sim
         plain = as_any_json(orjson.loads(data), namespace)
         assert read_pod_metrics(Canned(data), (namespace,)) == plain  # type: ignore[arg-type]
         expected.update(plain)
-    got = read_pod_metrics(client, namespaces)
-    assert len(got) >= 4 and set(got) == set(expected)
-    for key, usage in expected.items():  # read at different moments: the same pods, usage within the noise
-        assert got[key].cpu_millicores >= 0 and got[key].memory_bytes > 0 and usage.memory_bytes > 0
+    got = read_pod_metrics(client, namespaces)  # read later: pods may have come or gone meanwhile
+    assert len(got) >= 4 and {ns for ns, _name in got} == set(namespaces)
+    assert len(set(got) & set(expected)) >= 4
+    assert all(usage.cpu_millicores >= 0 and usage.memory_bytes > 0 for usage in got.values())
 
 
 def test_a_real_metrics_server_list_read_typed() -> None:

@@ -24,7 +24,7 @@ async def test_a_text_for_views_already_gone_is_dropped() -> None:
         await app.push_screen(screen)
         await pilot.pause()
         assert isinstance(screen.view_of("describe"), LogView)
-        await screen.query_one("#detail-views").remove()  # what closing takes down first
+        await screen.remove_children()  # what closing takes down first
         assert screen.is_mounted
         screen._show("describe", "Name: nimify-api-0")  # raised NoMatches, which ended the app from the worker
         release.set()

@@ -25,6 +25,7 @@ from nimify_tui.actions import Action, ActionError, ActionRunner, Outcome, Prepa
 from nimify_tui.actions.runner import ActionOutcomeUnknown
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import literal
+from nimify_tui.ui.late_answer import dropped_once_closed
 from nimify_tui.ui.screens.detail import literal_block
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class ActionScreen(ModalScreen[None]):
             return
         self.app.call_from_thread(self._planned, action, permission.allowed, permission.reason)
 
+    @dropped_once_closed
     def _planned(self, action: Action, allowed: bool, reason: str) -> None:
         self.action_plan = action
         permission = self.query_one("#action-permission", Label)
@@ -201,6 +203,7 @@ class ActionScreen(ModalScreen[None]):
             return
         self.app.call_from_thread(self._prepared, prepared)
 
+    @dropped_once_closed
     def _prepared(self, prepared: Prepared) -> None:
         self.prepared = prepared
         self.state = "confirming"
@@ -307,10 +310,9 @@ class ActionScreen(ModalScreen[None]):
             else:
                 self._status(f"{editor} exited with {completed.returncode}; kept the text as it was.", "error")
 
+    @dropped_once_closed  # closed (esc) while a worker still reported: a rollout followed, a late answer
     def _status(self, message: str, style: str) -> None:
         colors = {"error": "bold red", "warning": "bold yellow", "success": "bold green", "info": ""}
-        if not self.is_attached:
-            return  # closed (esc) while a worker still reported: a rollout followed, a late answer
         if self.has_class("-following"):
             message += "  · esc closes (the rollout goes on)"
         self.query_one("#action-status", Static).update(Text(literal(message), style=colors.get(style, "")))

@@ -11,12 +11,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.text import literal
+from nimify_tui.ui.late_answer import dropped_once_closed
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.log_view import LOADING, LogView
 
@@ -124,12 +124,9 @@ class DetailScreen(Screen[None]):
             text = f"Could not load: {type(exc).__name__}: {exc}"
         self.app.call_from_thread(self._show, tab_id, text)
 
+    @dropped_once_closed  # closed while the text was on its way
     def _show(self, tab_id: str, text: str) -> None:
-        try:
-            view = self.view_of(tab_id)
-        except NoMatches:  # closed while the text was on its way: its views are gone (the screen may not be yet)
-            return
-        view.set_text(text)  # the view shows control characters and escapes literally
+        self.view_of(tab_id).set_text(text)  # the view shows control characters and escapes literally
 
 
 def literal_block(text: str) -> str:

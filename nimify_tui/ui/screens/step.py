@@ -36,6 +36,7 @@ from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.exec import ExecClient
 from nimify_tui.text import literal
 from nimify_tui.triage.in_pod import record_step
+from nimify_tui.ui.late_answer import dropped_once_closed
 from nimify_tui.ui.screens.detail import literal_block
 
 if TYPE_CHECKING:
@@ -315,16 +316,15 @@ class StepScreen(ModalScreen[None]):
         self.state = "done"
         self._status(message + "  (esc closes)", "error")
 
+    @dropped_once_closed
     def _output(self, text: str) -> None:
-        if not self.is_attached:
-            return
         self.query_one("#step-output-text", Static).update(Text(literal_block(text), no_wrap=True))
         self.query_one("#step-output").remove_class("-empty")
 
+    @dropped_once_closed
     def _status(self, message: str, style: str) -> None:
         colors = {"error": "bold red", "warning": "bold yellow", "success": "bold green", "info": ""}
-        if self.is_attached:
-            self.query_one("#step-status", Static).update(Text(literal(message), style=colors.get(style, "")))
+        self.query_one("#step-status", Static).update(Text(literal(message), style=colors.get(style, "")))
 
 
 def _message(exc: Exception) -> str:
