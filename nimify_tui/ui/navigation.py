@@ -65,6 +65,19 @@ def owning_deployment(runtime: Runtime, pod: PodRecord) -> DeploymentRecord | No
     return found
 
 
+def no_deployment_why(runtime: Runtime, pod: PodRecord) -> str:
+    """Why ``owning_deployment`` found none: the pod has no deployment, or its ReplicaSet or its Deployment is not
+    loaded yet."""
+    if pod.owner_kind != "ReplicaSet":
+        return f"{pod.name} is not run by a deployment ({pod.owner_kind or 'no owner'})"
+    rs: ReplicaSetRecord | None = runtime.store.get(REPLICASETS, (pod.namespace, pod.owner_name))
+    if rs is None:
+        return f"the ReplicaSet {pod.owner_name} is not loaded yet: try again in a moment"
+    if rs.owner_kind != "Deployment":
+        return f"{pod.name} is not run by a deployment (its ReplicaSet {rs.name} has {rs.owner_kind or 'no owner'})"
+    return f"the Deployment {rs.owner_name} is not loaded yet: try again in a moment"
+
+
 def allocation_of(runtime: Runtime, node: dict[str, Any]) -> tuple[NodeAllocation, str]:
     """The node's allocated resources from all its pods, listed as kubectl lists them; where that list is refused,
     from the watched namespaces' pods, with a note that says so."""

@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.live.keys import DEPLOYMENTS, REPLICASETS
 from nimify_tui.live.runtime import RuntimeOptions
 from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
 from nimify_tui.sim.server import SimThread
@@ -68,6 +69,20 @@ async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str, time
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting for {what} after {timeout_s:g}s (last: {value!r})")
         await pilot.pause(0.1)
+
+
+async def controllers_loaded(pilot: Pilot[Any], app: NimifyApp, namespace: str = "nimify-system") -> None:
+    """The namespace's ReplicaSets and Deployments are in (each list arrives whole): a pod's deployment is found
+    (pod -> ReplicaSet -> Deployment), so a deployment's key on a selected pod opens its dialog."""
+    store = app.runtime.store
+    await until(
+        pilot,
+        lambda: (
+            any(r.namespace == namespace for r in store.items(REPLICASETS))
+            and any(d.namespace == namespace for d in store.items(DEPLOYMENTS))
+        ),
+        f"{namespace}'s replicasets and deployments (pod -> deployment)",
+    )
 
 
 @pytest.fixture

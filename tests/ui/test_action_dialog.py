@@ -8,14 +8,14 @@ from collections.abc import Callable
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from nimify_tui.live.keys import PODS, REPLICASETS
+from nimify_tui.live.keys import PODS
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
 from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.main import MainScreen
 
-from .conftest import until
+from .conftest import controllers_loaded, until
 from .test_actions_ui import open_action, select_pod
 
 SIZE = (160, 45)
@@ -32,7 +32,7 @@ async def test_m_starts_on_the_memory_limit_and_the_summary_follows_the_edit(
     app = app_factory(sim)
     async with app.run_test(size=SIZE) as pilot:
         store = app.runtime.store
-        await until(pilot, lambda: any(r.namespace == "nimify-system" for r in store.items(REPLICASETS)), "rs")
+        await controllers_loaded(pilot, app)
         await until(pilot, lambda: any(r.name.startswith("nimify-api-") for r in store.items(PODS)), "pods")
         await select_pod(pilot, app, "nimify-api-")
         screen = await open_action(pilot, app, "m")

@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 
 from nimify_tui.actions.registry import REMEDIES, PlanExtras
 from nimify_tui.journal.journal import read_journal
-from nimify_tui.live.keys import DEPLOYMENTS, PODS, REPLICASETS
+from nimify_tui.live.keys import DEPLOYMENTS, PODS
 from nimify_tui.sim.scenarios import health_problems
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -20,7 +20,7 @@ from nimify_tui.ui.screens.action import ActionScreen
 from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.widgets.record_table import RecordTable
 
-from .conftest import until
+from .conftest import controllers_loaded, until
 
 SIZE = (160, 45)
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -81,12 +81,7 @@ async def test_patch_memory_fixes_the_crash_loop_and_is_journaled(
         await until(
             pilot, lambda: any(r for r in app.runtime.store.items(PODS) if r.status == "CrashLoopBackOff"), "crash"
         )
-        await until(
-            pilot,
-            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
-            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
-            "nimify-system's replicasets (pod -> deployment)",
-        )
+        await controllers_loaded(pilot, app)
         await select_pod(pilot, app, "nimify-api-")
         screen = await open_action(pilot, app, "m")
         memory = dict(screen._fields)["limits.memory"]
@@ -232,12 +227,7 @@ async def test_a_production_context_asks_for_the_name_even_to_scale(
     app = app_factory(healthy_sim, config_toml='[contexts."sim-admin"]\nproduction = true\n')
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one("#pods-table", RecordTable).row_count, "pods")
-        await until(
-            pilot,
-            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
-            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
-            "nimify-system's replicasets (pod -> deployment)",
-        )
+        await controllers_loaded(pilot, app)
         await select_pod(pilot, app, "nimify-worker-")
         screen = await open_action(pilot, app, "s")
         replicas = dict(screen._fields)["replicas"]

@@ -14,7 +14,7 @@ from nimify_tui.ui.panes.pods import PodsPane
 from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.pod import PodScreen
 
-from .conftest import drawn, make_app, until
+from .conftest import controllers_loaded, drawn, make_app, until
 
 
 def header_text(app: object) -> str:
@@ -163,7 +163,7 @@ async def test_an_action_whose_answer_times_out_says_outcome_unknown_not_failed(
     in warning style, not "✖" (the server may well have made it; the next refresh says)."""
     from textual.widgets import Static
 
-    from nimify_tui.live.keys import PODS, REPLICASETS
+    from nimify_tui.live.keys import PODS
     from nimify_tui.ui.screens.action import ActionScreen
 
     from .test_actions_ui import open_action, select_pod
@@ -172,7 +172,7 @@ async def test_an_action_whose_answer_times_out_says_outcome_unknown_not_failed(
         app = make_app(sim, tmp_path)
         async with app.run_test(size=(160, 45)) as pilot:
             store = app.runtime.store
-            await until(pilot, lambda: any(r.namespace == "nimify-system" for r in store.items(REPLICASETS)), "rs")
+            await controllers_loaded(pilot, app)
             await until(pilot, lambda: any(r.name.startswith("nimify-api-") for r in store.items(PODS)), "pods")
             await select_pod(pilot, app, "nimify-api-")
             screen: ActionScreen = await open_action(pilot, app, "m")

@@ -18,7 +18,6 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from nimify_tui.actions.registry import REMEDIES, remedies_for
-from nimify_tui.live.keys import REPLICASETS
 from nimify_tui.sim.k8s import auth
 from nimify_tui.sim.server import SimThread
 from nimify_tui.triton.client import TRITON_NAMESPACE
@@ -29,7 +28,7 @@ from nimify_tui.ui.screens.main import MainScreen
 from nimify_tui.ui.screens.pod import PodScreen
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 
-from .conftest import drawn, until
+from .conftest import controllers_loaded, drawn, until
 from .test_actions_ui import SIZE, open_action, select_pod
 
 NS = "nimify-system"
@@ -96,12 +95,7 @@ async def test_a_keymap_rebinds_scale_and_help_in_the_keys_the_footer_the_palett
 ) -> None:
     app = app_factory(healthy_sim, config_toml='[keymap]\nscale = "a"\nhelp = "f1"\n')
     async with app.run_test(size=SIZE) as pilot:
-        await until(
-            pilot,
-            # each namespace's list arrives whole: one of nimify-system's ReplicaSets means all of them
-            lambda: any(rs.namespace == "nimify-system" for rs in app.runtime.store.items(REPLICASETS)),
-            "nimify-system's replicasets (pod -> deployment)",
-        )
+        await controllers_loaded(pilot, app)
         await until(pilot, lambda: app.permissions_known(NS), "the permissions in nimify-system")
         await select_pod(pilot, app, "nimify-worker-")
         bindings = app.screen.active_bindings
@@ -180,11 +174,7 @@ async def test_a_remedy_refused_in_one_namespace_is_refused_there_only(
         assert not app.screen.footer_dimmed("remedy('scale')"), "allowed somewhere: not dimmed"
 
         await pilot.press("colon", *"ns all", "enter")  # the pods of every namespace, as NAMESPACE/NAME
-        await until(
-            pilot,
-            lambda: any(rs.namespace == TRITON_NAMESPACE for rs in app.runtime.store.items(REPLICASETS)),
-            "triton-system's replicasets",
-        )
+        await controllers_loaded(pilot, app, TRITON_NAMESPACE)
         await select_pod(pilot, app, f"{TRITON_NAMESPACE}/triton-server-")
         await pilot.press("s")
         refusal = "Not available: not allowed: patch deployments.apps/scale in triton-system: no RBAC rule allows it"

@@ -32,7 +32,7 @@ from nimify_tui.ui.in_pod_steps import (
     step_hint,
     step_key,
 )
-from nimify_tui.ui.navigation import owning_deployment
+from nimify_tui.ui.navigation import no_deployment_why, owning_deployment
 from nimify_tui.ui.panes.base import Pane
 from nimify_tui.ui.panes.events import EventsPane
 from nimify_tui.ui.panes.header import StatusHeader
@@ -508,12 +508,7 @@ class MainScreen(Screen[None]):
                 self.notify("Select a pod of the deployment in the pods pane first.", severity="warning")
                 return
             if deployment is None:
-                why = (
-                    f"{selected.name} is not run by a deployment ({selected.owner_kind or 'no owner'})"
-                    if selected.owner_kind != "ReplicaSet"
-                    else f"the ReplicaSet {selected.owner_name} is not loaded yet: try again in a moment"
-                )
-                self.notify(why, severity="warning", markup=False)
+                self.notify(no_deployment_why(self.nimify.runtime, selected), severity="warning", markup=False)
                 return
             offer(self.nimify, remedy, deployment.namespace, deployment.name, container=selected.default_container)
         elif target == "pod":
