@@ -55,10 +55,14 @@ async def test_a_burst_of_10000_events_is_folded_into_one_row_per_object_reason_
             return [cells for cells in rows if any(name in " ".join(cells) for name in names)]
 
         await until(pilot, lambda: len(burst_rows()) == BURST_PODS * len(MESSAGES), "one row per pod and message")
+
+        def all_folded() -> bool:  # the rows appear as the first events come; their counts grow as the rest do
+            return all(cells[-1].endswith(f"(x{PER_MESSAGE})") for cells in burst_rows())
+
+        await until(pilot, all_folded, f"each row counting its {PER_MESSAGE} events", timeout_s=30)
         rows = burst_rows()
+        assert len(rows) == BURST_PODS * len(MESSAGES), "and no more rows than that"
         for cells in rows:
-            message = cells[-1]
-            assert message.endswith(f"(x{PER_MESSAGE})"), message
             assert cells[2] == "Unhealthy"
         objects_and_messages = {(cells[3], re.sub(r"\(x\d+\)$", "", cells[-1])) for cells in rows}
         assert len(objects_and_messages) == len(rows), "no two rows say the same"
