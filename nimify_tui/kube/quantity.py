@@ -7,6 +7,7 @@ would serve back (``1.5`` -> ``1500m``, ``1536Mi``, ``0.5Gi`` -> ``512Mi``).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -39,7 +40,7 @@ class Quantity:
         return format_quantity(self)
 
     def __float__(self) -> float:
-        return float(self.value)
+        return fraction_float(self.value)
 
     def to_int(self) -> int:
         """The value rounded up, away from zero, to an integer (Go's ``Quantity.Value``)."""
@@ -137,4 +138,13 @@ def quantity_float(text: object, scale: int = 1) -> float | None:
             multiplier, divisor = _PLAIN_SCALE[plain.group(2) or ""]
             return int(plain.group(1)) * multiplier * scale / divisor
     quantity = quantity_or_none(text)
-    return float(quantity.value * scale) if quantity is not None else None
+    return fraction_float(quantity.value * scale) if quantity is not None else None
+
+
+def fraction_float(value: Fraction) -> float:
+    """``value`` as a float; past the float's range (``1E309``: valid, exact, and too big) plus or minus infinity
+    instead of an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

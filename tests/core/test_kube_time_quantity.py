@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from fractions import Fraction
 
@@ -13,6 +14,7 @@ from nimify_tui.kube.quantity import (
     QuantityError,
     format_quantity,
     parse_quantity,
+    quantity_float,
     quantity_or_none,
 )
 
@@ -159,3 +161,11 @@ def test_quantity_or_none_reads_fields_of_any_json_type() -> None:
     assert quantity_or_none(None) is None
     assert quantity_or_none({"a": 1}) is None
     assert float(parse_quantity("250m")) == 0.25
+
+
+def test_a_quantity_past_the_floats_range_reads_as_infinity() -> None:
+    """``1E309`` is a valid quantity, exact as a fraction; as a float it is infinite, not an OverflowError."""
+    assert float(parse_quantity("1E309")) == math.inf
+    assert float(parse_quantity("-1E309")) == -math.inf
+    assert quantity_float("1E309") == math.inf
+    assert quantity_float("2Ei", 1000) == 2 * 2**60 * 1000
