@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nimify_tui.kube.client import KubeClient, decode_json
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.quantity import quantity_float
+
+if TYPE_CHECKING:
+    from nimify_tui.kube.pod_metrics_list import PodUsageTexts
 
 METRICS_API = "/apis/metrics.k8s.io/v1beta1"
 
@@ -56,9 +59,6 @@ def read_pod_metrics(client: KubeClient, namespaces: Iterable[str]) -> dict[tupl
                 memory += quantity_float(memory_text) or 0.0
             result[(pod_namespace, name)] = Usage(cpu, memory)
     return result
-
-
-PodUsageTexts = tuple[str, str, list[tuple[object, object]]]  # namespace, name, each container's CPU and memory
 
 
 def _pod_usages(data: bytes, path: str, namespace: str) -> Iterator[PodUsageTexts]:

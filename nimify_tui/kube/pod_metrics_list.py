@@ -12,6 +12,8 @@ import functools
 
 import msgspec
 
+PodUsageTexts = tuple[str, str, list[tuple[object, object]]]  # namespace, name, each container's CPU and memory
+
 
 class _ContainerUsage(msgspec.Struct):
     cpu: str | None = None
@@ -41,14 +43,14 @@ def _decoder() -> msgspec.json.Decoder[_PodMetricsList]:
     return msgspec.json.Decoder(_PodMetricsList)
 
 
-def typed_pod_usages(data: bytes, namespace: str) -> list[tuple[str, str, list[tuple[object, object]]]] | None:
+def typed_pod_usages(data: bytes, namespace: str) -> list[PodUsageTexts] | None:
     """Each pod's namespace (``namespace`` when missing), name and containers' CPU and memory texts; None when
     ``data`` is not a PodMetricsList of the usual shape (or not JSON)."""
     try:
         listed = _decoder().decode(data)
     except msgspec.DecodeError:  # ValidationError (another shape) is one
         return None
-    pods = []
+    pods: list[PodUsageTexts] = []
     for item in listed.items or ():
         meta = item.metadata
         usages: list[tuple[object, object]] = [

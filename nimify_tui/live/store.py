@@ -117,6 +117,18 @@ class Store:
                 names.add(name)
             return current, names
 
+    def changed_records(
+        self, key: RecordsKey[R], version: int | None, most: int | None = None
+    ) -> tuple[int, dict[tuple[str, str], R | None] | None]:
+        """``changed_since`` with each changed record as it is now (None for one removed); None instead of the
+        records when the store cannot say, or when more than ``most`` changed (the reader then reads them all)."""
+        current, names = self.changed_since(key, version)
+        if names is None or (most is not None and len(names) > most):
+            return current, None
+        with self._lock:
+            held = self._items.get(key.name, {})
+            return current, {name: held.get(name) for name in names}
+
     def items(self, key: RecordsKey[R]) -> list[R]:
         with self._lock:
             return list(self._items.get(key.name, {}).values())

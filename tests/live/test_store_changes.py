@@ -37,3 +37,17 @@ def test_a_reader_further_behind_than_the_journal_reads_every_record() -> None:
     assert store.changed_since(PODS, recent)[1] == {("a", "last")}
     store.clear()
     assert store.changed_since(PODS, recent + 1)[1] is None, "cleared: another cluster's records come"
+
+
+def test_the_records_changed_since_a_version_as_they_are_now() -> None:
+    store = Store()
+    store.replace(PODS, "a", {("a", "p1"): 1, ("a", "p2"): 2})
+    version, records = store.changed_records(PODS, None)
+    assert records is None, "no version kept: every record"
+    store.upsert(PODS, ("a", "p2"), 20)
+    store.remove(PODS, ("a", "p1"))
+    store.upsert(PODS, ("a", "p3"), 3)
+    now, records = store.changed_records(PODS, version)
+    assert records == {("a", "p1"): None, ("a", "p2"): 20, ("a", "p3"): 3}
+    assert store.changed_records(PODS, version, most=2) == (now, None), "more changed than the reader wants"
+    assert store.changed_records(PODS, now) == (now, {})

@@ -23,8 +23,7 @@ class NodesPane(OverflowTitledPane):
     def update_view(self, store: Store, now: float) -> None:
         gpus: GpuView | None = store.value(GPUS)
         # the pods changed since the last refresh are read, not all of them (a change in between is seen next time)
-        pods_version, names = store.changed_since(PODS, self._pods_version)
-        changed = None if names is None else {name: store.get(PODS, name) for name in names}
+        pods_version, changed = store.changed_records(PODS, self._pods_version)
         requested = self._requested.of(lambda: store.items(PODS), pods_version, changed)
         self._pods_version = pods_version
         rows = node_rows(store.items(NODES), (), store.value(NODE_USAGE), gpus, requested)

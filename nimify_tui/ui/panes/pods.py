@@ -44,13 +44,8 @@ class PodsPane(OverflowTitledPane):
         self.table.set_columns(columns)
         if self._rows.namespace != self.namespace:
             self._rows = PodRowCache(self.namespace)
-        pods_version, names = store.changed_since(PODS, self._rows.pods_version)
-        changed = None
-        pods: list[PodRecord] = []
-        if names is not None and len(names) <= self.MOST_CHANGED:
-            changed = {name: store.get(PODS, name) for name in names}
-        else:
-            pods = store.items(PODS)
+        pods_version, changed = store.changed_records(PODS, self._rows.pods_version, self.MOST_CHANGED)
+        pods: list[PodRecord] = store.items(PODS) if changed is None else []
         rows = self._rows.rows(
             pods,
             now,
