@@ -4,7 +4,7 @@ look at, with its JSON type. A malformed object is cleaned along its shape befor
 
 from __future__ import annotations
 
-from nimify_tui.kube.shape import ANY, BOOL, INT, INT_OR_TEXT, TEXT, ListOf, MapOf, Shape, enum, obj
+from nimify_tui.kube.shape import ANY, BOOL, INT, INT_OR_TEXT, TEXT, ListOf, MapOf, Obj, Shape, enum, obj
 
 CONDITION = obj(
     type=TEXT,
@@ -233,3 +233,8 @@ SHAPES: dict[str, Shape] = {
     "resourcequotas": RESOURCE_QUOTA,
 }
 """The raw shape of each kind the informers watch, by the informers' kind name."""
+
+PRUNED: dict[str, Obj] = {"pods": POD, "events": EVENT}
+"""The kinds whose lists and watch events are read for their records' fields alone (``pruned_decode``): the ones
+held by the ten thousand. Their decoders, and the flight recorder that notes what they decode, see the objects
+with the fields of their shape only."""

@@ -1,7 +1,8 @@
 """The flight recorder: what the store held as it changed, to play a session back without a cluster.
 
 It records every key of the store that the panes and the triage read: the Kubernetes objects (the informers'
-decoders are wrapped, :meth:`FlightRecorder.decoders`, so that each raw object they decode is noted), the live
+decoders are wrapped, :meth:`FlightRecorder.decoders`, so that each raw object they decode is noted; pods and events
+are read with the fields their records need alone, ``kube/pruned_decode.py``, and recorded so), the live
 sources' single values (probes, Triton's models and stats, the latency series, the alert states, GPUs, the metrics
 API's usage, log signatures, volume use, certificates, and any value the session adds, such as the recovery
 verification's state; :mod:`nimify_tui.live.recorded_values`), and each source's freshness. At most once a second

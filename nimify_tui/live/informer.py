@@ -27,6 +27,7 @@ import orjson
 
 from nimify_tui.kube.client import KubeClient, decode_json, interrupt_stream
 from nimify_tui.kube.errors import KubeError
+from nimify_tui.kube.pruned_decode import pruned_decoder
 from nimify_tui.live.keys import RECORDS, RecordsKey
 from nimify_tui.live.store import SourceHealth, Store
 
@@ -225,6 +226,8 @@ class Informer:
         self.namespace = namespace if kind.namespaced else None
         self.store = store
         self.decode = decode
+        # reads pages and watch events for the record's fields alone (pods and events); None: whole
+        self.pruned = pruned_decoder(kind.name)
         self.watch_seconds = watch_seconds or self.WATCH_SECONDS
         self.watch_idle_s = watch_idle_s or self.WATCH_IDLE_SECONDS
         self._longest_quiet = 0.0  # the longest wait between two lines of a watch seen so far (0: none yet)
@@ -359,7 +362,9 @@ class Informer:
         self.store.set_health(self.source, SourceHealth("live", last_ok=time.time()))
 
     def _decode_page(self, data: bytes, path: str) -> _Page:
-        body = decode_json(data, path)
+        body = self.pruned.page(data) if self.pruned is not None else None
+        if body is None:  # no pruning for this kind, or a page that does not fit its shape: read it whole
+            body = decode_json(data, path)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise KubeError(0, "BadResponse", f"list {self.source}: the answer is not a list")
         listed: list[Any] = body.pop("items")
@@ -421,6 +426,10 @@ class Informer:
         self.store.touch(self.source)
 
     def _apply(self, line: bytes) -> None:
+        event = self.pruned.event(line) if self.pruned is not None else None
+        if event is not None:  # an object added, modified or deleted, read for its record's fields
+            self._apply_change(event["type"], event["object"])
+            return
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -431,23 +440,23 @@ class Informer:
             raise _Expired()
         kind = event.get("type")
         obj = event.get("object") or {}
-        meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
         if kind == "ERROR":
             code = obj.get("code")
             if code == 410:
                 raise _Expired()
             raise KubeError(int(code or 0), str(obj.get("reason") or "Error"), str(obj.get("message") or obj))
-        rv = meta.get("resourceVersion")
+        self._apply_change(kind, obj)
+
+    def _apply_change(self, kind: Any, obj: dict[str, Any]) -> None:
+        """An event's object: its resourceVersion followed, the store changed (a bookmark changes nothing)."""
+        meta = obj.get("metadata")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
         if rv:
             self.resource_version = str(rv)
-        if kind == "BOOKMARK":
-            self.store.touch(self.source)
-            return
-        key = object_key(obj)
         if kind == "DELETED":
-            self.store.remove(self.kind.key, key)
+            self.store.remove(self.kind.key, object_key(obj))
         elif kind in ("ADDED", "MODIFIED"):
-            self.store.upsert(self.kind.key, key, self.decode(obj))
+            self.store.upsert(self.kind.key, object_key(obj), self.decode(obj))
         self.store.touch(self.source)
 
 

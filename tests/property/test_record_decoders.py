@@ -9,15 +9,22 @@ value of the wrong type.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nimify_tui.kube import record_shapes
+from nimify_tui.kube.client import KubeClient
+from nimify_tui.kube.pruned_decode import pruned_decoder
 from nimify_tui.kube.records import DECODERS, ObjectRecord, PodRecord, readable_object
 from nimify_tui.kube.shape import AnyValue, Enum, ListOf, MapOf, Obj, Scalar, Shape, well_typed
+from nimify_tui.live.informer import KINDS as KINDS_WATCHED
+from nimify_tui.live.informer import Informer
+from nimify_tui.live.store import Store
 from nimify_tui.render.describe import describe_pod
 
 from ..conftest import real_k8s_object
@@ -234,3 +241,41 @@ def test_describe_lists_what_could_not_be_read_literally() -> None:
     ]
     assert "\x1b" not in text and "Name:" in text and pod["metadata"]["name"] in text
     assert "Unreadable:" not in describe_pod(pod, [], now=0.0)
+
+
+PRUNED_KINDS = sorted(record_shapes.PRUNED)
+
+
+def _records_of_page(kind: str, objects: list[Any]) -> list[ObjectRecord]:
+    """The records of a list page holding ``objects``, decoded by the informer's own page reader (pruned for
+    pods and events, read whole when the page does not fit their shape)."""
+    page_json = {"kind": "List", "metadata": {"resourceVersion": "7"}, "items": objects}
+    data = json.dumps(page_json).encode()  # the standard library's: orjson will not write the deepest junk
+    informer = Informer(KubeClient.__new__(KubeClient), KINDS_WATCHED[kind], "ns", Store(), DECODERS[kind])
+    page = informer._decode_page(data, f"/api/v1/namespaces/ns/{kind}")
+    assert page.resource_version == "7"
+    return [record for _, record in page.items]
+
+
+@given(broken_anywhere().filter(lambda case: case[0] in record_shapes.PRUNED))
+def test_a_page_read_for_its_records_fields_gives_the_records_of_the_whole_page(case: tuple[str, Any]) -> None:
+    kind, raw = case
+    sample = SAMPLES[kind][0]
+    objects = [sample, raw, {**sample, "extra": {"deep": [1, {"x": None}]}}]
+    whole = [DECODERS[kind](obj) for obj in objects if isinstance(obj, dict)]
+    assert _records_of_page(kind, objects) == whole
+
+
+@pytest.mark.parametrize("kind", PRUNED_KINDS)
+def test_a_pruned_page_keeps_the_shape_s_fields_alone(kind: str) -> None:
+    decoder = pruned_decoder(kind)
+    assert decoder is not None
+    sample = {**SAMPLES[kind][0], "managedFields": [{"manager": "kubectl"}]}
+    page = decoder.page(orjson.dumps({"items": [sample]}))
+    assert page is not None
+    (pruned,) = page["items"]
+    assert "managedFields" not in pruned and pruned["metadata"]["name"] == sample["metadata"]["name"]
+    assert DECODERS[kind](pruned) == DECODERS[kind](sample)
+    mistyped = {**sample, "metadata": {**sample["metadata"], "name": 42}}
+    assert decoder.page(orjson.dumps({"items": [mistyped]})) is None  # read whole: the decoder marks it
+    assert decoder.page(b"<html>not json</html>") is None
