@@ -29,6 +29,7 @@ from nimify_tui.kube.client import KubeClient, decode_json, interrupt_stream
 from nimify_tui.kube.errors import KubeError
 from nimify_tui.kube.pruned_decode import pruned_decoder
 from nimify_tui.live.keys import RECORDS, RecordsKey
+from nimify_tui.live.screen_first import SCREEN_FIRST
 from nimify_tui.live.store import SourceHealth, Store
 
 
@@ -369,8 +370,10 @@ class Informer:
             raise KubeError(0, "BadResponse", f"list {self.source}: the answer is not a list")
         listed: list[Any] = body.pop("items")
         decoded: list[tuple[tuple[str, str], Any]] = []
+        step_aside = SCREEN_FIRST.step_aside
         for index, obj in enumerate(listed):
             listed[index] = None  # the parsed object goes as soon as its lean record is made
+            step_aside()  # the screen answering a key goes first
             if isinstance(obj, dict):
                 decoded.append((object_key(obj), self.decode(obj)))
         meta = body.get("metadata")
@@ -426,6 +429,7 @@ class Informer:
         self.store.touch(self.source)
 
     def _apply(self, line: bytes) -> None:
+        SCREEN_FIRST.step_aside()  # the screen answering a key goes first
         event = self.pruned.event(line) if self.pruned is not None else None
         if event is not None:  # an object added, modified or deleted, read for its record's fields
             self._apply_change(event["type"], event["object"])

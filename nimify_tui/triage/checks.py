@@ -33,6 +33,7 @@ from nimify_tui.live.keys import (
     TLS_CERTIFICATES,
     TRITON,
 )
+from nimify_tui.live.screen_first import SCREEN_FIRST
 from nimify_tui.live.store import Store
 from nimify_tui.render.alerts import SOURCE_WORDS, alert_line
 from nimify_tui.render.kubectl import pvc_resize
@@ -604,7 +605,10 @@ def run_checks(store: Store, now: float, *, main_namespace: str = DEFAULT_MAIN_N
         lambda: check_ingress(store, pods, now),
         lambda: check_latency(store),
     ]
-    findings = [check() for check in checks]
+    findings = []
+    for check in checks:
+        SCREEN_FIRST.step_aside()  # the screen answering a key goes first
+        findings.append(check())
     database = check_database(store, now)
     if database is not None:
         findings.insert(2, database)  # beside nimify-api's /ready, which fails when the database does

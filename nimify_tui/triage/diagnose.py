@@ -36,6 +36,7 @@ from nimify_tui.live.keys import (
     SERVICES,
     TRITON,
 )
+from nimify_tui.live.screen_first import SCREEN_FIRST
 from nimify_tui.live.store import Store
 from nimify_tui.triage.checks import ERROR_RATIO_THRESHOLD, LATENCY_THRESHOLD_S, Finding, api_pods
 from nimify_tui.triage.diagnosis import Diagnosis, Fix, Scenario
@@ -137,6 +138,7 @@ def diagnose(store: Store, findings: Sequence[Finding], now: float, *, main_name
     )
     ranked: list[_Ranked] = []
     for rule in _RULES:
+        SCREEN_FIRST.step_aside()  # the screen answering a key goes first
         ranked.extend(rule(world))
     ranked.extend(_unexplained_symptoms(world, [r.diagnosis for r in ranked]))
     ranked.sort(key=lambda r: r.rank)

@@ -9,7 +9,7 @@ from functools import partial
 from importlib.resources import files
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +20,7 @@ from nimify_tui.kube.access import READ_ONLY_REASON
 from nimify_tui.kube.client import KubeClient
 from nimify_tui.kube.exec import Terminal
 from nimify_tui.live.runtime import Runtime, RuntimeOptions
+from nimify_tui.live.screen_first import SCREEN_FIRST
 from nimify_tui.recovery.verifier import RECOVERY, RecoveryVerifier
 from nimify_tui.recovery.verify import VerifyOptions
 from nimify_tui.session import Session
@@ -94,6 +95,16 @@ class NimifyApp(Navigation):
         self.incident = IncidentDesk(self)  # severity, outage clock, escalation, status updates
         self.snapshots = SnapshotDesk(self)  # at detection, after recovery, and P
         self.exec_terminal: Terminal | None = None  # where `!`'s shell reads and writes; None: this terminal
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:  # not a key bubbling back
+            self.answering_user()
+        await super().on_event(event)
+
+    def answering_user(self) -> None:
+        """The sources step aside until the screen's answer to the user is drawn (``live/screen_first``)."""
+        SCREEN_FIRST.answering()
+        self.call_after_refresh(SCREEN_FIRST.answered)
 
     def on_mount(self) -> None:
         self.session.open()

@@ -584,6 +584,7 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#prompt")
     def prompt_changed(self, event: Input.Changed) -> None:
         if self.prompt_mode == "filter":
+            self.nimify.answering_user()  # a filter pasted comes without keys
             pods = self.query_one(PodsPane)
             pods.filter_text = event.value
             pods.refresh_from(self.nimify.runtime.store, self.nimify.clock(), force=True)
