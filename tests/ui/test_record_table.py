@@ -84,6 +84,23 @@ async def test_cursor_stays_on_its_row_when_rows_move_or_change() -> None:
         assert table.selected_key is None and table.row_count == 0
 
 
+async def test_a_filter_narrowed_and_cleared_keeps_the_cursor_on_its_row() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        everything = rows(3000)
+        table.show_rows(everything)
+        table.move_cursor(row=table.get_row_index("ns/pod-1234"))
+        table.show_rows([row for row in everything if "12" in row.key])  # narrowed, the cursor's row among them
+        assert table.selected_key == "ns/pod-1234" and table.get_row_index("ns/pod-1234") == table.cursor_row
+        table.show_rows(everything)  # cleared: the rows prepared before come back
+        assert table.selected_key == "ns/pod-1234" and table.cursor_row == 1234
+        assert table.get_row_index("ns/pod-2999") == 2999
+        table.show_rows([row for row in everything if "7" in row.key])  # narrowed without it
+        assert table.selected_key != "ns/pod-1234" and "7" in str(table.selected_key)
+        await pilot.pause()
+
+
 async def test_a_wider_cell_widens_its_column() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 12)) as pilot:

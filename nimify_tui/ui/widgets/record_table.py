@@ -123,6 +123,13 @@ def _prepare(row: Row, columns: int) -> _Shown:
     return _Shown(row, tuple(cell for cell, _ in safe), tuple(width for _, width in safe))
 
 
+def _line_of(rows: list[_Shown], shown: _Shown | None) -> int | None:
+    """The line of ``shown`` among ``rows`` (this very object), found at C speed; None when it is not there."""
+    if shown is None:
+        return None
+    return next(itertools.compress(itertools.count(), map(is_, rows, itertools.repeat(shown))), None)
+
+
 class RecordTable(ScrollView, can_focus=True):
     """Row-cursor table with keyed rows and a fixed header; ``show_rows`` replaces what is shown."""
 
@@ -193,7 +200,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._columns: tuple[Column, ...] = ()
         self._header = _prepare(Row("", ()), 0)
         self._rows: list[_Shown] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {}  # each row's line by key; None: made when first asked
         # rows prepared lately, shown or not: a filter that narrows 50,000 rows to 100 and is cleared again finds
         # the 50,000 prepared (kept up to KEPT_PREPARED rows, the newest of each key)
         self._prepared: dict[str, _Shown] = {}
@@ -296,6 +303,8 @@ class RecordTable(ScrollView, can_focus=True):
 
     def get_row_index(self, key: str) -> int:
         """Where the row with ``key`` is; KeyError when it is not shown."""
+        if self._index is None:  # not made when the rows came: a cleared filter brings back 50,000 of them
+            self._index = dict(zip(map(_SHOWN_KEY, self._rows), itertools.count()))
         return self._index[key]
 
     def show_rows(self, rows: Sequence[Row]) -> None:
@@ -328,7 +337,7 @@ class RecordTable(ScrollView, can_focus=True):
             return
         changed_lines = self._changed_lines(new_rows)
         if changed_lines is None:  # rows came, went or moved: every row is looked at
-            self._index = dict(zip(map(_SHOWN_KEY, new_rows), itertools.count()))
+            self._index = None
             self._width_kinds = None
             distinct = set(map(_WIDTHS, new_rows))  # a few hundred kinds of rows, whatever their number
         else:  # the same keys on the same lines (2 rows of 50,000 changed): those rows are looked at
@@ -345,9 +354,10 @@ class RecordTable(ScrollView, can_focus=True):
         self._rows = new_rows
         self._widest = [max(column) for column in zip(self._header.widths, *distinct, strict=True)]
         widths = self._natural_widths()
-        kept = selected is not None and selected in self._index
-        if kept:
-            self.cursor_row = self._index[selected]  # type: ignore[index]
+        selected_line = None if selected is None else _line_of(new_rows, previous.get(selected))
+        kept = selected_line is not None
+        if selected_line is not None:
+            self.cursor_row = selected_line
         self.cursor_row = max(0, min(self.cursor_row, len(new_rows) - 1))
         if widths != self._widths or changed_lines is None:
             self._widths = widths
