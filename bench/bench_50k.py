@@ -17,7 +17,10 @@ timed too (goal: under 30 s). Then:
 
 Medians of ``--runs`` runs (kubectl's too). ``--profile FILE`` writes a cProfile of one app run (``:ns all``).
 
-Usage: python bench/bench_50k.py [--pods 50000] [--runs 3] [--modes all,one] [--profile FILE]
+``--trace-stalls FILE`` writes where the longest stalls of the event loop in the seconds after the full table came
+from (``stall_trace.py``), in the last run.
+
+Usage: python bench/bench_50k.py [--pods 50000] [--runs 3] [--modes all,one] [--profile FILE] [--trace-stalls FILE]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 
 from bench_big_namespace import LoopWatch, bench_app, checkout_environment, emit, memory_mb, stop_sim
 from bench_big_namespace import run_child as run_script
+from stall_trace import CollectionTimes, StallTracer
 
 WATCHED = ("nimify-system", "triton-system", "monitoring", "ingress-nginx")  # the app's default namespaces
 MAIN = "nimify-system"
@@ -84,7 +88,7 @@ def kubectl_seconds(kubeconfig: Path, *args: str) -> tuple[float, int]:
     return time.perf_counter() - started, done.stdout.count("\n")
 
 
-def app_child(kubeconfig: str, mode: str, profile: str | None) -> None:
+def app_child(kubeconfig: str, mode: str, profile: str | None, trace: str | None = None) -> None:
     """One run of the app; writes its figures as one JSON line and ends the process."""
     import asyncio
     import cProfile
@@ -113,6 +117,8 @@ def app_child(kubeconfig: str, mode: str, profile: str | None) -> None:
             emit(result)
 
     watch = LoopWatch(STALL_CAP_S, finish)
+    tracer = StallTracer(watch) if trace else None
+    collections = CollectionTimes()
 
     def expected(app: NimifyApp, text: str) -> int:
         """The pods the filter ``text`` keeps (the values above match pod names only)."""
@@ -155,8 +161,14 @@ def app_child(kubeconfig: str, mode: str, profile: str | None) -> None:
             result["rows"] = table.row_count
             result["rss_full_mb"] = memory_mb("VmRSS")
             settle_cpu = time.process_time()
+            if tracer is not None:
+                tracer.start()
+                collections.start()
             result["stall_after_full_ms"] = await watch.longest_stall_ms(SETTLE_S)
             result["settle_cpu_s"] = time.process_time() - settle_cpu
+            if tracer is not None and trace:
+                tracer.stop()
+                Path(trace).write_text("\n".join([*tracer.report(), *collections.report()]) + "\n")
             result["rss_settled_mb"] = memory_mb("VmRSS")
             prompt = app.screen.query_one("#prompt", Input)
             app.screen.action_filter()  # what `/` does: the prompt opens in filter mode
@@ -220,11 +232,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--modes", default="all,one", help="all (:ns all), one (nimify-system), or both")
     parser.add_argument("--profile", metavar="FILE", help="one run (:ns all) under cProfile")
+    parser.add_argument(
+        "--trace-stalls", metavar="FILE", help="where the UI's stalls after the full table came from (the last run)"
+    )
     parser.add_argument("--app-child", metavar="KUBECONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="all", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.app_child:
-        app_child(args.app_child, args.mode, args.profile)
+        app_child(args.app_child, args.mode, args.profile, args.trace_stalls)
         return 0
     with tempfile.TemporaryDirectory(prefix="nimify-bench-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
@@ -247,6 +262,8 @@ def main() -> int:
                 print(f"kubectl get pods {label} -o wide: {median:.2f} s ({times}), {runs[0][1]} lines", flush=True)
             for mode in args.modes.split(","):
                 child = ["--app-child", str(kubeconfig), "--mode", mode]
+                if args.trace_stalls:
+                    child += ["--trace-stalls", args.trace_stalls]
                 runs = [run_script(child, 600, __file__) for _ in range(args.runs)]
                 print(f"app, {':ns all' if mode == 'all' else MAIN}: median, then each run")
                 for key, label in FIGURES:
