@@ -398,6 +398,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
             print("\n".join(summary_lines(result, context=context, keymap=keymap)), flush=True)
         return exit_status(result)
 
+    interrupted = False
     try:
         headless.start()
         if not headless.wait_until_ready(args.timeout) and headless.not_checked() is None:
@@ -411,9 +412,13 @@ def cmd_triage(args: argparse.Namespace) -> int:
             status = report()
         return status
     except KeyboardInterrupt:
+        interrupted = True
         return 130
     finally:
-        headless.stop()
+        # Ctrl-C ends the process at once (main): a stop would wait for the pollers, up to 7 s and longer while
+        # the API server is slow to answer their requests
+        if not interrupted:
+            headless.stop()
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -509,7 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(rules_file_text())
         return 0
     if command == "triage":
-        return cmd_triage(args)
+        status = cmd_triage(args)
+        if argv is None:  # the process's own command: its reports are written, nothing is left to tear down
+            _end_process(status)
+        return status
     if command == "report":
         from nimify_tui.postmortem.writer import report_command
 

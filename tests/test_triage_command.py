@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import yaml
@@ -395,3 +396,35 @@ def test_help_names_the_options_of_the_main_command(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     for option in ("--kubeconfig", "--context", "--namespace", "--prometheus-url", "--triton-url", "--json"):
         assert option in out
+
+
+def test_sigint_ends_a_watch_at_once_while_the_api_server_answers_late(
+    sim_kubeconfig: Callable[[str], tuple[SimThread, Path]], tmp_path: Path
+) -> None:
+    """Ctrl-C does not wait for the sources' requests: with the API server 60 s late it took 9 s and more (the
+    pollers' stop, then their requests' threads), once longer than the 30 s the test above allows."""
+    sim, path = sim_kubeconfig("healthy")
+    command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
+    )
+    assert process.stdout is not None
+    reports: list[str] = []
+    reader = threading.Thread(target=lambda: reports.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: len(reports) >= 1 or process.poll() is not None, "a first report", timeout_s=60)
+        with httpx.Client(base_url=sim.url, verify=False, timeout=10) as http:
+            assert http.post("/sim/faults", content="api-latency=60s").status_code == 200
+        slow_since = len(reports)
+        # two reports later the sources have been asking the slow server for a second at least
+        wait_for(lambda: len(reports) >= slow_since + 2 or process.poll() is not None, "reports", timeout_s=60)
+        assert process.poll() is None, "the command ended by itself"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130
+    assert process.stderr is not None and process.stderr.read() == ""
