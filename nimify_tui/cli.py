@@ -533,7 +533,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_replay(Path(args.session_dir), PROG)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):
         parser.error(f"argument --record: {args.record!r} exists and is not a folder")
-    return cmd_tui(args, demo=command == "demo")
+    status = cmd_tui(args, demo=command == "demo")
+    if argv is None:  # the journal is closed: threads still asking a slow API server do not hold the exit
+        _end_process(status)
+    return status
 
 
 if __name__ == "__main__":

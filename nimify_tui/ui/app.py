@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -31,6 +32,7 @@ from nimify_tui.ui.incident_desk import IncidentDesk
 from nimify_tui.ui.navigation import Navigation
 from nimify_tui.ui.panes.header import HeaderInfo
 from nimify_tui.ui.snapshots import SnapshotDesk
+from nimify_tui.ui.worker_threads import QuitWithoutWaiting
 
 
 class NimifyApp(Navigation):
@@ -107,6 +109,7 @@ class NimifyApp(Navigation):
         self.call_after_refresh(SCREEN_FIRST.answered)
 
     def on_mount(self) -> None:
+        asyncio.get_running_loop().set_default_executor(QuitWithoutWaiting(thread_name_prefix="worker"))
         self.session.open()
         self.triage.start()
         if self.start_sources:

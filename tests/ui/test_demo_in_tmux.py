@@ -11,10 +11,14 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from nimify_tui.sim.k8s.kubeconfig import write_kubeconfig
+from nimify_tui.sim.server import SimThread
 
 from ..waiting import wait_for
 
@@ -87,3 +91,34 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
     tmux.run("send-keys", "-t", "demo", "y")
     wait_for(lambda: "DEMO-EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
     assert simulators_under(tmp_path) == [], "no simulator is left running after the demo"
+
+
+def test_quit_does_not_wait_for_an_api_server_that_answers_late(
+    tmux: Tmux, tmp_path: Path, sim_factory: Callable[..., SimThread]
+) -> None:
+    """Quitting while the API server answers a minute late: the detection's snapshot still asking it does not
+    hold the exit (it held it for minutes, the screen already gone); the journal is closed first."""
+    sim = sim_factory(scenario="healthy")
+    kubeconfig = write_kubeconfig(sim, tmp_path / "kubeconfig")
+    state = tmp_path / "state"
+    env = {
+        "XDG_STATE_HOME": str(state),
+        "TERM": "xterm-256color",
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    exports = " ".join(f"{name}={value!r}" for name, value in env.items())
+    app = f"{sys.executable} -m nimify_tui --kubeconfig {kubeconfig}"
+    command = f"env -u COLUMNS -u LINES {exports} {app}; echo APP-EXITED $?; sleep 600"
+    tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
+    wait_for(lambda: "runbook checks pass" in tmux.screen(), "the healthy cluster on screen", timeout_s=60)
+    with httpx.Client(base_url=sim.url, verify=False, timeout=10) as http:
+        assert http.post("/sim/faults", content="api-latency=60s").status_code == 200
+    wait_for(lambda: list(state.glob("nimify-tui/sessions/*/snapshots/*")), "the outage's snapshot", timeout_s=60)
+    tmux.run("send-keys", "-t", "demo", "q")
+    wait_for(lambda: "y quits" in tmux.screen(), "the question before quitting", timeout_s=30)
+    tmux.run("send-keys", "-t", "demo", "y")
+    wait_for(lambda: "APP-EXITED 0" in tmux.screen(), "the app to quit with status 0", timeout_s=20)
+    (journal,) = state.glob("nimify-tui/sessions/*/journal.jsonl")
+    assert '"kind":"session_end","reason":"quit"' in journal.read_text().splitlines()[-1]
