@@ -282,13 +282,33 @@ def test_the_summary_names_the_state_and_failing_checks_and_shows_cluster_text_l
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout, "no escape sequence reaches the terminal"
 
 
+def interruptible(command: list[str]) -> list[str]:
+    """``command`` run with SIGINT at its default action and not blocked, as from a terminal: a test process may
+    hand its children SIGINT ignored (started in the background by a shell without job control) or blocked, and
+    Python then never raises KeyboardInterrupt."""
+    restore = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", restore, *command]
+
+
+def signal_masks(pid: int) -> str:
+    """The process's signal masks (blocked, ignored, caught), to say why a signal did nothing."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as exc:
+        return f"(no status: {exc})"
+    return " ".join(line.replace("\t", " ") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def test_watch_prints_a_report_per_interval_and_sigint_exits_130_quietly(
     sim_kubeconfig: Callable[[str], tuple[SimThread, Path]], tmp_path: Path
 ) -> None:
     _sim, path = sim_kubeconfig("healthy")
     command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
+        interruptible(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
     )
     assert process.stdout is not None
     reports: list[str] = []
@@ -298,7 +318,10 @@ def test_watch_prints_a_report_per_interval_and_sigint_exits_130_quietly(
         wait_for(lambda: len(reports) >= 2 or process.poll() is not None, "two reports", timeout_s=60)
         assert len(reports) >= 2, f"the command ended: {process.poll()}"
         process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=30)
+        try:
+            _out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no exit 30 s after SIGINT; {signal_masks(process.pid)}") from None
     finally:
         if process.poll() is None:
             process.kill()
@@ -406,7 +429,7 @@ def test_sigint_ends_a_watch_at_once_while_the_api_server_answers_late(
     sim, path = sim_kubeconfig("healthy")
     command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
+        interruptible(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
     )
     assert process.stdout is not None
     reports: list[str] = []
@@ -421,7 +444,10 @@ def test_sigint_ends_a_watch_at_once_while_the_api_server_answers_late(
         wait_for(lambda: len(reports) >= slow_since + 2 or process.poll() is not None, "reports", timeout_s=60)
         assert process.poll() is None, "the command ended by itself"
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no exit 10 s after SIGINT; {signal_masks(process.pid)}") from None
     finally:
         if process.poll() is None:
             process.kill()
