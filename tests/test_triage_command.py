@@ -293,6 +293,20 @@ def interruptible(command: list[str]) -> list[str]:
     return [sys.executable, "-c", restore, *command]
 
 
+def start_watch(path: Path, config_home: Path) -> tuple[subprocess.Popen[str], list[str], threading.Thread]:
+    """``nimify-tui triage --watch 1 --json`` on ``path``; its reports as a thread reads them, and that thread."""
+    command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
+    process = subprocess.Popen(
+        interruptible(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(config_home)
+    )
+    stdout = process.stdout
+    assert stdout is not None
+    reports: list[str] = []
+    reader = threading.Thread(target=lambda: reports.extend(iter(stdout.readline, "")), daemon=True)
+    reader.start()
+    return process, reports, reader
+
+
 def signal_masks(pid: int) -> str:
     """The process's signal masks (blocked, ignored, caught), to say why a signal did nothing."""
     try:
@@ -306,14 +320,7 @@ def test_watch_prints_a_report_per_interval_and_sigint_exits_130_quietly(
     sim_kubeconfig: Callable[[str], tuple[SimThread, Path]], tmp_path: Path
 ) -> None:
     _sim, path = sim_kubeconfig("healthy")
-    command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
-    process = subprocess.Popen(
-        interruptible(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
-    )
-    assert process.stdout is not None
-    reports: list[str] = []
-    reader = threading.Thread(target=lambda: reports.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
+    process, reports, reader = start_watch(path, tmp_path)
     try:
         wait_for(lambda: len(reports) >= 2 or process.poll() is not None, "two reports", timeout_s=60)
         assert len(reports) >= 2, f"the command ended: {process.poll()}"
@@ -427,14 +434,7 @@ def test_sigint_ends_a_watch_at_once_while_the_api_server_answers_late(
     """Ctrl-C does not wait for the sources' requests: with the API server 60 s late it took 9 s and more (the
     pollers' stop, then their requests' threads), once longer than the 30 s the test above allows."""
     sim, path = sim_kubeconfig("healthy")
-    command = [sys.executable, "-m", "nimify_tui", "triage", "--kubeconfig", str(path), "--watch", "1", "--json"]
-    process = subprocess.Popen(
-        interruptible(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env(tmp_path)
-    )
-    assert process.stdout is not None
-    reports: list[str] = []
-    reader = threading.Thread(target=lambda: reports.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
+    process, reports, _reader = start_watch(path, tmp_path)
     try:
         wait_for(lambda: len(reports) >= 1 or process.poll() is not None, "a first report", timeout_s=60)
         with httpx.Client(base_url=sim.url, verify=False, timeout=10) as http:

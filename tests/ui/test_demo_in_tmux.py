@@ -60,10 +60,13 @@ def simulators_under(folder: Path) -> list[str]:
     return found
 
 
-def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> None:
+def launch(tmux: Tmux, tmp_path: Path, arguments: str) -> None:
+    """``nimify-tui ARGUMENTS`` in a 160x45 tmux window named demo, from this checkout; its temporary files (the
+    demo's kubeconfig and simulator log) and its journal go under ``tmp_path``; ``EXITED <status>`` is shown when
+    it ends."""
     env = {
-        "TMPDIR": str(tmp_path),  # the demo's folder (kubeconfig, the simulator's log) goes here
-        "XDG_STATE_HOME": str(tmp_path / "state"),  # and its journal
+        "TMPDIR": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
         "TERM": "xterm-256color",
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
@@ -71,9 +74,12 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
     }
     # COLUMNS and LINES (set in this process by Textual's test harness) would override the terminal's size
     exports = " ".join(f"{name}={value!r}" for name, value in env.items())
-    demo = f"{sys.executable} -m nimify_tui demo --scenario crashloop-oom"
-    command = f"env -u COLUMNS -u LINES {exports} {demo}; echo DEMO-EXITED $?; sleep 600"
+    command = f"env -u COLUMNS -u LINES {exports} {sys.executable} -m nimify_tui {arguments}; echo EXITED $?; sleep 600"
     tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
+
+
+def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> None:
+    launch(tmux, tmp_path, "demo --scenario crashloop-oom")
     wanted = ("scenario crashloop-oom", "CrashLoopBackOff", "f: set-resources", "nimify-model", "READY")
     seen = [""]
 
@@ -89,7 +95,7 @@ def test_demo_fills_the_screen_and_quits_cleanly(tmux: Tmux, tmp_path: Path) -> 
     tmux.run("send-keys", "-t", "demo", "q")
     wait_for(lambda: "y quits" in tmux.screen(), "the question before quitting", timeout_s=30)
     tmux.run("send-keys", "-t", "demo", "y")
-    wait_for(lambda: "DEMO-EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
+    wait_for(lambda: "EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
     assert simulators_under(tmp_path) == [], "no simulator is left running after the demo"
 
 
@@ -101,17 +107,7 @@ def test_quit_does_not_wait_for_an_api_server_that_answers_late(
     sim = sim_factory(scenario="healthy")
     kubeconfig = write_kubeconfig(sim, tmp_path / "kubeconfig")
     state = tmp_path / "state"
-    env = {
-        "XDG_STATE_HOME": str(state),
-        "TERM": "xterm-256color",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
-        ),
-    }
-    exports = " ".join(f"{name}={value!r}" for name, value in env.items())
-    app = f"{sys.executable} -m nimify_tui --kubeconfig {kubeconfig}"
-    command = f"env -u COLUMNS -u LINES {exports} {app}; echo APP-EXITED $?; sleep 600"
-    tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
+    launch(tmux, tmp_path, f"--kubeconfig {kubeconfig}")
     wait_for(lambda: "runbook checks pass" in tmux.screen(), "the healthy cluster on screen", timeout_s=60)
     with httpx.Client(base_url=sim.url, verify=False, timeout=10) as http:
         assert http.post("/sim/faults", content="api-latency=60s").status_code == 200
@@ -119,6 +115,6 @@ def test_quit_does_not_wait_for_an_api_server_that_answers_late(
     tmux.run("send-keys", "-t", "demo", "q")
     wait_for(lambda: "y quits" in tmux.screen(), "the question before quitting", timeout_s=30)
     tmux.run("send-keys", "-t", "demo", "y")
-    wait_for(lambda: "APP-EXITED 0" in tmux.screen(), "the app to quit with status 0", timeout_s=20)
+    wait_for(lambda: "EXITED 0" in tmux.screen(), "the app to quit with status 0", timeout_s=20)
     (journal,) = state.glob("nimify-tui/sessions/*/journal.jsonl")
     assert '"kind":"session_end","reason":"quit"' in journal.read_text().splitlines()[-1]

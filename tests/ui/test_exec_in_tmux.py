@@ -4,32 +4,19 @@ the TUI is back as it was."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from ..waiting import wait_for
-from .test_demo_in_tmux import Tmux, simulators_under, tmux  # noqa: F401  (tmux: the fixture)
+from .test_demo_in_tmux import Tmux, launch, simulators_under, tmux  # noqa: F401  (tmux: the fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 def test_a_shell_in_the_postgres_pod_from_the_demo_and_back(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
-    env = {
-        "TMPDIR": str(tmp_path),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "TERM": "xterm-256color",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
-        ),
-    }
-    exports = " ".join(f"{name}={value!r}" for name, value in env.items())
-    demo = f"{sys.executable} -m nimify_tui demo --scenario healthy"
-    command = f"env -u COLUMNS -u LINES {exports} {demo}; echo DEMO-EXITED $?; sleep 600"
-    tmux.run("new-session", "-d", "-s", "demo", "-x", "160", "-y", "45", command)
+    launch(tmux, tmp_path, "demo --scenario healthy")
     seen = [""]
 
     def shows(*texts: str) -> bool:
@@ -64,5 +51,5 @@ def test_a_shell_in_the_postgres_pod_from_the_demo_and_back(tmux: Tmux, tmp_path
     tmux.run("send-keys", "-t", "demo", "q")
     wait_for(lambda: "y quits" in tmux.screen(), "the question before quitting", timeout_s=30)
     tmux.run("send-keys", "-t", "demo", "y")
-    wait_for(lambda: "DEMO-EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
+    wait_for(lambda: "EXITED 0" in tmux.screen(), "the demo to quit with status 0", timeout_s=30)
     assert simulators_under(tmp_path) == [], "no simulator is left running after the demo"
