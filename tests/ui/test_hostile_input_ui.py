@@ -13,6 +13,7 @@ from rich.console import Console
 
 from nimify_tui.config import load_settings
 from nimify_tui.kube.client import KubeClient
+from nimify_tui.live.keys import PODS
 from nimify_tui.live.runtime import RuntimeOptions
 from nimify_tui.sim.server import SimThread
 from nimify_tui.ui.app import NimifyApp
@@ -94,6 +95,8 @@ async def test_markup_and_escape_sequences_are_shown_literally(
         assert "[bold red]pwned[/]" in message and "[link=http://x]" in message, "markup shown as typed"
         assert "\x1b" not in message and "\x07" not in message, "no escape sequence reaches a cell"
         assert events.row_at(index).style == "yellow", "only our warning style, none taken from the text"
+        # the events may come in before the pods (under load): the logs open for a pod the app knows
+        await until(pilot, lambda: app.runtime.store.get(PODS, ("nimify-system", pod_name)), "the pod's record")
         app.open_logs("nimify-system", pod_name)
         await until(pilot, lambda: isinstance(app.screen, LogsScreen) and app.screen.query(LogView), "logs screen")
         view = app.screen.query_one(LogView)
