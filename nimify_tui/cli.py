@@ -497,6 +497,14 @@ def _end_process(status: int) -> None:
     os._exit(status)
 
 
+def _ended(status: int, argv: Sequence[str] | None) -> int:
+    """``status``; when the command is the process's own (no ``argv``), its work is written and nothing is left to
+    tear down: the process ends now (``_end_process``)."""
+    if argv is None:
+        _end_process(status)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -514,29 +522,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(rules_file_text())
         return 0
     if command == "triage":
-        status = cmd_triage(args)
-        if argv is None:  # the process's own command: its reports are written, nothing is left to tear down
-            _end_process(status)
-        return status
+        return _ended(cmd_triage(args), argv)  # its reports are written: pollers still asking do not hold the exit
     if command == "report":
         from nimify_tui.postmortem.writer import report_command
 
         return report_command(Path(args.session_dir), Path(args.out) if args.out else None, PROG)
     if command == "snapshot":
-        status = cmd_snapshot(args)
-        if argv is None:  # the process's own command: its work is written, nothing is left to tear down
-            _end_process(status)
-        return status
+        return _ended(cmd_snapshot(args), argv)
     if command == "replay":
         from nimify_tui.ui.replay import run_replay
 
         return run_replay(Path(args.session_dir), PROG)
     if args.record is not None and os.path.exists(args.record) and not os.path.isdir(args.record):
         parser.error(f"argument --record: {args.record!r} exists and is not a folder")
-    status = cmd_tui(args, demo=command == "demo")
-    if argv is None:  # the journal is closed: threads still asking a slow API server do not hold the exit
-        _end_process(status)
-    return status
+    return _ended(cmd_tui(args, demo=command == "demo"), argv)  # the journal is closed: workers do not hold the exit
 
 
 if __name__ == "__main__":
