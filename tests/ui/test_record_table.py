@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.strip import Strip
 
 from nimify_tui.render.row import Row
 from nimify_tui.ui.widgets.key_footer import KeyFooter
 from nimify_tui.ui.widgets.record_table import RecordTable
 
-from .conftest import drawn
+from .conftest import drawn, until
 
 
 def rows(count: int, *, prefix: str = "pod", restarts: str = "0") -> list[Row]:
@@ -237,3 +238,42 @@ async def test_footer_cuts_what_does_not_fit_but_keeps_help() -> None:
         await pilot.pause()
         text = drawn(app.query_one(KeyFooter))[0]
         assert "…" in text and "? Help" in text
+
+
+class CountingTable(RecordTable):
+    """A RecordTable that counts the lines it draws (by line of the screen, the header being 0)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lines_drawn: list[int] = []
+
+    def render_line(self, y: int) -> Strip:
+        self.lines_drawn.append(y)
+        return super().render_line(y)
+
+
+class TwoTablesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingTable(("NAME", "STATUS", "RESTARTS"), id="first")
+        yield CountingTable(("NAME", "STATUS", "RESTARTS"), id="second")
+
+
+async def test_a_focus_move_between_tables_draws_their_cursor_lines_alone() -> None:
+    app = TwoTablesApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        first, second = app.query_one("#first", CountingTable), app.query_one("#second", CountingTable)
+        for table in (first, second):
+            table.show_rows(rows(30))
+            table.move_cursor(row=2)
+        app.screen.set_focus(first)
+        await pilot.pause()
+        cursor_line = first.get_row_index("ns/pod-0002") + 1  # below the header
+        first.lines_drawn.clear()
+        second.lines_drawn.clear()
+        app.screen.set_focus(second)  # as the pane keys move it (Widget.focus() repaints the widget itself)
+        await until(pilot, lambda: first.lines_drawn and second.lines_drawn, "both tables drawn again")
+        await pilot.pause()
+        # the cursor's line changes its look in both; the other lines are as they were (Textual's own focus
+        # handlers repaint every line of both: a third of a pane switch's frame in the app)
+        assert set(first.lines_drawn) == {cursor_line} and set(second.lines_drawn) == {cursor_line}
+        assert "pod-0002" in drawn(second)[cursor_line] and second.has_focus and not first.has_focus

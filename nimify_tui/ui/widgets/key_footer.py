@@ -2,8 +2,9 @@
 
 Textual's Footer rebuilds a widget per key whenever the bindings may have changed (every focus move), which
 restyles and lays out the screen: 300-500 ms per key press with busy tables. This footer is one widget that
-renders one line of text; a focus move that leaves the keys as they were costs nothing, and one that changes
-them repaints a single line. Keys the session may not use are dimmed; a click on a key presses it.
+draws one line (Textual's line API, made once per change of the keys); a focus move that leaves the keys as they
+were costs nothing, and one that changes them repaints a single line. Keys the session may not use are dimmed; a
+click on a key presses it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
+
+_DIM = Style(dim=True)
+_PLAIN = Style()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,7 @@ class KeyFooter(Widget, can_focus=False):
         super().__init__(id=id)
         self.keys: tuple[FooterKey, ...] = ()
         self._spans: list[tuple[int, int, FooterKey]] = []  # x range of each key on the line
+        self._line: tuple[tuple[object, ...], Strip] | None = None  # the line drawn, and what it was made for
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -94,39 +101,51 @@ class KeyFooter(Widget, can_focus=False):
     def _palette_key(self) -> str | None:
         return self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
 
-    def render(self) -> Text:
-        """The keys from the left; help and the command palette kept visible at the right."""
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line = None
+
+    def render_line(self, y: int) -> Strip:
+        """The keys from the left; help and the command palette kept visible at the right. The line is made when
+        the keys, the width or the styles changed, and kept: a focus move repaints it without making it again."""
+        width = self.size.width
+        if y:
+            return Strip.blank(width, self.rich_style)
+        made_for = (self.keys, width)
+        if self._line is None or self._line[0] != made_for:
+            self._line = (made_for, self._make_line(width))
+        return self._line[1]
+
+    def _make_line(self, width: int) -> Strip:
         key_style = self.get_component_rich_style("key-footer--key")
         description_style = self.get_component_rich_style("key-footer--description")
         left = [item for item in self.keys if not item.pinned]
         right = sorted((item for item in self.keys if item.pinned), key=lambda item: item.key == self._palette_key())
 
-        def assemble(items: list[FooterKey]) -> tuple[Text, list[tuple[int, int, FooterKey]]]:
-            """The keys as text, and where each one stands in it."""
-            text = Text(no_wrap=True, end="")
+        def assemble(items: list[FooterKey]) -> tuple[Strip, list[tuple[int, int, FooterKey]]]:
+            """The keys as one strip, and where each one stands in it."""
+            segments: list[Segment] = []
             spans = []
+            end = 0
             for item in items:
-                dim = Style(dim=True) if not item.enabled else Style()
-                begin = text.cell_len
-                text.append(f" {item.display} ", key_style + dim)
-                text.append(f"{item.description} ", description_style + dim)
-                spans.append((begin, text.cell_len, item))
-            return text, spans
+                dim = _DIM if not item.enabled else _PLAIN
+                key, description = f" {item.display} ", f"{item.description} "
+                segments += [Segment(key, key_style + dim), Segment(description, description_style + dim)]
+                begin, end = end, end + cell_len(key) + cell_len(description)
+                spans.append((begin, end, item))
+            return Strip(segments, end), spans
 
-        width = self.size.width
         pinned, pinned_spans = assemble(right)
         line, line_spans = assemble(left)
-        room = visible = max(0, width - pinned.cell_len)
-        if line.cell_len > room:
+        room = visible = max(0, width - pinned.cell_length)
+        if line.cell_length > room:
             visible = max(0, room - 2)
-            line.truncate(visible)
-            line.append("… ", description_style)
-        line.pad_right(room - line.cell_len)
-        offset = line.cell_len
+            line = Strip.join([line.crop(0, visible), Strip([Segment("… ", description_style)], 2)])
+        line = line.extend_cell_length(room, self.rich_style)
+        offset = line.cell_length
         self._spans = [(begin, min(end, visible), item) for begin, end, item in line_spans if begin < visible]
         self._spans += [(begin + offset, end + offset, item) for begin, end, item in pinned_spans]
-        line.append_text(pinned)
-        return line
+        return Strip.join([line, pinned]).crop(0, width).extend_cell_length(width, self.rich_style)
 
     def on_click(self, event: events.Click) -> None:
         for start, end, item in self._spans:

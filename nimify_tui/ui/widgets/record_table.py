@@ -433,6 +433,20 @@ class RecordTable(ScrollView, can_focus=True):
         """The focus changes the cursor's line only: it is drawn again, without a restyle (see COMPONENT_CLASSES)."""
         self._refresh_row(self.cursor_row)
 
+    # Textual's own handlers repaint the whole widget on focus and blur: every line of both tables at each pane
+    # switch (a third of the frame). Only the cursor's line looks different here, and watch_has_focus draws it.
+    def _on_focus(self, event: events.Focus) -> None:
+        event.prevent_default()
+        self.has_focus = True
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()
+        self.has_focus = False
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
+
     def _refresh_row(self, index: int) -> None:
         top = round(self.scroll_y)
         if top <= index < top + self._rows_visible():
