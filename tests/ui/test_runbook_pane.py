@@ -91,22 +91,25 @@ async def test_z_at_80x24_gives_the_pane_the_whole_screen_and_z_again_gives_it_b
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: str(app.screen.query_one(RunbookPane).content).startswith("▶ "), "the diagnosis")
         pods = app.screen.query_one(PodsPane)
+        runbook, strip, body = (
+            app.screen.query_one(RunbookPane),
+            app.screen.query_one(HealthStrip),
+            app.screen.query_one("#body"),
+        )
         before = pods.size.height
         await pilot.press("z")
-        await pilot.pause()
-        assert not app.screen.query_one(RunbookPane).display and not app.screen.query_one(HealthStrip).display
-        assert pods.size.height > before + 5, (before, pods.size.height)
+        # each step waits for its layout (a frame after the key): a pause alone raced it once under load
+        await until(pilot, lambda: not runbook.display and not strip.display, "the runbook pane and strip hidden")
+        await until(pilot, lambda: pods.size.height > before + 5, f"the pods pane taller than {before} + 5")
         await pilot.press("z")
-        await pilot.pause()
-        assert app.screen.query_one(RunbookPane).display and app.screen.query_one(HealthStrip).display
-        assert pods.size.height < before + 5, "the runbook pane and the health strip back above it"
+        await until(pilot, lambda: runbook.display and strip.display, "the runbook pane and the health strip back")
+        await until(pilot, lambda: pods.size.height < before + 5, "the pods pane back to its share")
         await pilot.press("0", "z")  # the runbook pane zoomed: the tables hidden
-        await pilot.pause()
-        runbook = app.screen.query_one(RunbookPane)
-        assert runbook.display and not app.screen.query_one("#body").display and runbook.size.height >= 24 - 4
+        await until(
+            pilot, lambda: runbook.display and not body.display and runbook.size.height >= 24 - 4, "the runbook zoomed"
+        )
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen.query_one("#body").display and runbook.outer_size.height <= 24 - 10, "back to its share"
+        await until(pilot, lambda: body.display and runbook.outer_size.height <= 24 - 10, "back to its share")
 
 
 async def test_a_read_only_session_says_why_a_remedy_key_does_nothing_and_the_hints_do_not_name_it(
