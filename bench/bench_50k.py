@@ -20,6 +20,10 @@ Medians of ``--runs`` runs (kubectl's too). ``--profile FILE`` writes a cProfile
 ``--trace-stalls FILE`` writes where the longest stalls of the event loop in the seconds after the full table came
 from (``stall_trace.py``), in the last run.
 
+``--app-child KUBECONFIG --load-only`` is one app run (``:ns all``) that ends at the full table: a sampling
+profiler around it (``py-spy record --gil -- python bench/bench_50k.py --app-child ... --load-only``) sees the load
+alone, every thread.
+
 Usage: python bench/bench_50k.py [--pods 50000] [--runs 3] [--modes all,one] [--profile FILE] [--trace-stalls FILE]
 """
 
