@@ -16,7 +16,7 @@ from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.metrics_api import Usage
 from nimify_tui.kube.records import DECODERS, PodRecord
 from nimify_tui.live.keys import POD_USAGE, PODS
-from nimify_tui.live.store import Store
+from nimify_tui.live.store import SourceHealth, Store
 from nimify_tui.render.pods import compile_filter, pod_columns, pod_rows, usage_cells, usage_widths
 from nimify_tui.sim.scenarios import build_world
 from nimify_tui.sim.server import SimThread
@@ -308,3 +308,45 @@ def test_a_storm_of_updates_leaves_no_pile_of_outdated_expiries(crashing_pods: t
         rows = cache.rows(pods, now + round_, gpus_by_pod={}, sources=(version, 0), changed=changed)
     assert len(cache._expiry) <= 2 * len(pods) + EXPIRY_SLACK, len(cache._expiry)
     assert rows == pod_rows(pods, now + 29, namespace=None, usage_late=True)
+
+
+async def test_while_a_pods_list_comes_in_rows_are_shown_at_most_every_second_and_at_once_when_it_is_in(
+    crashing_pods: tuple[list[PodRecord], float],
+) -> None:
+    pods, now = crashing_pods
+
+    class Pods(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PodsPane(None)
+
+    store = Store()
+    store.set_health("pods/nimify-system", SourceHealth("live", last_ok=now))
+    store.set_health("pods/monitoring", SourceHealth("syncing"))  # its pages still coming in
+    app = Pods()
+    async with app.run_test(size=(160, 30)):
+        pane = app.query_one(PodsPane)
+        table = pane.table
+        first, second = pods[:100], pods[100:200]
+        store.upsert_many(PODS, [((p.namespace, p.name), p) for p in first])
+        pane.refresh_from(store, now)
+        assert table.row_count == 100, "the first page is shown at once"
+        store.upsert_many(PODS, [((p.namespace, p.name), p) for p in second])
+        pane.refresh_from(store, now)
+        assert table.row_count == 100, "the next page waits for the next second"
+        pane.filter_text = "load-gen"
+        pane.refresh_from(store, now, force=True)  # a key (the filter): never held back
+        expected = sum(1 for p in pods[:200] if "load-gen" in p.name)
+        assert table.row_count == expected
+        pane.filter_text = ""
+        pane.refresh_from(store, now, force=True)
+        store.upsert_many(PODS, [((p.namespace, p.name), p) for p in pods[200:]])
+        pane.refresh_from(store, now)
+        assert table.row_count == 200, "still within the second"
+        store.set_health("pods/monitoring", SourceHealth("live", last_ok=now))  # the list is in
+        pane.refresh_from(store, now)
+        assert table.row_count == len(pods), "shown at once when the list is in"
+        pane.LISTING_REFRESH_S = 0.0  # as if a second had gone by, while another list comes in
+        store.set_health("pods/monitoring", SourceHealth("syncing"))
+        store.remove(PODS, (pods[0].namespace, pods[0].name))
+        pane.refresh_from(store, now)
+        assert table.row_count == len(pods) - 1, "a second after the last rows: shown"

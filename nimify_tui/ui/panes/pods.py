@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import time
 
 from nimify_tui.gpu.records import GpuRecord
 from nimify_tui.kube.records import PodRecord
@@ -20,6 +21,7 @@ class PodsPane(OverflowTitledPane):
     SOURCES = (PODS, POD_USAGE, GPUS)
     HEALTH = ("pods", "metrics-api")  # CPU/MEM say "n/a"; the border says why
     MOST_CHANGED = 20_000  # pods changed since the last refresh that are looked up one by one; more: all are read
+    LISTING_REFRESH_S = 1.0
 
     def __init__(self, namespace: str | None) -> None:
         super().__init__("Pods", id="pods-pane")
@@ -29,6 +31,20 @@ class PodsPane(OverflowTitledPane):
         self.filter_note = ""
         self._rows = PodRowCache(namespace)
         self._usage_shown: tuple[object, ...] | None = None  # the usage the table's CPU and MEM are filled from
+        self._listing_shown_at = float("-inf")  # when rows were last shown while a pods list came in (monotonic)
+
+    def refresh_from(self, store: Store, now: float, *, force: bool = False) -> None:
+        """While a pods list is still coming in, the rows are shown again at most every ``LISTING_REFRESH_S``
+        (each refresh sorts and shows every row listed so far: at 50,000 pods, the refreshes every half second
+        took 0.4 s more of the interpreter than the rows themselves); a forced refresh (a filter typed, a namespace
+        switched) and the refresh once a list is in are never held back."""
+        listing = not all(health.loaded for health in store.health_of("pods"))
+        clock = time.monotonic()
+        if listing and not force and self.table.row_count and clock - self._listing_shown_at < self.LISTING_REFRESH_S:
+            return
+        if listing:
+            self._listing_shown_at = clock
+        super().refresh_from(store, now, force=force)
 
     def update_view(self, store: Store, now: float) -> None:
         pattern, inverted, self.filter_note = compile_filter(self.filter_text)
